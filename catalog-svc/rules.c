@@ -1,0 +1,99 @@
+#include "catalog-svc/rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+vbp_date catalog_cycle_last_day(vbp_date start, const catalog_cycle *cycle) {
+  if (cycle->has_last_day) return cycle->last_day; /* explicit or extended: the last day itself */
+  /* The day before start + N years, so that 29 Feb + 4 years ends on 28 Feb of a leap year, and
+   * 29 Feb + 1 year, landing on 28 Feb, ends on 27 Feb. A cycle of 0 years ends before start. */
+  return vbp_date_add_years(start, cycle->years) - 1;
+}
+
+vbp_date catalog_alignment_date(vbp_date anniversary) {
+  int year, month, day;
+  vbp_date_to_ymd(anniversary, &year, &month, &day);
+  if (month == 1 && day == 1) return anniversary;
+  vbp_date first_july = vbp_date_from_ymd(year, 7, 1);
+  return anniversary <= first_july ? first_july : vbp_date_from_ymd(year + 1, 1, 1);
+}
+
+/* Stores one year when there is room; the count goes on regardless (see the header). */
+static void put_year(catalog_agreement_year *out, size_t cap, size_t index, vbp_date start,
+                     vbp_date end) {
+  if (index >= cap) return;
+  out[index].year = (int)index + 1;
+  out[index].start = start;
+  out[index].end = end;
+}
+
+size_t catalog_agreement_years(vbp_date start, const catalog_cycle *cycle, bool align,
+                               catalog_agreement_year *out, size_t cap) {
+  vbp_date last_day = catalog_cycle_last_day(start, cycle);
+  if (last_day < start) return 0;
+
+  size_t count = 0;
+  if (align) {
+    /* C6: the first year runs to the alignment date of its anniversary, which may make it up to
+     * 18 months long; later years run 12 months from there. */
+    vbp_date alignment = catalog_alignment_date(vbp_date_add_years(start, 1));
+    vbp_date first_end = alignment - 1;
+    put_year(out, cap, count++, start, first_end < last_day ? first_end : last_day);
+    /* The alignment date is 1 Jan or 1 Jul, so adding years never meets 29 Feb. */
+    for (int k = 0;; k++) {
+      vbp_date year_start = vbp_date_add_years(alignment, k);
+      if (year_start > last_day) break; /* no empty years */
+      vbp_date year_end = vbp_date_add_years(alignment, k + 1) - 1;
+      put_year(out, cap, count++, year_start, year_end < last_day ? year_end : last_day);
+    }
+  } else {
+    /* Each anniversary from the original start: stepping from the previous one would carry a
+     * 28 Feb from a common year into the leap years after it. */
+    for (int k = 0;; k++) {
+      vbp_date year_start = vbp_date_add_years(start, k);
+      if (year_start > last_day) break;
+      vbp_date year_end = vbp_date_add_years(start, k + 1) - 1;
+      put_year(out, cap, count++, year_start, year_end < last_day ? year_end : last_day);
+    }
+  }
+  return count;
+}
+
+/* ---------------------------------------------------------------- identifiers */
+
+static bool six_digits(const char *code) {
+  for (int i = 0; i < 6; i++)
+    if (code[i] < '0' || code[i] > '9') return false;
+  return code[6] == '\0';
+}
+
+int catalog_region_level_of(const char *code) {
+  if (!code || !six_digits(code) || strncmp(code, "00", 2) == 0) return 0;
+  if (strcmp(code + 2, "0000") == 0) return 1;
+  if (strcmp(code + 4, "00") == 0) return 2;
+  return 3;
+}
+
+void catalog_region_parent_of(const char *code, char out[7]) {
+  int level = catalog_region_level_of(code);
+  out[0] = '\0';
+  if (level == 2) snprintf(out, 7, "%.2s0000", code);
+  if (level == 3) snprintf(out, 7, "%.4s00", code);
+}
+
+void catalog_region_prefix(const char *code, char out[7]) {
+  int level = catalog_region_level_of(code);
+  size_t n = level == 1 ? 2 : level == 2 ? 4 : 6;
+  snprintf(out, 7, "%.*s", (int)n, code);
+}
+
+bool catalog_valid_id(const char *id) {
+  size_t n = 0;
+  for (; id[n]; n++) {
+    char ch = id[n];
+    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-';
+    if (!ok || n >= 64) return false;
+  }
+  return n > 0;
+}

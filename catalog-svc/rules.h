@@ -1,0 +1,66 @@
+/* Catalog domain rules as pure functions: no I/O, no clock, no globals. Agreement years
+ * (DOMAIN.md C5, C6) and the shape of the catalog's identifiers (GB/T 2260 region codes). */
+#ifndef CATALOG_RULES_H
+#define CATALOG_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/date.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What fixes a cycle's end: either a number of years from the execution start (the cycle ends
+ * the day before start + years) or an explicit last day (set at creation or by an extension).
+ * When has_last_day is set, last_day wins over years. */
+typedef struct catalog_cycle {
+  int years;          /* 0 when the batch gives an explicit end */
+  bool has_last_day;
+  vbp_date last_day;  /* explicit or extended end: the last day itself */
+} catalog_cycle;
+
+typedef struct catalog_agreement_year {
+  int year; /* 1, 2, ... */
+  vbp_date start;
+  vbp_date end; /* inclusive */
+} catalog_agreement_year;
+
+/* The last day of the cycle of an execution starting on start (C5, C6). */
+vbp_date catalog_cycle_last_day(vbp_date start, const catalog_cycle *cycle);
+
+/* The first alignment date (1 Jan or 1 Jul) on or after the anniversary: an anniversary on
+ * 2 Jan..1 Jul moves to 1 Jul of its year, 2 Jul..31 Dec to 1 Jan of the next; 1 Jan stays. */
+vbp_date catalog_alignment_date(vbp_date anniversary);
+
+/* Writes the agreement years of an execution starting on start into out (at most cap entries)
+ * and returns how many there are (which may exceed cap: call again with more room). With align
+ * (C6, the default) the first year runs to the day before the alignment date of the first
+ * anniversary and later years run 12 months from there; without it, plain anniversaries
+ * (start + k years, each from the original start so 29 Feb gives 28 Feb only in common years).
+ * The last year is cut at the cycle's last day. Returns 0 if the cycle ends before start. */
+size_t catalog_agreement_years(vbp_date start, const catalog_cycle *cycle, bool align,
+                               catalog_agreement_year *out, size_t cap);
+
+/* The level a GB/T 2260 code's shape implies: xx0000 a province (1), xxxx00 a city (2), any
+ * other six digits a county (3), using vbp.v1.RegionLevel's numbers; 0 when code is not six
+ * digits or its province part is 00. */
+int catalog_region_level_of(const char *code);
+
+/* The parent a region code implies ("350000" for "350100", "350100" for "350102", "" for a
+ * province) into out (7 bytes). code must have a level (above). */
+void catalog_region_parent_of(const char *code, char out[7]);
+
+/* The code prefix that selects a region and every region below it ("35" for a province,
+ * "3501" for a city, the whole code for a county) into out (7 bytes). */
+void catalog_region_prefix(const char *code, char out[7]);
+
+/* Ids chosen by clients (organizations, products, groups, batch codes): 1 to 64 characters
+ * from A-Z a-z 0-9 '.', '_', '-'. */
+bool catalog_valid_id(const char *id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1027 @@
+#include "catalog-svc/service.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "catalog-svc/rules.h"
+#include "catalog-svc/store.h"
+#include "catalog_migrations.h"
+#include "common/credit_code.h"
+#include "common/date.h"
+#include "common/money.h"
+#include "common/page.h"
+#include "vbp/v1/catalog.pb-c.h"
+
+#define NAME_MAX_LEN 200
+#define TEXT_MAX_LEN 200
+#define MAX_CYCLE_YEARS 20
+#define AGREEMENT_YEARS_MAX 64
+
+/* ---------------------------------------------------------------- checks */
+
+static vbp_status ok(void) { return vbp_status_ok(); }
+
+static vbp_status denied(void) {
+  return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
+}
+
+static bool is_admin(const vbp_caller *c) { return c->role == VBP_ROLE_ADMIN; }
+
+/* A bureau acts for its region and every region below it. */
+static bool bureau_over(const vbp_caller *c, const char *region_code) {
+  return c->role == VBP_ROLE_BUREAU && vbp_region_contains(c->region_code, region_code);
+}
+
+static vbp_status need_text(const char *field, const char *value, size_t max) {
+  if (!value || !*value) return vbp_invalid(field, "is required");
+  if (strlen(value) > max) return vbp_invalid(field, "must be at most %zu bytes", max);
+  return ok();
+}
+
+static vbp_status opt_text(const char *field, const char *value, size_t max) {
+  if (value && strlen(value) > max) return vbp_invalid(field, "must be at most %zu bytes", max);
+  return ok();
+}
+
+static vbp_status need_id(const char *field, const char *value) {
+  if (!value || !*value) return vbp_invalid(field, "is required");
+  if (!catalog_valid_id(value))
+    return vbp_invalid(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'");
+  return ok();
+}
+
+static vbp_status need_enum(const char *field, int value, const ProtobufCEnumDescriptor *d) {
+  if (value == 0) return vbp_invalid(field, "is required");
+  if (!protobuf_c_enum_descriptor_get_value(d, value))
+    return vbp_invalid(field, "is not a known %s", d->short_name);
+  return ok();
+}
+
+static vbp_status opt_enum(const char *field, int value, const ProtobufCEnumDescriptor *d) {
+  return value == 0 ? ok() : need_enum(field, value, d);
+}
+
+static vbp_status need_region_code(const char *field, const char *code) {
+  if (!code || !*code) return vbp_invalid(field, "is required");
+  if (catalog_region_level_of(code) == 0)
+    return vbp_invalid(field, "must be a six-digit GB/T 2260 region code, got \"%s\"", code);
+  return ok();
+}
+
+static vbp_status need_date(const char *field, const char *text, vbp_date *out) {
+  if (!text || !*text) return vbp_invalid(field, "is required");
+  if (!vbp_date_parse(text, out))
+    return vbp_invalid(field, "must be a real date as YYYY-MM-DD, got \"%s\"", text);
+  return ok();
+}
+
+static vbp_status opt_date(const char *field, const char *text, vbp_date *out, bool *present) {
+  *present = text && *text;
+  return *present ? need_date(field, text, out) : ok();
+}
+
+#define CHECK(expr)                  \
+  do {                               \
+    vbp_status check__ = (expr);     \
+    if (!vbp_ok(&check__)) return check__; \
+  } while (0)
+
+static const char *level_name(int level) {
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value(&vbp__v1__region_level__descriptor, level);
+  return v ? v->name : "?";
+}
+
+/* Same resource: the packed forms are equal (protobuf-c packs fields in number order). */
+static bool same(vbp_arena *a, const ProtobufCMessage *x, const ProtobufCMessage *y) {
+  size_t nx = protobuf_c_message_get_packed_size(x), ny = protobuf_c_message_get_packed_size(y);
+  if (nx != ny) return false;
+  uint8_t *bx = vbp_arena_alloc(a, nx + 1), *by = vbp_arena_alloc(a, ny + 1);
+  protobuf_c_message_pack(x, bx);
+  protobuf_c_message_pack(y, by);
+  return memcmp(bx, by, nx) == 0;
+}
+
+/* The answer to a create whose key is taken: the stored resource when the bodies match
+ * (a retry), ALREADY_EXISTS otherwise. */
+static vbp_status existing(vbp_arena *a, const ProtobufCMessage *stored,
+                           const ProtobufCMessage *wanted, const char *field, const char *what,
+                           const char *key, const ProtobufCMessage **out) {
+  if (!stored) return vbp_status_make(VBP_ABORTED, "%s %s vanished; retry", what, key);
+  if (!same(a, stored, wanted))
+    return vbp_status_field(VBP_ALREADY_EXISTS, field, "%s %s exists already with other values",
+                            what, key);
+  *out = stored;
+  return ok();
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+typedef struct tx {
+  vbp_call *call;
+  const void *in;
+  const ProtobufCMessage *out;
+} tx;
+
+static catalog_service *service_of(vbp_call *call) { return vbp_call_context(call); }
+
+static vbp_status in_tx(vbp_call *call, vbp_pg_tx_fn fn, const void *in, ProtobufCMessage **out) {
+  tx t = {.call = call, .in = in};
+  vbp_status st = vbp_pg_transaction(service_of(call)->pool, fn, &t);
+  if (vbp_ok(&st)) *out = (ProtobufCMessage *)t.out;
+  return st;
+}
+
+static vbp_status in_read(vbp_call *call, vbp_pg_tx_fn fn, const void *in, ProtobufCMessage **out) {
+  tx t = {.call = call, .in = in};
+  vbp_status st = vbp_pg_read(service_of(call)->pool, fn, &t);
+  if (vbp_ok(&st)) *out = (ProtobufCMessage *)t.out;
+  return st;
+}
+
+#define TX_PROLOGUE(T)             \
+  tx *t = ctx;                     \
+  const T *in = t->in;             \
+  vbp_arena *a = vbp_call_arena(t->call); \
+  const vbp_caller *who = vbp_call_caller(t->call); \
+  (void)who;                       \
+  (void)a
+
+/* ---------------------------------------------------------------- regions */
+
+static vbp_status create_region_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__Region);
+  if (*in->parent_code) {
+    Vbp__V1__Region *parent = NULL;
+    CHECK(catalog_store_find_region(c, a, in->parent_code, &parent));
+    if (!parent) return vbp_invalid("parentCode", "names no region: create %s first", in->parent_code);
+  }
+  bool inserted = false;
+  CHECK(catalog_store_insert_region(c, in, &inserted));
+  if (inserted) {
+    t->out = &in->base;
+    return ok();
+  }
+  Vbp__V1__Region *stored = NULL;
+  CHECK(catalog_store_find_region(c, a, in->code, &stored));
+  return existing(a, &stored->base, &in->base, "code", "region", in->code, &t->out);
+}
+
+static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
+                                ProtobufCMessage **response) {
+  const Vbp__V1__Region *in = (const Vbp__V1__Region *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  CHECK(need_region_code("code", in->code));
+  if (!is_admin(who) && !(bureau_over(who, in->code) && strcmp(who->region_code, in->code) != 0))
+    return denied();
+  CHECK(need_text("name", in->name, NAME_MAX_LEN));
+  CHECK(need_enum("level", in->level, &vbp__v1__region_level__descriptor));
+  int shape = catalog_region_level_of(in->code);
+  if ((int)in->level != shape)
+    return vbp_invalid("level", "must be %s for code %s (GB/T 2260)", level_name(shape), in->code);
+  char parent[7];
+  catalog_region_parent_of(in->code, parent);
+  if (strcmp(in->parent_code, parent) != 0)
+    return *parent ? vbp_invalid("parentCode", "must be %s, the region containing %s", parent,
+                                 in->code)
+                   : vbp_invalid("parentCode", "must be empty for a province");
+  return in_tx(call, create_region_tx, in, response);
+}
+
+/* ---------------------------------------------------------------- organizations */
+
+static vbp_status create_organization_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__Organization);
+  Vbp__V1__Region *region = NULL;
+  CHECK(catalog_store_find_region(c, a, in->region_code, &region));
+  if (!region) return vbp_invalid("regionCode", "names no region");
+  if (*in->consortium_id) {
+    Vbp__V1__Organization *consortium = NULL;
+    CHECK(catalog_store_find_organization(c, a, in->consortium_id, &consortium));
+    if (!consortium) return vbp_invalid("consortiumId", "names no organization");
+    if (consortium->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION)
+      return vbp_invalid("consortiumId", "must name a medical institution (the consortium)");
+  }
+  bool inserted = false;
+  CHECK(catalog_store_insert_organization(c, in, &inserted));
+  if (inserted) {
+    t->out = &in->base;
+    return ok();
+  }
+  Vbp__V1__Organization *stored = NULL;
+  CHECK(catalog_store_find_organization(c, a, in->id, &stored));
+  return existing(a, &stored->base, &in->base, "id", "organization", in->id, &t->out);
+}
+
+static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response) {
+  const Vbp__V1__Organization *in = (const Vbp__V1__Organization *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  CHECK(need_region_code("regionCode", in->region_code));
+  if (!is_admin(who) && !bureau_over(who, in->region_code)) return denied();
+  CHECK(need_id("id", in->id));
+  CHECK(need_text("name", in->name, NAME_MAX_LEN));
+  CHECK(need_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
+  if (!in->credit_code || !*in->credit_code) return vbp_invalid("creditCode", "is required");
+  char reason[VBP_STATUS_REASON_MAX];
+  if (!vbp_credit_code_check(in->credit_code, reason, sizeof reason))
+    return vbp_invalid("creditCode", "%s", reason);
+  CHECK(opt_enum("institutionType", in->institution_type, &vbp__v1__institution_type__descriptor));
+  bool institution = in->kind == VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION;
+  if (in->institution_type && !institution)
+    return vbp_invalid("institutionType", "applies to medical institutions only");
+  if (*in->consortium_id) {
+    if (!institution) return vbp_invalid("consortiumId", "applies to medical institutions only");
+    CHECK(need_id("consortiumId", in->consortium_id));
+    if (strcmp(in->consortium_id, in->id) == 0)
+      return vbp_invalid("consortiumId", "must name another organization");
+  }
+  return in_tx(call, create_organization_tx, in, response);
+}
+
+static vbp_status get_organization_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__GetOrganizationRequest);
+  Vbp__V1__Organization *o = NULL;
+  CHECK(catalog_store_find_organization(c, a, in->id, &o));
+  if (!o) return vbp_status_make(VBP_NOT_FOUND, "organization %s does not exist", in->id);
+  t->out = &o->base;
+  return ok();
+}
+
+static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *request,
+                                   ProtobufCMessage **response) {
+  const Vbp__V1__GetOrganizationRequest *in = (const Vbp__V1__GetOrganizationRequest *)request;
+  CHECK(need_id("id", in->id));
+  return in_read(call, get_organization_tx, in, response);
+}
+
+typedef struct list_query {
+  const char *scope, *after, *prefix;
+  int limit;
+} list_query;
+
+static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__ListOrganizationsRequest);
+  const list_query *q = (const list_query *)((const void *const *)t->in)[1];
+  in = ((const Vbp__V1__ListOrganizationsRequest *const *)t->in)[0];
+  Vbp__V1__Organization **orgs = NULL;
+  size_t n = 0;
+  CHECK(catalog_store_list_organizations(c, a, in->kind, q->prefix, q->after, q->limit + 1, &orgs,
+                                         &n));
+  Vbp__V1__ListOrganizationsResponse *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__list_organizations_response__init(r);
+  if (n > (size_t)q->limit) {
+    n = (size_t)q->limit;
+    r->next_page_token = vbp_page_token_encode(a, q->scope, orgs[n - 1]->id);
+  }
+  r->organizations = orgs;
+  r->n_organizations = n;
+  t->out = &r->base;
+  return ok();
+}
+
+static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *request,
+                                     ProtobufCMessage **response) {
+  const Vbp__V1__ListOrganizationsRequest *in =
+      (const Vbp__V1__ListOrganizationsRequest *)request;
+  vbp_arena *a = vbp_call_arena(call);
+  CHECK(opt_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
+  char prefix[7] = "";
+  if (*in->region_code) {
+    CHECK(need_region_code("regionCode", in->region_code));
+    catalog_region_prefix(in->region_code, prefix);
+  }
+  list_query q = {.prefix = prefix};
+  CHECK(vbp_page_size(in->page_size, &q.limit));
+  q.scope = vbp_arena_printf(a, "organizations|%d|%s", in->kind, prefix);
+  CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  const void *pair[2] = {in, &q};
+  return in_read(call, list_organizations_tx, pair, response);
+}
+
+/* ---------------------------------------------------------------- batches */
+
+/* Region levels a batch's organizer level asks of its lead and members. */
+static int lead_level_for(int organizer_level) {
+  return organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__CITY ? VBP__V1__REGION_LEVEL__CITY
+                                                                  : VBP__V1__REGION_LEVEL__PROVINCE;
+}
+
+static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__Batch);
+  int want = lead_level_for(in->organizer_level);
+  Vbp__V1__Region *lead = NULL;
+  CHECK(catalog_store_find_region(c, a, in->lead_region_code, &lead));
+  if (!lead) return vbp_invalid("leadRegionCode", "names no region");
+  if ((int)lead->level != want)
+    return vbp_invalid("leadRegionCode", "must be a %s for a batch organized at this level",
+                       level_name(want));
+  for (size_t i = 0; i < in->n_member_region_codes; i++) {
+    char *field = vbp_arena_printf(a, "memberRegionCodes[%zu]", i);
+    Vbp__V1__Region *member = NULL;
+    CHECK(catalog_store_find_region(c, a, in->member_region_codes[i], &member));
+    if (!member) return vbp_invalid(field, "names no region");
+    if ((int)member->level != want)
+      return vbp_invalid(field, "must be a %s for a batch organized at this level",
+                         level_name(want));
+  }
+  bool inserted = false;
+  CHECK(catalog_store_insert_batch(c, in, &inserted));
+  if (inserted) {
+    t->out = &in->base;
+    return ok();
+  }
+  Vbp__V1__Batch *stored = NULL;
+  CHECK(catalog_store_find_batch(c, a, in->code, false, &stored));
+  if (stored) ((Vbp__V1__Batch *)in)->created_by = stored->created_by; /* not part of the body */
+  return existing(a, stored ? &stored->base : NULL, &in->base, "code", "batch", in->code, &t->out);
+}
+
+static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
+                               ProtobufCMessage **response) {
+  Vbp__V1__Batch *in = (Vbp__V1__Batch *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  vbp_arena *a = vbp_call_arena(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
+  CHECK(need_id("code", in->code));
+  CHECK(need_text("name", in->name, NAME_MAX_LEN));
+  CHECK(need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
+  CHECK(need_enum("organizerLevel", in->organizer_level,
+                  &vbp__v1__batch__organizer_level__descriptor));
+  CHECK(need_region_code("leadRegionCode", in->lead_region_code));
+  bool lead_is_member = false;
+  for (size_t i = 0; i < in->n_member_region_codes; i++) {
+    char *field = vbp_arena_printf(a, "memberRegionCodes[%zu]", i);
+    CHECK(need_region_code(field, in->member_region_codes[i]));
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(in->member_region_codes[i], in->member_region_codes[j]) == 0)
+        return vbp_invalid(field, "repeats %s", in->member_region_codes[i]);
+    lead_is_member |= strcmp(in->member_region_codes[i], in->lead_region_code) == 0;
+  }
+  bool single = in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE ||
+                in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__CITY;
+  if (single && in->n_member_region_codes == 0) {
+    /* A provincial or city batch has one member: its lead. */
+    in->member_region_codes = vbp_arena_alloc(a, sizeof(char *));
+    in->member_region_codes[0] = in->lead_region_code;
+    in->n_member_region_codes = 1;
+    lead_is_member = true;
+  }
+  if (in->n_member_region_codes == 0) return vbp_invalid("memberRegionCodes", "is required");
+  if (!lead_is_member)
+    return vbp_invalid("memberRegionCodes", "must include the lead region %s",
+                       in->lead_region_code);
+  if (single && in->n_member_region_codes != 1)
+    return vbp_invalid("memberRegionCodes", "must hold only the lead region for a batch "
+                                            "organized by one province or city");
+  if (in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__ALLIANCE &&
+      in->n_member_region_codes < 2)
+    return vbp_invalid("memberRegionCodes", "must name at least two regions for an alliance");
+  if (in->cycle_years < 0 || in->cycle_years > MAX_CYCLE_YEARS)
+    return vbp_invalid("cycleYears", "must be 1 to %d", MAX_CYCLE_YEARS);
+  vbp_date end;
+  if (in->cycle_years && *in->cycle_end)
+    return vbp_invalid("cycleEnd", "must not be given with cycleYears: the cycle is one or the "
+                                   "other");
+  if (!in->cycle_years && !*in->cycle_end)
+    return vbp_invalid("cycleYears", "is required (or give cycleEnd)");
+  if (*in->cycle_end) CHECK(need_date("cycleEnd", in->cycle_end, &end));
+  if (in->non_winning_cap_percent < 0 || in->non_winning_cap_percent > 100)
+    return vbp_invalid("nonWinningCapPercent", "must be 0 to 100");
+  CHECK(opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
+  if (!in->renewal_floor) in->renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__FIRST_YEAR;
+  in->created_by = (char *)who->org_id;
+  return in_tx(call, create_batch_tx, in, response);
+}
+
+static vbp_status get_batch_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__GetBatchRequest);
+  Vbp__V1__Batch *b = NULL;
+  CHECK(catalog_store_find_batch(c, a, in->code, false, &b));
+  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->code);
+  t->out = &b->base;
+  return ok();
+}
+
+static vbp_status get_batch(vbp_call *call, const ProtobufCMessage *request,
+                            ProtobufCMessage **response) {
+  const Vbp__V1__GetBatchRequest *in = (const Vbp__V1__GetBatchRequest *)request;
+  CHECK(need_id("code", in->code));
+  return in_read(call, get_batch_tx, in, response);
+}
+
+/* The batch a write under it names, for a caller who must own it: the admin, or the alliance
+ * office that created it. Anyone else is refused whether or not the batch exists. */
+static vbp_status owned_batch(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *who,
+                              const char *code, bool for_update, Vbp__V1__Batch **out) {
+  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
+  Vbp__V1__Batch *b = NULL;
+  CHECK(catalog_store_find_batch(c, a, code, for_update, &b));
+  if (!is_admin(who) && (!b || strcmp(b->created_by, who->org_id) != 0)) return denied();
+  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", code);
+  *out = b;
+  return ok();
+}
+
+static catalog_cycle cycle_of(const Vbp__V1__Batch *b) {
+  catalog_cycle cycle = {.years = b->cycle_years};
+  cycle.has_last_day = *b->cycle_end && vbp_date_parse(b->cycle_end, &cycle.last_day);
+  return cycle;
+}
+
+static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__ExtendBatchRequest);
+  Vbp__V1__Batch *b = NULL;
+  CHECK(owned_batch(c, a, who, in->code, true, &b));
+  vbp_date wanted;
+  vbp_date_parse(in->cycle_end, &wanted);
+  catalog_cycle cycle = cycle_of(b);
+  if (cycle.has_last_day && cycle.last_day == wanted) { /* a retry: already extended */
+    t->out = &b->base;
+    return ok();
+  }
+  /* An extension moves the end later for every province that runs the batch. */
+  vbp_date latest = cycle.has_last_day ? cycle.last_day : INT32_MIN;
+  Vbp__V1__Execution **executions = NULL;
+  size_t n = 0;
+  CHECK(catalog_store_list_executions(c, a, in->code, &executions, &n));
+  for (size_t i = 0; i < n; i++) {
+    vbp_date start;
+    if (!vbp_date_parse(executions[i]->start_date, &start)) continue;
+    vbp_date last = catalog_cycle_last_day(start, &cycle);
+    if (last > latest) latest = last;
+  }
+  if (latest != INT32_MIN && wanted <= latest) {
+    char buf[VBP_DATE_FORMAT_MAX];
+    return vbp_invalid("cycleEnd", "must be after the current cycle end %s",
+                       vbp_date_format(latest, buf));
+  }
+  CHECK(catalog_store_set_cycle_end(c, in->code, in->cycle_end));
+  b->cycle_end = in->cycle_end;
+  t->out = &b->base;
+  return ok();
+}
+
+static vbp_status extend_batch(vbp_call *call, const ProtobufCMessage *request,
+                               ProtobufCMessage **response) {
+  const Vbp__V1__ExtendBatchRequest *in = (const Vbp__V1__ExtendBatchRequest *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
+  CHECK(need_id("code", in->code));
+  vbp_date end;
+  CHECK(need_date("cycleEnd", in->cycle_end, &end));
+  return in_tx(call, extend_batch_tx, in, response);
+}
+
+/* ---------------------------------------------------------------- executions */
+
+static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__Execution);
+  Vbp__V1__Batch *b = NULL;
+  CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
+  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
+  Vbp__V1__Region *region = NULL;
+  CHECK(catalog_store_find_region(c, a, in->region_code, &region));
+  if (!region) return vbp_invalid("regionCode", "names no region");
+  if (region->level != VBP__V1__REGION_LEVEL__PROVINCE &&
+      b->organizer_level != VBP__V1__BATCH__ORGANIZER_LEVEL__CITY)
+    return vbp_invalid("regionCode", "must be a province: a batch is executed province by "
+                                     "province");
+  bool member = false;
+  for (size_t i = 0; i < b->n_member_region_codes; i++)
+    member |= strcmp(b->member_region_codes[i], in->region_code) == 0;
+  if (!member)
+    return vbp_invalid("regionCode", "is not a member region of batch %s", in->batch_code);
+  bool inserted = false;
+  CHECK(catalog_store_insert_execution(c, in, &inserted));
+  if (inserted) {
+    t->out = &in->base;
+    return ok();
+  }
+  Vbp__V1__Execution *stored = NULL;
+  CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &stored));
+  return existing(a, stored ? &stored->base : NULL, &in->base, "regionCode", "execution in",
+                  in->region_code, &t->out);
+}
+
+/* A signing window: both ends or neither, in order. */
+static vbp_status check_window(const char *from_field, const char *from, const char *to_field,
+                               const char *to) {
+  vbp_date f, t;
+  bool has_f, has_t;
+  CHECK(opt_date(from_field, from, &f, &has_f));
+  CHECK(opt_date(to_field, to, &t, &has_t));
+  if (has_f != has_t)
+    return vbp_invalid(has_f ? to_field : from_field, "is required with %s",
+                       has_f ? from_field : to_field);
+  if (has_f && t < f) return vbp_invalid(to_field, "must not be before %s", from_field);
+  return ok();
+}
+
+static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *request,
+                                   ProtobufCMessage **response) {
+  Vbp__V1__Execution *in = (Vbp__V1__Execution *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  CHECK(need_region_code("regionCode", in->region_code));
+  if (!is_admin(who) && !bureau_over(who, in->region_code)) return denied();
+  CHECK(need_id("batchCode", in->batch_code));
+  vbp_date listing, start;
+  CHECK(need_date("listingDate", in->listing_date, &listing));
+  CHECK(need_date("startDate", in->start_date, &start));
+  if (start < listing) return vbp_invalid("startDate", "must not be before listingDate");
+  CHECK(check_window("enterpriseSignFrom", in->enterprise_sign_from, "enterpriseSignTo",
+                     in->enterprise_sign_to));
+  CHECK(check_window("institutionSignFrom", in->institution_sign_from, "institutionSignTo",
+                     in->institution_sign_to));
+  if (!in->align_renewal) { /* absent means aligned (C6) */
+    in->align_renewal = vbp_arena_alloc(vbp_call_arena(call), sizeof *in->align_renewal);
+    google__protobuf__bool_value__init(in->align_renewal);
+    in->align_renewal->value = true;
+  }
+  return in_tx(call, create_execution_tx, in, response);
+}
+
+static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__ListAgreementYearsRequest);
+  Vbp__V1__Batch *b = NULL;
+  CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
+  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
+  Vbp__V1__Execution *e = NULL;
+  CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &e));
+  if (!e)
+    return vbp_status_make(VBP_NOT_FOUND, "batch %s has no execution in region %s",
+                           in->batch_code, in->region_code);
+  vbp_date start;
+  if (!vbp_date_parse(e->start_date, &start))
+    return vbp_status_make(VBP_INTERNAL, "stored start date is unreadable");
+  catalog_cycle cycle = cycle_of(b);
+  catalog_agreement_year years[AGREEMENT_YEARS_MAX];
+  size_t n = catalog_agreement_years(start, &cycle, e->align_renewal->value, years,
+                                     AGREEMENT_YEARS_MAX);
+  if (n > AGREEMENT_YEARS_MAX) n = AGREEMENT_YEARS_MAX; /* cycles are at most 20 years */
+  Vbp__V1__ListAgreementYearsResponse *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__list_agreement_years_response__init(r);
+  r->agreement_years = vbp_arena_alloc(a, (n ? n : 1) * sizeof *r->agreement_years);
+  r->n_agreement_years = n;
+  for (size_t i = 0; i < n; i++) {
+    Vbp__V1__AgreementYear *y = vbp_arena_alloc(a, sizeof *y);
+    vbp__v1__agreement_year__init(y);
+    y->year = years[i].year;
+    y->start = vbp_date_format(years[i].start, vbp_arena_alloc(a, VBP_DATE_FORMAT_MAX));
+    y->end = vbp_date_format(years[i].end, vbp_arena_alloc(a, VBP_DATE_FORMAT_MAX));
+    r->agreement_years[i] = y;
+  }
+  t->out = &r->base;
+  return ok();
+}
+
+static vbp_status list_agreement_years(vbp_call *call, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response) {
+  const Vbp__V1__ListAgreementYearsRequest *in =
+      (const Vbp__V1__ListAgreementYearsRequest *)request;
+  CHECK(need_id("batchCode", in->batch_code));
+  CHECK(need_region_code("regionCode", in->region_code));
+  return in_read(call, list_agreement_years_tx, in, response);
+}
+
+/* ---------------------------------------------------------------- products */
+
+static vbp_status create_product_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__Product);
+  Vbp__V1__Organization *maker = NULL;
+  CHECK(catalog_store_find_organization(c, a, in->manufacturer_id, &maker));
+  if (!maker) return vbp_invalid("manufacturerId", "names no organization");
+  if (maker->kind != VBP__V1__ORGANIZATION_KIND__MANUFACTURER)
+    return vbp_invalid("manufacturerId", "must name a MANUFACTURER");
+  bool inserted = false;
+  CHECK(catalog_store_insert_product(c, in, &inserted));
+  if (inserted) {
+    t->out = &in->base;
+    return ok();
+  }
+  Vbp__V1__Product *stored = NULL;
+  CHECK(catalog_store_find_product(c, a, in->id, &stored));
+  return existing(a, stored ? &stored->base : NULL, &in->base, "id", "product", in->id, &t->out);
+}
+
+static vbp_status create_product(vbp_call *call, const ProtobufCMessage *request,
+                                 ProtobufCMessage **response) {
+  const Vbp__V1__Product *in = (const Vbp__V1__Product *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  bool own = who->role == VBP_ROLE_MANUFACTURER && strcmp(who->org_id, in->manufacturer_id) == 0;
+  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE && !own) return denied();
+  CHECK(need_id("id", in->id));
+  CHECK(need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
+  CHECK(need_text("genericName", in->generic_name, NAME_MAX_LEN));
+  CHECK(need_text("specification", in->specification, TEXT_MAX_LEN));
+  CHECK(need_text("unit", in->unit, TEXT_MAX_LEN));
+  CHECK(need_id("manufacturerId", in->manufacturer_id));
+  CHECK(opt_enum("qualityTier", in->quality_tier, &vbp__v1__quality_tier__descriptor));
+  CHECK(opt_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
+  CHECK(opt_text("category", in->category, TEXT_MAX_LEN));
+  CHECK(opt_text("function", in->function, TEXT_MAX_LEN));
+  if (in->kind == VBP__V1__PRODUCT_KIND__DRUG) {
+    CHECK(need_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
+    if (*in->category) return vbp_invalid("category", "applies to consumables only");
+    if (*in->function) return vbp_invalid("function", "applies to consumables only");
+  } else {
+    if (in->quality_tier) return vbp_invalid("qualityTier", "applies to drugs only");
+    /* P3b compares consumables of the same category and function. */
+    CHECK(need_text("category", in->category, TEXT_MAX_LEN));
+    CHECK(need_text("function", in->function, TEXT_MAX_LEN));
+  }
+  return in_tx(call, create_product_tx, in, response);
+}
+
+static vbp_status get_product_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__GetProductRequest);
+  Vbp__V1__Product *p = NULL;
+  CHECK(catalog_store_find_product(c, a, in->id, &p));
+  if (!p) return vbp_status_make(VBP_NOT_FOUND, "product %s does not exist", in->id);
+  t->out = &p->base;
+  return ok();
+}
+
+static vbp_status get_product(vbp_call *call, const ProtobufCMessage *request,
+                              ProtobufCMessage **response) {
+  const Vbp__V1__GetProductRequest *in = (const Vbp__V1__GetProductRequest *)request;
+  CHECK(need_id("id", in->id));
+  return in_read(call, get_product_tx, in, response);
+}
+
+/* ---------------------------------------------------------------- groups and results */
+
+static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__Group);
+  Vbp__V1__Batch *b = NULL;
+  CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
+  bool inserted = false;
+  CHECK(catalog_store_insert_group(c, in, &inserted));
+  if (inserted) {
+    t->out = &in->base;
+    return ok();
+  }
+  Vbp__V1__Group *stored = NULL;
+  CHECK(catalog_store_find_group(c, a, in->batch_code, in->id, false, &stored));
+  return existing(a, stored ? &stored->base : NULL, &in->base, "id", "group", in->id, &t->out);
+}
+
+static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
+                               ProtobufCMessage **response) {
+  const Vbp__V1__Group *in = (const Vbp__V1__Group *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
+  CHECK(need_id("batchCode", in->batch_code));
+  CHECK(need_id("id", in->id));
+  CHECK(need_text("genericName", in->generic_name, NAME_MAX_LEN));
+  return in_tx(call, create_group_tx, in, response);
+}
+
+static bool winning(int status) {
+  return status == VBP__V1__RESULT_STATUS__WINNING || status == VBP__V1__RESULT_STATUS__BACKUP;
+}
+
+typedef struct publish {
+  const Vbp__V1__Result *result;
+  vbp_money price;
+} publish;
+
+static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
+  tx *t = ctx;
+  const publish *p = t->in;
+  const Vbp__V1__Result *in = p->result;
+  vbp_arena *a = vbp_call_arena(t->call);
+  const vbp_caller *who = vbp_call_caller(t->call);
+  Vbp__V1__Batch *b = NULL;
+  CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
+  /* Locking the group publishes its results one at a time, so the share check holds. */
+  Vbp__V1__Group *g = NULL;
+  CHECK(catalog_store_find_group(c, a, in->batch_code, in->group_id, true, &g));
+  if (!g) return vbp_invalid("groupId", "names no group of batch %s", in->batch_code);
+  Vbp__V1__Product *product = NULL;
+  CHECK(catalog_store_find_product(c, a, in->product_id, &product));
+  if (!product) return vbp_invalid("productId", "names no product");
+  if (product->kind != b->kind)
+    return vbp_invalid("productId", "is a %s but batch %s buys %s",
+                       protobuf_c_enum_descriptor_get_value(&vbp__v1__product_kind__descriptor,
+                                                            product->kind)->name,
+                       b->code,
+                       protobuf_c_enum_descriptor_get_value(&vbp__v1__product_kind__descriptor,
+                                                            b->kind)->name);
+  if (product->kind == VBP__V1__PRODUCT_KIND__DRUG &&
+      strcmp(product->generic_name, g->generic_name) != 0)
+    return vbp_invalid("groupId", "is the group of %s, not of the product's %s", g->generic_name,
+                       product->generic_name);
+  Vbp__V1__Result *stored = NULL;
+  CHECK(catalog_store_find_result(c, a, in->batch_code, in->product_id, &stored));
+  if (stored)
+    return existing(a, &stored->base, &in->base, "productId", "result for product",
+                    in->product_id, &t->out);
+  int sum = 0;
+  CHECK(catalog_store_group_share_sum(c, in->batch_code, in->group_id, &sum));
+  if (sum + in->share_percent > 100)
+    return vbp_invalid("sharePercent", "would bring the shares of group %s to %d, more than 100",
+                       in->group_id, sum + in->share_percent);
+  bool inserted = false;
+  CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
+  if (!inserted) return vbp_status_make(VBP_ABORTED, "the result was published meanwhile; retry");
+  t->out = &in->base;
+  return ok();
+}
+
+static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request,
+                                 ProtobufCMessage **response) {
+  Vbp__V1__Result *in = (Vbp__V1__Result *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
+  CHECK(need_id("batchCode", in->batch_code));
+  CHECK(need_id("productId", in->product_id));
+  CHECK(need_id("groupId", in->group_id));
+  CHECK(need_enum("status", in->status, &vbp__v1__result_status__descriptor));
+  publish p = {.result = in};
+  if (winning(in->status)) {
+    if (!*in->winning_price)
+      return vbp_invalid("winningPrice", "is required for a WINNING or BACKUP result");
+    if (!vbp_money_parse(in->winning_price, &p.price))
+      return vbp_invalid("winningPrice", "must be yuan with at most four decimals, got \"%s\"",
+                         in->winning_price);
+    if (p.price <= 0) return vbp_invalid("winningPrice", "must be more than zero");
+    in->winning_price = vbp_money_format(p.price, vbp_arena_alloc(vbp_call_arena(call),
+                                                                  VBP_MONEY_FORMAT_MAX));
+  } else {
+    if (*in->winning_price)
+      return vbp_invalid("winningPrice", "applies to WINNING and BACKUP results only");
+    if (in->share_percent)
+      return vbp_invalid("sharePercent", "applies to WINNING and BACKUP results only");
+  }
+  if (in->share_percent < 0 || in->share_percent > 100)
+    return vbp_invalid("sharePercent", "must be 0 to 100");
+  return in_tx(call, publish_result_tx, &p, response);
+}
+
+static vbp_status list_results_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__ListResultsRequest);
+  const list_query *q = (const list_query *)((const void *const *)t->in)[1];
+  in = ((const Vbp__V1__ListResultsRequest *const *)t->in)[0];
+  Vbp__V1__Batch *b = NULL;
+  CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
+  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
+  Vbp__V1__Result **results = NULL;
+  size_t n = 0;
+  CHECK(catalog_store_list_results(c, a, in->batch_code, in->group_id, in->status, q->after,
+                                   q->limit + 1, &results, &n));
+  Vbp__V1__ListResultsResponse *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__list_results_response__init(r);
+  if (n > (size_t)q->limit) {
+    n = (size_t)q->limit;
+    r->next_page_token = vbp_page_token_encode(a, q->scope, results[n - 1]->product_id);
+  }
+  r->results = results;
+  r->n_results = n;
+  t->out = &r->base;
+  return ok();
+}
+
+static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
+                               ProtobufCMessage **response) {
+  const Vbp__V1__ListResultsRequest *in = (const Vbp__V1__ListResultsRequest *)request;
+  vbp_arena *a = vbp_call_arena(call);
+  CHECK(need_id("batchCode", in->batch_code));
+  if (*in->group_id) CHECK(need_id("groupId", in->group_id));
+  CHECK(opt_enum("status", in->status, &vbp__v1__result_status__descriptor));
+  list_query q = {0};
+  CHECK(vbp_page_size(in->page_size, &q.limit));
+  q.scope = vbp_arena_printf(a, "results|%s|%s|%d", in->batch_code, in->group_id, in->status);
+  CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  const void *pair[2] = {in, &q};
+  return in_read(call, list_results_tx, pair, response);
+}
+
+/* ---------------------------------------------------------------- API keys */
+
+/* The organization a bureau or the admin manages keys for; others are refused whether or not
+ * it exists. */
+static vbp_status managed_organization(const vbp_caller *who, const Vbp__V1__Organization *org,
+                                       const char *what, const char *id) {
+  if (!is_admin(who) && (!org || !bureau_over(who, org->region_code))) return denied();
+  if (!org) return vbp_status_make(VBP_NOT_FOUND, "%s %s does not exist", what, id);
+  return ok();
+}
+
+static void random_hex(char *out, size_t bytes) {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, (int)bytes) != 1) abort(); /* no entropy: nothing safe to hand out */
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < bytes; i++) {
+    out[2 * i] = digits[raw[i] >> 4];
+    out[2 * i + 1] = digits[raw[i] & 15];
+  }
+  out[2 * bytes] = '\0';
+}
+
+static vbp_status create_api_key_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__CreateApiKeyRequest);
+  Vbp__V1__Organization *org = NULL;
+  CHECK(catalog_store_find_organization(c, a, in->organization_id, &org));
+  CHECK(managed_organization(who, org, "organization", in->organization_id));
+  char secret[65], id_hex[33], sha[65];
+  random_hex(secret, 32);
+  random_hex(id_hex, 16);
+  Vbp__V1__ApiKey *key = vbp_arena_alloc(a, sizeof *key);
+  vbp__v1__api_key__init(key);
+  key->id = vbp_arena_printf(a, "key_%s", id_hex);
+  key->key = vbp_arena_printf(a, "vbp_%s", secret);
+  key->organization_id = org->id;
+  key->role = org->kind;
+  vbp_sha256_hex(key->key, strlen(key->key), sha);
+  CHECK(catalog_store_insert_api_key(c, key->id, org->id, sha));
+  t->out = &key->base;
+  return ok();
+}
+
+static vbp_status create_api_key(vbp_call *call, const ProtobufCMessage *request,
+                                 ProtobufCMessage **response) {
+  const Vbp__V1__CreateApiKeyRequest *in = (const Vbp__V1__CreateApiKeyRequest *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_BUREAU) return denied();
+  CHECK(need_id("organizationId", in->organization_id));
+  return in_tx(call, create_api_key_tx, in, response);
+}
+
+static vbp_status revoke_api_key_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__RevokeApiKeyRequest);
+  Vbp__V1__Organization *owner = NULL;
+  CHECK(catalog_store_find_api_key_owner(c, a, in->id, &owner));
+  CHECK(managed_organization(who, owner, "API key", in->id));
+  CHECK(catalog_store_revoke_api_key(c, in->id));
+  Google__Protobuf__Empty *empty = vbp_arena_alloc(a, sizeof *empty);
+  google__protobuf__empty__init(empty);
+  t->out = &empty->base;
+  return ok();
+}
+
+static vbp_status revoke_api_key(vbp_call *call, const ProtobufCMessage *request,
+                                 ProtobufCMessage **response) {
+  const Vbp__V1__RevokeApiKeyRequest *in = (const Vbp__V1__RevokeApiKeyRequest *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_BUREAU) return denied();
+  CHECK(need_id("id", in->id));
+  vbp_status st = in_tx(call, revoke_api_key_tx, in, response);
+  /* This process stops accepting the key at once; the others within their cache's lifetime. */
+  if (vbp_ok(&st) && service_of(call)->auth) vbp_authenticator_forget(service_of(call)->auth);
+  return st;
+}
+
+typedef struct key_lookup {
+  const char *sha;
+  vbp_caller caller;
+  char key_id[65];
+} key_lookup;
+
+static vbp_status key_lookup_tx(vbp_pg_conn *c, void *ctx) {
+  key_lookup *k = ctx;
+  return catalog_store_authenticate(c, k->sha, &k->caller, k->key_id);
+}
+
+vbp_status catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out) {
+  catalog_service *svc = ctx;
+  key_lookup k = {.sha = key_sha256};
+  vbp_status st = vbp_pg_read(svc->pool, key_lookup_tx, &k);
+  if (vbp_ok(&st)) *out = k.caller;
+  return st;
+}
+
+static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
+                               ProtobufCMessage **response) {
+  const Vbp__V1__AuthenticateRequest *in = (const Vbp__V1__AuthenticateRequest *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  vbp_arena *a = vbp_call_arena(call);
+  if (!is_admin(who) && who->role != VBP_ROLE_SERVICE) return denied();
+  size_t n = strlen(in->key_sha256);
+  if (n != 64 || strspn(in->key_sha256, "0123456789abcdef") != 64)
+    return vbp_invalid("keySha256", "must be 64 lowercase hex digits");
+  key_lookup k = {.sha = in->key_sha256};
+  CHECK(vbp_pg_read(service_of(call)->pool, key_lookup_tx, &k));
+  Vbp__V1__AuthenticateResponse *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__authenticate_response__init(r);
+  r->key_id = vbp_arena_strdup(a, k.key_id);
+  r->organization_id = vbp_arena_strdup(a, k.caller.org_id);
+  r->role = (Vbp__V1__OrganizationKind)k.caller.role;
+  r->region_code = vbp_arena_strdup(a, k.caller.region_code);
+  *response = &r->base;
+  return ok();
+}
+
+/* ---------------------------------------------------------------- alliance exchange */
+
+typedef struct export_page {
+  const Vbp__V1__ExportBatchRequest *in;
+  vbp_arena *arena;
+  const char *after;
+  Vbp__V1__Batch *batch;
+  Vbp__V1__Result **results;
+  size_t n;
+} export_page;
+
+#define EXPORT_PAGE 500
+
+static vbp_status export_page_tx(vbp_pg_conn *c, void *ctx) {
+  export_page *p = ctx;
+  if (!p->batch) {
+    CHECK(catalog_store_find_batch(c, p->arena, p->in->code, false, &p->batch));
+    if (!p->batch) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", p->in->code);
+  }
+  return catalog_store_list_results(c, p->arena, p->in->code, "", 0, p->after, EXPORT_PAGE,
+                                    &p->results, &p->n);
+}
+
+/* Streams the catalog's part of a batch: the batch, then its results page by page, so a large
+ * batch never sits in memory whole and no connection is held while the client reads. The
+ * allocation, contract and progress records join when those services exist. */
+static vbp_status export_batch(vbp_call *call, const ProtobufCMessage *request) {
+  const Vbp__V1__ExportBatchRequest *in = (const Vbp__V1__ExportBatchRequest *)request;
+  CHECK(need_id("code", in->code));
+  if (*in->region_code) CHECK(need_region_code("regionCode", in->region_code));
+  export_page p = {.in = in, .after = ""};
+  vbp_arena *page = vbp_arena_create();
+  p.arena = page;
+  vbp_status st = vbp_pg_read(service_of(call)->pool, export_page_tx, &p);
+  if (vbp_ok(&st)) {
+    Vbp__V1__ExchangeRecord record = VBP__V1__EXCHANGE_RECORD__INIT;
+    record.record_case = VBP__V1__EXCHANGE_RECORD__RECORD_BATCH;
+    record.batch = p.batch;
+    st = vbp_call_send(call, &record.base);
+  }
+  while (vbp_ok(&st) && p.n > 0) {
+    for (size_t i = 0; i < p.n && vbp_ok(&st); i++) {
+      Vbp__V1__ExchangeRecord record = VBP__V1__EXCHANGE_RECORD__INIT;
+      record.record_case = VBP__V1__EXCHANGE_RECORD__RECORD_RESULT;
+      record.result = p.results[i];
+      st = vbp_call_send(call, &record.base);
+    }
+    if (!vbp_ok(&st) || p.n < EXPORT_PAGE) break;
+    char *after = vbp_arena_strdup(vbp_call_arena(call), p.results[p.n - 1]->product_id);
+    vbp_arena_reset(page);
+    p.batch = vbp_arena_alloc(page, 1); /* found already: skip the lookup */
+    p.after = after;
+    st = vbp_pg_read(service_of(call)->pool, export_page_tx, &p);
+  }
+  vbp_arena_destroy(page);
+  return st;
+}
+
+/* ---------------------------------------------------------------- table */
+
+#define UNARY(name, req, resp, fn)                                                           \
+  {.path = "/vbp.v1.CatalogService/" name, .request = &req##__descriptor,                     \
+   .response = &resp##__descriptor, .unary = fn}
+
+const vbp_method catalog_methods[] = {
+    UNARY("CreateRegion", vbp__v1__region, vbp__v1__region, create_region),
+    UNARY("CreateOrganization", vbp__v1__organization, vbp__v1__organization, create_organization),
+    UNARY("GetOrganization", vbp__v1__get_organization_request, vbp__v1__organization,
+          get_organization),
+    UNARY("ListOrganizations", vbp__v1__list_organizations_request,
+          vbp__v1__list_organizations_response, list_organizations),
+    UNARY("CreateBatch", vbp__v1__batch, vbp__v1__batch, create_batch),
+    UNARY("GetBatch", vbp__v1__get_batch_request, vbp__v1__batch, get_batch),
+    UNARY("ExtendBatch", vbp__v1__extend_batch_request, vbp__v1__batch, extend_batch),
+    UNARY("CreateExecution", vbp__v1__execution, vbp__v1__execution, create_execution),
+    UNARY("ListAgreementYears", vbp__v1__list_agreement_years_request,
+          vbp__v1__list_agreement_years_response, list_agreement_years),
+    UNARY("CreateProduct", vbp__v1__product, vbp__v1__product, create_product),
+    UNARY("GetProduct", vbp__v1__get_product_request, vbp__v1__product, get_product),
+    UNARY("CreateGroup", vbp__v1__group, vbp__v1__group, create_group),
+    UNARY("PublishResult", vbp__v1__result, vbp__v1__result, publish_result),
+    UNARY("ListResults", vbp__v1__list_results_request, vbp__v1__list_results_response,
+          list_results),
+    UNARY("CreateApiKey", vbp__v1__create_api_key_request, vbp__v1__api_key, create_api_key),
+    UNARY("RevokeApiKey", vbp__v1__revoke_api_key_request, google__protobuf__empty,
+          revoke_api_key),
+    UNARY("Authenticate", vbp__v1__authenticate_request, vbp__v1__authenticate_response,
+          authenticate),
+    {.path = "/vbp.v1.CatalogService/ExportBatch",
+     .request = &vbp__v1__export_batch_request__descriptor,
+     .response = &vbp__v1__exchange_record__descriptor,
+     .stream = export_batch},
+};
+const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];
+
+/* ---------------------------------------------------------------- health and schema */
+
+static vbp_status ping_tx(vbp_pg_conn *c, void *ctx) {
+  (void)ctx;
+  return catalog_store_ping(c);
+}
+
+bool catalog_ready(void *ctx) {
+  catalog_service *svc = ctx;
+  vbp_status st = vbp_pg_read(svc->pool, ping_tx, NULL);
+  return vbp_ok(&st);
+}
+
+vbp_status catalog_migrate(vbp_pg_pool *pool) {
+  return vbp_pg_migrate(pool, "catalog", catalog_migrations, catalog_migrations_count);
+}

@@ -1,0 +1,40 @@
+/* CatalogService: one handler per RPC (unpack -> authorise -> validate -> rules -> store ->
+ * pack), dispatched through the static method table below. */
+#ifndef CATALOG_SERVICE_H
+#define CATALOG_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/auth.h"
+#include "common/pg.h"
+#include "common/rpc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the handlers share; borrowed, owned by main (or a test). */
+typedef struct catalog_service {
+  vbp_pg_pool *pool;
+  vbp_authenticator *auth; /* forgotten when a key is revoked here */
+} catalog_service;
+
+/* The method table, in the order of vbp.v1.CatalogService. */
+extern const vbp_method catalog_methods[];
+extern const size_t catalog_methods_count;
+
+/* The key resolver for catalog-svc's own authenticator: the api_keys table. ctx is the
+ * catalog_service. Thread-safe. */
+vbp_status catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out);
+
+/* Health: the database answers. ctx is the catalog_service. */
+bool catalog_ready(void *ctx);
+
+/* The migrations of the catalog schema (generated from catalog-svc/migrations). */
+vbp_status catalog_migrate(vbp_pg_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,131 @@
+/* PostgreSQL through libpq: a fixed-size connection pool, prepared statements cached per
+ * connection, transactions that retry on serialization failure and deadlock, and the migrations
+ * runner every service calls at start-up.
+ *
+ * Schemas: each service owns one schema (catalog, contract, pricing, volume). Put the service's
+ * schema on the search_path of every pooled connection through the conninfo, which is the
+ * caller's business:
+ *   key=value form:  "host=... dbname=vbp options='-csearch_path=catalog'"
+ *   URI form:        "postgresql://host/vbp?options=-csearch_path%3Dcatalog"
+ * The option is a connection parameter, so it survives the pool's reconnects.
+ *
+ * Threads: a pool is shared by all threads; a vbp_pg_conn belongs to the thread that acquired it
+ * until it releases it (libpq connections are not to be used by two threads at once). */
+#ifndef VBP_PG_H
+#define VBP_PG_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "common/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vbp_pg_pool vbp_pg_pool;
+typedef struct vbp_pg_conn vbp_pg_conn;
+
+/* How many times vbp_pg_transaction re-runs a transaction after the first attempt. */
+#define VBP_PG_TX_MAX_RETRIES 5
+
+/* Opens a pool of `size` (>= 1) connections to `conninfo` (key=value or URI, copied). One
+ * connection is made now, so that an unreachable or misconfigured database stops start-up: that
+ * failure is UNAVAILABLE with libpq's reason. The others are made on first use. On success
+ * *out owns the pool; close it with vbp_pg_pool_close. Not thread-safe with respect to the pool
+ * being opened (nobody else can see it yet). */
+vbp_status vbp_pg_pool_open(const char *conninfo, int size, vbp_pg_pool **out);
+
+/* Closes every connection and frees the pool. All connections must have been released. NULL
+ * does nothing. */
+void vbp_pg_pool_close(vbp_pg_pool *pool);
+
+/* Takes a connection, blocking until one is free. A connection found broken (the server closed
+ * it, or a previous command failed with the connection lost) is reset first, which also forgets
+ * its prepared statements; if it cannot be re-established the result is UNAVAILABLE and no
+ * connection is taken. On success *out belongs to the caller until vbp_pg_release.
+ * Thread-safe. */
+vbp_status vbp_pg_acquire(vbp_pg_pool *pool, vbp_pg_conn **out);
+
+/* Gives `conn` back to `pool`. A connection left inside a transaction is rolled back first.
+ * NULL conn does nothing. Thread-safe. */
+void vbp_pg_release(vbp_pg_pool *pool, vbp_pg_conn *conn);
+
+/* The libpq connection behind `conn`, owned by the pool: valid while `conn` is acquired, never
+ * to be closed or reset by the caller. */
+PGconn *vbp_pg_conn_raw(vbp_pg_conn *conn);
+
+/* Runs `sql` ($1..$n placeholders) with `nparams` text parameters (`values[i]` NULL for SQL
+ * NULL; the pointers are only read during the call). The first time a connection sees a given
+ * SQL text it prepares it (named s1, s2, ...) and later calls reuse that statement; the text is
+ * compared in full, so any string with the same contents reuses it. Returns the result, which
+ * the caller PQclear()s; NULL when libpq could not produce one (out of memory, connection gone).
+ * Check it with vbp_pg_status. */
+PGresult *vbp_pg_exec(vbp_pg_conn *conn, const char *sql, int nparams, const char *const *values);
+
+/* How many distinct statements `conn` has prepared since it was (re)connected. For tests and
+ * metrics. */
+size_t vbp_pg_prepared_count(const vbp_pg_conn *conn);
+
+/* OK when `result` succeeded (command or rows); otherwise a status from its SQLSTATE:
+ *   23505 unique_violation                    -> ALREADY_EXISTS
+ *   23503 foreign_key_violation               -> FAILED_PRECONDITION
+ *   40001 serialization_failure, 40P01 deadlock -> ABORTED (safe to retry the transaction)
+ *   57014 query_canceled (statement_timeout)  -> DEADLINE_EXCEEDED
+ *   08xxx connection, 57P01..57P03 shutdown, 53xxx insufficient resources, no SQLSTATE (an
+ *   error libpq made up itself: connection lost) or a NULL result -> UNAVAILABLE
+ *   anything else                             -> INTERNAL
+ * The message is "<what>: <server's primary message> (SQLSTATE)": never the SQL text and never
+ * the DETAIL line (which can quote row values). `what` names the operation ("insert listing").
+ * Does not take or clear `result`. Thread-safe. */
+vbp_status vbp_pg_status(const PGresult *result, const char *what);
+
+/* Work to run inside vbp_pg_transaction or vbp_pg_read, on a connection it has acquired. It may
+ * run several times (see below), so it must be safe to re-run: keep its effects in the database
+ * and in `ctx` fields it overwrites, not in counters it increments or messages it sends. */
+typedef vbp_status (*vbp_pg_tx_fn)(vbp_pg_conn *conn, void *ctx);
+
+/* Acquires a connection, BEGIN ISOLATION LEVEL READ COMMITTED, runs fn(conn, ctx), then COMMIT if
+ * it returned OK and ROLLBACK otherwise; returns fn's status, or the COMMIT's.
+ *
+ * Why READ COMMITTED: our writes are short and touch rows we name. Where a rule reads rows and
+ * then writes based on them (a quantity left, a price in force), fn locks those rows with
+ * SELECT ... FOR UPDATE, which under READ COMMITTED waits for and then sees the other writer's
+ * committed row. SERIALIZABLE would give the same answers but fail many more transactions under
+ * load, and REPEATABLE READ would fail them where FOR UPDATE finds a row changed since the
+ * snapshot.
+ *
+ * Retries: the whole transaction (on a fresh or reset connection, after a short jittered
+ * backoff) is re-run up to VBP_PG_TX_MAX_RETRIES times when fn or COMMIT returns ABORTED (40001
+ * serialization failure or 40P01 deadlock, mapped by vbp_pg_status) or when the connection broke
+ * before COMMIT was sent (nothing was committed). A connection lost during COMMIT is not retried:
+ * the outcome is unknown, so that is UNAVAILABLE. fn returning OK while its transaction is in
+ * error (it ignored a failed statement) is INTERNAL, and nothing is committed.
+ * fn must not issue BEGIN, COMMIT or ROLLBACK itself. Thread-safe. */
+vbp_status vbp_pg_transaction(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
+
+/* Like vbp_pg_transaction but without BEGIN/COMMIT: for read-only work where each statement's
+ * own snapshot is enough. Retried the same way (ABORTED, or the connection broke). Thread-safe. */
+vbp_status vbp_pg_read(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
+
+/* One migration file: `name` is its file name ("0001_init.sql"), `sql` its contents (one or more
+ * statements, NUL-terminated). Both static (cmake/EmbedMigrations.cmake generates the arrays). */
+typedef struct vbp_migration {
+  const char *name;
+  const char *sql;
+} vbp_migration;
+
+/* Brings `schema` up to date: creates the schema and <schema>.schema_migrations(name text primary
+ * key, applied_at timestamptz) if missing, then applies, in array order (the generator sorts by
+ * file name), each of the `n` migrations whose name is not recorded yet, and records it. Each file
+ * runs in its own transaction with search_path set to `schema` alone, under
+ * pg_advisory_xact_lock(hashtext(schema)), so processes starting at once apply each file exactly
+ * once. Idempotent: a second call applies nothing. A file must not contain BEGIN/COMMIT or
+ * statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY). A failing file rolls
+ * back alone (earlier ones stay applied) and the status names it. Thread-safe. */
+vbp_status vbp_pg_migrate(vbp_pg_pool *pool, const char *schema, const vbp_migration *m, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

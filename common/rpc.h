@@ -1,0 +1,140 @@
+/* The gRPC runtime of every binary: a server that dispatches a static method table to handlers
+ * on a fixed pool of worker threads, and a client for calling other services. This interface is
+ * ours and narrow on purpose: common/rpc.c is the only file that includes <grpc/grpc.h>. */
+#ifndef VBP_RPC_H
+#define VBP_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "common/arena.h"
+#include "common/auth.h"
+#include "common/identity.h"
+#include "common/metrics.h"
+#include "common/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Call library-wide set-up once, before any server or client, and shutdown once at the end. */
+void vbp_rpc_init(void);
+void vbp_rpc_shutdown(void);
+
+/* ---------------------------------------------------------------- server */
+
+typedef struct vbp_call vbp_call;
+
+/* A unary handler: builds *response in the call's arena and returns OK, or returns an error
+ * (then *response is ignored). The request lives in the arena too. */
+typedef vbp_status (*vbp_unary_fn)(vbp_call *call, const ProtobufCMessage *request,
+                                   ProtobufCMessage **response);
+/* A server-streaming handler: calls vbp_call_send for each message, then returns the status. */
+typedef vbp_status (*vbp_stream_fn)(vbp_call *call, const ProtobufCMessage *request);
+
+typedef enum vbp_method_auth {
+  VBP_AUTH_CALLER = 0, /* every call must prove a caller (auth.h) */
+  VBP_AUTH_NONE = 1,   /* health checks */
+} vbp_method_auth;
+
+/* One row of a service's static method table. */
+typedef struct vbp_method {
+  const char *path; /* "/vbp.v1.CatalogService/GetOrganization" */
+  const ProtobufCMessageDescriptor *request;
+  const ProtobufCMessageDescriptor *response;
+  vbp_unary_fn unary;   /* exactly one of unary and stream */
+  vbp_stream_fn stream;
+  vbp_method_auth auth;
+} vbp_method;
+
+typedef struct vbp_server_config {
+  const char *service;     /* for logs and metrics: "catalog-svc" */
+  const char *listen_addr; /* "127.0.0.1:50051"; port 0 picks a free one */
+  int workers;             /* threads running handlers; 0 means 2 */
+  const vbp_method *methods;
+  size_t n_methods;
+  void *context;                /* handed to handlers through vbp_call_context */
+  vbp_authenticator *auth;      /* borrowed; required when a method needs a caller */
+  vbp_metrics *metrics;         /* borrowed; may be NULL. Method i of the table is index i */
+  bool (*ready)(void *context); /* health: SERVING only while this says so; may be NULL */
+} vbp_server_config;
+
+typedef struct vbp_server vbp_server;
+
+/* Binds, registers the methods (and grpc.health.v1.Health/Check) and starts the workers.
+ * The config's arrays and strings must outlive the server. */
+vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out);
+
+/* The port it listens on (useful with port 0). */
+int vbp_server_port(const vbp_server *server);
+
+/* Stops accepting calls, lets those in flight finish for up to grace_ms, cancels the rest,
+ * joins the workers and frees everything. NULL does nothing. */
+void vbp_server_stop(vbp_server *server, int grace_ms);
+
+/* Blocks SIGINT and SIGTERM in the calling thread (call in main before starting anything, so
+ * every thread inherits the mask) and then waits for one of them. */
+void vbp_block_stop_signals(void);
+int vbp_wait_stop_signal(void);
+
+/* What a handler may ask of its call. The pointers live until the handler returns. */
+vbp_arena *vbp_call_arena(vbp_call *call);
+ProtobufCAllocator *vbp_call_allocator(vbp_call *call);
+void *vbp_call_context(vbp_call *call);
+const vbp_caller *vbp_call_caller(const vbp_call *call);
+const char *vbp_call_request_id(const vbp_call *call);
+const char *vbp_call_method(const vbp_call *call);
+/* Milliseconds left before the client's deadline (INT64_MAX without one; <= 0 when passed). */
+int64_t vbp_call_remaining_ms(const vbp_call *call);
+/* True once the deadline passed or (streaming) the client went away. */
+bool vbp_call_done(vbp_call *call);
+/* Streaming only: sends one message and waits until gRPC took it. CANCELLED when the client
+ * went away, DEADLINE_EXCEEDED after the deadline. */
+vbp_status vbp_call_send(vbp_call *call, const ProtobufCMessage *message);
+
+/* ---------------------------------------------------------------- client */
+
+typedef struct vbp_client vbp_client;
+
+/* A channel to target ("127.0.0.1:50051") with its own completion-queue thread. secret signs
+ * the caller of each call (NULL when calls carry a bearer key instead). Connects lazily. */
+vbp_status vbp_client_open(const char *target, const char *secret, vbp_client **out);
+void vbp_client_close(vbp_client *client);
+
+typedef struct vbp_call_options {
+  int timeout_ms;           /* 0 means 5000 */
+  const vbp_caller *caller; /* signed with the client's secret, or NULL */
+  const char *bearer_key;   /* sent as authorization: Bearer, or NULL */
+  const char *request_id;   /* x-request-id, or NULL */
+} vbp_call_options;
+
+/* Called once when an asynchronous call ends, on the client's thread: keep it short. On OK,
+ * response was unpacked with allocator (or malloc when NULL) and belongs to the callee. */
+typedef void (*vbp_client_done_fn)(void *ctx, const vbp_status *status,
+                                   ProtobufCMessage *response);
+
+/* Starts a unary call of method; done runs when it ends (also on failure to start). allocator
+ * (may be NULL) must stay valid until done runs. Thread-safe. */
+void vbp_client_start(vbp_client *client, const vbp_method *method,
+                      const ProtobufCMessage *request, const vbp_call_options *options,
+                      ProtobufCAllocator *allocator, vbp_client_done_fn done, void *ctx);
+
+/* A blocking unary call. On OK *response is unpacked with allocator (malloc when NULL: free it
+ * with protobuf_c_message_free_unpacked). Thread-safe. */
+vbp_status vbp_client_call(vbp_client *client, const vbp_method *method,
+                           const ProtobufCMessage *request, const vbp_call_options *options,
+                           ProtobufCAllocator *allocator, ProtobufCMessage **response);
+
+/* Asks target's grpc.health.v1.Health/Check; OK when it answers SERVING. */
+vbp_status vbp_client_health(vbp_client *client, int timeout_ms);
+
+/* Unix time in milliseconds. */
+int64_t vbp_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,191 @@
+// Loads the demo data into a running catalog-svc over gRPC, with the admin key:
+//   VBP_ADMIN_KEY=... VBP_CATALOG_ADDR=127.0.0.1:50051 node scripts/demo/load.mjs
+// Creates are idempotent on the server (same id and body answer the stored resource), so it
+// may run again; ALREADY_EXISTS means the stored resource differs from the demo's.
+// Also a small client for trying the API by hand:
+//   node scripts/demo/load.mjs call METHOD '{"json": "request"}'
+// (with VBP_API_KEY, or else VBP_ADMIN_KEY, as the bearer key).
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import grpc from '@grpc/grpc-js';
+import protoLoader from '@grpc/proto-loader';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const apiDir = path.resolve(here, '../../api');
+
+// GB 32100-2015 (common/credit_code.h): the 18th character checks the first 17.
+const ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+export function creditCode(first17) {
+  if (first17.length !== 17) throw new Error(`credit code stem must be 17 characters: ${first17}`);
+  let sum = 0;
+  for (let i = 0; i < 17; i++) {
+    const v = ALPHABET.indexOf(first17[i]);
+    if (v < 0) throw new Error(`'${first17[i]}' is outside the GB 32100 alphabet`);
+    sum += v * WEIGHTS[i];
+  }
+  const check = (31 - (sum % 31)) % 31;
+  return first17 + ALPHABET[check];
+}
+
+function loadClient(addr) {
+  const def = protoLoader.loadSync(path.join(apiDir, 'vbp/v1/catalog.proto'), {
+    includeDirs: [apiDir, '/usr/include'],
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const vbp = grpc.loadPackageDefinition(def).vbp.v1;
+  return new vbp.CatalogService(addr, grpc.credentials.createInsecure());
+}
+
+function call(client, key, method, req) {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${key}`);
+  return new Promise((resolve, reject) => {
+    client[method](req, md, { deadline: Date.now() + 10_000 }, (err, res) => {
+      if (err) {
+        err.method = method;
+        reject(err);
+      } else {
+        resolve(res);
+      }
+    });
+  });
+}
+
+function waitReady(client, seconds) {
+  return new Promise((resolve, reject) =>
+    client.waitForReady(Date.now() + seconds * 1000, (err) => (err ? reject(err) : resolve())));
+}
+
+// The demo's reference data: the regions the seed document names.
+const regions = [
+  { code: '350000', name: '福建省', level: 'PROVINCE' },
+  { code: '350100', name: '福州市', level: 'CITY', parentCode: '350000' },
+  { code: '360000', name: '江西省', level: 'PROVINCE' },
+  { code: '220000', name: '吉林省', level: 'PROVINCE' },
+  { code: '140000', name: '山西省', level: 'PROVINCE' },
+  { code: '141100', name: '吕梁市', level: 'CITY', parentCode: '140000' },
+];
+
+// Registration authority + kind (GB 32100: 11 a government body, 12 a public institution,
+// 91 an enterprise), the region, then an organization code of 9 characters.
+const organizations = [
+  { id: 'fj-bureau', name: '福建省医疗保障局', kind: 'BUREAU', regionCode: '350000',
+    creditCode: creditCode('11350000MB0000001') },
+  { id: 'jx-alliance-office', name: '江西省医药采购服务中心', kind: 'ALLIANCE_OFFICE',
+    regionCode: '360000', creditCode: creditCode('12360000MB0000002') },
+  { id: 'fz-manufacturer', name: '福州示例生物制药有限公司', kind: 'MANUFACTURER',
+    regionCode: '350100', creditCode: creditCode('91350100MA0000003') },
+  { id: 'fz-distributor', name: '福州示例医药配送有限公司', kind: 'DISTRIBUTOR',
+    regionCode: '350100', creditCode: creditCode('91350100MA0000004') },
+  { id: 'fz-hospital', name: '福州示例人民医院', kind: 'MEDICAL_INSTITUTION', regionCode: '350100',
+    creditCode: creditCode('12350100MB0000005'), institutionType: 'PUBLIC' },
+];
+
+const BATCH = 'JX-YP2023-01';
+const batch = {
+  code: BATCH,
+  name: '江西牵头省际联盟干扰素集中带量采购',
+  kind: 'DRUG',
+  organizerLevel: 'ALLIANCE',
+  leadRegionCode: '360000',
+  memberRegionCodes: ['360000', '350000'],
+  cycleYears: 4,
+};
+
+const execution = {
+  batchCode: BATCH,
+  regionCode: '350000',
+  listingDate: '2024-07-18',
+  startDate: '2024-07-22',
+  enterpriseSignFrom: '2024-07-04',
+  enterpriseSignTo: '2024-07-08',
+  institutionSignFrom: '2024-07-09',
+  institutionSignTo: '2024-07-12',
+};
+
+const product = {
+  id: 'ifn-a2b-inj-3miu',
+  kind: 'DRUG',
+  genericName: '重组人干扰素α2b',
+  dosageForm: '注射剂',
+  specification: '300万IU',
+  unit: '支',
+  manufacturerId: 'fz-manufacturer',
+  qualityTier: 'ORIGINATOR',
+  inInsuranceCatalog: true,
+};
+
+const group = { batchCode: BATCH, id: 'ifn-a2b-inj', genericName: '重组人干扰素α2b', competitive: true };
+
+const result = {
+  batchCode: BATCH,
+  productId: product.id,
+  groupId: group.id,
+  status: 'WINNING',
+  winningPrice: '30.0000',
+  sharePercent: 100,
+};
+
+async function load(client, key, addr) {
+  const steps = [
+    ...regions.map((r) => ['CreateRegion', r, `region ${r.code}`]),
+    ...organizations.map((o) => ['CreateOrganization', o, `organization ${o.id}`]),
+    ['CreateBatch', batch, `batch ${BATCH}`],
+    ['CreateExecution', execution, `execution ${BATCH}/${execution.regionCode}`],
+    ['CreateProduct', product, `product ${product.id}`],
+    ['CreateGroup', group, `group ${group.id}`],
+    ['PublishResult', result, `result ${BATCH}/${product.id}`],
+  ];
+  for (const [method, req, what] of steps) {
+    try {
+      await call(client, key, method, req);
+    } catch (err) {
+      if (err.code === grpc.status.ALREADY_EXISTS) {
+        err.message = `${what} is already stored with other values than the demo's ` +
+          `(start from an empty database to reload it): ${err.details}`;
+      } else {
+        err.message = `${what}: ${err.message}`;
+      }
+      throw err;
+    }
+  }
+  console.log(`demo: ${regions.length} regions, ${organizations.length} organizations, ` +
+    `batch ${BATCH} with its Fujian execution, 1 product, 1 group, 1 winning result ` +
+    `(30.0000, 100%) at ${addr}`);
+}
+
+async function main() {
+  const addr = process.env.VBP_CATALOG_ADDR || '127.0.0.1:50051';
+  const [mode, method, json] = process.argv.slice(2);
+  const key = (mode === 'call' && process.env.VBP_API_KEY) || process.env.VBP_ADMIN_KEY;
+  if (!key) throw new Error('VBP_ADMIN_KEY is not set');
+  const client = loadClient(addr);
+  try {
+    await waitReady(client, 10);
+    if (mode === 'call') {
+      if (!method || typeof client[method] !== 'function') {
+        throw new Error(`usage: load.mjs call METHOD [JSON]; no method '${method ?? ''}'`);
+      }
+      const res = await call(client, key, method, json ? JSON.parse(json) : {});
+      console.log(JSON.stringify(res, null, 2));
+    } else if (mode === undefined) {
+      await load(client, key, addr);
+    } else {
+      throw new Error(`unknown argument '${mode}' (expected nothing or 'call')`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+main().catch((err) => {
+  const field = err.metadata?.get?.('vbp-error-field')?.[0];
+  const code = err.code !== undefined ? ` [${grpc.status[err.code] ?? err.code}]` : '';
+  console.error(`demo: ${err.message}${code}${field ? ` (field ${field})` : ''}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,220 @@
+/* Agreement years inside a cycle (DOMAIN.md C5, C6): renewal aligned to 1 Jul / 1 Jan or plain
+ * anniversaries, the last year cut at the cycle end, explicit and extended ends, 29 Feb. */
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog-svc/rules.h"
+
+namespace {
+
+constexpr bool kAligned = true;
+constexpr bool kUnaligned = false;
+
+vbp_date day(const char *text) {
+  vbp_date date = 0;
+  EXPECT_TRUE(vbp_date_parse(text, &date)) << text;
+  return date;
+}
+
+std::string format(vbp_date date) {
+  char buf[VBP_DATE_FORMAT_MAX];
+  return vbp_date_format(date, buf);
+}
+
+catalog_cycle years_cycle(int years) {
+  catalog_cycle cycle = {};
+  cycle.years = years;
+  return cycle;
+}
+
+/* years is what the batch said (0 when it gave an end date); last_day set at creation or by an
+ * extension wins over it. */
+catalog_cycle ending_cycle(int years, const char *last_day) {
+  catalog_cycle cycle = years_cycle(years);
+  cycle.has_last_day = true;
+  cycle.last_day = day(last_day);
+  return cycle;
+}
+
+using Years = std::vector<std::pair<std::string, std::string>>; /* inclusive start, end */
+
+/* The agreement years as text, numbered checks included, so failures print readable dates. */
+Years agreement_years(const char *start, const catalog_cycle &cycle, bool align) {
+  catalog_agreement_year out[16];
+  size_t count = catalog_agreement_years(day(start), &cycle, align, out, 16);
+  EXPECT_LE(count, 16u);
+  Years years;
+  for (size_t i = 0; i < count && i < 16; i++) {
+    EXPECT_EQ(out[i].year, static_cast<int>(i) + 1);
+    years.emplace_back(format(out[i].start), format(out[i].end));
+  }
+  return years;
+}
+
+TEST(AgreementYears, FujianFourYearCycleAlignsToFirstOfJanuary) {
+  /* DOMAIN.md C6 example: 000, Fujian, execution from 2024-07-22. */
+  EXPECT_EQ(agreement_years("2024-07-22", years_cycle(4), kAligned),
+            (Years{{"2024-07-22", "2025-12-31"},
+                   {"2026-01-01", "2026-12-31"},
+                   {"2027-01-01", "2027-12-31"},
+                   {"2028-01-01", "2028-07-21"}}));
+}
+
+TEST(AgreementYears, AnniversaryInTheFirstHalfAlignsToFirstOfJuly) {
+  EXPECT_EQ(agreement_years("2024-03-15", years_cycle(3), kAligned),
+            (Years{{"2024-03-15", "2025-06-30"},
+                   {"2025-07-01", "2026-06-30"},
+                   {"2026-07-01", "2027-03-14"}}));
+}
+
+TEST(AgreementYears, AlignmentDateMovesAnniversariesToTheNextFirstOfJulyOrJanuary) {
+  const struct {
+    const char *anniversary;
+    const char *expected;
+  } cases[] = {
+      {"2025-01-01", "2025-01-01"}, /* stays */
+      {"2025-01-02", "2025-07-01"},
+      {"2025-02-28", "2025-07-01"},
+      {"2025-06-30", "2025-07-01"},
+      {"2025-07-01", "2025-07-01"}, /* stays */
+      {"2025-07-02", "2026-01-01"},
+      {"2025-12-31", "2026-01-01"},
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(format(catalog_alignment_date(day(c.anniversary))), c.expected) << c.anniversary;
+}
+
+TEST(AgreementYears, AnniversaryOnTheBoundariesOfEachHalfYear) {
+  const struct {
+    const char *start;
+    Years expected;
+  } cases[] = {
+      {"2024-07-01", {{"2024-07-01", "2025-06-30"}, {"2025-07-01", "2026-06-30"}}},
+      {"2024-07-02", {{"2024-07-02", "2025-12-31"}, {"2026-01-01", "2026-07-01"}}},
+      {"2024-01-01", {{"2024-01-01", "2024-12-31"}, {"2025-01-01", "2025-12-31"}}},
+      {"2024-01-02", {{"2024-01-02", "2025-06-30"}, {"2025-07-01", "2026-01-01"}}},
+      {"2024-12-31", {{"2024-12-31", "2025-12-31"}, {"2026-01-01", "2026-12-30"}}},
+      {"2024-06-30", {{"2024-06-30", "2025-06-30"}, {"2025-07-01", "2026-06-29"}}},
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(agreement_years(c.start, years_cycle(2), kAligned), c.expected) << c.start;
+}
+
+TEST(AgreementYears, TwoYearCycleHasTwoYears) {
+  /* 001: the 16-province alliance runs 2 years. */
+  EXPECT_EQ(agreement_years("2024-09-20", years_cycle(2), kAligned),
+            (Years{{"2024-09-20", "2025-12-31"}, {"2026-01-01", "2026-09-19"}}));
+  EXPECT_EQ(agreement_years("2024-09-20", years_cycle(2), kUnaligned),
+            (Years{{"2024-09-20", "2025-09-19"}, {"2025-09-20", "2026-09-19"}}));
+}
+
+TEST(AgreementYears, StartOnTwentyNinthOfFebruaryAlignsFromTheTwentyEighth) {
+  /* The first anniversary is 2025-02-28, so 1 Jul; the cycle ends the day before 2028-02-29. */
+  EXPECT_EQ(agreement_years("2024-02-29", years_cycle(4), kAligned),
+            (Years{{"2024-02-29", "2025-06-30"},
+                   {"2025-07-01", "2026-06-30"},
+                   {"2026-07-01", "2027-06-30"},
+                   {"2027-07-01", "2028-02-28"}}));
+}
+
+TEST(AgreementYears, StartOnTwentyNinthOfFebruaryKeepsItInLeapYearsWhenUnaligned) {
+  /* Each anniversary is counted from the start, so 2028 gets its 29 Feb back. */
+  EXPECT_EQ(agreement_years("2024-02-29", years_cycle(5), kUnaligned),
+            (Years{{"2024-02-29", "2025-02-27"},
+                   {"2025-02-28", "2026-02-27"},
+                   {"2026-02-28", "2027-02-27"},
+                   {"2027-02-28", "2028-02-28"},
+                   {"2028-02-29", "2029-02-27"}}));
+}
+
+TEST(AgreementYears, UnalignedYearsArePlainAnniversaries) {
+  EXPECT_EQ(agreement_years("2024-07-22", years_cycle(4), kUnaligned),
+            (Years{{"2024-07-22", "2025-07-21"},
+                   {"2025-07-22", "2026-07-21"},
+                   {"2026-07-22", "2027-07-21"},
+                   {"2027-07-22", "2028-07-21"}}));
+  EXPECT_EQ(agreement_years("2024-01-01", years_cycle(1), kUnaligned),
+            (Years{{"2024-01-01", "2024-12-31"}}));
+}
+
+TEST(AgreementYears, ExplicitEndCutsTheCycleShort) {
+  /* 001: Liaoning's cycle runs to 2025-07-31, the last day itself, whatever years says. */
+  EXPECT_EQ(agreement_years("2024-03-01", ending_cycle(0, "2025-07-31"), kAligned),
+            (Years{{"2024-03-01", "2025-06-30"}, {"2025-07-01", "2025-07-31"}}));
+  EXPECT_EQ(agreement_years("2024-03-01", ending_cycle(3, "2025-07-31"), kAligned),
+            (Years{{"2024-03-01", "2025-06-30"}, {"2025-07-01", "2025-07-31"}}));
+  EXPECT_EQ(agreement_years("2024-03-01", ending_cycle(3, "2025-07-31"), kUnaligned),
+            (Years{{"2024-03-01", "2025-02-28"}, {"2025-03-01", "2025-07-31"}}));
+}
+
+TEST(AgreementYears, ExtensionLengthensTheCycleAndAddsAYear) {
+  /* Two years would end 2026-07-21; extended to 2027-03-31 the extension becomes a third year. */
+  EXPECT_EQ(agreement_years("2024-07-22", ending_cycle(2, "2027-03-31"), kAligned),
+            (Years{{"2024-07-22", "2025-12-31"},
+                   {"2026-01-01", "2026-12-31"},
+                   {"2027-01-01", "2027-03-31"}}));
+  /* 001: Henan's cycle ends 2025-12-31, which lands exactly on an alignment year's end. */
+  EXPECT_EQ(agreement_years("2024-07-22", ending_cycle(1, "2025-12-31"), kAligned),
+            (Years{{"2024-07-22", "2025-12-31"}}));
+}
+
+TEST(AgreementYears, CycleEndingBeforeTheFirstAlignmentDateIsOneYear) {
+  EXPECT_EQ(agreement_years("2024-07-22", years_cycle(1), kAligned),
+            (Years{{"2024-07-22", "2025-07-21"}}));
+  EXPECT_EQ(agreement_years("2024-07-22", ending_cycle(0, "2024-07-22"), kAligned),
+            (Years{{"2024-07-22", "2024-07-22"}})); /* a one-day cycle */
+}
+
+TEST(AgreementYears, NoEmptyYearWhenTheCycleEndsTheDayBeforeAnAlignmentDate) {
+  EXPECT_EQ(agreement_years("2024-07-22", ending_cycle(0, "2026-12-31"), kAligned),
+            (Years{{"2024-07-22", "2025-12-31"}, {"2026-01-01", "2026-12-31"}}));
+  EXPECT_EQ(agreement_years("2024-07-22", ending_cycle(0, "2027-01-01"), kAligned),
+            (Years{{"2024-07-22", "2025-12-31"},
+                   {"2026-01-01", "2026-12-31"},
+                   {"2027-01-01", "2027-01-01"}}));
+}
+
+TEST(AgreementYears, CycleEndingBeforeTheStartHasNoYears) {
+  catalog_agreement_year out[2];
+  catalog_cycle ended = ending_cycle(0, "2024-07-21");
+  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &ended, kAligned, out, 2), 0u);
+  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &ended, kUnaligned, out, 2), 0u);
+  catalog_cycle no_years = years_cycle(0);
+  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &no_years, kAligned, out, 2), 0u);
+}
+
+TEST(AgreementYears, ReturnsTheFullCountButWritesNoMoreThanCap) {
+  const catalog_cycle cycle = years_cycle(4);
+  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &cycle, kAligned, nullptr, 0), 4u);
+
+  catalog_agreement_year out[3];
+  out[2].year = -7; /* a sentinel past cap */
+  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &cycle, kAligned, out, 2), 4u);
+  EXPECT_EQ(out[0].year, 1);
+  EXPECT_EQ(format(out[0].end), "2025-12-31");
+  EXPECT_EQ(out[1].year, 2);
+  EXPECT_EQ(format(out[1].start), "2026-01-01");
+  EXPECT_EQ(out[2].year, -7);
+}
+
+TEST(AgreementYears, CycleLastDayIsTheDayBeforeStartPlusYearsOrTheExplicitEnd) {
+  const struct {
+    const char *start;
+    catalog_cycle cycle;
+    const char *expected;
+  } cases[] = {
+      {"2024-07-22", years_cycle(4), "2028-07-21"},
+      {"2024-02-29", years_cycle(1), "2025-02-27"},
+      {"2024-02-29", years_cycle(4), "2028-02-28"},
+      {"2024-03-01", years_cycle(1), "2025-02-28"},
+      {"2023-03-01", years_cycle(1), "2024-02-29"},
+      {"2024-07-22", ending_cycle(4, "2025-07-31"), "2025-07-31"},
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(format(catalog_cycle_last_day(day(c.start), &c.cycle)), c.expected) << c.start;
+}
+
+} /* namespace */
