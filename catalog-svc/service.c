@@ -257,22 +257,25 @@ static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *reque
   return in_read(call, get_organization_tx, in, response);
 }
 
+/* A list request with its page: size, the key it starts after, and the scope its token names. */
 typedef struct list_query {
+  const void *in;
   const char *scope, *after, *prefix;
   int limit;
 } list_query;
 
 static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
-  TX_PROLOGUE(Vbp__V1__ListOrganizationsRequest);
-  const list_query *q = (const list_query *)((const void *const *)t->in)[1];
-  in = ((const Vbp__V1__ListOrganizationsRequest *const *)t->in)[0];
+  tx *t = ctx;
+  const list_query *q = t->in;
+  const Vbp__V1__ListOrganizationsRequest *in = q->in;
+  vbp_arena *a = vbp_call_arena(t->call);
   Vbp__V1__Organization **orgs = NULL;
   size_t n = 0;
   CHECK(catalog_store_list_organizations(c, a, in->kind, q->prefix, q->after, q->limit + 1, &orgs,
                                          &n));
   Vbp__V1__ListOrganizationsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_organizations_response__init(r);
-  if (n > (size_t)q->limit) {
+  if (n > (size_t)q->limit) { /* one more row than asked for: there is a next page */
     n = (size_t)q->limit;
     r->next_page_token = vbp_page_token_encode(a, q->scope, orgs[n - 1]->id);
   }
@@ -293,12 +296,11 @@ static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *req
     CHECK(need_region_code("regionCode", in->region_code));
     catalog_region_prefix(in->region_code, prefix);
   }
-  list_query q = {.prefix = prefix};
+  list_query q = {.in = in, .prefix = prefix};
   CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "organizations|%d|%s", in->kind, prefix);
   CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
-  const void *pair[2] = {in, &q};
-  return in_read(call, list_organizations_tx, pair, response);
+  return in_read(call, list_organizations_tx, &q, response);
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -762,9 +764,10 @@ static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request
 }
 
 static vbp_status list_results_tx(vbp_pg_conn *c, void *ctx) {
-  TX_PROLOGUE(Vbp__V1__ListResultsRequest);
-  const list_query *q = (const list_query *)((const void *const *)t->in)[1];
-  in = ((const Vbp__V1__ListResultsRequest *const *)t->in)[0];
+  tx *t = ctx;
+  const list_query *q = t->in;
+  const Vbp__V1__ListResultsRequest *in = q->in;
+  vbp_arena *a = vbp_call_arena(t->call);
   Vbp__V1__Batch *b = NULL;
   CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
@@ -791,12 +794,11 @@ static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
   CHECK(need_id("batchCode", in->batch_code));
   if (*in->group_id) CHECK(need_id("groupId", in->group_id));
   CHECK(opt_enum("status", in->status, &vbp__v1__result_status__descriptor));
-  list_query q = {0};
+  list_query q = {.in = in};
   CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "results|%s|%s|%d", in->batch_code, in->group_id, in->status);
   CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
-  const void *pair[2] = {in, &q};
-  return in_read(call, list_results_tx, pair, response);
+  return in_read(call, list_results_tx, &q, response);
 }
 
 /* ---------------------------------------------------------------- API keys */
@@ -920,7 +922,7 @@ typedef struct export_page {
   const Vbp__V1__ExportBatchRequest *in;
   vbp_arena *arena;
   const char *after;
-  Vbp__V1__Batch *batch;
+  Vbp__V1__Batch *batch; /* read with the first page only */
   Vbp__V1__Result **results;
   size_t n;
 } export_page;
@@ -929,7 +931,7 @@ typedef struct export_page {
 
 static vbp_status export_page_tx(vbp_pg_conn *c, void *ctx) {
   export_page *p = ctx;
-  if (!p->batch) {
+  if (!*p->after) {
     CHECK(catalog_store_find_batch(c, p->arena, p->in->code, false, &p->batch));
     if (!p->batch) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", p->in->code);
   }
@@ -964,7 +966,6 @@ static vbp_status export_batch(vbp_call *call, const ProtobufCMessage *request) 
     if (!vbp_ok(&st) || p.n < EXPORT_PAGE) break;
     char *after = vbp_arena_strdup(vbp_call_arena(call), p.results[p.n - 1]->product_id);
     vbp_arena_reset(page);
-    p.batch = vbp_arena_alloc(page, 1); /* found already: skip the lookup */
     p.after = after;
     st = vbp_pg_read(service_of(call)->pool, export_page_tx, &p);
   }

@@ -25,10 +25,13 @@ set(n 0)
 foreach(f ${files})
   get_filename_component(name ${f} NAME)
   file(READ ${f} hex HEX)
-  # Two hex digits per byte -> "0x..,"; sixteen bytes a line; then the terminating NUL.
+  # Sixteen bytes a line (CMake's regex has no {n}: spell out 32 hex digits), two hex digits
+  # per byte -> "0x..,"; then the terminating NUL.
+  string(REPEAT "[0-9a-f]" 32 line_of_hex)
+  string(REGEX REPLACE "(${line_of_hex})" "\\1\n  " hex "${hex}")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){16})" "\\1\n  " bytes "${bytes}")
-  string(APPEND c "/* ${name} */\nstatic const unsigned char migration_${n}[] = {\n  ${bytes}0x00};\n\n")
+  string(APPEND c "/* ${name} */\n"
+         "static const unsigned char migration_${n}[] = {\n  ${bytes}0x00};\n\n")
   string(APPEND rows "    {\"${name}\", (const char *)migration_${n}},\n")
   math(EXPR n "${n} + 1")
 endforeach()

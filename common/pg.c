@@ -173,17 +173,15 @@ void vbp_pg_pool_close(vbp_pg_pool *pool) {
 }
 
 /* libpq learns that the server closed an idle connection (pg_terminate_backend, a server
- * restart, an idle timeout) only when it next reads. If the socket of an idle connection is
- * readable, the server said something (its FATAL message, then EOF): read it now, so that
- * PQstatus tells the truth before we hand the connection out. One poll(2), no round trip. */
-static void notice_hangup(PGconn *pg) {
-  if (PQstatus(pg) != CONNECTION_OK || PQtransactionStatus(pg) != PQTRANS_IDLE) return;
+ * restart, idle_session_timeout) only when it next reads. An idle session of ours expects
+ * nothing from the server (we LISTEN to nothing), so a readable socket means the server said
+ * goodbye: its FATAL message, then EOF, which may not even have arrived yet. Such a connection is
+ * reset rather than handed out to fail. One poll(2), no round trip. */
+static bool hung_up(PGconn *pg) {
+  if (PQstatus(pg) != CONNECTION_OK) return true;
+  if (PQtransactionStatus(pg) != PQTRANS_IDLE) return false;
   struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-  if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0) return;
-  if (PQconsumeInput(pg)) {
-    PGnotify *n;
-    while ((n = PQnotifies(pg)) != NULL) PQfreemem(n); /* we LISTEN to nothing */
-  }
+  return pfd.fd < 0 || poll(&pfd, 1, 0) > 0;
 }
 
 /* Makes `c` usable: first connect, or reset if broken. Called without the pool lock, since
@@ -200,8 +198,7 @@ static vbp_status make_ready(vbp_pg_pool *pool, vbp_pg_conn *c) {
     }
     return vbp_status_ok();
   }
-  notice_hangup(c->pg);
-  if (PQstatus(c->pg) != CONNECTION_OK || c->needs_reset) {
+  if (c->needs_reset || hung_up(c->pg)) {
     forget_prepared(c);
     c->needs_reset = false;
     PQreset(c->pg);

@@ -155,6 +155,14 @@ static void drop_if_closed(slot *s) {
   if (poll(&pfd, 1, 0) > 0) drop(s);
 }
 
+/* No connect attempt for retry_interval_ms; until then calls fail at once, citing `reason`. */
+static void mark_down(vbp_redis *r, const char *reason) {
+  pthread_mutex_lock(&r->error_mu);
+  snprintf(r->last_error, sizeof r->last_error, "%s", reason);
+  pthread_mutex_unlock(&r->error_mu);
+  atomic_store(&r->retry_after_ms, now_ms() + r->retry_interval_ms);
+}
+
 /* Makes s->ctx a live connection, or says why not. Called with s->mu held. */
 static vbp_status ensure_connected(vbp_redis *r, slot *s, const char *what) {
   if (s->ctx != NULL) drop_if_closed(s);
@@ -177,11 +185,8 @@ static vbp_status ensure_connected(vbp_redis *r, slot *s, const char *what) {
     snprintf(reason, sizeof reason, "%s",
              ctx == NULL ? "out of memory" : ctx->errstr[0] ? ctx->errstr : "connect failed");
     if (ctx != NULL) redisFree(ctx);
-    pthread_mutex_lock(&r->error_mu);
-    memcpy(r->last_error, reason, sizeof reason);
-    pthread_mutex_unlock(&r->error_mu);
     /* While Redis is down every call would otherwise wait up to the connect timeout. */
-    atomic_store(&r->retry_after_ms, now_ms() + r->retry_interval_ms);
+    mark_down(r, reason);
     return vbp_status_make(VBP_UNAVAILABLE, "redis %s: connect %s: %s", what, r->addr, reason);
   }
   redisEnableKeepAlive(ctx);
@@ -206,6 +211,11 @@ static vbp_status command(vbp_redis *r, const char *what, int argc, const char *
     if (s->ctx->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)) {
       st = vbp_status_make(VBP_UNAVAILABLE, "redis %s: %s timed out after %d ms", what, r->addr,
                            r->command_timeout_ms);
+      /* A Redis that accepts connections but does not answer (stopped, swapping) would make
+       * every call wait out the timeout: treat it like one that is down. */
+      char reason[ERROR_MAX];
+      snprintf(reason, sizeof reason, "a command timed out after %d ms", r->command_timeout_ms);
+      mark_down(r, reason);
     } else {
       st = vbp_status_make(VBP_UNAVAILABLE, "redis %s: %s: %s", what, r->addr,
                            s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");

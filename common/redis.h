@@ -4,8 +4,8 @@
  *
  * Every failure (Redis down or unreachable, a timeout, an error reply such as OOM or WRONGTYPE)
  * is UNAVAILABLE with the reason in the message; whether to fall back is the caller's decision.
- * After a failed connect, calls fail at once without trying again for retry_interval_ms; a
- * connection the server closed (a restart) is noticed before use and remade.
+ * After a failed connect or a command timeout, calls fail at once without trying again for
+ * retry_interval_ms; a connection the server closed (a restart) is noticed before use and remade.
  *
  * Threads: a vbp_redis is shared by all threads; every function but open/close is thread-safe.
  * Keys are NUL-terminated strings; values are bytes (binary-safe, NULs allowed). */
@@ -26,7 +26,7 @@ typedef struct vbp_redis vbp_redis;
 typedef struct vbp_redis_options {
   int connect_timeout_ms; /* <= 0: 50 */
   int command_timeout_ms; /* <= 0: 50; a timed-out command is UNAVAILABLE */
-  int retry_interval_ms;  /* <= 0: 250; after a failed connect, fail at once for this long */
+  int retry_interval_ms;  /* <= 0: 250; after a failed connect or a timeout, fail at once */
   int connections;        /* <= 0: 4; each is used by one thread at a time */
 } vbp_redis_options;
 

@@ -646,6 +646,8 @@ typedef struct client_call {
 } client_call;
 
 static void *client_main(void *arg);
+static vbp_status wire_status(const client_call *cc);
+static void outstanding_add(vbp_client *c, int delta);
 
 vbp_status vbp_client_open(const char *target, const char *secret, vbp_client **out) {
   vbp_client *c = vbp_xcalloc(1, sizeof *c);
@@ -723,23 +725,7 @@ static void client_finish(client_call *cc, bool batch_ok) {
   if (!batch_ok) {
     st = vbp_status_make(VBP_UNAVAILABLE, "the call could not be completed");
   } else if (cc->code != GRPC_STATUS_OK) {
-    st.code = (vbp_code)cc->code;
-    size_t n = GRPC_SLICE_LENGTH(cc->details);
-    if (n >= sizeof st.message) n = sizeof st.message - 1;
-    memcpy(st.message, GRPC_SLICE_START_PTR(cc->details), n);
-    st.message[n] = '\0';
-    for (size_t i = 0; i < cc->trailing_md.count; i++) {
-      grpc_metadata *m = &cc->trailing_md.metadata[i];
-      char *dst = slice_is(m->key, "vbp-error-field")    ? st.field
-                  : slice_is(m->key, "vbp-error-reason") ? st.reason
-                                                         : NULL;
-      size_t cap = dst == st.field ? sizeof st.field : sizeof st.reason;
-      if (!dst) continue;
-      size_t len = GRPC_SLICE_LENGTH(m->value);
-      if (len >= cap) len = cap - 1;
-      memcpy(dst, GRPC_SLICE_START_PTR(m->value), len);
-      dst[len] = '\0';
-    }
+    st = wire_status(cc);
   } else if (!cc->recv) {
     st = vbp_status_make(VBP_INTERNAL, "the server sent no answer");
   } else {
@@ -753,9 +739,7 @@ static void client_finish(client_call *cc, bool batch_ok) {
   vbp_client *client = cc->client;
   cc->done(cc->ctx, &st, response);
   client_call_free(cc);
-  pthread_mutex_lock(&client->lock);
-  if (--client->outstanding == 0) pthread_cond_broadcast(&client->idle);
-  pthread_mutex_unlock(&client->lock);
+  outstanding_add(client, -1);
 }
 
 static void *client_main(void *arg) {
@@ -768,24 +752,15 @@ static void *client_main(void *arg) {
   return NULL;
 }
 
-void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMessage *request,
-                      const vbp_call_options *options, ProtobufCAllocator *allocator,
-                      vbp_client_done_fn done, void *ctx) {
-  static const vbp_call_options defaults = {0};
-  if (!options) options = &defaults;
+/* A new call's bookkeeping and metadata: bearer key, signed caller, request id. */
+static client_call *client_call_new(vbp_client *c, const vbp_method *method,
+                                    const vbp_call_options *options) {
   client_call *cc = vbp_xcalloc(1, sizeof *cc);
   cc->client = c;
   cc->method = method;
-  cc->allocator = allocator;
-  cc->done = done;
-  cc->ctx = ctx;
   cc->details = grpc_empty_slice();
   grpc_metadata_array_init(&cc->initial_md);
   grpc_metadata_array_init(&cc->trailing_md);
-  pthread_mutex_lock(&c->lock);
-  c->outstanding++;
-  pthread_mutex_unlock(&c->lock);
-
   if (options->bearer_key) {
     snprintf(cc->bearer, sizeof cc->bearer, "Bearer %s", options->bearer_key);
     add_md(cc, "authorization", cc->bearer);
@@ -803,12 +778,59 @@ void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMe
     snprintf(cc->request_id, sizeof cc->request_id, "%s", options->request_id);
     add_md(cc, "x-request-id", cc->request_id);
   }
+  return cc;
+}
+
+static gpr_timespec deadline_after(const vbp_call_options *options) {
   int timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 5000;
-  gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                       gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+}
+
+/* The status a finished call reports: its code, details, and the field and reason from
+ * trailing metadata. */
+static vbp_status wire_status(const client_call *cc) {
+  vbp_status st = vbp_status_ok();
+  st.code = (vbp_code)cc->code;
+  size_t n = GRPC_SLICE_LENGTH(cc->details);
+  if (n >= sizeof st.message) n = sizeof st.message - 1;
+  memcpy(st.message, GRPC_SLICE_START_PTR(cc->details), n);
+  st.message[n] = '\0';
+  for (size_t i = 0; i < cc->trailing_md.count; i++) {
+    grpc_metadata *m = &cc->trailing_md.metadata[i];
+    char *dst = slice_is(m->key, "vbp-error-field")    ? st.field
+                : slice_is(m->key, "vbp-error-reason") ? st.reason
+                                                       : NULL;
+    if (!dst) continue;
+    size_t cap = dst == st.field ? sizeof st.field : sizeof st.reason;
+    size_t len = GRPC_SLICE_LENGTH(m->value);
+    if (len >= cap) len = cap - 1;
+    memcpy(dst, GRPC_SLICE_START_PTR(m->value), len);
+    dst[len] = '\0';
+  }
+  return st;
+}
+
+static void outstanding_add(vbp_client *c, int delta) {
+  pthread_mutex_lock(&c->lock);
+  c->outstanding = (size_t)((long)c->outstanding + delta);
+  if (c->outstanding == 0) pthread_cond_broadcast(&c->idle);
+  pthread_mutex_unlock(&c->lock);
+}
+
+void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMessage *request,
+                      const vbp_call_options *options, ProtobufCAllocator *allocator,
+                      vbp_client_done_fn done, void *ctx) {
+  static const vbp_call_options defaults = {0};
+  if (!options) options = &defaults;
+  client_call *cc = client_call_new(c, method, options);
+  cc->allocator = allocator;
+  cc->done = done;
+  cc->ctx = ctx;
+  outstanding_add(c, 1);
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
                                                  c->cq, registered_handle(c, method->path),
-                                                 deadline, NULL);
+                                                 deadline_after(options), NULL);
   cc->send = pack(request);
   grpc_op ops[6];
   memset(ops, 0, sizeof ops);
@@ -828,6 +850,76 @@ void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMe
   ops[5].data.recv_status_on_client.status_details = &cc->details;
   if (!cc->call || grpc_call_start_batch(cc->call, ops, 6, cc, NULL) != GRPC_CALL_OK)
     client_finish(cc, false);
+}
+
+/* Runs one batch of a streaming call on its own queue and waits for it. */
+static bool stream_batch(client_call *cc, grpc_completion_queue *cq, grpc_op *ops, size_t n) {
+  if (grpc_call_start_batch(cc->call, ops, n, cc, NULL) != GRPC_CALL_OK) return false;
+  grpc_event ev = grpc_completion_queue_pluck(cq, cc, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+  return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
+vbp_status vbp_client_stream(vbp_client *c, const vbp_method *method,
+                             const ProtobufCMessage *request, const vbp_call_options *options,
+                             vbp_client_message_fn on_message, void *ctx) {
+  static const vbp_call_options defaults = {0};
+  if (!options) options = &defaults;
+  client_call *cc = client_call_new(c, method, options);
+  outstanding_add(c, 1);
+  /* A queue of its own: this thread waits on each step instead of the client's thread. */
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+  cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                                 registered_handle(c, method->path),
+                                                 deadline_after(options), NULL);
+  cc->send = pack(request);
+  grpc_op ops[4];
+  memset(ops, 0, sizeof ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[0].data.send_initial_metadata.metadata = cc->md;
+  ops[0].data.send_initial_metadata.count = cc->n_md;
+  ops[1].op = GRPC_OP_SEND_MESSAGE;
+  ops[1].data.send_message.send_message = cc->send;
+  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[3].data.recv_initial_metadata.recv_initial_metadata = &cc->initial_md;
+  vbp_status st = vbp_status_ok();
+  bool stopped = false;
+  if (cc->call && stream_batch(cc, cq, ops, 4)) {
+    for (;;) {
+      grpc_op recv = {.op = GRPC_OP_RECV_MESSAGE};
+      recv.data.recv_message.recv_message = &cc->recv;
+      if (!stream_batch(cc, cq, &recv, 1) || !cc->recv) break; /* the end, or an error */
+      grpc_byte_buffer *bb = cc->recv;
+      cc->recv = NULL;
+      ProtobufCMessage *m = unpack(bb, method->response, NULL);
+      if (!m) {
+        st = vbp_status_make(VBP_INTERNAL, "a streamed message is not a valid %s",
+                             method->response->name);
+        stopped = true;
+      } else {
+        stopped = !on_message(ctx, m);
+        protobuf_c_message_free_unpacked(m, NULL);
+      }
+      if (stopped) {
+        grpc_call_cancel(cc->call, NULL);
+        break;
+      }
+    }
+    grpc_op status = {.op = GRPC_OP_RECV_STATUS_ON_CLIENT};
+    status.data.recv_status_on_client.trailing_metadata = &cc->trailing_md;
+    status.data.recv_status_on_client.status = &cc->code;
+    status.data.recv_status_on_client.status_details = &cc->details;
+    bool got = stream_batch(cc, cq, &status, 1);
+    if (vbp_ok(&st) && !stopped)
+      st = got ? wire_status(cc) : vbp_status_make(VBP_UNAVAILABLE, "the stream broke");
+  } else {
+    st = vbp_status_make(VBP_UNAVAILABLE, "the call could not be started");
+  }
+  client_call_free(cc);
+  grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_destroy(cq);
+  outstanding_add(c, -1);
+  return st;
 }
 
 typedef struct sync_wait {

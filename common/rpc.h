@@ -128,6 +128,16 @@ vbp_status vbp_client_call(vbp_client *client, const vbp_method *method,
                            const ProtobufCMessage *request, const vbp_call_options *options,
                            ProtobufCAllocator *allocator, ProtobufCMessage **response);
 
+/* Called for each message of a server stream, on the calling thread; message is freed after
+ * it returns. Return false to stop (the call is cancelled and the stream ends OK). */
+typedef bool (*vbp_client_message_fn)(void *ctx, const ProtobufCMessage *message);
+
+/* A blocking server-streaming call of method: on_message runs for each message in order, then
+ * the stream's status is returned. timeout_ms bounds the whole stream. Thread-safe. */
+vbp_status vbp_client_stream(vbp_client *client, const vbp_method *method,
+                             const ProtobufCMessage *request, const vbp_call_options *options,
+                             vbp_client_message_fn on_message, void *ctx);
+
 /* Asks target's grpc.health.v1.Health/Check; OK when it answers SERVING. */
 vbp_status vbp_client_health(vbp_client *client, int timeout_ms);
 

@@ -29,7 +29,7 @@ print(s.getsockname()[1])'
     return
   fi
   for ((i = 0; i < 200; i++)); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + ((RANDOM << 15) | RANDOM) % 40000))
     if ! stack_port_open "$port"; then
       echo "$port"
       return

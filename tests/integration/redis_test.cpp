@@ -1,6 +1,11 @@
 // common/redis against a real Redis (the test stack).
+#include "common/redis.h"
+
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/redis.h"
 #include "test_stack.h"
 
 namespace {
@@ -30,9 +34,7 @@ Redis open_stack_redis() {
 }
 
 // Keys of this program only: test programs share the stack's Redis.
-std::string key(const char *name) {
-  return "vbp-test:" + std::to_string(getpid()) + ":" + name;
-}
+std::string key(const char *name) { return "vbp-test:" + std::to_string(getpid()) + ":" + name; }
 
 // Reads a value back as a string (for comparisons), or "<missing>".
 std::string get(vbp_redis *r, const std::string &k) {
@@ -73,7 +75,7 @@ TEST(Redis, SetGetAndDel) {
   EXPECT_EQ(get(r.get(), k), "<missing>");
   ASSERT_EQ(vbp_redis_set(r.get(), k.c_str(), "12.3456", 7, 0).code, VBP_OK);
   EXPECT_EQ(get(r.get(), k), "12.3456");
-  EXPECT_EQ(raw_integer("TTL", k), -1);  // no expiry asked for
+  EXPECT_EQ(raw_integer("TTL", k), -1);                                  // no expiry asked for
   ASSERT_EQ(vbp_redis_set(r.get(), k.c_str(), "7", 1, 0).code, VBP_OK);  // overwrites
   EXPECT_EQ(get(r.get(), k), "7");
   ASSERT_EQ(vbp_redis_del(r.get(), k.c_str()).code, VBP_OK);
@@ -163,7 +165,8 @@ TEST(Redis, ManyThreadsShareOneClient) {
 }
 
 TEST(Redis, AMalformedAddressIsInvalidArgument) {
-  for (const char *addr : {"localhost", "localhost:", ":6379", "h:0", "h:70000", "h:12x", "[::1]"}) {
+  for (const char *addr :
+       {"localhost", "localhost:", ":6379", "h:0", "h:70000", "h:12x", "[::1]"}) {
     vbp_redis *r = nullptr;
     EXPECT_EQ(vbp_redis_open(addr, 50, &r).code, VBP_INVALID_ARGUMENT) << addr;
     EXPECT_EQ(r, nullptr);
@@ -183,6 +186,41 @@ TEST(Redis, NothingListeningIsUnavailableAndDoesNotStopOpen) {
   EXPECT_NE(std::strstr(st.message, "unreachable"), nullptr) << st.message;
 }
 
+TEST(Redis, AServerThatDoesNotAnswerTimesOutAndThenFailsFast) {
+  // A listening socket nobody accepts on: connects succeed (the kernel's backlog), replies never
+  // come, like a Redis that is stopped (SIGSTOP) or swapping.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len), 0);
+  std::string target = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  vbp_redis_options opts{};
+  opts.command_timeout_ms = 50;
+  opts.retry_interval_ms = 60000;
+  vbp_redis *raw = nullptr;
+  ASSERT_EQ(vbp_redis_open_opts(target.c_str(), &opts, &raw).code, VBP_OK);
+  Redis r(raw);
+  char *value = nullptr;
+  vbp_status st = vbp_redis_get(r.get(), "k", &value, nullptr);
+  EXPECT_EQ(st.code, VBP_UNAVAILABLE);
+  EXPECT_NE(std::strstr(st.message, "timed out"), nullptr) << st.message;
+  // The next calls do not wait for another timeout each.
+  auto begin = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; i++) {
+    st = vbp_redis_get(r.get(), "k", &value, nullptr);
+    ASSERT_EQ(st.code, VBP_UNAVAILABLE);
+  }
+  EXPECT_NE(std::strstr(st.message, "unreachable"), nullptr) << st.message;
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(2));
+  close(fd);
+}
+
 // Stops the stack's Redis; the destructor starts it again as the stack had it (from
 // VBP_REDIS_CONF if the env file names one, else on VBP_REDIS_PORT with VBP_REDIS_PIDFILE),
 // whatever happens in between, so that later tests find it running.
@@ -192,7 +230,8 @@ class RedisStopped {
       : port_(vbp_test_env("VBP_REDIS_PORT")), pidfile_(vbp_test_env("VBP_REDIS_PIDFILE")) {
     run("redis-cli -p " + port_ + " shutdown nosave >/dev/null 2>&1");
     // shutdown returns once Redis has closed its sockets; the pidfile goes just after.
-    for (int i = 0; i < 200 && ping(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && ping(); i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ~RedisStopped() { start(); }
 
@@ -207,10 +246,13 @@ class RedisStopped {
     if (!conf.empty()) {
       run("redis-server '" + conf + "' >/dev/null");
     } else {
-      run("redis-server --port " + port_ + " --bind 127.0.0.1 --daemonize yes --save '' "
-          "--appendonly no --pidfile '" + pidfile_ + "' >/dev/null");
+      run("redis-server --port " + port_ +
+          " --bind 127.0.0.1 --daemonize yes --save '' "
+          "--appendonly no --pidfile '" +
+          pidfile_ + "' >/dev/null");
     }
-    for (int i = 0; i < 500 && !ping(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !ping(); i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_TRUE(ping()) << "Redis did not come back on port " << port_;
   }
 

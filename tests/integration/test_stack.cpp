@@ -32,11 +32,14 @@ struct ConnCloser {
 };
 using Conn = std::unique_ptr<PGconn, ConnCloser>;
 
+void drop_notice(void *, const char *) {}  // "database ... does not exist, skipping"
+
 Conn connect_or_throw(const std::string &dsn) {
   Conn c(PQconnectdb(dsn.c_str()));
   if (!c || PQstatus(c.get()) != CONNECTION_OK)
     throw std::runtime_error(std::string("connect to test database: ") +
                              (c ? PQerrorMessage(c.get()) : "out of memory"));
+  PQsetNoticeProcessor(c.get(), drop_notice, nullptr);
   return c;
 }
 

@@ -1,0 +1,402 @@
+/* rpc_bench: a closed-loop gRPC load generator over our own client (common/rpc.h), so that what
+ * it measures includes the client every service uses to call another. tests/bench/run.sh drives
+ * it; it can also be run by hand against any running catalog-svc or echo_server.
+ *
+ *   rpc_bench setup   -t TARGET [-k ADMIN_KEY] [-o ORG_ID]
+ *       Creates region 110000 and organization ORG_ID in catalog-svc at TARGET with the admin key
+ *       (-k, else $VBP_ADMIN_KEY), then an API key of that organization, and prints that key (only
+ *       it) on stdout. Safe to repeat: the creates are idempotent, each run adds one more key.
+ *   rpc_bench catalog -t TARGET [-k KEY] [-o ORG_ID] [-n IN_FLIGHT] [-d SECONDS] [-w SECONDS]
+ *       GetOrganization(ORG_ID) with "authorization: Bearer KEY" (-k, else $VBP_BENCH_KEY).
+ *   rpc_bench echo    -t TARGET [-o ORG_ID] [-n IN_FLIGHT] [-d SECONDS] [-w SECONDS]
+ *       /bench.Echo/Echo (tests/bench/echo_server.c) carrying the very Organization that setup
+ *       created, so the answer is as large as the catalog's.
+ *
+ * Load: IN_FLIGHT calls (default 64) are kept running on one client (one connection): each call
+ * that ends starts the next one from the completion callback. The first -w seconds (default 2)
+ * warm up the connection, the server's caches and pools; every call that ends in the following
+ * -d seconds (default 10) is measured. Then no new call starts and the ones in flight drain.
+ *
+ * Output: one line, "MODE key=value ...": ok calls per second, latency p50, p99, p99.9 and max
+ * in milliseconds, errors (failed calls and wrong answers ending in the measured window) and the
+ * answer's packed size. Details of the first error go to stderr. Exit status 1 when any measured
+ * call failed, so a script does not report numbers of a broken run as if they were good. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/credit_code.h"
+#include "common/log.h"
+#include "common/rpc.h"
+#include "common/status.h"
+#include "vbp/v1/catalog.pb-c.h"
+
+#define DEFAULT_ORG_ID "bench-org"
+#define DEFAULT_IN_FLIGHT 64
+#define DEFAULT_SECONDS 10
+#define DEFAULT_WARMUP_SECONDS 2
+#define MAX_IN_FLIGHT 10000
+#define MAX_SECONDS 3600
+#define CALL_TIMEOUT_MS 5000 /* also bounds the drain at the end */
+#define SETUP_TIMEOUT_MS 10000
+#define REGION_CODE "110000" /* Beijing, a province: needs no parent region */
+#define REGION_NAME "北京市"
+#define LATENCIES_INITIAL (1u << 16)
+
+/* The paths are the API; the bench is a client like any other, so it does not link
+ * catalog-svc's handlers for their method table. */
+static const vbp_method create_region_method = {
+    .path = "/vbp.v1.CatalogService/CreateRegion",
+    .request = &vbp__v1__region__descriptor,
+    .response = &vbp__v1__region__descriptor,
+};
+static const vbp_method create_organization_method = {
+    .path = "/vbp.v1.CatalogService/CreateOrganization",
+    .request = &vbp__v1__organization__descriptor,
+    .response = &vbp__v1__organization__descriptor,
+};
+static const vbp_method create_api_key_method = {
+    .path = "/vbp.v1.CatalogService/CreateApiKey",
+    .request = &vbp__v1__create_api_key_request__descriptor,
+    .response = &vbp__v1__api_key__descriptor,
+};
+static const vbp_method get_organization_method = {
+    .path = "/vbp.v1.CatalogService/GetOrganization",
+    .request = &vbp__v1__get_organization_request__descriptor,
+    .response = &vbp__v1__organization__descriptor,
+};
+/* echo_server sends the request bytes back, so request and answer are one message type. */
+static const vbp_method echo_method = {
+    .path = "/bench.Echo/Echo",
+    .request = &vbp__v1__organization__descriptor,
+    .response = &vbp__v1__organization__descriptor,
+};
+
+typedef struct options {
+  const char *mode, *target, *key, *org_id;
+  int in_flight, seconds, warmup_seconds;
+} options;
+
+/* ---------------------------------------------------------------- the organization */
+
+/* The organization setup creates and echo sends: every field set, so the catalog's answer and
+ * the echo carry the same bytes. credit_code is the caller's 19-byte buffer. */
+static void bench_organization(Vbp__V1__Organization *org, const char *id, char *credit_code) {
+  /* GB 32100: 1 (institutional registration) 2 (public institution), the region, a made-up
+   * organization code, then the check character computed over those 17. */
+  static const char first17[] = "12" REGION_CODE "400001234";
+  memcpy(credit_code, first17, 17);
+  credit_code[17] = vbp_credit_code_check_char(first17);
+  credit_code[18] = '\0';
+  vbp__v1__organization__init(org);
+  org->id = (char *)id;
+  org->name = "北京市第一人民医院";
+  org->kind = VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION;
+  org->region_code = REGION_CODE;
+  org->credit_code = credit_code;
+  org->institution_type = VBP__V1__INSTITUTION_TYPE__PUBLIC;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void print_error(const char *what, const vbp_status *st) {
+  fprintf(stderr, "rpc_bench: %s: %s %s%s%s\n", what, vbp_code_name(st->code), st->message,
+          st->field[0] ? " field=" : "", st->field);
+}
+
+static int run_setup(const options *opt) {
+  int rc = 1;
+  vbp_client *client = NULL;
+  vbp_status st = vbp_client_open(opt->target, NULL, &client);
+  if (!vbp_ok(&st)) {
+    print_error("open", &st);
+    return 1;
+  }
+  vbp_call_options call = {.timeout_ms = SETUP_TIMEOUT_MS, .bearer_key = opt->key};
+  /* catalog-svc listens before its first health answer only in theory, but a clear message
+   * here beats a confusing one from CreateRegion. */
+  st = vbp_client_health(client, SETUP_TIMEOUT_MS);
+  if (!vbp_ok(&st)) {
+    print_error("health", &st);
+    goto done;
+  }
+
+  Vbp__V1__Region region = VBP__V1__REGION__INIT;
+  region.code = REGION_CODE;
+  region.name = REGION_NAME;
+  region.level = VBP__V1__REGION_LEVEL__PROVINCE;
+  ProtobufCMessage *answer = NULL;
+  st = vbp_client_call(client, &create_region_method, &region.base, &call, NULL, &answer);
+  if (!vbp_ok(&st)) {
+    print_error("CreateRegion", &st);
+    goto done;
+  }
+  protobuf_c_message_free_unpacked(answer, NULL);
+
+  Vbp__V1__Organization org;
+  char credit_code[19];
+  bench_organization(&org, opt->org_id, credit_code);
+  st = vbp_client_call(client, &create_organization_method, &org.base, &call, NULL, &answer);
+  if (!vbp_ok(&st)) {
+    print_error("CreateOrganization", &st);
+    goto done;
+  }
+  protobuf_c_message_free_unpacked(answer, NULL);
+
+  Vbp__V1__CreateApiKeyRequest key_request = VBP__V1__CREATE_API_KEY_REQUEST__INIT;
+  key_request.organization_id = (char *)opt->org_id;
+  st = vbp_client_call(client, &create_api_key_method, &key_request.base, &call, NULL, &answer);
+  if (!vbp_ok(&st)) {
+    print_error("CreateApiKey", &st);
+    goto done;
+  }
+  printf("%s\n", ((Vbp__V1__ApiKey *)answer)->key);
+  protobuf_c_message_free_unpacked(answer, NULL);
+  rc = 0;
+
+done:
+  vbp_client_close(client);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- load */
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+typedef struct bench bench;
+
+/* One of the IN_FLIGHT call chains; its address is the context of its current call. */
+typedef struct slot {
+  bench *bench;
+  int64_t started_ns;
+} slot;
+
+struct bench {
+  vbp_client *client;
+  const vbp_method *method;
+  const ProtobufCMessage *request; /* packed by vbp_client_start, so shared by every call */
+  vbp_call_options call;
+  const char *org_id; /* the id every answer must carry */
+  int64_t measure_from_ns, measure_to_ns;
+
+  /* Below: under lock. Callbacks run on the client's thread, but a call that fails to start
+   * runs its callback on the starting thread, which may be main's. */
+  pthread_mutex_t lock;
+  pthread_cond_t idle;
+  int running; /* slots whose chain has not ended */
+  int64_t *latencies_ns;
+  size_t n_latencies, latencies_cap;
+  uint64_t errors;          /* in the measured window */
+  uint64_t errors_outside;  /* during warm-up or drain: reported, not counted */
+  vbp_status first_error;
+  bool have_error;
+  size_t answer_bytes;
+};
+
+/* > 0 while this thread is inside vbp_client_start: a callback that runs then is a call that
+ * failed to start, and restarting from there would recurse; its chain ends instead. */
+static _Thread_local int starting;
+
+static void call_done(void *ctx, const vbp_status *status, ProtobufCMessage *response);
+
+static void start_call(slot *s) {
+  bench *b = s->bench;
+  s->started_ns = now_ns();
+  starting++;
+  vbp_client_start(b->client, b->method, b->request, &b->call, NULL, call_done, s);
+  starting--;
+}
+
+static void record_latency(bench *b, int64_t ns) {
+  if (b->n_latencies == b->latencies_cap) {
+    size_t cap = b->latencies_cap ? b->latencies_cap * 2 : LATENCIES_INITIAL;
+    int64_t *grown = realloc(b->latencies_ns, cap * sizeof *grown);
+    if (!grown) {
+      fprintf(stderr, "rpc_bench: out of memory\n");
+      abort();
+    }
+    b->latencies_ns = grown;
+    b->latencies_cap = cap;
+  }
+  b->latencies_ns[b->n_latencies++] = ns;
+}
+
+static void call_done(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
+  slot *s = ctx;
+  bench *b = s->bench;
+  int64_t ended = now_ns();
+  /* An OK status with somebody else's organization would flatter the numbers: check the id. */
+  const Vbp__V1__Organization *org = (const Vbp__V1__Organization *)response;
+  bool good = vbp_ok(status) && org && strcmp(org->id, b->org_id) == 0;
+
+  pthread_mutex_lock(&b->lock);
+  bool measured = ended >= b->measure_from_ns && ended < b->measure_to_ns;
+  if (good) {
+    if (measured) record_latency(b, ended - s->started_ns);
+    if (!b->answer_bytes) b->answer_bytes = protobuf_c_message_get_packed_size(response);
+  } else {
+    if (measured) b->errors++;
+    else b->errors_outside++;
+    if (!b->have_error) {
+      b->have_error = true;
+      b->first_error = vbp_ok(status) ? vbp_status_make(VBP_INTERNAL,
+                                                        "the answer names organization \"%s\"",
+                                                        org ? org->id : "(none)")
+                                      : *status;
+    }
+  }
+  bool again = ended < b->measure_to_ns && !starting;
+  if (!again && --b->running == 0) pthread_cond_broadcast(&b->idle);
+  pthread_mutex_unlock(&b->lock);
+
+  if (response) protobuf_c_message_free_unpacked(response, NULL);
+  if (again) start_call(s);
+}
+
+static int compare_ns(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Nearest rank over sorted values: the smallest value with at least p of them at or below. */
+static double percentile_ms(const int64_t *sorted, size_t n, double p) {
+  if (n == 0) return 0;
+  size_t rank = (size_t)(p * (double)n + 0.999999);
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return (double)sorted[rank - 1] / 1e6;
+}
+
+static int run_load(const options *opt) {
+  Vbp__V1__GetOrganizationRequest get = VBP__V1__GET_ORGANIZATION_REQUEST__INIT;
+  Vbp__V1__Organization org;
+  char credit_code[19];
+  bench b = {.org_id = opt->org_id, .call = {.timeout_ms = CALL_TIMEOUT_MS}};
+  if (strcmp(opt->mode, "catalog") == 0) {
+    get.id = (char *)opt->org_id;
+    b.method = &get_organization_method;
+    b.request = &get.base;
+    b.call.bearer_key = opt->key;
+  } else {
+    bench_organization(&org, opt->org_id, credit_code);
+    b.method = &echo_method;
+    b.request = &org.base;
+  }
+  vbp_status st = vbp_client_open(opt->target, NULL, &b.client);
+  if (!vbp_ok(&st)) {
+    print_error("open", &st);
+    return 1;
+  }
+  pthread_mutex_init(&b.lock, NULL);
+  pthread_cond_init(&b.idle, NULL);
+  slot *slots = vbp_xcalloc((size_t)opt->in_flight, sizeof *slots);
+
+  int64_t began = now_ns();
+  b.measure_from_ns = began + (int64_t)opt->warmup_seconds * 1000000000;
+  b.measure_to_ns = b.measure_from_ns + (int64_t)opt->seconds * 1000000000;
+  b.running = opt->in_flight;
+  for (int i = 0; i < opt->in_flight; i++) {
+    slots[i].bench = &b;
+    start_call(&slots[i]);
+  }
+  /* Every chain ends at measure_to_ns, or at its deadline CALL_TIMEOUT_MS later at most. */
+  pthread_mutex_lock(&b.lock);
+  while (b.running > 0) pthread_cond_wait(&b.idle, &b.lock);
+  pthread_mutex_unlock(&b.lock);
+  vbp_client_close(b.client);
+
+  qsort(b.latencies_ns, b.n_latencies, sizeof *b.latencies_ns, compare_ns);
+  size_t n = b.n_latencies;
+  printf("%-7s calls/s=%.0f p50_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f max_ms=%.3f errors=%llu "
+         "calls=%zu in_flight=%d seconds=%d answer_bytes=%zu\n",
+         opt->mode, (double)n / opt->seconds, percentile_ms(b.latencies_ns, n, 0.50),
+         percentile_ms(b.latencies_ns, n, 0.99), percentile_ms(b.latencies_ns, n, 0.999),
+         n ? (double)b.latencies_ns[n - 1] / 1e6 : 0.0, (unsigned long long)b.errors, n,
+         opt->in_flight, opt->seconds, b.answer_bytes);
+  if (b.have_error) {
+    fprintf(stderr, "rpc_bench: %s: %llu errors measured, %llu during warm-up or drain\n",
+            opt->mode, (unsigned long long)b.errors, (unsigned long long)b.errors_outside);
+    print_error("first error", &b.first_error);
+  }
+  int rc = b.errors == 0 && n > 0 ? 0 : 1;
+  free(b.latencies_ns);
+  free(slots);
+  pthread_cond_destroy(&b.idle);
+  pthread_mutex_destroy(&b.lock);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: rpc_bench setup   -t TARGET [-k ADMIN_KEY] [-o ORG_ID]\n"
+          "       rpc_bench catalog -t TARGET [-k KEY] [-o ORG_ID] [-n IN_FLIGHT] [-d SECONDS] "
+          "[-w SECONDS]\n"
+          "       rpc_bench echo    -t TARGET [-o ORG_ID] [-n IN_FLIGHT] [-d SECONDS] "
+          "[-w SECONDS]\n"
+          "keys default to $VBP_ADMIN_KEY (setup) and $VBP_BENCH_KEY (catalog); defaults: -o %s "
+          "-n %d -d %d -w %d\n",
+          DEFAULT_ORG_ID, DEFAULT_IN_FLIGHT, DEFAULT_SECONDS, DEFAULT_WARMUP_SECONDS);
+  exit(2);
+}
+
+static int parse_int(const char *text, int lo, int hi, char flag) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno || end == text || *end || v < lo || v > hi) {
+    fprintf(stderr, "rpc_bench: -%c must be an integer from %d to %d, got \"%s\"\n", flag, lo,
+            hi, text);
+    exit(2);
+  }
+  return (int)v;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) usage();
+  options opt = {.mode = argv[1],
+                 .org_id = DEFAULT_ORG_ID,
+                 .in_flight = DEFAULT_IN_FLIGHT,
+                 .seconds = DEFAULT_SECONDS,
+                 .warmup_seconds = DEFAULT_WARMUP_SECONDS};
+  bool setup = strcmp(opt.mode, "setup") == 0, catalog = strcmp(opt.mode, "catalog") == 0;
+  if (!setup && !catalog && strcmp(opt.mode, "echo") != 0) usage();
+  /* The mode stands where getopt expects the program name. */
+  int c;
+  while ((c = getopt(argc - 1, argv + 1, "t:k:o:n:d:w:")) != -1) {
+    switch (c) {
+      case 't': opt.target = optarg; break;
+      case 'k': opt.key = optarg; break;
+      case 'o': opt.org_id = optarg; break;
+      case 'n': opt.in_flight = parse_int(optarg, 1, MAX_IN_FLIGHT, 'n'); break;
+      case 'd': opt.seconds = parse_int(optarg, 1, MAX_SECONDS, 'd'); break;
+      case 'w': opt.warmup_seconds = parse_int(optarg, 0, MAX_SECONDS, 'w'); break;
+      default: usage();
+    }
+  }
+  if (optind != argc - 1 || !opt.target) usage();
+  /* Keys from the environment by default, so they do not show in ps. */
+  if (!opt.key) opt.key = getenv(setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+  if ((setup || catalog) && (!opt.key || !*opt.key)) {
+    fprintf(stderr, "rpc_bench: %s needs a key: -k, or $%s\n", opt.mode,
+            setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+    return 2;
+  }
+
+  vbp_log_init("rpc_bench", VBP_LOG_WARN);
+  vbp_rpc_init();
+  int rc = setup ? run_setup(&opt) : run_load(&opt);
+  vbp_rpc_shutdown();
+  return rc;
+}

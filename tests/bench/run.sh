@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The gRPC benchmark, run by hand (never by CI): catalog-svc's GetOrganization against a bare
+# gRPC core echo server answering the same bytes, with the same load generator, in the same run.
+#   tests/bench/run.sh
+# Builds catalog-svc, echo_server and rpc_bench (RelWithDebInfo, in build-bench), starts a
+# private stack in a temporary directory (tests/stack.sh: PostgreSQL, Redis, catalog-svc) plus
+# echo_server, creates one region, organization and API key, runs `rpc_bench echo` and then
+# `rpc_bench catalog` with the same load, prints both and the ratio catalog/echo, and stops
+# everything it started, also on failure or Ctrl-C. About 45 s (plus a first build).
+#
+# Environment (all optional):
+#   VBP_WORKERS       worker threads of catalog-svc and of echo_server (default 4, catalog-svc's)
+#   BENCH_IN_FLIGHT   calls kept in flight (default 64)
+#   BENCH_SECONDS     measured seconds per mode (default 10)
+#   BENCH_WARMUP      warm-up seconds before each measurement (default 2)
+#   BENCH_BUILD_DIR   build directory (default build-bench; another RelWithDebInfo or Release
+#                     one such as build works too)
+# Exit status: 0 when both modes ran without errors.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+# shellcheck source=../../scripts/stack source-path=SCRIPTDIR
+source "$root/scripts/stack"
+
+workers=${VBP_WORKERS:-4}
+in_flight=${BENCH_IN_FLIGHT:-64}
+seconds=${BENCH_SECONDS:-10}
+warmup=${BENCH_WARMUP:-2}
+build=${BENCH_BUILD_DIR:-$root/build-bench}
+org_id=bench-org
+
+die() {
+  printf 'bench: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- build -------------------------------------------------------------------------------------
+
+grep -qx 'add_subdirectory(bench)' "$root/tests/CMakeLists.txt" ||
+  die "tests/CMakeLists.txt lacks the line add_subdirectory(bench)"
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  generator=()
+  command -v ninja >/dev/null && generator=(-G Ninja)
+  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+# Numbers from a debug or sanitizer build would mislead: refuse them.
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+[[ "$build_type" == RelWithDebInfo || "$build_type" == Release ]] ||
+  die "$build is a '$build_type' build: use RelWithDebInfo or Release"
+grep -q '^VBP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && die "$build has VBP_SANITIZE=ON"
+echo "bench: building in $build"
+build_log=$(mktemp)
+if ! cmake --build "$build" --target catalog-svc echo_server rpc_bench >"$build_log" 2>&1; then
+  tail -n 40 "$build_log" >&2
+  rm -f "$build_log"
+  die "build failed"
+fi
+rm -f "$build_log"
+catalog_bin=$build/catalog-svc/catalog-svc
+echo_bin=$build/tests/bench/echo_server
+bench_bin=$build/tests/bench/rpc_bench
+
+# --- stack -------------------------------------------------------------------------------------
+
+# Global for the EXIT trap. tests/stack.sh stop also stops echo_server: it stops every service
+# with a pid file in the directory, and stack_svc_start below writes one.
+run=
+cleanup() {
+  local rc=$?
+  if [[ -n "$run" ]]; then
+    "$root/tests/stack.sh" stop "$run" >/dev/null 2>&1 || true
+    rm -rf "$run"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+run=$(mktemp -d "${TMPDIR:-/tmp}/vbp-bench.XXXXXX")
+
+# A port nothing listens on now: the kernel's pick when python3 is there, else a random probe.
+free_port() {
+  local port i
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+    return
+  fi
+  for ((i = 0; i < 200; i++)); do
+    port=$((20000 + RANDOM % 40000))
+    stack_port_open "$port" || { echo "$port"; return; }
+  done
+  die "no free port found"
+}
+
+# catalog-svc reads these from the environment stack.sh starts it with. At info level it would
+# write a line per call, and the bench would measure logging. tests/stack.sh picks free ports for
+# gRPC but not for metrics, whose default 9151 a stack from scripts/up may hold.
+export VBP_WORKERS=$workers VBP_LOG_LEVEL=warn
+VBP_CATALOG_METRICS_ADDR=127.0.0.1:$(free_port)
+export VBP_CATALOG_METRICS_ADDR
+"$root/tests/stack.sh" start "$run" "$catalog_bin" >/dev/null
+stack_load_env "$run/env"
+
+echo_port=$(free_port)
+stack_svc_start "$run" echo_server "$echo_port" "$echo_bin" "$echo_port" "$workers"
+
+VBP_BENCH_KEY=$("$bench_bin" setup -t "$VBP_CATALOG_ADDR" -o "$org_id")
+export VBP_BENCH_KEY
+
+# --- measure -----------------------------------------------------------------------------------
+
+# The value of KEY in a result line "MODE key=value ...".
+field() {
+  awk -v k="$2" '{ for (i = 2; i <= NF; i++) { n = index($i, "="); if (substr($i, 1, n - 1) == k) print substr($i, n + 1) } }' <<<"$1"
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
+}
+
+load=(-o "$org_id" -n "$in_flight" -d "$seconds" -w "$warmup")
+# The machine may be shared: the load average says how far to trust the numbers.
+echo "bench: $in_flight calls in flight on one connection, ${warmup}s warm-up + ${seconds}s" \
+  "measured per mode, $workers server workers, $(nproc) cores," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+rc=0
+echo_line=$("$bench_bin" echo -t "127.0.0.1:$echo_port" "${load[@]}") || rc=1
+echo "$echo_line"
+catalog_line=$("$bench_bin" catalog -t "$VBP_CATALOG_ADDR" "${load[@]}") || rc=1
+echo "$catalog_line"
+printf 'ratio catalog/echo: calls/s %s  p50 %s  p99 %s\n' \
+  "$(ratio "$(field "$catalog_line" calls/s)" "$(field "$echo_line" calls/s)")" \
+  "$(ratio "$(field "$catalog_line" p50_ms)" "$(field "$echo_line" p50_ms)")" \
+  "$(ratio "$(field "$catalog_line" p99_ms)" "$(field "$echo_line" p99_ms)")"
+if ((rc != 0)); then
+  stack_tail_log "$run/logs/catalog-svc.log"
+  stack_tail_log "$run/logs/echo_server.log"
+  die "a run had errors: its numbers do not count"
+fi

@@ -1,0 +1,329 @@
+/* Authentication of a call's caller (API.md "Conventions" on auth, "Who may do what"): the admin
+ * key, bearer keys resolved by their SHA-256 through a resolver and cached for a time to live,
+ * and signed caller metadata, which wins over a bearer key. */
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/auth.h"
+
+namespace {
+
+constexpr const char *kAdminKey = "admin-key-0123456789";
+constexpr const char *kSecret = "internal-secret";
+constexpr const char *kMethod = "/vbp.v1.CatalogService/ListRegions";
+constexpr int64_t kNow = 1700000000000;
+constexpr int kTtl = 1000;
+
+std::string sha256(const std::string &text) {
+  char out[65];
+  vbp_sha256_hex(text.data(), text.size(), out);
+  return out;
+}
+
+vbp_caller caller(vbp_role role, const char *org, const char *region) {
+  vbp_caller c{};
+  c.role = role;
+  std::strcpy(c.org_id, org);
+  std::strcpy(c.region_code, region);
+  return c;
+}
+
+/* A resolver over a fixed table of keys (by SHA-256) that counts its calls and can be told to
+ * fail. Read-only while threads use it, except the counter. */
+struct Resolver {
+  std::map<std::string, vbp_caller> keys;
+  vbp_code failure = VBP_OK; /* anything but OK makes every call fail with it */
+  std::atomic<int> calls{0};
+  std::string last_sha; /* single-threaded tests only */
+
+  void add(const std::string &key, const vbp_caller &c) { keys[sha256(key)] = c; }
+
+  static vbp_status resolve(void *ctx, const char *key_sha256, vbp_caller *out) {
+    Resolver *r = static_cast<Resolver *>(ctx);
+    r->calls++;
+    if (r->failure != VBP_OK) return vbp_status_make(r->failure, "catalog-svc is away");
+    auto it = r->keys.find(key_sha256);
+    if (it == r->keys.end()) return vbp_status_make(VBP_NOT_FOUND, "no such key");
+    *out = it->second;
+    return vbp_status_ok();
+  }
+};
+
+vbp_status resolve_recording(void *ctx, const char *key_sha256, vbp_caller *out) {
+  static_cast<Resolver *>(ctx)->last_sha = key_sha256;
+  return Resolver::resolve(ctx, key_sha256, out);
+}
+
+class Auth : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    resolver.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
+    resolver.add("key-maker", caller(VBP_ROLE_MANUFACTURER, "org-maker", "110108"));
+  }
+  void TearDown() override { vbp_authenticator_destroy(auth); }
+
+  void make(int ttl_ms = kTtl, size_t capacity = 64, bool with_resolver = true) {
+    auth = vbp_authenticator_create(kAdminKey, kSecret, with_resolver ? Resolver::resolve : nullptr,
+                                    &resolver, ttl_ms, capacity);
+  }
+
+  vbp_status bearer(const char *authorization, int64_t now = kNow, vbp_caller *out = nullptr) {
+    vbp_credentials cred{};
+    cred.authorization = authorization;
+    vbp_caller ignored{};
+    return vbp_authenticate(auth, kMethod, &cred, now, out ? out : &ignored);
+  }
+
+  Resolver resolver;
+  vbp_authenticator *auth = nullptr;
+};
+
+TEST_F(Auth, AdminKeyIsAcceptedAsAdmin) {
+  make();
+  vbp_caller out = caller(VBP_ROLE_BUREAU, "junk", "999999");
+  vbp_status st = bearer("Bearer admin-key-0123456789", kNow, &out);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(out.role, VBP_ROLE_ADMIN);
+  EXPECT_STREQ(out.org_id, "");
+  EXPECT_STREQ(out.region_code, "");
+  EXPECT_EQ(resolver.calls, 0);
+}
+
+TEST_F(Auth, AdminKeyWorksWithoutAResolver) {
+  make(kTtl, 64, false);
+  vbp_caller out{};
+  ASSERT_EQ(bearer("Bearer admin-key-0123456789", kNow, &out).code, VBP_OK);
+  EXPECT_EQ(out.role, VBP_ROLE_ADMIN);
+  EXPECT_EQ(bearer("Bearer key-bureau").code, VBP_UNAUTHENTICATED);
+}
+
+TEST_F(Auth, APrefixOrExtensionOfTheAdminKeyIsNotAdmin) {
+  make();
+  EXPECT_EQ(bearer("Bearer admin-key-012345678").code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(bearer("Bearer admin-key-01234567890").code, VBP_UNAUTHENTICATED);
+}
+
+TEST_F(Auth, MissingOrMalformedAuthorizationIsUnauthenticated) {
+  make();
+  vbp_credentials none{};
+  vbp_caller out{};
+  EXPECT_EQ(vbp_authenticate(auth, kMethod, &none, kNow, &out).code, VBP_UNAUTHENTICATED);
+  for (const char *bad : {"", "Bearer ", "Bearer", "Basic x", "Basic YWRtaW46eA==",
+                          "admin-key-0123456789", "Token admin-key-0123456789"}) {
+    EXPECT_EQ(bearer(bad).code, VBP_UNAUTHENTICATED) << "\"" << bad << "\"";
+  }
+  EXPECT_EQ(resolver.calls, 0);
+}
+
+TEST_F(Auth, AKnownKeyResolvesByItsSha256ToItsCaller) {
+  auth = vbp_authenticator_create(kAdminKey, kSecret, resolve_recording, &resolver, kTtl, 64);
+  vbp_caller out{};
+  vbp_status st = bearer("Bearer key-bureau", kNow, &out);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(resolver.last_sha, sha256("key-bureau"));
+  EXPECT_EQ(out.role, VBP_ROLE_BUREAU);
+  EXPECT_STREQ(out.org_id, "org-bureau");
+  EXPECT_STREQ(out.region_code, "350000");
+}
+
+TEST_F(Auth, ASecondCallWithinTheTtlIsServedFromTheCache) {
+  make();
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow).code, VBP_OK);
+  vbp_caller out{};
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + kTtl - 1, &out).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 1);
+  EXPECT_EQ(out.role, VBP_ROLE_BUREAU);
+  EXPECT_STREQ(out.org_id, "org-bureau");
+}
+
+TEST_F(Auth, AfterTheTtlTheKeyIsResolvedAgain) {
+  make();
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow).code, VBP_OK);
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + kTtl).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 2);
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + kTtl + 1).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 2); /* re-cached at kNow + kTtl */
+}
+
+TEST_F(Auth, ARevokedKeyStopsWorkingOnceTheTtlPasses) {
+  make();
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow).code, VBP_OK);
+  resolver.keys.erase(sha256("key-bureau"));
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_OK); /* cached */
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + kTtl).code, VBP_UNAUTHENTICATED);
+}
+
+TEST_F(Auth, AZeroTtlResolvesEveryTime) {
+  make(0);
+  for (int i = 0; i < 3; i++) ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 3);
+}
+
+TEST_F(Auth, AnUnknownKeyIsUnauthenticatedAndCached) {
+  make();
+  EXPECT_EQ(bearer("Bearer nobody-knows-me").code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me", kNow + 1).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 1);
+}
+
+TEST_F(Auth, AResolverFailureIsUnavailableAndNotCached) {
+  for (vbp_code failure : {VBP_UNAVAILABLE, VBP_INTERNAL, VBP_DEADLINE_EXCEEDED}) {
+    Resolver r;
+    r.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
+    r.failure = failure;
+    vbp_authenticator *a = vbp_authenticator_create(kAdminKey, kSecret, Resolver::resolve, &r,
+                                                    kTtl, 64);
+    vbp_credentials cred{};
+    cred.authorization = "Bearer key-bureau";
+    vbp_caller out{};
+    EXPECT_EQ(vbp_authenticate(a, kMethod, &cred, kNow, &out).code, VBP_UNAVAILABLE)
+        << vbp_code_name(failure);
+    EXPECT_EQ(vbp_authenticate(a, kMethod, &cred, kNow + 1, &out).code, VBP_UNAVAILABLE);
+    EXPECT_EQ(r.calls, 2) << vbp_code_name(failure);
+    r.failure = VBP_OK; /* it recovers: the failure was not cached */
+    EXPECT_EQ(vbp_authenticate(a, kMethod, &cred, kNow + 2, &out).code, VBP_OK);
+    EXPECT_EQ(out.role, VBP_ROLE_BUREAU);
+    EXPECT_EQ(r.calls, 3);
+    vbp_authenticator_destroy(a);
+  }
+}
+
+TEST_F(Auth, ForgetDropsCachedKeys) {
+  make();
+  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  ASSERT_EQ(bearer("Bearer unknown-key").code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 2);
+  vbp_authenticator_forget(auth);
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_OK);
+  ASSERT_EQ(bearer("Bearer unknown-key", kNow + 1).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 4);
+}
+
+TEST_F(Auth, ForgetMakesARevokedKeyFailAtOnce) {
+  make();
+  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  resolver.keys.erase(sha256("key-bureau"));
+  vbp_authenticator_forget(auth);
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_UNAUTHENTICATED);
+}
+
+TEST_F(Auth, SignedMetadataWinsOverABearerKey) {
+  make();
+  vbp_caller bureau = caller(VBP_ROLE_BUREAU, "org-b", "350100");
+  vbp_signed_caller sig;
+  vbp_identity_sign(kSecret, kMethod, &bureau, kNow, &sig);
+  vbp_credentials cred{};
+  cred.authorization = "Bearer admin-key-0123456789";
+  cred.org = bureau.org_id;
+  cred.role = sig.role;
+  cred.region = bureau.region_code;
+  cred.ts = sig.ts;
+  cred.sig = sig.sig;
+  vbp_caller out{};
+  vbp_status st = vbp_authenticate(auth, kMethod, &cred, kNow, &out);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(out.role, VBP_ROLE_BUREAU);
+  EXPECT_STREQ(out.org_id, "org-b");
+  EXPECT_STREQ(out.region_code, "350100");
+}
+
+TEST_F(Auth, ForgedSignedMetadataIsRefusedEvenWithAValidBearerKey) {
+  make();
+  vbp_caller admin = caller(VBP_ROLE_ADMIN, "", "");
+  vbp_signed_caller sig;
+  vbp_identity_sign("not-the-secret", kMethod, &admin, kNow, &sig);
+  vbp_credentials cred{};
+  cred.authorization = "Bearer admin-key-0123456789";
+  cred.org = "";
+  cred.role = sig.role;
+  cred.region = "";
+  cred.ts = sig.ts;
+  cred.sig = sig.sig;
+  vbp_caller out{};
+  EXPECT_EQ(vbp_authenticate(auth, kMethod, &cred, kNow, &out).code, VBP_UNAUTHENTICATED);
+}
+
+TEST_F(Auth, ASignatureWithoutItsOtherPartsIsUnauthenticated) {
+  make();
+  vbp_credentials cred{};
+  cred.authorization = "Bearer admin-key-0123456789";
+  cred.sig = "00";
+  vbp_caller out{};
+  EXPECT_EQ(vbp_authenticate(auth, kMethod, &cred, kNow, &out).code, VBP_UNAUTHENTICATED);
+}
+
+TEST_F(Auth, ACacheOfOneNeverAnswersWithTheOtherKeysCaller) {
+  make(kTtl, 1);
+  for (int i = 0; i < 6; i++) {
+    bool bureau = i % 2 == 0;
+    vbp_caller out{};
+    vbp_status st = bearer(bureau ? "Bearer key-bureau" : "Bearer key-maker", kNow + i, &out);
+    ASSERT_EQ(st.code, VBP_OK) << i << ": " << st.message;
+    EXPECT_EQ(out.role, bureau ? VBP_ROLE_BUREAU : VBP_ROLE_MANUFACTURER) << i;
+    EXPECT_STREQ(out.org_id, bureau ? "org-bureau" : "org-maker") << i;
+  }
+  EXPECT_EQ(resolver.calls, 6); /* each key evicts the other */
+  ASSERT_EQ(bearer("Bearer key-maker", kNow + 6).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 6); /* the last one stayed */
+}
+
+TEST_F(Auth, ACacheOfOneNeverAnswersAnUnknownKeyWithAKnownCaller) {
+  make(kTtl, 1);
+  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  EXPECT_EQ(bearer("Bearer forged").code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+}
+
+TEST_F(Auth, SecretIsACopyOfTheOneGiven) {
+  char secret[] = "mutable-secret";
+  vbp_authenticator *a =
+      vbp_authenticator_create(kAdminKey, secret, nullptr, nullptr, kTtl, 4);
+  secret[0] = 'X';
+  EXPECT_STREQ(vbp_authenticator_secret(a), "mutable-secret");
+  vbp_authenticator_destroy(a);
+}
+
+TEST_F(Auth, ManyThreadsAlwaysGetTheirOwnKeysCaller) {
+  for (int i = 0; i < 8; i++) {
+    std::string key = "thread-key-" + std::to_string(i);
+    resolver.add(key, caller(i % 2 ? VBP_ROLE_MANUFACTURER : VBP_ROLE_BUREAU,
+                             ("org-" + std::to_string(i)).c_str(), "350000"));
+  }
+  make(5, 3); /* small cache and a short TTL: collisions, evictions and expiries all happen */
+  std::atomic<int> wrong{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; t++) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 3000; n++) {
+        int i = (t + n) % 9; /* 8 means the unknown key */
+        std::string authorization = "Bearer " + (i == 8 ? std::string("unknown")
+                                                         : "thread-key-" + std::to_string(i));
+        vbp_credentials cred{};
+        cred.authorization = authorization.c_str();
+        vbp_caller out{};
+        vbp_status st = vbp_authenticate(auth, kMethod, &cred, kNow + n, &out);
+        if (i == 8) {
+          if (st.code != VBP_UNAUTHENTICATED) failed++;
+        } else if (st.code != VBP_OK) {
+          failed++;
+        } else if (std::string(out.org_id) != "org-" + std::to_string(i)) {
+          wrong++;
+        }
+        if (n % 1000 == 999) vbp_authenticator_forget(auth);
+      }
+    });
+  }
+  for (std::thread &t : threads) t.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(resolver.calls, 0);
+}
+
+}  // namespace

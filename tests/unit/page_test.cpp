@@ -1,0 +1,308 @@
+/* List pagination (API.md: pageSize default 50, max 500; AIP-158): page sizes and opaque,
+ * URL-safe page tokens bound to the query they came from. Also the status helpers the pages
+ * answer with (API.md error body) and integer settings from the environment. */
+#include <gtest/gtest.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "common/config.h"
+#include "common/page.h"
+#include "common/status.h"
+
+namespace {
+
+constexpr const char *kScope = "organizations|kind=1|region=35";
+
+class Page : public ::testing::Test {
+ protected:
+  void TearDown() override { vbp_arena_destroy(arena); }
+
+  std::string encode(const char *key, const char *scope = kScope) {
+    return vbp_page_token_encode(arena, scope, key);
+  }
+  vbp_status decode(const std::string &token, const char **key, const char *scope = kScope) {
+    return vbp_page_token_decode(arena, scope, token.c_str(), key);
+  }
+  void expect_malformed(const std::string &token) {
+    const char *key = "untouched";
+    vbp_status st = decode(token, &key);
+    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << "token \"" << token << "\" gave key \"" << key
+                                             << "\"";
+    EXPECT_STREQ(st.field, "pageToken") << token;
+  }
+
+  vbp_arena *arena = vbp_arena_create();
+};
+
+struct SizeCase {
+  int32_t requested;
+  int expected;
+};
+
+TEST(PageSize, ZeroIsTheDefaultAndOverTheMaximumIsTheMaximum) {
+  const SizeCase cases[] = {{0, 50},    {1, 1},     {49, 49},   {50, 50},
+                            {499, 499}, {500, 500}, {501, 500}, {INT32_MAX, 500}};
+  for (const SizeCase &c : cases) {
+    int out = -7;
+    vbp_status st = vbp_page_size(c.requested, &out);
+    ASSERT_EQ(st.code, VBP_OK) << c.requested;
+    EXPECT_EQ(out, c.expected) << c.requested;
+  }
+}
+
+TEST(PageSize, ANegativeSizeIsInvalidOnPageSize) {
+  for (int32_t requested : {-1, -50, INT32_MIN}) {
+    int out = -7;
+    vbp_status st = vbp_page_size(requested, &out);
+    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << requested;
+    EXPECT_STREQ(st.field, "pageSize");
+    EXPECT_STRNE(st.reason, "");
+  }
+}
+
+TEST_F(Page, TokensRoundTripTheirLastKey) {
+  const char *keys[] = {
+      "a",
+      "org-0042",
+      "2024-01-31:350100:org-7",          /* ':' like the separator */
+      "::",                                /* only separators */
+      "福建省:福州市",                     /* non-ASCII UTF-8 */
+      "Zürich \xF0\x9F\x98\x80 emoji",     /* 2- and 4-byte sequences */
+      "+/=?&#% \"quoted\" \\ back",        /* base64 and URL specials in the key */
+      "ab", "abc", "abcd",                 /* every padding length */
+  };
+  for (const char *key : keys) {
+    std::string token = encode(key);
+    const char *out = nullptr;
+    vbp_status st = decode(token, &out);
+    ASSERT_EQ(st.code, VBP_OK) << key << ": " << st.message;
+    EXPECT_STREQ(out, key);
+  }
+}
+
+TEST_F(Page, AnEmptyLastKeyRoundTrips) {
+  const char *out = "untouched";
+  ASSERT_EQ(decode(encode(""), &out).code, VBP_OK);
+  EXPECT_STREQ(out, "");
+}
+
+TEST_F(Page, ALongKeyRoundTrips) {
+  std::string key(600, 'k');
+  const char *out = nullptr;
+  vbp_status st = decode(encode(key.c_str()), &out);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(std::string(out), key);
+}
+
+TEST_F(Page, TokensAreUrlSafeWithoutPadding) {
+  for (const char *key : {"a", "ab", "abc", "\xFF\xFE\xFD\xFC", "福建省:福州市", "~~~~~~~~~~~~"}) {
+    std::string token = encode(key);
+    ASSERT_FALSE(token.empty());
+    for (char ch : token) {
+      bool safe = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+      EXPECT_TRUE(safe) << "'" << ch << "' in " << token;
+    }
+  }
+}
+
+TEST_F(Page, ATokenDecodesInAnotherArena) {
+  std::string token = encode("org-9");
+  vbp_arena *other = vbp_arena_create();
+  const char *out = nullptr;
+  vbp_status st = vbp_page_token_decode(other, kScope, token.c_str(), &out);
+  ASSERT_EQ(st.code, VBP_OK);
+  EXPECT_STREQ(out, "org-9");
+  vbp_arena_destroy(other);
+}
+
+TEST_F(Page, AnEmptyOrMissingTokenIsTheFirstPage) {
+  const char *out = "untouched";
+  ASSERT_EQ(decode("", &out).code, VBP_OK);
+  EXPECT_STREQ(out, "");
+  out = "untouched";
+  ASSERT_EQ(vbp_page_token_decode(arena, kScope, nullptr, &out).code, VBP_OK);
+  EXPECT_STREQ(out, "");
+}
+
+TEST_F(Page, ATokenFromAnotherQueryIsInvalidOnPageToken) {
+  std::string token = encode("org-0042", "organizations|kind=2|region=35");
+  expect_malformed(token);
+  expect_malformed(encode("org-0042", ""));
+}
+
+TEST_F(Page, GarbageIsInvalidOnPageToken) {
+  for (const char *bad : {"x", "xy", "xyz", "abcd", "not a token", "!!!!", "%%%%%%%%",
+                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "________________________"}) {
+    expect_malformed(bad);
+  }
+}
+
+TEST_F(Page, StandardBase64CharactersAreInvalidOnPageToken) {
+  std::string token = encode("org-0042");
+  expect_malformed(token + "=");
+  expect_malformed(token + "==");
+  expect_malformed("+" + token);
+  expect_malformed("/" + token);
+  std::string plus = token, slash = token;
+  plus[3] = '+';
+  slash[3] = '/';
+  expect_malformed(plus);
+  expect_malformed(slash);
+}
+
+TEST_F(Page, WhitespaceAroundATokenIsInvalidOnPageToken) {
+  std::string token = encode("org-0042");
+  expect_malformed(" " + token);
+  expect_malformed(token + "\n");
+  expect_malformed(token.substr(0, 8) + " " + token.substr(8));
+}
+
+TEST_F(Page, ATokenCutInsideItsQueryTagIsInvalidOnPageToken) {
+  std::string token = encode("org-0042");
+  for (size_t len : {size_t{1}, size_t{4}, size_t{10}, size_t{21}}) expect_malformed(token.substr(0, len));
+}
+
+TEST_F(Page, ATokenMissingItsLastCharactersIsInvalidOnPageToken) {
+  /* A truncated token must not resume the list from a shorter, different key. */
+  for (const char *key : {"org-0042", "abc", "2024-01-31:350100:org-7"}) {
+    std::string token = encode(key);
+    for (size_t cut = 1; cut <= 3; cut++) expect_malformed(token.substr(0, token.size() - cut));
+  }
+}
+
+TEST_F(Page, AnOverlongTokenIsInvalidOnPageToken) {
+  expect_malformed(std::string(1025, 'A'));
+  expect_malformed(std::string(4096, 'A'));
+}
+
+/* ------------------------------------------------------------------ status */
+
+TEST(Status, AFieldStatusSaysFieldThenReason) {
+  vbp_status st = vbp_invalid("code", "must be six digits");
+  EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT);
+  EXPECT_STREQ(st.field, "code");
+  EXPECT_STREQ(st.reason, "must be six digits");
+  EXPECT_STREQ(st.message, "code must be six digits");
+}
+
+TEST(Status, AFieldStatusFormatsItsReason) {
+  vbp_status st = vbp_status_field(VBP_FAILED_PRECONDITION, "memberRegionCodes[2]",
+                                   "must lie in %s, not %d", "350000", 360000);
+  EXPECT_EQ(st.code, VBP_FAILED_PRECONDITION);
+  EXPECT_STREQ(st.field, "memberRegionCodes[2]");
+  EXPECT_STREQ(st.reason, "must lie in 350000, not 360000");
+  EXPECT_STREQ(st.message, "memberRegionCodes[2] must lie in 350000, not 360000");
+}
+
+TEST(Status, OverlongPartsAreCutNotOverflowed) {
+  std::string field(300, 'f'), reason(500, 'r');
+  vbp_status st = vbp_invalid(field.c_str(), "%s", reason.c_str());
+  EXPECT_EQ(std::strlen(st.field), VBP_STATUS_FIELD_MAX - 1u);
+  EXPECT_EQ(std::strlen(st.reason), VBP_STATUS_REASON_MAX - 1u);
+  EXPECT_EQ(std::strlen(st.message), VBP_STATUS_MESSAGE_MAX - 1u);
+}
+
+TEST(Status, OkAndMadeStatusesHaveNoField) {
+  vbp_status ok = vbp_status_ok();
+  EXPECT_EQ(ok.code, VBP_OK);
+  EXPECT_TRUE(vbp_ok(&ok));
+  EXPECT_STREQ(ok.field, "");
+  EXPECT_STREQ(ok.reason, "");
+  EXPECT_STREQ(ok.message, "");
+  vbp_status st = vbp_status_make(VBP_NOT_FOUND, "organization %s not found", "org-1");
+  EXPECT_FALSE(vbp_ok(&st));
+  EXPECT_EQ(st.code, VBP_NOT_FOUND);
+  EXPECT_STREQ(st.message, "organization org-1 not found");
+  EXPECT_STREQ(st.field, "");
+  EXPECT_STREQ(st.reason, "");
+}
+
+TEST(Status, CodeNamesAreGooglesCanonicalNames) {
+  const char *names[] = {"OK",
+                         "CANCELLED",
+                         "UNKNOWN",
+                         "INVALID_ARGUMENT",
+                         "DEADLINE_EXCEEDED",
+                         "NOT_FOUND",
+                         "ALREADY_EXISTS",
+                         "PERMISSION_DENIED",
+                         "RESOURCE_EXHAUSTED",
+                         "FAILED_PRECONDITION",
+                         "ABORTED",
+                         "OUT_OF_RANGE",
+                         "UNIMPLEMENTED",
+                         "INTERNAL",
+                         "UNAVAILABLE",
+                         "DATA_LOSS",
+                         "UNAUTHENTICATED"};
+  for (int code = 0; code <= 16; code++)
+    EXPECT_STREQ(vbp_code_name(static_cast<vbp_code>(code)), names[code]) << code;
+  EXPECT_STREQ(vbp_code_name(static_cast<vbp_code>(17)), "UNKNOWN");
+  EXPECT_STREQ(vbp_code_name(static_cast<vbp_code>(-1)), "UNKNOWN");
+}
+
+/* ------------------------------------------------------------------ config */
+
+class EnvInt : public ::testing::Test {
+ protected:
+  static constexpr const char *kName = "VBP_UNIT_TEST_INT";
+  void TearDown() override { unsetenv(kName); }
+  vbp_status read(const char *value, int *out) {
+    if (value)
+      setenv(kName, value, 1);
+    else
+      unsetenv(kName);
+    return vbp_env_int(kName, 7, 1, 100, out);
+  }
+};
+
+TEST_F(EnvInt, UnsetOrEmptyGivesTheFallback) {
+  int out = 0;
+  ASSERT_EQ(read(nullptr, &out).code, VBP_OK);
+  EXPECT_EQ(out, 7);
+  out = 0;
+  ASSERT_EQ(read("", &out).code, VBP_OK);
+  EXPECT_EQ(out, 7);
+}
+
+TEST_F(EnvInt, ValuesWithinTheBoundsAreAccepted) {
+  for (const auto &c : {std::pair<const char *, int>{"1", 1}, {"42", 42}, {"100", 100}}) {
+    int out = 0;
+    vbp_status st = read(c.first, &out);
+    ASSERT_EQ(st.code, VBP_OK) << c.first;
+    EXPECT_EQ(out, c.second);
+  }
+}
+
+TEST_F(EnvInt, OutOfBoundsOrMalformedValuesAreInvalidNamingTheVariable) {
+  for (const char *bad : {"0", "101", "-1", "abc", "12abc", "4.5", "99999999999999999999",
+                          "2147483648", "0x10", "5 "}) {
+    int out = 555;
+    vbp_status st = read(bad, &out);
+    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << bad;
+    EXPECT_STREQ(st.field, "VBP_UNIT_TEST_INT") << bad;
+    EXPECT_STREQ(st.reason, "must be a whole number from 1 to 100") << bad;
+    EXPECT_EQ(out, 555) << bad;
+  }
+}
+
+TEST(Env, RequiredAndFallbackValues) {
+  unsetenv("VBP_UNIT_TEST_STR");
+  EXPECT_STREQ(vbp_env("VBP_UNIT_TEST_STR", "fallback"), "fallback");
+  const char *out = nullptr;
+  vbp_status st = vbp_env_required("VBP_UNIT_TEST_STR", &out);
+  EXPECT_EQ(st.code, VBP_FAILED_PRECONDITION);
+  EXPECT_STREQ(st.field, "VBP_UNIT_TEST_STR");
+  setenv("VBP_UNIT_TEST_STR", "value", 1);
+  EXPECT_STREQ(vbp_env("VBP_UNIT_TEST_STR", "fallback"), "value");
+  ASSERT_EQ(vbp_env_required("VBP_UNIT_TEST_STR", &out).code, VBP_OK);
+  EXPECT_STREQ(out, "value");
+  unsetenv("VBP_UNIT_TEST_STR");
+}
+
+}  // namespace

@@ -1,0 +1,55 @@
+// GB/T 2260 region codes and client-chosen ids, as catalog-svc/rules.h checks them.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "catalog-svc/rules.h"
+
+namespace {
+
+struct Shape {
+  const char *code;
+  int level;        // vbp.v1.RegionLevel: 1 province, 2 city, 3 county, 0 not a code
+  const char *parent;
+  const char *prefix;
+};
+
+const Shape kShapes[] = {
+    {"350000", 1, "", "35"},         // Fujian
+    {"350100", 2, "350000", "3501"}, // Fuzhou
+    {"350102", 3, "350100", "350102"},
+    {"141100", 2, "140000", "1411"}, // Lvliang
+    {"429004", 3, "429000", "429004"},
+    {"110101", 3, "110100", "110101"},
+};
+
+TEST(RegionCodes, LevelParentAndPrefixFollowTheCodesShape) {
+  for (const Shape &s : kShapes) {
+    SCOPED_TRACE(s.code);
+    EXPECT_EQ(catalog_region_level_of(s.code), s.level);
+    char parent[7], prefix[7];
+    catalog_region_parent_of(s.code, parent);
+    catalog_region_prefix(s.code, prefix);
+    EXPECT_STREQ(parent, s.parent);
+    EXPECT_STREQ(prefix, s.prefix);
+  }
+}
+
+TEST(RegionCodes, AnythingButSixDigitsHasNoLevel) {
+  for (const char *bad : {"", "35000", "3500000", "35000a", " 35000", "000000", "001000", "35-000"})
+    EXPECT_EQ(catalog_region_level_of(bad), 0) << "\"" << bad << "\"";
+  EXPECT_EQ(catalog_region_level_of(nullptr), 0);
+}
+
+TEST(ClientIds, AcceptOneToSixtyFourSafeCharacters) {
+  EXPECT_TRUE(catalog_valid_id("JX-YP2023-01"));
+  EXPECT_TRUE(catalog_valid_id("org_fj.bureau"));
+  EXPECT_TRUE(catalog_valid_id(std::string(64, 'a').c_str()));
+  EXPECT_FALSE(catalog_valid_id(std::string(65, 'a').c_str()));
+  EXPECT_FALSE(catalog_valid_id(""));
+  EXPECT_FALSE(catalog_valid_id("a b"));
+  EXPECT_FALSE(catalog_valid_id("a/b"));
+  EXPECT_FALSE(catalog_valid_id("干扰素"));
+}
+
+}  // namespace
