@@ -491,6 +491,12 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
       b->organizer_level != VBP__V1__BATCH__ORGANIZER_LEVEL__CITY)
     return vbp_invalid("regionCode", "must be a province: a batch is executed province by "
                                      "province");
+  catalog_cycle cycle = cycle_of(b);
+  vbp_date start;
+  vbp_date_parse(in->start_date, &start);
+  if (cycle.has_last_day && start > cycle.last_day)
+    return vbp_invalid("startDate", "must not be after the cycle end %s of batch %s", b->cycle_end,
+                       b->code);
   bool member = false;
   for (size_t i = 0; i < b->n_member_region_codes; i++)
     member |= strcmp(b->member_region_codes[i], in->region_code) == 0;

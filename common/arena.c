@@ -15,7 +15,8 @@ typedef struct block {
 } block;
 
 struct vbp_arena {
-  block *head; /* newest first; the last one is the first block, kept by reset */
+  block *head;  /* the block being filled; older and big ones follow */
+  block *first; /* the block made with the arena, kept by reset */
 };
 
 void *vbp_xmalloc(size_t size) {
@@ -51,7 +52,7 @@ static block *block_new(size_t size) {
 
 vbp_arena *vbp_arena_create(void) {
   vbp_arena *a = vbp_xmalloc(sizeof *a);
-  a->head = block_new(BLOCK_SIZE);
+  a->head = a->first = block_new(BLOCK_SIZE);
   return a;
 }
 
@@ -65,14 +66,13 @@ void vbp_arena_destroy(vbp_arena *arena) {
 }
 
 void vbp_arena_reset(vbp_arena *arena) {
-  block *b = arena->head;
-  while (b->next) {
-    block *next = b->next;
-    free(b);
-    b = next;
+  for (block *b = arena->head, *next; b; b = next) {
+    next = b->next;
+    if (b != arena->first) free(b);
   }
-  b->used = 0;
-  arena->head = b;
+  arena->first->next = NULL;
+  arena->first->used = 0;
+  arena->head = arena->first;
 }
 
 void *vbp_arena_alloc(vbp_arena *arena, size_t size) {

@@ -125,10 +125,13 @@ struct vbp_call {
   grpc_call_details details;         /* generic requests only */
   grpc_completion_queue *stream_cq;  /* streaming methods only */
   int cancelled;
+  bool active; /* counted in server->active */
   bool initial_sent, closed;
   char close_tag, send_tag, status_tag; /* their addresses tag a stream's ops */
   /* Answer: borrowed by gRPC until the finishing batch completes. */
   vbp_status status;
+  char encoded_field[3 * VBP_STATUS_FIELD_MAX];
+  char encoded_reason[3 * VBP_STATUS_REASON_MAX];
   grpc_metadata initial_md[1];
   grpc_metadata trailing_md[2];
   grpc_byte_buffer *response;
@@ -155,6 +158,7 @@ struct vbp_server {
   int n_workers;
   int port;
   atomic_bool draining;
+  atomic_int active; /* calls taken from gRPC and not yet freed: stop waits for them */
 };
 
 static vbp_status health_check(vbp_call *call, const ProtobufCMessage *request,
@@ -179,6 +183,7 @@ static vbp_call *call_new(vbp_server *srv, tag_kind kind, size_t method_index) {
 }
 
 static void call_free(vbp_call *c) {
+  if (c->active) atomic_fetch_sub(&c->server->active, 1);
   if (c->call) grpc_call_unref(c->call);
   grpc_metadata_array_destroy(&c->request_md);
   if (c->kind == TAG_UNKNOWN_REQUESTED || c->kind == TAG_UNKNOWN_FINISHED)
@@ -223,17 +228,60 @@ static bool request_unknown(vbp_server *srv) {
   return true;
 }
 
+/* Metadata values must be printable ASCII: like grpc-message, anything else (a reason quoting
+ * 干扰素) and '%' itself travel as %XX of their UTF-8 bytes. out holds 3 * strlen(in) + 1. */
+static void percent_encode(const char *in, char *out) {
+  static const char digits[] = "0123456789ABCDEF";
+  for (; *in; in++) {
+    unsigned char ch = (unsigned char)*in;
+    if (ch >= 0x20 && ch < 0x7f && ch != '%') {
+      *out++ = (char)ch;
+    } else {
+      *out++ = '%';
+      *out++ = digits[ch >> 4];
+      *out++ = digits[ch & 15];
+    }
+  }
+  *out = '\0';
+}
+
+static int hex_value(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  return -1;
+}
+
+/* Decodes len bytes of percent-encoded text into out (cap bytes, NUL-terminated, cut short
+ * when it does not fit); a '%' not followed by two hex digits is kept as it is. */
+static void percent_decode(const char *in, size_t len, char *out, size_t cap) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && o + 1 < cap; i++) {
+    int hi, lo;
+    if (in[i] == '%' && i + 2 < len && (hi = hex_value(in[i + 1])) >= 0 &&
+        (lo = hex_value(in[i + 2])) >= 0) {
+      out[o++] = (char)(hi << 4 | lo);
+      i += 2;
+    } else {
+      out[o++] = in[i];
+    }
+  }
+  out[o] = '\0';
+}
+
 /* Fills the status ops shared by unary answers and stream ends: trailing metadata carries the
  * offending field and its reason (API.md), and the details slice points into c->status. */
 static void status_op(vbp_call *c, grpc_op *op, grpc_slice *details) {
   size_t n = 0;
   if (c->status.field[0]) {
+    percent_encode(c->status.field, c->encoded_field);
     c->trailing_md[n].key = static_slice("vbp-error-field");
-    c->trailing_md[n++].value = static_slice(c->status.field);
+    c->trailing_md[n++].value = static_slice(c->encoded_field);
   }
   if (c->status.reason[0]) {
+    percent_encode(c->status.reason, c->encoded_reason);
     c->trailing_md[n].key = static_slice("vbp-error-reason");
-    c->trailing_md[n++].value = static_slice(c->status.reason);
+    c->trailing_md[n++].value = static_slice(c->encoded_reason);
   }
   *details = static_slice(c->status.message);
   memset(op, 0, sizeof *op);
@@ -371,6 +419,9 @@ static void handle_call(vbp_call *c) {
   if (srv->config.metrics && c->method_index < srv->config.n_methods)
     vbp_metrics_in_flight(srv->config.metrics, 1);
   c->status = admit(c, m);
+  /* A call that waited past its deadline in the queue is not worth starting. */
+  if (c->status.code == VBP_OK && vbp_call_remaining_ms(c) <= 0)
+    c->status = vbp_status_make(VBP_DEADLINE_EXCEEDED, "the deadline passed before the call ran");
   ProtobufCMessage *request = NULL;
   if (c->status.code == VBP_OK) {
     grpc_byte_buffer *payload = c->payload;
@@ -428,6 +479,8 @@ static void *worker_main(void *arg) {
           call_free(c);
           break;
         }
+        c->active = true;
+        atomic_fetch_add(&srv->active, 1);
         request_call(srv, c->method_index);
         handle_call(c);
         break;
@@ -436,10 +489,17 @@ static void *worker_main(void *arg) {
           call_free(c);
           break;
         }
+        c->active = true;
+        atomic_fetch_add(&srv->active, 1);
         request_unknown(srv);
         answer_unknown(c);
         break;
       case TAG_FINISHED:
+        /* The answer never reached the client: count what the client saw, not the handler. */
+        if ((!ev.success || c->cancelled) && c->status.code == VBP_OK)
+          c->status = vbp_call_remaining_ms(c) <= 0
+                          ? vbp_status_make(VBP_DEADLINE_EXCEEDED, "the deadline passed")
+                          : vbp_status_make(VBP_CANCELLED, "the client went away");
         log_and_count(c);
         call_free(c);
         break;
@@ -531,6 +591,12 @@ void vbp_server_stop(vbp_server *srv, int grace_ms) {
   }
   grpc_completion_queue_shutdown(shutdown_cq);
   grpc_completion_queue_destroy(shutdown_cq);
+  /* gRPC is done with every call, but a handler may still be running for one that ended on the
+   * wire (deadline, cancel): its answer batch needs the queue, so wait for it first. */
+  while (atomic_load(&srv->active) > 0) {
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
+    nanosleep(&pause, NULL);
+  }
   grpc_completion_queue_shutdown(srv->cq);
   for (int i = 0; i < srv->n_workers; i++) pthread_join(srv->workers[i], NULL);
   grpc_server_destroy(srv->server);
@@ -802,11 +868,8 @@ static vbp_status wire_status(const client_call *cc) {
                 : slice_is(m->key, "vbp-error-reason") ? st.reason
                                                        : NULL;
     if (!dst) continue;
-    size_t cap = dst == st.field ? sizeof st.field : sizeof st.reason;
-    size_t len = GRPC_SLICE_LENGTH(m->value);
-    if (len >= cap) len = cap - 1;
-    memcpy(dst, GRPC_SLICE_START_PTR(m->value), len);
-    dst[len] = '\0';
+    percent_decode((const char *)GRPC_SLICE_START_PTR(m->value), GRPC_SLICE_LENGTH(m->value), dst,
+                   dst == st.field ? sizeof st.field : sizeof st.reason);
   }
   return st;
 }

@@ -97,6 +97,13 @@ start() {
     used+=("$port")
     export "$var=127.0.0.1:$port"
     vars+=("$var")
+    # Its Prometheus endpoint too, so it never takes the one a running scripts/up uses.
+    var=${var%_ADDR}_METRICS_ADDR
+    port=$(free_port)
+    while [[ " ${used[*]} " == *" $port "* ]]; do port=$(free_port); done
+    used+=("$port")
+    export "$var=127.0.0.1:$port"
+    vars+=("$var")
   done
   for bin in "$@"; do
     name=$(basename "$bin")

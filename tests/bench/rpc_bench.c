@@ -268,12 +268,13 @@ static int compare_ns(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
-/* Nearest rank over sorted values: the smallest value with at least p of them at or below. */
-static double percentile_ms(const int64_t *sorted, size_t n, double p) {
+/* Nearest rank over sorted values: the smallest value with at least permille/1000 of them at
+ * or below. Integer arithmetic, so p99.9 of 1000 values is the 999th and not, by rounding, the
+ * 1000th. */
+static double percentile_ms(const int64_t *sorted, size_t n, size_t permille) {
   if (n == 0) return 0;
-  size_t rank = (size_t)(p * (double)n + 0.999999);
+  size_t rank = (n * permille + 999) / 1000;
   if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
   return (double)sorted[rank - 1] / 1e6;
 }
 
@@ -319,8 +320,8 @@ static int run_load(const options *opt) {
   size_t n = b.n_latencies;
   printf("%-7s calls/s=%.0f p50_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f max_ms=%.3f errors=%llu "
          "calls=%zu in_flight=%d seconds=%d answer_bytes=%zu\n",
-         opt->mode, (double)n / opt->seconds, percentile_ms(b.latencies_ns, n, 0.50),
-         percentile_ms(b.latencies_ns, n, 0.99), percentile_ms(b.latencies_ns, n, 0.999),
+         opt->mode, (double)n / opt->seconds, percentile_ms(b.latencies_ns, n, 500),
+         percentile_ms(b.latencies_ns, n, 990), percentile_ms(b.latencies_ns, n, 999),
          n ? (double)b.latencies_ns[n - 1] / 1e6 : 0.0, (unsigned long long)b.errors, n,
          opt->in_flight, opt->seconds, b.answer_bytes);
   if (b.have_error) {

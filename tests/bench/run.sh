@@ -96,8 +96,8 @@ print(s.getsockname()[1])'
 }
 
 # catalog-svc reads these from the environment stack.sh starts it with. At info level it would
-# write a line per call, and the bench would measure logging. tests/stack.sh picks free ports for
-# gRPC but not for metrics, whose default 9151 a stack from scripts/up may hold.
+# write a line per call, and the bench would measure logging. The metrics port: a stack from
+# scripts/up may hold the default 9151; a tests/stack.sh that picks one itself overrides ours.
 export VBP_WORKERS=$workers VBP_LOG_LEVEL=warn
 VBP_CATALOG_METRICS_ADDR=127.0.0.1:$(free_port)
 export VBP_CATALOG_METRICS_ADDR
@@ -114,7 +114,12 @@ export VBP_BENCH_KEY
 
 # The value of KEY in a result line "MODE key=value ...".
 field() {
-  awk -v k="$2" '{ for (i = 2; i <= NF; i++) { n = index($i, "="); if (substr($i, 1, n - 1) == k) print substr($i, n + 1) } }' <<<"$1"
+  awk -v k="$2" '{
+    for (i = 2; i <= NF; i++) {
+      n = index($i, "=")
+      if (substr($i, 1, n - 1) == k) print substr($i, n + 1)
+    }
+  }' <<<"$1"
 }
 
 ratio() {

@@ -146,7 +146,8 @@ Caller Caller::forged_as(vbp_role role, const std::string &org_id, const std::st
 vbp_status catalog_call(const char *rpc, const Caller &who, const ProtobufCMessage *request,
                         ProtobufCMessage **response) {
   const vbp_method *method = method_named(rpc);
-  if (method == nullptr) return vbp_status_make(VBP_UNIMPLEMENTED, "no method %s in the table", rpc);
+  if (method == nullptr)
+    return vbp_status_make(VBP_UNIMPLEMENTED, "no method %s in the table", rpc);
   CatalogStack *stack = CatalogStack::instance();
   vbp_call_options options{};
   options.timeout_ms = 10000;
@@ -165,8 +166,8 @@ vbp_status catalog_call(const char *rpc, const Caller &who, const ProtobufCMessa
 
 ::testing::AssertionResult IsRefused(const vbp_status &st, vbp_code code, const char *field) {
   if (st.code == code && std::strcmp(st.field, field) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected " << vbp_code_name(code) << " field=\""
-                                       << field << "\", got " << describe(st);
+  return ::testing::AssertionFailure() << "expected " << vbp_code_name(code) << " field=\"" << field
+                                       << "\", got " << describe(st);
 }
 
 // ---------------------------------------------------------------- requests
@@ -203,9 +204,11 @@ Reply<Vbp__V1__Organization> get_organization(const Caller &who, const std::stri
   return call<Vbp__V1__Organization>("GetOrganization", who, &r.base);
 }
 
-Reply<Vbp__V1__ListOrganizationsResponse> list_organizations(
-    const Caller &who, Vbp__V1__OrganizationKind kind, const std::string &region_code,
-    int page_size, const std::string &page_token) {
+Reply<Vbp__V1__ListOrganizationsResponse> list_organizations(const Caller &who,
+                                                             Vbp__V1__OrganizationKind kind,
+                                                             const std::string &region_code,
+                                                             int page_size,
+                                                             const std::string &page_token) {
   Vbp__V1__ListOrganizationsRequest r;
   vbp__v1__list_organizations_request__init(&r);
   r.kind = kind;
@@ -440,7 +443,8 @@ std::string alliance_key() {
   static std::mutex mu;
   static std::string key;
   std::lock_guard<std::mutex> lock(mu);
-  if (key.empty()) key = key_for(kAllianceOffice, VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "360000");
+  if (key.empty())
+    key = key_for(kAllianceOffice, VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "360000");
   return key;
 }
 

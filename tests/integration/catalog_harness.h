@@ -128,7 +128,8 @@ struct OrgSpec {
   std::string id, name;
   Vbp__V1__OrganizationKind kind = VBP__V1__ORGANIZATION_KIND__MANUFACTURER;
   std::string region_code, credit_code;
-  Vbp__V1__InstitutionType institution_type = VBP__V1__INSTITUTION_TYPE__INSTITUTION_TYPE_UNSPECIFIED;
+  Vbp__V1__InstitutionType institution_type =
+      VBP__V1__INSTITUTION_TYPE__INSTITUTION_TYPE_UNSPECIFIED;
   std::string consortium_id;
 };
 
@@ -141,7 +142,8 @@ struct BatchSpec {
   int cycle_years = 0;
   std::string cycle_end;
   int non_winning_cap_percent = 0;
-  Vbp__V1__Batch__RenewalFloor renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__RENEWAL_FLOOR_UNSPECIFIED;
+  Vbp__V1__Batch__RenewalFloor renewal_floor =
+      VBP__V1__BATCH__RENEWAL_FLOOR__RENEWAL_FLOOR_UNSPECIFIED;
 };
 
 enum class Align { kAbsent, kOn, kOff };
@@ -173,9 +175,11 @@ Reply<Vbp__V1__Region> create_region(const Caller &who, const std::string &code,
                                      const std::string &parent_code);
 Reply<Vbp__V1__Organization> create_organization(const Caller &who, const OrgSpec &spec);
 Reply<Vbp__V1__Organization> get_organization(const Caller &who, const std::string &id);
-Reply<Vbp__V1__ListOrganizationsResponse> list_organizations(
-    const Caller &who, Vbp__V1__OrganizationKind kind, const std::string &region_code,
-    int page_size, const std::string &page_token);
+Reply<Vbp__V1__ListOrganizationsResponse> list_organizations(const Caller &who,
+                                                             Vbp__V1__OrganizationKind kind,
+                                                             const std::string &region_code,
+                                                             int page_size,
+                                                             const std::string &page_token);
 Reply<Vbp__V1__Batch> create_batch(const Caller &who, const BatchSpec &spec);
 Reply<Vbp__V1__Batch> get_batch(const Caller &who, const std::string &code);
 Reply<Vbp__V1__Batch> extend_batch(const Caller &who, const std::string &code,
@@ -196,8 +200,7 @@ Reply<Vbp__V1__ListResultsResponse> list_results(const Caller &who, const std::s
                                                  const std::string &page_token);
 Reply<Vbp__V1__ApiKey> create_api_key(const Caller &who, const std::string &organization_id);
 Reply<Google__Protobuf__Empty> revoke_api_key(const Caller &who, const std::string &id);
-Reply<Vbp__V1__AuthenticateResponse> authenticate(const Caller &who,
-                                                  const std::string &key_sha256);
+Reply<Vbp__V1__AuthenticateResponse> authenticate(const Caller &who, const std::string &key_sha256);
 
 // ---------------------------------------------------------------- data
 

@@ -3,7 +3,6 @@
 // ExportBatch (server-streaming) is not covered here: the vbp client had no streaming call.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <future>
@@ -23,21 +22,24 @@ namespace {
 class CatalogRegions : public CatalogTest {};
 
 TEST_F(CatalogRegions, AdminCreatesProvinceCityAndCounty) {
-  auto fujian = create_region(Caller::admin(), "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
+  auto fujian =
+      create_region(Caller::admin(), "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
   ASSERT_TRUE(IsOk(fujian));
   EXPECT_STREQ(fujian->code, "350000");
   EXPECT_STREQ(fujian->name, "福建省");
   EXPECT_EQ(fujian->level, VBP__V1__REGION_LEVEL__PROVINCE);
   EXPECT_STREQ(fujian->parent_code, "");
 
-  auto fuzhou = create_region(Caller::admin(), "350100", "福州市", VBP__V1__REGION_LEVEL__CITY, "350000");
+  auto fuzhou =
+      create_region(Caller::admin(), "350100", "福州市", VBP__V1__REGION_LEVEL__CITY, "350000");
   ASSERT_TRUE(IsOk(fuzhou));
   EXPECT_STREQ(fuzhou->code, "350100");
   EXPECT_STREQ(fuzhou->name, "福州市");
   EXPECT_EQ(fuzhou->level, VBP__V1__REGION_LEVEL__CITY);
   EXPECT_STREQ(fuzhou->parent_code, "350000");
 
-  auto gulou = create_region(Caller::admin(), "350102", "鼓楼区", VBP__V1__REGION_LEVEL__COUNTY, "350100");
+  auto gulou =
+      create_region(Caller::admin(), "350102", "鼓楼区", VBP__V1__REGION_LEVEL__COUNTY, "350100");
   ASSERT_TRUE(IsOk(gulou));
   EXPECT_STREQ(gulou->code, "350102");
   EXPECT_STREQ(gulou->name, "鼓楼区");
@@ -50,6 +52,13 @@ TEST_F(CatalogRegions, MalformedCodesAreRefusedOnCode) {
     auto r = create_region(Caller::admin(), code, "某地", VBP__V1__REGION_LEVEL__PROVINCE, "");
     EXPECT_TRUE(IsRefused(r, VBP_INVALID_ARGUMENT, "code")) << "code \"" << code << "\"";
   }
+}
+
+// Named after what broke: a reason that quotes the caller's non-ASCII input was sent raw in the
+// vbp-error-reason trailer, gRPC refused the header value, and the caller got CANCELLED.
+TEST_F(CatalogRegions, RefusalQuotingAChineseCodeStillReachesTheCaller) {
+  auto r = create_region(Caller::admin(), "福建", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
+  EXPECT_TRUE(IsRefused(r, VBP_INVALID_ARGUMENT, "code"));
 }
 
 TEST_F(CatalogRegions, LevelMustMatchTheShapeOfTheCode) {
@@ -68,9 +77,11 @@ TEST_F(CatalogRegions, LevelMustMatchTheShapeOfTheCode) {
 TEST_F(CatalogRegions, ParentMustBeTheRegionTheCodeImplies) {
   ensure_region("350100");
   ensure_region("360000");
-  auto wrong = create_region(Caller::admin(), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "360000");
+  auto wrong =
+      create_region(Caller::admin(), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "360000");
   EXPECT_TRUE(IsRefused(wrong, VBP_INVALID_ARGUMENT, "parentCode"));
-  auto missing = create_region(Caller::admin(), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "");
+  auto missing =
+      create_region(Caller::admin(), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "");
   EXPECT_TRUE(IsRefused(missing, VBP_INVALID_ARGUMENT, "parentCode"));
   auto skips_city =
       create_region(Caller::admin(), "350102", "鼓楼区", VBP__V1__REGION_LEVEL__COUNTY, "350000");
@@ -82,14 +93,17 @@ TEST_F(CatalogRegions, ParentMustBeTheRegionTheCodeImplies) {
 
 TEST_F(CatalogRegions, ParentMustBeCreatedFirst) {
   // 370000 (Shandong) is never created by these tests.
-  auto jinan = create_region(Caller::admin(), "370100", "济南市", VBP__V1__REGION_LEVEL__CITY, "370000");
+  auto jinan =
+      create_region(Caller::admin(), "370100", "济南市", VBP__V1__REGION_LEVEL__CITY, "370000");
   EXPECT_TRUE(IsRefused(jinan, VBP_INVALID_ARGUMENT, "parentCode"));
 }
 
 TEST_F(CatalogRegions, RepeatingTheSameRegionAnswersTheStoredOne) {
   ensure_region("350000");
-  auto first = create_region(Caller::admin(), "350100", "福州市", VBP__V1__REGION_LEVEL__CITY, "350000");
-  auto again = create_region(Caller::admin(), "350100", "福州市", VBP__V1__REGION_LEVEL__CITY, "350000");
+  auto first =
+      create_region(Caller::admin(), "350100", "福州市", VBP__V1__REGION_LEVEL__CITY, "350000");
+  auto again =
+      create_region(Caller::admin(), "350100", "福州市", VBP__V1__REGION_LEVEL__CITY, "350000");
   ASSERT_TRUE(IsOk(first));
   ASSERT_TRUE(IsOk(again));
   EXPECT_STREQ(again->code, "350100");
@@ -106,7 +120,8 @@ TEST_F(CatalogRegions, SameCodeWithAnotherNameAlreadyExists) {
 
 TEST_F(CatalogRegions, BureauMayCreateCityInItsProvince) {
   std::string bureau = key_for("fj-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350000");
-  auto xiamen = create_region(Caller::key(bureau), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "350000");
+  auto xiamen =
+      create_region(Caller::key(bureau), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "350000");
   ASSERT_TRUE(IsOk(xiamen));
   EXPECT_STREQ(xiamen->code, "350200");
   EXPECT_STREQ(xiamen->parent_code, "350000");
@@ -114,24 +129,44 @@ TEST_F(CatalogRegions, BureauMayCreateCityInItsProvince) {
 
 TEST_F(CatalogRegions, BureauMayNotCreateAnotherProvinceNorItsOwnRegion) {
   std::string bureau = key_for("fj-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350000");
-  auto jiangxi = create_region(Caller::key(bureau), "360000", "江西省", VBP__V1__REGION_LEVEL__PROVINCE, "");
+  auto jiangxi =
+      create_region(Caller::key(bureau), "360000", "江西省", VBP__V1__REGION_LEVEL__PROVINCE, "");
   EXPECT_TRUE(IsRefused(jiangxi, VBP_PERMISSION_DENIED, ""));
-  auto itself = create_region(Caller::key(bureau), "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
+  auto itself =
+      create_region(Caller::key(bureau), "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
   EXPECT_TRUE(IsRefused(itself, VBP_PERMISSION_DENIED, ""));
+}
+
+TEST_F(CatalogRegions, CityBureauMayCreateCountiesOfItsCityOnly) {
+  ensure_region("350200");
+  std::string fuzhou = key_for("fz-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350100");
+  auto taijiang = create_region(Caller::key(fuzhou), "350103", "台江区",
+                                VBP__V1__REGION_LEVEL__COUNTY, "350100");
+  ASSERT_TRUE(IsOk(taijiang));
+  EXPECT_STREQ(taijiang->parent_code, "350100");
+  auto siming = create_region(Caller::key(fuzhou), "350203", "思明区",
+                              VBP__V1__REGION_LEVEL__COUNTY, "350200");
+  EXPECT_TRUE(IsRefused(siming, VBP_PERMISSION_DENIED, ""));
+  auto putian =
+      create_region(Caller::key(fuzhou), "350300", "莆田市", VBP__V1__REGION_LEVEL__CITY, "350000");
+  EXPECT_TRUE(IsRefused(putian, VBP_PERMISSION_DENIED, ""));
 }
 
 TEST_F(CatalogRegions, ManufacturerMayNotCreateRegions) {
   std::string maker = key_for("mfr-fj", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
-  auto r = create_region(Caller::key(maker), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "350000");
+  auto r =
+      create_region(Caller::key(maker), "350200", "厦门市", VBP__V1__REGION_LEVEL__CITY, "350000");
   EXPECT_TRUE(IsRefused(r, VBP_PERMISSION_DENIED, ""));
 }
 
 TEST_F(CatalogRegions, CallsWithoutAValidKeyAreUnauthenticated) {
-  auto none = create_region(Caller::nobody(), "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
+  auto none =
+      create_region(Caller::nobody(), "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
   EXPECT_TRUE(IsRefused(none, VBP_UNAUTHENTICATED, ""));
-  auto unknown = create_region(Caller::key("vbp_0000000000000000000000000000000000000000000000000000"
-                                           "000000000000"),
-                               "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
+  auto unknown =
+      create_region(Caller::key("vbp_0000000000000000000000000000000000000000000000000000"
+                                "000000000000"),
+                    "350000", "福建省", VBP__V1__REGION_LEVEL__PROVINCE, "");
   EXPECT_TRUE(IsRefused(unknown, VBP_UNAUTHENTICATED, ""));
 }
 
@@ -171,9 +206,11 @@ TEST_F(CatalogOrganizations, AdminCreatesOrganizationsWithValidCreditCodes) {
     EXPECT_STREQ(r->consortium_id, "");
   }
   // A code computed with the check algorithm, for a public hospital.
-  OrgSpec hospital = org("fz-hospital-1", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350100");
+  OrgSpec hospital =
+      org("fz-hospital-1", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350100");
   hospital.institution_type = VBP__V1__INSTITUTION_TYPE__PUBLIC;
-  hospital.credit_code = std::string("12350100488000001") + vbp_credit_code_check_char("12350100488000001");
+  hospital.credit_code =
+      std::string("12350100488000001") + vbp_credit_code_check_char("12350100488000001");
   auto r = create_organization(Caller::admin(), hospital);
   ASSERT_TRUE(IsOk(r));
   EXPECT_STREQ(r->credit_code, hospital.credit_code.c_str());
@@ -184,18 +221,23 @@ TEST_F(CatalogOrganizations, WrongCheckCharacterIsRefusedOnCreditCode) {
   ensure_region("350100");
   OrgSpec spec = org("fz-typo", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");
   spec.credit_code = "91350100M000100Y44";  // the check character is '3'
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "creditCode"));
+  EXPECT_TRUE(
+      IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "creditCode"));
   spec.credit_code = "91350100M000100Y4";  // 17 characters
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "creditCode"));
+  EXPECT_TRUE(
+      IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "creditCode"));
   spec.credit_code = "";
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "creditCode"));
+  EXPECT_TRUE(
+      IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "creditCode"));
 }
 
 TEST_F(CatalogOrganizations, UnknownRegionIsRefusedOnRegionCode) {
   // 450000 (Guangxi) is never created by these tests.
-  auto r = create_organization(Caller::admin(), org("gx-maker", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "450000"));
+  auto r = create_organization(Caller::admin(),
+                               org("gx-maker", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "450000"));
   EXPECT_TRUE(IsRefused(r, VBP_INVALID_ARGUMENT, "regionCode"));
-  auto malformed = create_organization(Caller::admin(), org("bad-region", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "35010"));
+  auto malformed = create_organization(
+      Caller::admin(), org("bad-region", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "35010"));
   EXPECT_TRUE(IsRefused(malformed, VBP_INVALID_ARGUMENT, "regionCode"));
 }
 
@@ -205,7 +247,8 @@ TEST_F(CatalogOrganizations, SecondOrganizationWithTheSameCreditCodeAlreadyExist
   ASSERT_TRUE(IsOk(create_organization(Caller::admin(), first)));
   OrgSpec second = org("dup-credit-2", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");
   second.credit_code = first.credit_code;
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), second), VBP_ALREADY_EXISTS, "creditCode"));
+  EXPECT_TRUE(
+      IsRefused(create_organization(Caller::admin(), second), VBP_ALREADY_EXISTS, "creditCode"));
   EXPECT_TRUE(IsRefused(get_organization(Caller::admin(), "dup-credit-2"), VBP_NOT_FOUND, ""));
 }
 
@@ -213,7 +256,8 @@ TEST_F(CatalogOrganizations, InstitutionTypeOnAManufacturerIsRefused) {
   ensure_region("350100");
   OrgSpec spec = org("mfr-with-type", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
   spec.institution_type = VBP__V1__INSTITUTION_TYPE__PUBLIC;
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT, "institutionType"));
+  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), spec), VBP_INVALID_ARGUMENT,
+                        "institutionType"));
 }
 
 TEST_F(CatalogOrganizations, ConsortiumMustNameAMedicalInstitution) {
@@ -223,9 +267,11 @@ TEST_F(CatalogOrganizations, ConsortiumMustNameAMedicalInstitution) {
   OrgSpec clinic = org("gulou-clinic", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350102");
   clinic.institution_type = VBP__V1__INSTITUTION_TYPE__PUBLIC;
   clinic.consortium_id = "mfr-fj";
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), clinic), VBP_INVALID_ARGUMENT, "consortiumId"));
+  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), clinic), VBP_INVALID_ARGUMENT,
+                        "consortiumId"));
   clinic.consortium_id = "no-such-consortium";
-  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), clinic), VBP_INVALID_ARGUMENT, "consortiumId"));
+  EXPECT_TRUE(IsRefused(create_organization(Caller::admin(), clinic), VBP_INVALID_ARGUMENT,
+                        "consortiumId"));
 
   clinic.consortium_id = "gulou-consortium";
   auto r = create_organization(Caller::admin(), clinic);
@@ -261,19 +307,21 @@ TEST_F(CatalogOrganizations, BureauMayCreateOrganizationsInItsRegionOnly) {
   std::string bureau = key_for("fj-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350000");
   ensure_region("350100");
   ensure_region("360000");
-  auto inside = create_organization(Caller::key(bureau),
-                                    org("fz-distributor-b", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100"));
+  auto inside = create_organization(
+      Caller::key(bureau),
+      org("fz-distributor-b", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100"));
   ASSERT_TRUE(IsOk(inside));
   EXPECT_STREQ(inside->region_code, "350100");
-  auto outside = create_organization(Caller::key(bureau),
-                                     org("jx-distributor-b", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "360000"));
+  auto outside = create_organization(
+      Caller::key(bureau),
+      org("jx-distributor-b", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "360000"));
   EXPECT_TRUE(IsRefused(outside, VBP_PERMISSION_DENIED, ""));
 }
 
 TEST_F(CatalogOrganizations, ManufacturerMayNotCreateOrganizations) {
   std::string maker = key_for("mfr-fj", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
-  auto r = create_organization(Caller::key(maker),
-                               org("mfr-fj-sister", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100"));
+  auto r = create_organization(
+      Caller::key(maker), org("mfr-fj-sister", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100"));
   EXPECT_TRUE(IsRefused(r, VBP_PERMISSION_DENIED, ""));
 }
 
@@ -320,39 +368,43 @@ class CatalogListOrganizations : public CatalogTest {
 using Ids = std::vector<std::string>;
 
 TEST_F(CatalogListOrganizations, ProvinceIncludesTheOrganizationsOfItsCitiesAndCounties) {
-  auto r = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                              "320000", 0, "");
+  auto r = list_organizations(
+      Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED, "320000", 0, "");
   ASSERT_TRUE(IsOk(r));
-  EXPECT_EQ(ids(r.get()), (Ids{"js-a-bureau", "js-b-maker", "js-c-hospital", "js-d-maker",
-                               "js-e-distributor"}));
+  EXPECT_EQ(ids(r.get()),
+            (Ids{"js-a-bureau", "js-b-maker", "js-c-hospital", "js-d-maker", "js-e-distributor"}));
   EXPECT_STREQ(r->next_page_token, "");
 }
 
 TEST_F(CatalogListOrganizations, CityExcludesItsSiblings) {
-  auto nanjing = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                                    "320100", 0, "");
+  auto nanjing = list_organizations(
+      Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED, "320100", 0, "");
   ASSERT_TRUE(IsOk(nanjing));
   EXPECT_EQ(ids(nanjing.get()), (Ids{"js-b-maker", "js-c-hospital"}));
-  auto wuxi = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                                 "320200", 0, "");
+  auto wuxi = list_organizations(
+      Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED, "320200", 0, "");
   ASSERT_TRUE(IsOk(wuxi));
   EXPECT_EQ(ids(wuxi.get()), (Ids{"js-d-maker", "js-e-distributor"}));
-  auto county = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                                   "320102", 0, "");
+  auto county = list_organizations(
+      Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED, "320102", 0, "");
   ASSERT_TRUE(IsOk(county));
   EXPECT_EQ(ids(county.get()), (Ids{"js-c-hospital"}));
 }
 
 TEST_F(CatalogListOrganizations, FiltersByKind) {
-  auto makers = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "320000", 0, "");
+  auto makers = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__MANUFACTURER,
+                                   "320000", 0, "");
   ASSERT_TRUE(IsOk(makers));
   EXPECT_EQ(ids(makers.get()), (Ids{"js-b-maker", "js-d-maker"}));
-  auto wuxi_makers = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "320200", 0, "");
+  auto wuxi_makers = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__MANUFACTURER,
+                                        "320200", 0, "");
   ASSERT_TRUE(IsOk(wuxi_makers));
   EXPECT_EQ(ids(wuxi_makers.get()), (Ids{"js-d-maker"}));
   // Any authenticated caller may read organizations.
-  std::string reader = key_for("js-e-distributor", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "320200");
-  auto bureaus = list_organizations(Caller::key(reader), VBP__V1__ORGANIZATION_KIND__BUREAU, "320000", 0, "");
+  std::string reader =
+      key_for("js-e-distributor", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "320200");
+  auto bureaus =
+      list_organizations(Caller::key(reader), VBP__V1__ORGANIZATION_KIND__BUREAU, "320000", 0, "");
   ASSERT_TRUE(IsOk(bureaus));
   EXPECT_EQ(ids(bureaus.get()), (Ids{"js-a-bureau"}));
 }
@@ -379,27 +431,29 @@ TEST_F(CatalogListOrganizations, PagesOfTwoOverFiveOrganizationsHoldTwoTwoAndOne
 }
 
 TEST_F(CatalogListOrganizations, TokenOfAnotherQueryIsRefused) {
-  auto p1 = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                               "320000", 2, "");
+  auto p1 = list_organizations(
+      Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED, "320000", 2, "");
   ASSERT_TRUE(IsOk(p1));
   ASSERT_STRNE(p1->next_page_token, "");
-  auto other_kind = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "320000", 2,
-                                       p1->next_page_token);
+  auto other_kind = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__MANUFACTURER,
+                                       "320000", 2, p1->next_page_token);
   EXPECT_TRUE(IsRefused(other_kind, VBP_INVALID_ARGUMENT, "pageToken"));
-  auto other_region = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                                         "320100", 2, p1->next_page_token);
+  auto other_region =
+      list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
+                         "320100", 2, p1->next_page_token);
   EXPECT_TRUE(IsRefused(other_region, VBP_INVALID_ARGUMENT, "pageToken"));
 }
 
 TEST_F(CatalogListOrganizations, GarbageTokenIsRefused) {
-  auto r = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                              "320000", 2, "not-a-page-token");
+  auto r =
+      list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
+                         "320000", 2, "not-a-page-token");
   EXPECT_TRUE(IsRefused(r, VBP_INVALID_ARGUMENT, "pageToken"));
 }
 
 TEST_F(CatalogListOrganizations, NegativePageSizeIsRefused) {
-  auto r = list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,
-                              "320000", -1, "");
+  auto r = list_organizations(
+      Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED, "320000", -1, "");
   EXPECT_TRUE(IsRefused(r, VBP_INVALID_ARGUMENT, "pageSize"));
 }
 
@@ -472,6 +526,25 @@ TEST_F(CatalogBatches, ExplicitCycleEndIsKept) {
   EXPECT_STREQ(read->cycle_end, "2025-12-31");
 }
 
+TEST_F(CatalogBatches, ProvincialBatchHasItsLeadAsOnlyMember) {
+  BatchSpec b;
+  b.code = "MIN-HC2022-01";
+  b.name = "福建省医用耗材集中带量采购";
+  b.kind = VBP__V1__PRODUCT_KIND__CONSUMABLE;
+  b.organizer_level = VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE;
+  b.lead_region_code = "350000";
+  b.cycle_years = 2;
+  auto r = create_batch(Caller::admin(), b);
+  ASSERT_TRUE(IsOk(r));
+  ASSERT_EQ(r->n_member_region_codes, 1u);
+  EXPECT_STREQ(r->member_region_codes[0], "350000");
+  EXPECT_STREQ(r->created_by, "");  // the admin key has no organization
+  b.code = "MIN-HC2022-02";
+  b.member_region_codes = {"350000", "360000"};
+  EXPECT_TRUE(
+      IsRefused(create_batch(Caller::admin(), b), VBP_INVALID_ARGUMENT, "memberRegionCodes"));
+}
+
 TEST_F(CatalogBatches, CycleYearsAndCycleEndTogetherAreRefusedOnCycleEnd) {
   BatchSpec b = interferon_batch("JX-BOTH");
   b.cycle_end = "2028-07-21";
@@ -481,7 +554,8 @@ TEST_F(CatalogBatches, CycleYearsAndCycleEndTogetherAreRefusedOnCycleEnd) {
 TEST_F(CatalogBatches, NeitherCycleYearsNorCycleEndIsRefusedOnCycleYears) {
   BatchSpec b = interferon_batch("JX-NEITHER");
   b.cycle_years = 0;
-  EXPECT_TRUE(IsRefused(create_batch(Caller::key(alliance_), b), VBP_INVALID_ARGUMENT, "cycleYears"));
+  EXPECT_TRUE(
+      IsRefused(create_batch(Caller::key(alliance_), b), VBP_INVALID_ARGUMENT, "cycleYears"));
 }
 
 TEST_F(CatalogBatches, RepeatedMemberIsRefusedOnItsIndex) {
@@ -606,7 +680,8 @@ TEST_F(CatalogExtendBatch, RepeatingTheSameExtensionIsAccepted) {
 
 TEST_F(CatalogExtendBatch, AnotherAllianceOfficeMayNotExtendEvenAMissingBatch) {
   prepare("JX-EXT-THEIRS");
-  std::string other = key_for("zj-alliance-office", VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "330000");
+  std::string other =
+      key_for("zj-alliance-office", VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "330000");
   EXPECT_TRUE(IsRefused(extend_batch(Caller::key(other), "JX-EXT-THEIRS", "2029-12-31"),
                         VBP_PERMISSION_DENIED, ""));
   EXPECT_TRUE(IsRefused(extend_batch(Caller::key(other), "NO-SUCH-BATCH", "2029-12-31"),
@@ -620,7 +695,8 @@ TEST_F(CatalogExtendBatch, AnotherAllianceOfficeMayNotExtendEvenAMissingBatch) {
 }
 
 TEST_F(CatalogExtendBatch, AdminExtendingAMissingBatchGetsNotFound) {
-  EXPECT_TRUE(IsRefused(extend_batch(Caller::admin(), "NO-SUCH-BATCH", "2029-12-31"), VBP_NOT_FOUND, ""));
+  EXPECT_TRUE(
+      IsRefused(extend_batch(Caller::admin(), "NO-SUCH-BATCH", "2029-12-31"), VBP_NOT_FOUND, ""));
 }
 
 TEST_F(CatalogExtendBatch, ImpossibleExtensionDateIsRefused) {
@@ -690,6 +766,31 @@ TEST_F(CatalogExecutions, AgreementYearsContinueToAnExtendedEnd) {
                                           {5, "2029-01-01", "2029-12-31"}}));
 }
 
+TEST_F(CatalogExecutions, AnniversaryInTheFirstHalfAlignsToTheFirstOfJuly) {
+  BatchSpec b = interferon_batch("JX-YP2023-H1");
+  b.cycle_years = 2;
+  ASSERT_TRUE(IsOk(create_batch(Caller::key(alliance_key()), b)));
+  ExecutionSpec e{"JX-YP2023-H1", "350000", "2024-03-10", "2024-03-15"};
+  ASSERT_TRUE(IsOk(create_execution(Caller::admin(), e)));
+  auto years = list_agreement_years(Caller::admin(), "JX-YP2023-H1", "350000");
+  ASSERT_TRUE(IsOk(years));
+  EXPECT_EQ(years_of(years.get()),
+            (Years{{1, "2024-03-15", "2025-06-30"}, {2, "2025-07-01", "2026-03-14"}}));
+}
+
+TEST_F(CatalogExecutions, ExplicitCycleEndIsTheLastDayItself) {
+  BatchSpec b = interferon_batch("JX-YP2023-END");
+  b.cycle_years = 0;
+  b.cycle_end = "2026-06-30";
+  ASSERT_TRUE(IsOk(create_batch(Caller::key(alliance_key()), b)));
+  ExecutionSpec e{"JX-YP2023-END", "350000", "2024-09-15", "2024-09-20"};
+  ASSERT_TRUE(IsOk(create_execution(Caller::admin(), e)));
+  auto years = list_agreement_years(Caller::admin(), "JX-YP2023-END", "350000");
+  ASSERT_TRUE(IsOk(years));
+  EXPECT_EQ(years_of(years.get()),
+            (Years{{1, "2024-09-20", "2025-12-31"}, {2, "2026-01-01", "2026-06-30"}}));
+}
+
 TEST_F(CatalogExecutions, ExecutionOutsideTheMemberProvincesIsRefused) {
   ensure_region("220000");
   ExecutionSpec e{"JX-YP2023-01", "220000", "2024-09-15", "2024-09-20"};
@@ -704,16 +805,20 @@ TEST_F(CatalogExecutions, StartBeforeListingIsRefused) {
 TEST_F(CatalogExecutions, SigningWindowWithOneEndNamesTheMissingOne) {
   ExecutionSpec e{"JX-YP2023-01", "350000", "2024-07-18", "2024-07-22"};
   e.enterprise_sign_from = "2024-07-04";
-  EXPECT_TRUE(IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "enterpriseSignTo"));
+  EXPECT_TRUE(
+      IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "enterpriseSignTo"));
   e.enterprise_sign_from = "";
   e.enterprise_sign_to = "2024-07-08";
-  EXPECT_TRUE(IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "enterpriseSignFrom"));
+  EXPECT_TRUE(
+      IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "enterpriseSignFrom"));
   e.enterprise_sign_to = "";
   e.institution_sign_from = "2024-07-09";
-  EXPECT_TRUE(IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "institutionSignTo"));
+  EXPECT_TRUE(
+      IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "institutionSignTo"));
   e.institution_sign_from = "";
   e.institution_sign_to = "2024-07-12";
-  EXPECT_TRUE(IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "institutionSignFrom"));
+  EXPECT_TRUE(
+      IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "institutionSignFrom"));
 }
 
 TEST_F(CatalogExecutions, SigningWindowsOfSeed000AreKept) {
@@ -741,7 +846,8 @@ TEST_F(CatalogExecutions, ReversedSigningWindowIsRefusedOnItsEnd) {
   ExecutionSpec e{"JX-YP2023-01", "350000", "2024-07-18", "2024-07-22"};
   e.enterprise_sign_from = "2024-07-08";
   e.enterprise_sign_to = "2024-07-04";
-  EXPECT_TRUE(IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "enterpriseSignTo"));
+  EXPECT_TRUE(
+      IsRefused(create_execution(Caller::admin(), e), VBP_INVALID_ARGUMENT, "enterpriseSignTo"));
 }
 
 TEST_F(CatalogExecutions, ProvincialBureauMayCreateItsOwnExecutionOnly) {
@@ -760,8 +866,10 @@ TEST_F(CatalogExecutions, ProvincialBureauMayCreateItsOwnExecutionOnly) {
 
 TEST_F(CatalogExecutions, MissingExecutionOrBatchIsNotFound) {
   ensure_region("220000");
-  EXPECT_TRUE(IsRefused(list_agreement_years(Caller::admin(), "JX-YP2023-01", "220000"), VBP_NOT_FOUND, ""));
-  EXPECT_TRUE(IsRefused(list_agreement_years(Caller::admin(), "NO-SUCH-BATCH", "350000"), VBP_NOT_FOUND, ""));
+  EXPECT_TRUE(IsRefused(list_agreement_years(Caller::admin(), "JX-YP2023-01", "220000"),
+                        VBP_NOT_FOUND, ""));
+  EXPECT_TRUE(IsRefused(list_agreement_years(Caller::admin(), "NO-SUCH-BATCH", "350000"),
+                        VBP_NOT_FOUND, ""));
   ExecutionSpec e{"NO-SUCH-BATCH", "350000", "2024-07-18", "2024-07-22"};
   EXPECT_TRUE(IsRefused(create_execution(Caller::admin(), e), VBP_NOT_FOUND, ""));
 }
@@ -851,10 +959,12 @@ TEST_F(CatalogProducts, ConsumableWithoutCategoryIsRefused) {
 
 TEST_F(CatalogProducts, ManufacturerIdMustNameAManufacturer) {
   ensure_org("dist-sz", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "440300");
-  EXPECT_TRUE(IsRefused(create_product(Caller::admin(), interferon("ifn-by-distributor", "dist-sz")),
-                        VBP_INVALID_ARGUMENT, "manufacturerId"));
-  EXPECT_TRUE(IsRefused(create_product(Caller::admin(), interferon("ifn-by-nobody", "no-such-maker")),
-                        VBP_INVALID_ARGUMENT, "manufacturerId"));
+  EXPECT_TRUE(
+      IsRefused(create_product(Caller::admin(), interferon("ifn-by-distributor", "dist-sz")),
+                VBP_INVALID_ARGUMENT, "manufacturerId"));
+  EXPECT_TRUE(
+      IsRefused(create_product(Caller::admin(), interferon("ifn-by-nobody", "no-such-maker")),
+                VBP_INVALID_ARGUMENT, "manufacturerId"));
 }
 
 TEST_F(CatalogProducts, ManufacturerMayCreateItsOwnProductsOnly) {
@@ -919,10 +1029,14 @@ TEST_F(CatalogResults, GroupIsCreatedOnceAndRepeatedAsTheStoredOne) {
 }
 
 TEST_F(CatalogResults, OnlyTheCreatingAllianceOfficeMayCreateGroups) {
-  std::string other = key_for("zj-alliance-office", VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "330000");
-  EXPECT_TRUE(IsRefused(create_group(Caller::key(other), kBatch, "G-THEIRS", kIfn, true), VBP_PERMISSION_DENIED, ""));
-  EXPECT_TRUE(IsRefused(create_group(Caller::key(other), "NO-SUCH-BATCH", "G-X", kIfn, true), VBP_PERMISSION_DENIED, ""));
-  EXPECT_TRUE(IsRefused(create_group(Caller::admin(), "NO-SUCH-BATCH", "G-X", kIfn, true), VBP_NOT_FOUND, ""));
+  std::string other =
+      key_for("zj-alliance-office", VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "330000");
+  EXPECT_TRUE(IsRefused(create_group(Caller::key(other), kBatch, "G-THEIRS", kIfn, true),
+                        VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(IsRefused(create_group(Caller::key(other), "NO-SUCH-BATCH", "G-X", kIfn, true),
+                        VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(IsRefused(create_group(Caller::admin(), "NO-SUCH-BATCH", "G-X", kIfn, true),
+                        VBP_NOT_FOUND, ""));
 }
 
 TEST_F(CatalogResults, WinningWithoutPriceIsRefused) {
@@ -950,17 +1064,29 @@ TEST_F(CatalogResults, WinningPriceIsAnsweredWithFourDecimals) {
 TEST_F(CatalogResults, PriceWithFiveDecimalsIsRefused) {
   group("G-PRICE");
   product("ifn-5d-1");
-  EXPECT_TRUE(IsRefused(publish("G-PRICE", "ifn-5d-1", VBP__V1__RESULT_STATUS__WINNING, "30.00001", 10),
-                        VBP_INVALID_ARGUMENT, "winningPrice"));
+  EXPECT_TRUE(
+      IsRefused(publish("G-PRICE", "ifn-5d-1", VBP__V1__RESULT_STATUS__WINNING, "30.00001", 10),
+                VBP_INVALID_ARGUMENT, "winningPrice"));
   EXPECT_TRUE(IsRefused(publish("G-PRICE", "ifn-5d-1", VBP__V1__RESULT_STATUS__WINNING, "0", 10),
                         VBP_INVALID_ARGUMENT, "winningPrice"));
+}
+
+// The same breakage through another reason: it quotes the price as given (see
+// CatalogRegions.RefusalQuotingAChineseCodeStillReachesTheCaller).
+TEST_F(CatalogResults, RefusalQuotingAChinesePriceStillReachesTheCaller) {
+  group("G-PRICE");
+  product("ifn-cn-1");
+  EXPECT_TRUE(
+      IsRefused(publish("G-PRICE", "ifn-cn-1", VBP__V1__RESULT_STATUS__WINNING, "三十元", 10),
+                VBP_INVALID_ARGUMENT, "winningPrice"));
 }
 
 TEST_F(CatalogResults, NonWinningWithAPriceIsRefused) {
   group("G-PRICE");
   product("ifn-nw-1");
-  EXPECT_TRUE(IsRefused(publish("G-PRICE", "ifn-nw-1", VBP__V1__RESULT_STATUS__NON_WINNING, "30", 0),
-                        VBP_INVALID_ARGUMENT, "winningPrice"));
+  EXPECT_TRUE(
+      IsRefused(publish("G-PRICE", "ifn-nw-1", VBP__V1__RESULT_STATUS__NON_WINNING, "30", 0),
+                VBP_INVALID_ARGUMENT, "winningPrice"));
   auto plain = publish("G-PRICE", "ifn-nw-1", VBP__V1__RESULT_STATUS__NON_WINNING, "", 0);
   ASSERT_TRUE(IsOk(plain));
   EXPECT_STREQ(plain->winning_price, "");
@@ -976,29 +1102,34 @@ TEST_F(CatalogResults, SharesMayReachButNotPassOneHundred) {
                         VBP_INVALID_ARGUMENT, "sharePercent"));
 }
 
+// The reason names both generic names (UTF-8): see RefusalQuotingAChineseCodeStillReachesTheCaller.
 TEST_F(CatalogResults, DrugOfAnotherGenericNameIsRefusedOnGroupId) {
   group("G-GENERIC");
   ProductSpec amoxicillin = interferon("amox-kexing", "mfr-kexing");
   amoxicillin.generic_name = "阿莫西林";
   ASSERT_TRUE(IsOk(create_product(Caller::admin(), amoxicillin)));
-  EXPECT_TRUE(IsRefused(publish("G-GENERIC", "amox-kexing", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
-                        VBP_INVALID_ARGUMENT, "groupId"));
+  EXPECT_TRUE(
+      IsRefused(publish("G-GENERIC", "amox-kexing", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
+                VBP_INVALID_ARGUMENT, "groupId"));
 }
 
 TEST_F(CatalogResults, ConsumableInADrugBatchIsRefusedOnProductId) {
   group("G-KIND");
   ASSERT_TRUE(IsOk(create_product(Caller::admin(), stent("stent-in-drug-batch", "mfr-kexing"))));
-  EXPECT_TRUE(IsRefused(publish("G-KIND", "stent-in-drug-batch", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
-                        VBP_INVALID_ARGUMENT, "productId"));
+  EXPECT_TRUE(
+      IsRefused(publish("G-KIND", "stent-in-drug-batch", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
+                VBP_INVALID_ARGUMENT, "productId"));
 }
 
 TEST_F(CatalogResults, UnknownGroupOrProductIsRefused) {
   group("G-KNOWN");
   product("ifn-known");
-  EXPECT_TRUE(IsRefused(publish("G-UNKNOWN", "ifn-known", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
-                        VBP_INVALID_ARGUMENT, "groupId"));
-  EXPECT_TRUE(IsRefused(publish("G-KNOWN", "no-such-product", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
-                        VBP_INVALID_ARGUMENT, "productId"));
+  EXPECT_TRUE(
+      IsRefused(publish("G-UNKNOWN", "ifn-known", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
+                VBP_INVALID_ARGUMENT, "groupId"));
+  EXPECT_TRUE(
+      IsRefused(publish("G-KNOWN", "no-such-product", VBP__V1__RESULT_STATUS__WINNING, "30", 10),
+                VBP_INVALID_ARGUMENT, "productId"));
 }
 
 TEST_F(CatalogResults, RepublishingTheSameResultIsAcceptedAndAnotherPriceAlreadyExists) {
@@ -1016,7 +1147,8 @@ TEST_F(CatalogResults, RepublishingTheSameResultIsAcceptedAndAnotherPriceAlready
 TEST_F(CatalogResults, OnlyTheCreatingAllianceOfficeMayPublish) {
   group("G-PERM");
   product("ifn-perm-1");
-  std::string other = key_for("zj-alliance-office", VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "330000");
+  std::string other =
+      key_for("zj-alliance-office", VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, "330000");
   ResultSpec s{kBatch, "ifn-perm-1", "G-PERM", VBP__V1__RESULT_STATUS__WINNING, "30", 10};
   EXPECT_TRUE(IsRefused(publish_result(Caller::key(other), s), VBP_PERMISSION_DENIED, ""));
   std::string maker = key_for("mfr-kexing", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "440300");
@@ -1037,7 +1169,8 @@ TEST_F(CatalogResults, ConcurrentPublicationsNeverPassOneHundredPercent) {
   for (size_t i = 0; i < products.size(); i++) {
     threads.emplace_back([&, i] {
       start.wait();
-      outcomes[i] = publish("G-RACE", products[i], VBP__V1__RESULT_STATUS__WINNING, "30", 20).status;
+      outcomes[i] =
+          publish("G-RACE", products[i], VBP__V1__RESULT_STATUS__WINNING, "30", 20).status;
     });
   }
   go.set_value();
@@ -1045,9 +1178,12 @@ TEST_F(CatalogResults, ConcurrentPublicationsNeverPassOneHundredPercent) {
 
   int published = 0, refused = 0;
   for (const vbp_status &st : outcomes) {
-    if (st.code == VBP_OK) published++;
-    else if (IsRefused(st, VBP_INVALID_ARGUMENT, "sharePercent")) refused++;
-    else ADD_FAILURE() << "unexpected: " << IsOk(st).message();
+    if (st.code == VBP_OK)
+      published++;
+    else if (IsRefused(st, VBP_INVALID_ARGUMENT, "sharePercent"))
+      refused++;
+    else
+      ADD_FAILURE() << "unexpected: " << IsOk(st).message();
   }
   EXPECT_EQ(published, 5);
   EXPECT_EQ(refused, 3);
@@ -1089,7 +1225,8 @@ class CatalogListResults : public CatalogResults {
 
   static std::vector<std::string> ids(const Vbp__V1__ListResultsResponse *r) {
     std::vector<std::string> out;
-    for (size_t i = 0; r != nullptr && i < r->n_results; i++) out.push_back(r->results[i]->product_id);
+    for (size_t i = 0; r != nullptr && i < r->n_results; i++)
+      out.push_back(r->results[i]->product_id);
     return out;
   }
 
@@ -1111,11 +1248,13 @@ TEST_F(CatalogListResults, FiltersByGroupAndByStatus) {
   auto group_a = list_results(Caller::admin(), kListBatch, "G-A", kAny, 0, "");
   ASSERT_TRUE(IsOk(group_a));
   EXPECT_EQ(ids(group_a.get()), (Ids{"ls-a1", "ls-a2", "ls-a3"}));
-  auto non_winning = list_results(Caller::admin(), kListBatch, "", VBP__V1__RESULT_STATUS__NON_WINNING, 0, "");
+  auto non_winning =
+      list_results(Caller::admin(), kListBatch, "", VBP__V1__RESULT_STATUS__NON_WINNING, 0, "");
   ASSERT_TRUE(IsOk(non_winning));
   EXPECT_EQ(ids(non_winning.get()), (Ids{"ls-a3", "ls-b2"}));
   std::string reader = key_for("mfr-kexing", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "440300");
-  auto winning_b = list_results(Caller::key(reader), kListBatch, "G-B", VBP__V1__RESULT_STATUS__WINNING, 0, "");
+  auto winning_b =
+      list_results(Caller::key(reader), kListBatch, "G-B", VBP__V1__RESULT_STATUS__WINNING, 0, "");
   ASSERT_TRUE(IsOk(winning_b));
   EXPECT_EQ(ids(winning_b.get()), (Ids{"ls-b1"}));
 }
@@ -1134,13 +1273,16 @@ TEST_F(CatalogListResults, PagesOfTwoHoldTwoTwoAndOne) {
   EXPECT_EQ(ids(p3.get()), (Ids{"ls-b2"}));
   EXPECT_STREQ(p3->next_page_token, "");
 
-  auto other_filter = list_results(Caller::admin(), kListBatch, "G-A", kAny, 2, p1->next_page_token);
+  auto other_filter =
+      list_results(Caller::admin(), kListBatch, "G-A", kAny, 2, p1->next_page_token);
   EXPECT_TRUE(IsRefused(other_filter, VBP_INVALID_ARGUMENT, "pageToken"));
-  EXPECT_TRUE(IsRefused(list_results(Caller::admin(), kListBatch, "", kAny, -5, ""), VBP_INVALID_ARGUMENT, "pageSize"));
+  EXPECT_TRUE(IsRefused(list_results(Caller::admin(), kListBatch, "", kAny, -5, ""),
+                        VBP_INVALID_ARGUMENT, "pageSize"));
 }
 
 TEST_F(CatalogListResults, MissingBatchIsNotFound) {
-  EXPECT_TRUE(IsRefused(list_results(Caller::admin(), "NO-SUCH-BATCH", "", kAny, 0, ""), VBP_NOT_FOUND, ""));
+  EXPECT_TRUE(IsRefused(list_results(Caller::admin(), "NO-SUCH-BATCH", "", kAny, 0, ""),
+                        VBP_NOT_FOUND, ""));
 }
 
 // ---------------------------------------------------------------- API keys and Authenticate
@@ -1163,14 +1305,16 @@ TEST_F(CatalogApiKeys, MintedKeyWorksUntilRevoked) {
 
   auto revoked = revoke_api_key(Caller::admin(), id);
   ASSERT_TRUE(IsOk(revoked));
-  EXPECT_TRUE(IsRefused(get_organization(Caller::key(secret), "fz-hospital-key"), VBP_UNAUTHENTICATED, ""));
+  EXPECT_TRUE(
+      IsRefused(get_organization(Caller::key(secret), "fz-hospital-key"), VBP_UNAUTHENTICATED, ""));
   EXPECT_TRUE(IsOk(revoke_api_key(Caller::admin(), id)));  // revoking twice changes nothing
 }
 
 TEST_F(CatalogApiKeys, RevokingAMissingKeyIsNotFoundForTheAdminAndDeniedForABureau) {
   EXPECT_TRUE(IsRefused(revoke_api_key(Caller::admin(), "key_missing"), VBP_NOT_FOUND, ""));
   std::string bureau = key_for("fj-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350000");
-  EXPECT_TRUE(IsRefused(revoke_api_key(Caller::key(bureau), "key_missing"), VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(
+      IsRefused(revoke_api_key(Caller::key(bureau), "key_missing"), VBP_PERMISSION_DENIED, ""));
 }
 
 TEST_F(CatalogApiKeys, BureauMintsAndRevokesKeysInsideItsRegionOnly) {
@@ -1181,13 +1325,16 @@ TEST_F(CatalogApiKeys, BureauMintsAndRevokesKeysInsideItsRegionOnly) {
   ASSERT_TRUE(IsOk(inside));
   EXPECT_STREQ(inside->organization_id, "fz-pharmacy");
   EXPECT_EQ(inside->role, VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR);
-  EXPECT_TRUE(IsRefused(create_api_key(Caller::key(bureau), "nc-pharmacy"), VBP_PERMISSION_DENIED, ""));
-  EXPECT_TRUE(IsRefused(create_api_key(Caller::key(bureau), "no-such-org"), VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(
+      IsRefused(create_api_key(Caller::key(bureau), "nc-pharmacy"), VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(
+      IsRefused(create_api_key(Caller::key(bureau), "no-such-org"), VBP_PERMISSION_DENIED, ""));
   EXPECT_TRUE(IsRefused(create_api_key(Caller::admin(), "no-such-org"), VBP_NOT_FOUND, ""));
 
   auto outside = create_api_key(Caller::admin(), "nc-pharmacy");
   ASSERT_TRUE(IsOk(outside));
-  EXPECT_TRUE(IsRefused(revoke_api_key(Caller::key(bureau), outside->id), VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(
+      IsRefused(revoke_api_key(Caller::key(bureau), outside->id), VBP_PERMISSION_DENIED, ""));
   EXPECT_TRUE(IsOk(revoke_api_key(Caller::key(bureau), inside->id)));
 }
 
@@ -1225,7 +1372,8 @@ TEST_F(CatalogApiKeys, ServiceAuthenticatesAKeyByItsSha256) {
 TEST_F(CatalogApiKeys, AuthenticateAnswersNotFoundForAnUnknownHash) {
   char sha[65];
   vbp_sha256_hex("no such key", 11, sha);
-  EXPECT_TRUE(IsRefused(authenticate(Caller::signed_as(VBP_ROLE_SERVICE, "", ""), sha), VBP_NOT_FOUND, ""));
+  EXPECT_TRUE(
+      IsRefused(authenticate(Caller::signed_as(VBP_ROLE_SERVICE, "", ""), sha), VBP_NOT_FOUND, ""));
 }
 
 TEST_F(CatalogApiKeys, AuthenticateRefusesAMalformedHash) {
@@ -1250,8 +1398,9 @@ TEST_F(CatalogSignedIdentity, CallerSignedWithTheSecretActsAsThatCaller) {
   auto putian = create_region(bureau, "350300", "莆田市", VBP__V1__REGION_LEVEL__CITY, "350000");
   ASSERT_TRUE(IsOk(putian));
   EXPECT_STREQ(putian->code, "350300");
-  EXPECT_TRUE(IsRefused(create_region(bureau, "360100", "南昌市", VBP__V1__REGION_LEVEL__CITY, "360000"),
-                        VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(
+      IsRefused(create_region(bureau, "360100", "南昌市", VBP__V1__REGION_LEVEL__CITY, "360000"),
+                VBP_PERMISSION_DENIED, ""));
   // An alliance office's batch records the signed organization as its creator.
   Caller office = Caller::signed_as(VBP_ROLE_ALLIANCE_OFFICE, "signed-alliance-office", "360000");
   auto batch = create_batch(office, interferon_batch("JX-SIGNED"));
@@ -1263,8 +1412,9 @@ TEST_F(CatalogSignedIdentity, CallerSignedWithAnotherSecretIsUnauthenticated) {
   ensure_org("read-me", VBP__V1__ORGANIZATION_KIND__INSURANCE_AGENCY, "350100");
   Caller forged = Caller::forged_as(VBP_ROLE_BUREAU, "fj-bureau", "350000");
   EXPECT_TRUE(IsRefused(get_organization(forged, "read-me"), VBP_UNAUTHENTICATED, ""));
-  EXPECT_TRUE(IsRefused(create_region(forged, "350400", "三明市", VBP__V1__REGION_LEVEL__CITY, "350000"),
-                        VBP_UNAUTHENTICATED, ""));
+  EXPECT_TRUE(
+      IsRefused(create_region(forged, "350400", "三明市", VBP__V1__REGION_LEVEL__CITY, "350000"),
+                VBP_UNAUTHENTICATED, ""));
   // Signed metadata wins over a bearer key: a forged caller is not rescued by the admin key.
   forged.bearer = kAdminKey;
   EXPECT_TRUE(IsRefused(get_organization(forged, "read-me"), VBP_UNAUTHENTICATED, ""));

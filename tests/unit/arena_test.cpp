@@ -1,5 +1,7 @@
 /* The per-call arena: zeroed, 16-byte aligned allocations of any size that stay valid until
  * reset or destroy, string helpers, and the protobuf-c allocator that unpacks into it. */
+#include "common/arena.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -8,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "common/arena.h"
 #include "vbp/v1/catalog.pb-c.h"
 
 namespace {
@@ -59,9 +60,9 @@ TEST_F(Arena, ABigAllocationIsZeroedAlignedAndLeavesSmallOnesIntact) {
 }
 
 TEST_F(Arena, AllocationsOfEverySizeAroundTheBlockSizeWork) {
-  for (size_t size : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{4095},
-                      size_t{4096}, size_t{4097}, size_t{8191}, size_t{8192}, size_t{8193},
-                      size_t{20000}}) {
+  for (size_t size :
+       {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{4095}, size_t{4096},
+        size_t{4097}, size_t{8191}, size_t{8192}, size_t{8193}, size_t{20000}}) {
     unsigned char *p = static_cast<unsigned char *>(vbp_arena_alloc(arena, size));
     ASSERT_NE(p, nullptr) << size;
     EXPECT_TRUE(aligned16(p)) << size;
@@ -119,8 +120,7 @@ TEST_F(Arena, StrdupStrndupAndPrintfCopyText) {
   EXPECT_STREQ(vbp_arena_printf(arena, "%s-%04d-%.2f", "id", 42, 1.5), "id-0042-1.50");
   EXPECT_STREQ(vbp_arena_printf(arena, "%s", ""), "");
   std::string long_text(20000, 'q');
-  EXPECT_EQ(std::string(vbp_arena_printf(arena, "<%s>", long_text.c_str())),
-            "<" + long_text + ">");
+  EXPECT_EQ(std::string(vbp_arena_printf(arena, "<%s>", long_text.c_str())), "<" + long_text + ">");
   EXPECT_STREQ(vbp_arena_strdup(arena, "福州市"), "福州市");
 }
 

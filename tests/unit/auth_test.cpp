@@ -1,6 +1,8 @@
 /* Authentication of a call's caller (API.md "Conventions" on auth, "Who may do what"): the admin
  * key, bearer keys resolved by their SHA-256 through a resolver and cached for a time to live,
  * and signed caller metadata, which wins over a bearer key. */
+#include "common/auth.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,8 +12,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "common/auth.h"
 
 namespace {
 
@@ -178,8 +178,8 @@ TEST_F(Auth, AResolverFailureIsUnavailableAndNotCached) {
     Resolver r;
     r.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
     r.failure = failure;
-    vbp_authenticator *a = vbp_authenticator_create(kAdminKey, kSecret, Resolver::resolve, &r,
-                                                    kTtl, 64);
+    vbp_authenticator *a =
+        vbp_authenticator_create(kAdminKey, kSecret, Resolver::resolve, &r, kTtl, 64);
     vbp_credentials cred{};
     cred.authorization = "Bearer key-bureau";
     vbp_caller out{};
@@ -259,6 +259,19 @@ TEST_F(Auth, ASignatureWithoutItsOtherPartsIsUnauthenticated) {
   EXPECT_EQ(vbp_authenticate(auth, kMethod, &cred, kNow, &out).code, VBP_UNAUTHENTICATED);
 }
 
+TEST_F(Auth, AnyPartOfACallerIdentityAloneIsUnauthenticatedEvenWithABearerKey) {
+  make();
+  for (int part = 0; part < 5; part++) {
+    vbp_credentials cred{};
+    cred.authorization = "Bearer admin-key-0123456789";
+    const char **field[] = {&cred.org, &cred.role, &cred.region, &cred.ts, &cred.sig};
+    *field[part] = part == 1 ? "ADMIN" : "x";
+    vbp_caller out{};
+    EXPECT_EQ(vbp_authenticate(auth, kMethod, &cred, kNow, &out).code, VBP_UNAUTHENTICATED)
+        << "part " << part;
+  }
+}
+
 TEST_F(Auth, ACacheOfOneNeverAnswersWithTheOtherKeysCaller) {
   make(kTtl, 1);
   for (int i = 0; i < 6; i++) {
@@ -283,8 +296,7 @@ TEST_F(Auth, ACacheOfOneNeverAnswersAnUnknownKeyWithAKnownCaller) {
 
 TEST_F(Auth, SecretIsACopyOfTheOneGiven) {
   char secret[] = "mutable-secret";
-  vbp_authenticator *a =
-      vbp_authenticator_create(kAdminKey, secret, nullptr, nullptr, kTtl, 4);
+  vbp_authenticator *a = vbp_authenticator_create(kAdminKey, secret, nullptr, nullptr, kTtl, 4);
   secret[0] = 'X';
   EXPECT_STREQ(vbp_authenticator_secret(a), "mutable-secret");
   vbp_authenticator_destroy(a);
@@ -303,8 +315,8 @@ TEST_F(Auth, ManyThreadsAlwaysGetTheirOwnKeysCaller) {
     threads.emplace_back([&, t] {
       for (int n = 0; n < 3000; n++) {
         int i = (t + n) % 9; /* 8 means the unknown key */
-        std::string authorization = "Bearer " + (i == 8 ? std::string("unknown")
-                                                         : "thread-key-" + std::to_string(i));
+        std::string authorization =
+            "Bearer " + (i == 8 ? std::string("unknown") : "thread-key-" + std::to_string(i));
         vbp_credentials cred{};
         cred.authorization = authorization.c_str();
         vbp_caller out{};

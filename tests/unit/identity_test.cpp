@@ -1,13 +1,13 @@
 /* Signed caller identity (API.md "Who may do what"): HMAC-signed metadata round-trips, and any
  * change of a field, the method, the secret or a timestamp more than 60 s away is refused with
  * UNAUTHENTICATED. Also role names, SHA-256 and region containment by GB/T 2260 prefixes. */
+#include "common/identity.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstring>
 #include <string>
-
-#include "common/identity.h"
 
 namespace {
 
@@ -120,11 +120,10 @@ TEST(Identity, AnyMissingPartIsUnauthenticated) {
              *ts = s.ts.c_str(), *sig = s.sig.c_str();
   vbp_caller out{};
   for (int missing = 0; missing < 5; missing++) {
-    vbp_status st = vbp_identity_verify(kSecret, kMethod, missing == 0 ? nullptr : org,
-                                        missing == 1 ? nullptr : role,
-                                        missing == 2 ? nullptr : region,
-                                        missing == 3 ? nullptr : ts,
-                                        missing == 4 ? nullptr : sig, kNow, &out);
+    vbp_status st =
+        vbp_identity_verify(kSecret, kMethod, missing == 0 ? nullptr : org,
+                            missing == 1 ? nullptr : role, missing == 2 ? nullptr : region,
+                            missing == 3 ? nullptr : ts, missing == 4 ? nullptr : sig, kNow, &out);
     EXPECT_EQ(st.code, VBP_UNAUTHENTICATED) << "missing part " << missing;
   }
 }
@@ -147,13 +146,13 @@ TEST(Identity, AnUnknownRoleIsUnauthenticatedEvenWhenSigned) {
 }
 
 TEST(Identity, RoleNamesParseBackToTheirRoles) {
-  const vbp_role roles[] = {VBP_ROLE_BUREAU,      VBP_ROLE_INSURANCE_AGENCY,
+  const vbp_role roles[] = {VBP_ROLE_BUREAU,          VBP_ROLE_INSURANCE_AGENCY,
                             VBP_ROLE_ALLIANCE_OFFICE, VBP_ROLE_MEDICAL_INSTITUTION,
-                            VBP_ROLE_MANUFACTURER, VBP_ROLE_DISTRIBUTOR,
-                            VBP_ROLE_ADMIN,        VBP_ROLE_SERVICE};
-  const char *names[] = {"BUREAU",       "INSURANCE_AGENCY", "ALLIANCE_OFFICE",
-                         "MEDICAL_INSTITUTION", "MANUFACTURER", "DISTRIBUTOR",
-                         "ADMIN",        "SERVICE"};
+                            VBP_ROLE_MANUFACTURER,    VBP_ROLE_DISTRIBUTOR,
+                            VBP_ROLE_ADMIN,           VBP_ROLE_SERVICE};
+  const char *names[] = {
+      "BUREAU",       "INSURANCE_AGENCY", "ALLIANCE_OFFICE", "MEDICAL_INSTITUTION",
+      "MANUFACTURER", "DISTRIBUTOR",      "ADMIN",           "SERVICE"};
   for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
     ASSERT_NE(vbp_role_name(roles[i]), nullptr) << i;
     EXPECT_STREQ(vbp_role_name(roles[i]), names[i]);
@@ -223,9 +222,9 @@ TEST(RegionContains, FollowsProvinceCityAndCountyPrefixes) {
 
 TEST(RegionContains, MalformedCodesAreNeverContained) {
   const ContainsCase cases[] = {
-      {"350000", "", false},       {"350000", "3501", false},     {"350000", "35010", false},
-      {"350000", "3501020", false}, {"", "350102", false},         {"35", "350102", false},
-      {"3500000", "350102", false}, {"35000", "350102", false},    {"", "", false},
+      {"350000", "", false},        {"350000", "3501", false},  {"350000", "35010", false},
+      {"350000", "3501020", false}, {"", "350102", false},      {"35", "350102", false},
+      {"3500000", "350102", false}, {"35000", "350102", false}, {"", "", false},
   };
   for (const ContainsCase &c : cases)
     EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
@@ -234,11 +233,8 @@ TEST(RegionContains, MalformedCodesAreNeverContained) {
 
 TEST(RegionContains, CodesWithNonDigitsAreNeverContained) {
   const ContainsCase cases[] = {
-      {"350000", "35010x", false},
-      {"350000", "35 102", false},
-      {"350100", "3501ab", false},
-      {"35xxxx", "35xxxx", false},
-      {"3500a0", "3500a0", false},
+      {"350000", "35010x", false}, {"350000", "35 102", false}, {"350100", "3501ab", false},
+      {"35xxxx", "35xxxx", false}, {"3500a0", "3500a0", false},
   };
   for (const ContainsCase &c : cases)
     EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)

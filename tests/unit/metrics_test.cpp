@@ -1,9 +1,10 @@
 /* Prometheus metrics: the exact text exposition (requests by code, a cumulative latency
  * histogram with _sum and _count, the in-flight gauge, custom counters) and GET /metrics served
  * over HTTP on a loopback port. */
-#include <gtest/gtest.h>
+#include "common/metrics.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -16,8 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "common/metrics.h"
 
 namespace {
 
@@ -62,12 +61,15 @@ TEST_F(Metrics, RequestsAreCountedByMethodAndCode) {
   auto lines = lines_of(render(metrics));
   EXPECT_LINE(lines, "# HELP vbp_rpc_requests_total RPCs handled, by method and gRPC code.");
   EXPECT_LINE(lines, "# TYPE vbp_rpc_requests_total counter");
-  EXPECT_LINE(lines, "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
-                     "GetRegion\",code=\"OK\"} 2");
-  EXPECT_LINE(lines, "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
-                     "GetRegion\",code=\"INVALID_ARGUMENT\"} 1");
-  EXPECT_LINE(lines, "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
-                     "ListRegions\",code=\"UNAUTHENTICATED\"} 1");
+  EXPECT_LINE(lines,
+              "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
+              "GetRegion\",code=\"OK\"} 2");
+  EXPECT_LINE(lines,
+              "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
+              "GetRegion\",code=\"INVALID_ARGUMENT\"} 1");
+  EXPECT_LINE(lines,
+              "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
+              "ListRegions\",code=\"UNAUTHENTICATED\"} 1");
   int requests = 0;
   for (const std::string &l : lines)
     if (l.rfind("vbp_rpc_requests_total{", 0) == 0) requests++;
@@ -80,10 +82,12 @@ TEST_F(Metrics, OutOfRangeCodesCountAsUnknownAndOutOfRangeMethodsAreIgnored) {
   vbp_metrics_observe(metrics, 2, VBP_OK, 5);
   vbp_metrics_observe(metrics, SIZE_MAX, VBP_OK, 5);
   auto lines = lines_of(render(metrics));
-  EXPECT_LINE(lines, "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
-                     "ListRegions\",code=\"UNKNOWN\"} 2");
-  EXPECT_LINE(lines, "vbp_rpc_duration_seconds_count{service=\"catalog-svc\",method=\"/vbp.v1."
-                     "CatalogService/GetRegion\"} 0");
+  EXPECT_LINE(lines,
+              "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
+              "ListRegions\",code=\"UNKNOWN\"} 2");
+  EXPECT_LINE(lines,
+              "vbp_rpc_duration_seconds_count{service=\"catalog-svc\",method=\"/vbp.v1."
+              "CatalogService/GetRegion\"} 0");
 }
 
 TEST_F(Metrics, TheHistogramIsCumulativeWithSumAndCount) {
@@ -108,8 +112,7 @@ TEST_F(Metrics, TheHistogramIsCumulativeWithSumAndCount) {
   EXPECT_LINE(lines, "vbp_rpc_duration_seconds_count{" + m + "} 5");
   EXPECT_LINE(lines, "# TYPE vbp_rpc_duration_seconds histogram");
   /* The method without calls has its series at zero. */
-  const std::string other =
-      "service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/ListRegions\"";
+  const std::string other = "service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/ListRegions\"";
   EXPECT_LINE(lines, "vbp_rpc_duration_seconds_bucket{" + other + ",le=\"+Inf\"} 0");
   EXPECT_LINE(lines, "vbp_rpc_duration_seconds_sum{" + other + "} 0.000000");
   EXPECT_LINE(lines, "vbp_rpc_duration_seconds_count{" + other + "} 0");
@@ -163,7 +166,8 @@ TEST_F(Metrics, AtMostThirtyTwoCountersAndAddingToNoneIsHarmless) {
 
 TEST_F(Metrics, ALongExpositionGrowsItsBuffer) {
   std::vector<std::string> names;
-  for (int i = 0; i < 200; i++) names.push_back("/vbp.v1.SomeVeryLongServiceName/Method" + std::to_string(i));
+  for (int i = 0; i < 200; i++)
+    names.push_back("/vbp.v1.SomeVeryLongServiceName/Method" + std::to_string(i));
   std::vector<const char *> ptrs;
   for (const std::string &n : names) ptrs.push_back(n.c_str());
   vbp_metrics *big = vbp_metrics_create("catalog-svc", ptrs.data(), ptrs.size());
@@ -171,8 +175,9 @@ TEST_F(Metrics, ALongExpositionGrowsItsBuffer) {
   std::string text = render(big);
   EXPECT_GT(text.size(), 100000u);
   auto lines = lines_of(text);
-  EXPECT_LINE(lines, "vbp_rpc_duration_seconds_count{service=\"catalog-svc\",method=\"/vbp.v1."
-                     "SomeVeryLongServiceName/Method199\"} 1");
+  EXPECT_LINE(lines,
+              "vbp_rpc_duration_seconds_count{service=\"catalog-svc\",method=\"/vbp.v1."
+              "SomeVeryLongServiceName/Method199\"} 1");
   EXPECT_EQ(text.back(), '\n');
   vbp_metrics_destroy(big);
 }
@@ -189,8 +194,9 @@ TEST_F(Metrics, ConcurrentObservationsAreAllCounted) {
     });
   for (std::thread &t : threads) t.join();
   auto lines = lines_of(render(metrics));
-  EXPECT_LINE(lines, "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
-                     "GetRegion\",code=\"OK\"} 40000");
+  EXPECT_LINE(lines,
+              "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
+              "GetRegion\",code=\"OK\"} 40000");
   EXPECT_LINE(lines, "vbp_rpc_in_flight{service=\"catalog-svc\"} 0");
 }
 
@@ -219,7 +225,8 @@ HttpAnswer http(int port, const std::string &method, const std::string &path) {
     return answer;
   }
   std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
     close(fd);
     return answer;
   }
@@ -261,8 +268,9 @@ TEST_F(MetricsHttp, GetMetricsAnswersTheExposition) {
   EXPECT_NE(a.headers.find("text/plain; version=0.0.4"), std::string::npos) << a.headers;
   EXPECT_EQ(a.body, render(metrics));
   auto lines = lines_of(a.body);
-  EXPECT_LINE(lines, "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
-                     "GetRegion\",code=\"OK\"} 1");
+  EXPECT_LINE(lines,
+              "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1.CatalogService/"
+              "GetRegion\",code=\"OK\"} 1");
   EXPECT_LINE(lines, "vbp_cache_hits_total{service=\"catalog-svc\"} 9");
 }
 
@@ -271,9 +279,10 @@ TEST_F(MetricsHttp, RepeatedScrapesSeeNewCounts) {
     vbp_metrics_observe(metrics, 1, VBP_NOT_FOUND, 10);
     HttpAnswer a = http(port, "GET", "/metrics");
     ASSERT_EQ(a.status, 200);
-    EXPECT_LINE(lines_of(a.body), "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1."
-                                  "CatalogService/ListRegions\",code=\"NOT_FOUND\"} " +
-                                      std::to_string(i));
+    EXPECT_LINE(lines_of(a.body),
+                "vbp_rpc_requests_total{service=\"catalog-svc\",method=\"/vbp.v1."
+                "CatalogService/ListRegions\",code=\"NOT_FOUND\"} " +
+                    std::to_string(i));
   }
 }
 

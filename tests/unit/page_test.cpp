@@ -1,6 +1,8 @@
 /* List pagination (API.md: pageSize default 50, max 500; AIP-158): page sizes and opaque,
  * URL-safe page tokens bound to the query they came from. Also the status helpers the pages
  * answer with (API.md error body) and integer settings from the environment. */
+#include "common/page.h"
+
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -10,7 +12,6 @@
 #include <string>
 
 #include "common/config.h"
-#include "common/page.h"
 #include "common/status.h"
 
 namespace {
@@ -30,8 +31,8 @@ class Page : public ::testing::Test {
   void expect_malformed(const std::string &token) {
     const char *key = "untouched";
     vbp_status st = decode(token, &key);
-    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << "token \"" << token << "\" gave key \"" << key
-                                             << "\"";
+    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT)
+        << "token \"" << token << "\" gave key \"" << key << "\"";
     EXPECT_STREQ(st.field, "pageToken") << token;
   }
 
@@ -68,12 +69,14 @@ TEST_F(Page, TokensRoundTripTheirLastKey) {
   const char *keys[] = {
       "a",
       "org-0042",
-      "2024-01-31:350100:org-7",          /* ':' like the separator */
-      "::",                                /* only separators */
-      "福建省:福州市",                     /* non-ASCII UTF-8 */
-      "Zürich \xF0\x9F\x98\x80 emoji",     /* 2- and 4-byte sequences */
-      "+/=?&#% \"quoted\" \\ back",        /* base64 and URL specials in the key */
-      "ab", "abc", "abcd",                 /* every padding length */
+      "2024-01-31:350100:org-7",       /* ':' like the separator */
+      "::",                            /* only separators */
+      "福建省:福州市",                 /* non-ASCII UTF-8 */
+      "Zürich \xF0\x9F\x98\x80 emoji", /* 2- and 4-byte sequences */
+      "+/=?&#% \"quoted\" \\ back",    /* base64 and URL specials in the key */
+      "ab",
+      "abc",
+      "abcd", /* every padding length */
   };
   for (const char *key : keys) {
     std::string token = encode(key);
@@ -164,7 +167,8 @@ TEST_F(Page, WhitespaceAroundATokenIsInvalidOnPageToken) {
 
 TEST_F(Page, ATokenCutInsideItsQueryTagIsInvalidOnPageToken) {
   std::string token = encode("org-0042");
-  for (size_t len : {size_t{1}, size_t{4}, size_t{10}, size_t{21}}) expect_malformed(token.substr(0, len));
+  for (size_t len : {size_t{1}, size_t{4}, size_t{10}, size_t{21}})
+    expect_malformed(token.substr(0, len));
 }
 
 TEST_F(Page, ATokenMissingItsLastCharactersIsInvalidOnPageToken) {

@@ -3,8 +3,9 @@
  * and by signed caller, error fields in trailing metadata, unregistered methods, deadlines,
  * health, garbage payloads, many concurrent calls, graceful and hard stops, request ids, server
  * streaming and the per-method metrics. No database. */
-#include <gtest/gtest.h>
+#include "common/rpc.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,7 +21,6 @@
 #include <vector>
 
 #include "common/log.h"
-#include "common/rpc.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "vbp/v1/catalog.pb-c.h"
 
@@ -87,7 +87,8 @@ const Vbp__V1__Region *region_of(const ProtobufCMessage *m) {
 }
 
 Vbp__V1__Region *new_region(vbp_call *call) {
-  auto *r = static_cast<Vbp__V1__Region *>(vbp_arena_alloc(vbp_call_arena(call), sizeof(Vbp__V1__Region)));
+  auto *r = static_cast<Vbp__V1__Region *>(
+      vbp_arena_alloc(vbp_call_arena(call), sizeof(Vbp__V1__Region)));
   vbp__v1__region__init(r);
   return r;
 }
@@ -121,7 +122,11 @@ vbp_status invalid(vbp_call *call, const ProtobufCMessage *, ProtobufCMessage **
   return vbp_invalid("code", "must be six digits");
 }
 
-vbp_status invalid_utf8(vbp_call *, const ProtobufCMessage *, ProtobufCMessage **) {
+/* A reason that is not printable ASCII: UTF-8, or (request code "percent") '%' signs and a
+ * line break. */
+vbp_status invalid_utf8(vbp_call *, const ProtobufCMessage *request, ProtobufCMessage **) {
+  if (std::strcmp(region_of(request)->code, "percent") == 0)
+    return vbp_invalid("sharePercent", "must be 0%% to 100%%,\nnot %%41 or %%");
   return vbp_invalid("name", "不能为空");
 }
 
@@ -206,17 +211,17 @@ const vbp_method kMethods[kMethodCount] = {
     {"/test.Echo/Stream", kRegion, kRegion, nullptr, stream, VBP_AUTH_CALLER},
 };
 const char *const kPaths[kMethodCount] = {
-    "/test.Echo/Unary",       "/test.Echo/Invalid",     "/test.Echo/Open",
-    "/test.Echo/Slow",        "/test.Echo/NoAnswer",    "/test.Echo/WrongAnswer",
-    "/test.Echo/InvalidUtf8", "/test.Echo/Stream",
+    "/test.Echo/Unary",    "/test.Echo/Invalid",     "/test.Echo/Open",        "/test.Echo/Slow",
+    "/test.Echo/NoAnswer", "/test.Echo/WrongAnswer", "/test.Echo/InvalidUtf8", "/test.Echo/Stream",
 };
 
 /* Client-side only: a path no server registered, and a request type that is not a Region. */
-const vbp_method kUnknownMethod = {"/test.Echo/Nope", kRegion, kRegion, nullptr, nullptr,
-                                   VBP_AUTH_NONE};
-const vbp_method kGarbageToOpen = {"/test.Echo/Open",
-                                   &grpc__health__v1__health_check_response__descriptor, kRegion,
-                                   nullptr, nullptr, VBP_AUTH_NONE};
+const vbp_method kUnknownMethod = {"/test.Echo/Nope", kRegion, kRegion,
+                                   nullptr,           nullptr, VBP_AUTH_NONE};
+const vbp_method kGarbageToOpen = {
+    "/test.Echo/Open", &grpc__health__v1__health_check_response__descriptor,
+    kRegion,           nullptr,
+    nullptr,           VBP_AUTH_NONE};
 
 Vbp__V1__Region region(const char *code, const char *name = "") {
   Vbp__V1__Region r = VBP__V1__REGION__INIT;
@@ -316,6 +321,14 @@ class Rpc : public ::testing::Test {
     return false;
   }
 
+  /* Waits until the server finished n calls of path: its answer batch ended and the call was
+   * counted. A handler whose client already gave up is still running before that, and stopping
+   * the server then is another test's subject. */
+  bool server_finished(const char *path, int n) {
+    return metrics_show("vbp_rpc_duration_seconds_count{service=\"test-svc\",method=\"" +
+                        std::string(path) + "\"} " + std::to_string(n));
+  }
+
   Seen seen;
   vbp_authenticator *auth = nullptr;
   vbp_metrics *metrics = nullptr;
@@ -387,6 +400,16 @@ TEST_F(Rpc, ANonAsciiReasonStillReachesTheClientAsInvalidArgument) {
   EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << vbp_code_name(st.code) << ": " << st.message;
   EXPECT_STREQ(st.field, "name");
   EXPECT_STREQ(st.reason, "不能为空");
+  EXPECT_STREQ(st.message, "name 不能为空");
+}
+
+TEST_F(Rpc, PercentSignsAndLineBreaksInAReasonArriveUnchanged) {
+  Vbp__V1__Region req = region("percent");
+  vbp_status st = call(kMethods[kInvalidUtf8], &req.base, nullptr);
+  EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << vbp_code_name(st.code) << ": " << st.message;
+  EXPECT_STREQ(st.field, "sharePercent");
+  EXPECT_STREQ(st.reason, "must be 0% to 100%,\nnot %41 or %");
+  EXPECT_STREQ(st.message, "sharePercent must be 0% to 100%,\nnot %41 or %");
 }
 
 TEST_F(Rpc, AHandlerWithoutAnAnswerIsInternal) {
@@ -473,7 +496,8 @@ TEST_F(Rpc, AnUnregisteredMethodIsUnimplementedPromptly) {
   EXPECT_EQ(st.code, VBP_UNIMPLEMENTED) << vbp_code_name(st.code) << ": " << st.message;
   EXPECT_LT(seconds_since(start), 1.9);
   /* The generic requests are re-posted: it keeps working. */
-  for (int i = 0; i < 5; i++) EXPECT_EQ(call(kUnknownMethod, &req.base, &o).code, VBP_UNIMPLEMENTED);
+  for (int i = 0; i < 5; i++)
+    EXPECT_EQ(call(kUnknownMethod, &req.base, &o).code, VBP_UNIMPLEMENTED);
 }
 
 TEST_F(Rpc, ASlowHandlerPastTheClientsTimeoutIsDeadlineExceeded) {
@@ -486,6 +510,22 @@ TEST_F(Rpc, ASlowHandlerPastTheClientsTimeoutIsDeadlineExceeded) {
   EXPECT_LT(seconds_since(start), 3.0);
   ASSERT_TRUE(seen.slow_done.wait());
   EXPECT_LE(seen.remaining_after_sleep.load(), 0);
+  EXPECT_TRUE(server_finished("/test.Echo/Slow", 1));
+}
+
+TEST_F(Rpc, ACallPastItsDeadlineIsCountedAsDeadlineExceededNotOk) {
+  Vbp__V1__Region req = region("300");
+  vbp_call_options o{};
+  o.timeout_ms = 100;
+  ASSERT_EQ(call(kMethods[kSlow], &req.base, &o).code, VBP_DEADLINE_EXCEEDED);
+  ASSERT_TRUE(seen.slow_done.wait());
+  ASSERT_TRUE(server_finished("/test.Echo/Slow", 1));
+  EXPECT_TRUE(
+      metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/"
+                   "Slow\",code=\"DEADLINE_EXCEEDED\"} 1"))
+      << rendered_metrics();
+  EXPECT_EQ(rendered_metrics().find("method=\"/test.Echo/Slow\",code=\"OK\""), std::string::npos)
+      << rendered_metrics();
 }
 
 TEST_F(Rpc, AHandlerWithinTheDeadlineSeesTimeLeft) {
@@ -497,7 +537,8 @@ TEST_F(Rpc, AHandlerWithinTheDeadlineSeesTimeLeft) {
   EXPECT_EQ(code, "slept");
   ASSERT_TRUE(seen.slow_done.wait());
   EXPECT_GT(seen.remaining_after_sleep.load(), 0);
-  EXPECT_LE(seen.remaining_after_sleep.load(), 5000);
+  /* grpc-timeout travels rounded up to a few significant digits: allow for that. */
+  EXPECT_LE(seen.remaining_after_sleep.load(), 5100);
 }
 
 TEST_F(Rpc, BytesThatAreNotTheRequestMessageAreInvalidArgument) {
@@ -505,7 +546,8 @@ TEST_F(Rpc, BytesThatAreNotTheRequestMessageAreInvalidArgument) {
   Grpc__Health__V1__HealthCheckResponse garbage = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
   garbage.status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
   ProtobufCMessage *answer = nullptr;
-  vbp_status st = vbp_client_call(client, &kGarbageToOpen, &garbage.base, nullptr, nullptr, &answer);
+  vbp_status st =
+      vbp_client_call(client, &kGarbageToOpen, &garbage.base, nullptr, nullptr, &answer);
   EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << st.message;
   EXPECT_EQ(seen.unary_calls, 0);
 }
@@ -613,8 +655,8 @@ TEST_F(Rpc, SixtyFourConcurrentAsynchronousCallsAllAnswerCorrectly) {
     vbp_client_start(client, &kMethods[kEcho], &requests[i].base, &o, nullptr, done, &slots[i]);
   {
     std::unique_lock<std::mutex> lock(batch.mu);
-    ASSERT_TRUE(batch.cv.wait_for(lock, std::chrono::seconds(15),
-                                  [&] { return batch.done == kCalls; }))
+    ASSERT_TRUE(
+        batch.cv.wait_for(lock, std::chrono::seconds(15), [&] { return batch.done == kCalls; }))
         << batch.done << " of " << kCalls << " finished";
   }
   for (int i = 0; i < kCalls; i++) {
@@ -627,8 +669,9 @@ TEST_F(Rpc, SixtyFourConcurrentAsynchronousCallsAllAnswerCorrectly) {
     protobuf_c_message_free_unpacked(s.answer, nullptr);
   }
   EXPECT_EQ(seen.unary_calls, kCalls);
-  EXPECT_TRUE(metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/Unary\","
-                           "code=\"OK\"} 64"))
+  EXPECT_TRUE(
+      metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/Unary\","
+                   "code=\"OK\"} 64"))
       << rendered_metrics();
 }
 
@@ -659,11 +702,13 @@ TEST_F(Rpc, CallsAreCountedPerMethodAndCode) {
   EXPECT_TRUE(metrics_show(
       "vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/Open\",code=\"OK\"} 3"))
       << rendered_metrics();
-  EXPECT_TRUE(metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/"
-                           "Invalid\",code=\"INVALID_ARGUMENT\"} 1"))
+  EXPECT_TRUE(
+      metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/"
+                   "Invalid\",code=\"INVALID_ARGUMENT\"} 1"))
       << rendered_metrics();
-  EXPECT_TRUE(metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/"
-                           "Unary\",code=\"UNAUTHENTICATED\"} 1"))
+  EXPECT_TRUE(
+      metrics_show("vbp_rpc_requests_total{service=\"test-svc\",method=\"/test.Echo/"
+                   "Unary\",code=\"UNAUTHENTICATED\"} 1"))
       << rendered_metrics();
   EXPECT_TRUE(metrics_show(
       "vbp_rpc_duration_seconds_count{service=\"test-svc\",method=\"/test.Echo/Open\"} 3"));
@@ -717,6 +762,20 @@ TEST_F(Rpc, StopAfterAShortGraceCancelsACallInFlight) {
   EXPECT_TRUE(pending.status.code == VBP_CANCELLED || pending.status.code == VBP_UNAVAILABLE)
       << vbp_code_name(pending.status.code) << ": " << pending.status.message;
   if (pending.answer) protobuf_c_message_free_unpacked(pending.answer, nullptr);
+}
+
+TEST_F(Rpc, StopWhileAHandlerOutlivesItsCallersDeadlineWaitsForItWithoutCrashing) {
+  /* The client gives up after 100 ms; the handler is still sleeping when the server stops. */
+  Vbp__V1__Region req = region("600");
+  vbp_call_options o{};
+  o.timeout_ms = 100;
+  ASSERT_EQ(call(kMethods[kSlow], &req.base, &o).code, VBP_DEADLINE_EXCEEDED);
+  ASSERT_TRUE(seen.slow_entered.wait());
+  auto start = Clock::now();
+  vbp_server_stop(server, 2000);
+  server = nullptr;
+  EXPECT_LT(seconds_since(start), 3.0);
+  EXPECT_TRUE(seen.slow_done.wait(0)); /* the workers were joined */
 }
 
 TEST_F(Rpc, AStoppedServerRefusesNewCalls) {
@@ -785,8 +844,8 @@ TEST_F(Rpc, AServerStreamDeliversAThousandMessagesInOrder) {
   Vbp__V1__Region req = region("1000");
   vbp_call_options o = admin(10000);
   Received got;
-  vbp_status st = vbp_client_stream(client, &kMethods[kStream], &req.base, &o,
-                                    Received::on_message, &got);
+  vbp_status st =
+      vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Received::on_message, &got);
   ASSERT_EQ(st.code, VBP_OK) << st.message;
   ASSERT_EQ(got.codes.size(), 1000u);
   for (size_t i = 0; i < got.codes.size(); i++) ASSERT_EQ(got.codes[i], std::to_string(i));
@@ -798,8 +857,8 @@ TEST_F(Rpc, AnEmptyServerStreamEndsOk) {
   Vbp__V1__Region req = region("0");
   vbp_call_options o = admin(5000);
   Received got;
-  vbp_status st = vbp_client_stream(client, &kMethods[kStream], &req.base, &o,
-                                    Received::on_message, &got);
+  vbp_status st =
+      vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Received::on_message, &got);
   EXPECT_EQ(st.code, VBP_OK) << st.message;
   EXPECT_TRUE(got.codes.empty());
 }
@@ -808,8 +867,8 @@ TEST_F(Rpc, AServerStreamEndsWithTheHandlersFieldError) {
   Vbp__V1__Region req = region("3", "fail");
   vbp_call_options o = admin(5000);
   Received got;
-  vbp_status st = vbp_client_stream(client, &kMethods[kStream], &req.base, &o,
-                                    Received::on_message, &got);
+  vbp_status st =
+      vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Received::on_message, &got);
   EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT);
   EXPECT_STREQ(st.field, "name");
   EXPECT_STREQ(st.reason, "must not be fail");
@@ -821,8 +880,8 @@ TEST_F(Rpc, AServerStreamNeedingACallerRefusesACallWithoutCredentials) {
   vbp_call_options o{};
   o.timeout_ms = 5000;
   Received got;
-  vbp_status st = vbp_client_stream(client, &kMethods[kStream], &req.base, &o,
-                                    Received::on_message, &got);
+  vbp_status st =
+      vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Received::on_message, &got);
   EXPECT_EQ(st.code, VBP_UNAUTHENTICATED);
   EXPECT_TRUE(got.codes.empty());
 }
@@ -845,8 +904,8 @@ TEST_F(Rpc, AClientThatStopsReadingEndsTheStreamAndTheHandlerSeesItGo) {
   Received got;
   got.stop_after = 5;
   auto start = Clock::now();
-  vbp_status st = vbp_client_stream(client, &kMethods[kStream], &req.base, &o,
-                                    Received::on_message, &got);
+  vbp_status st =
+      vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Received::on_message, &got);
   EXPECT_EQ(st.code, VBP_OK) << st.message;
   EXPECT_EQ(got.codes.size(), 5u);
   ASSERT_TRUE(seen.stream_done.wait(5000)) << "the handler kept streaming";
@@ -863,11 +922,42 @@ TEST_F(Rpc, AServerStreamPastItsTimeoutIsDeadlineExceeded) {
   Received got;
   got.stop_after = SIZE_MAX;
   auto start = Clock::now();
-  vbp_status st = vbp_client_stream(client, &kMethods[kStream], &req.base, &o,
-                                    Received::on_message, &got);
+  vbp_status st =
+      vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Received::on_message, &got);
   EXPECT_EQ(st.code, VBP_DEADLINE_EXCEEDED) << vbp_code_name(st.code) << ": " << st.message;
   EXPECT_LT(seconds_since(start), 3.0);
   ASSERT_TRUE(seen.stream_done.wait(5000)) << "the handler kept streaming";
+}
+
+struct Flowing {
+  std::atomic<int> received{0};
+  Latch started;
+  static bool on_message(void *ctx, const ProtobufCMessage *) {
+    Flowing *f = static_cast<Flowing *>(ctx);
+    if (++f->received == 10) f->started.set();
+    return true;
+  }
+};
+
+TEST_F(Rpc, StopDuringAServerStreamEndsItPromptly) {
+  Vbp__V1__Region req = region("100000000");
+  vbp_call_options o = admin(20000);
+  Flowing flowing;
+  vbp_status st = vbp_status_ok();
+  std::thread reader([&] {
+    st =
+        vbp_client_stream(client, &kMethods[kStream], &req.base, &o, Flowing::on_message, &flowing);
+  });
+  EXPECT_TRUE(flowing.started.wait());
+  auto start = Clock::now();
+  vbp_server_stop(server, 50);
+  server = nullptr;
+  EXPECT_LT(seconds_since(start), 3.0);
+  reader.join();
+  EXPECT_TRUE(st.code == VBP_CANCELLED || st.code == VBP_UNAVAILABLE)
+      << vbp_code_name(st.code) << ": " << st.message;
+  EXPECT_TRUE(seen.stream_done.wait(0));
+  EXPECT_LT(seen.stream_sent, 100000000);
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+#include "common/catalog_auth.h"
+
+#include <stdio.h>
+
+#include "vbp/v1/catalog.pb-c.h"
+
+#define AUTHENTICATE_TIMEOUT_MS 2000
+
+static const vbp_method authenticate = {
+    .path = "/vbp.v1.CatalogService/Authenticate",
+    .request = &vbp__v1__authenticate_request__descriptor,
+    .response = &vbp__v1__authenticate_response__descriptor,
+};
+
+vbp_status vbp_catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out) {
+  vbp_client *catalog = ctx;
+  Vbp__V1__AuthenticateRequest req = VBP__V1__AUTHENTICATE_REQUEST__INIT;
+  req.key_sha256 = (char *)key_sha256;
+  const vbp_caller service = {.role = VBP_ROLE_SERVICE};
+  vbp_call_options options = {.timeout_ms = AUTHENTICATE_TIMEOUT_MS, .caller = &service};
+  ProtobufCMessage *answer = NULL;
+  vbp_status st = vbp_client_call(catalog, &authenticate, &req.base, &options, NULL, &answer);
+  if (st.code == VBP_NOT_FOUND) return st;
+  if (!vbp_ok(&st))
+    return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc could not check the key: %s",
+                           st.message);
+  const Vbp__V1__AuthenticateResponse *r = (const Vbp__V1__AuthenticateResponse *)answer;
+  vbp_caller caller = {.role = (vbp_role)r->role};
+  snprintf(caller.org_id, sizeof caller.org_id, "%s", r->organization_id);
+  snprintf(caller.region_code, sizeof caller.region_code, "%s", r->region_code);
+  protobuf_c_message_free_unpacked(answer, NULL);
+  *out = caller;
+  return st;
+}

@@ -1,0 +1,23 @@
+/* Resolving a bearer key through catalog-svc, for every service but catalog-svc itself (which
+ * reads its own table): Authenticate is called as the SERVICE role, signed with the internal
+ * secret. Plug it into vbp_authenticator_create, whose cache keeps the answers briefly. */
+#ifndef VBP_CATALOG_AUTH_H
+#define VBP_CATALOG_AUTH_H
+
+#include "common/identity.h"
+#include "common/rpc.h"
+#include "common/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A vbp_key_resolver. ctx is a vbp_client to catalog-svc opened with the internal secret
+ * (borrowed; it must outlive the authenticator). NOT_FOUND for an unknown or revoked key;
+ * UNAVAILABLE when catalog-svc cannot answer. Thread-safe. */
+vbp_status vbp_catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
