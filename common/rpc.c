@@ -881,6 +881,21 @@ static void outstanding_add(vbp_client *c, int delta) {
   pthread_mutex_unlock(&c->lock);
 }
 
+/* The first four ops of every call: metadata, the one request, half-close, and the server's
+ * initial metadata. ops must have room for at least four. */
+static void request_ops(client_call *cc, const ProtobufCMessage *request, grpc_op *ops) {
+  cc->send = pack(request);
+  memset(ops, 0, 4 * sizeof *ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[0].data.send_initial_metadata.metadata = cc->md;
+  ops[0].data.send_initial_metadata.count = cc->n_md;
+  ops[1].op = GRPC_OP_SEND_MESSAGE;
+  ops[1].data.send_message.send_message = cc->send;
+  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[3].data.recv_initial_metadata.recv_initial_metadata = &cc->initial_md;
+}
+
 void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMessage *request,
                       const vbp_call_options *options, ProtobufCAllocator *allocator,
                       vbp_client_done_fn done, void *ctx) {
@@ -894,17 +909,9 @@ void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMe
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
                                                  c->cq, registered_handle(c, method->path),
                                                  deadline_after(options), NULL);
-  cc->send = pack(request);
   grpc_op ops[6];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[0].data.send_initial_metadata.metadata = cc->md;
-  ops[0].data.send_initial_metadata.count = cc->n_md;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = cc->send;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &cc->initial_md;
+  request_ops(cc, request, ops);
+  memset(&ops[4], 0, 2 * sizeof *ops);
   ops[4].op = GRPC_OP_RECV_MESSAGE;
   ops[4].data.recv_message.recv_message = &cc->recv;
   ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
@@ -934,17 +941,8 @@ vbp_status vbp_client_stream(vbp_client *c, const vbp_method *method,
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                                  registered_handle(c, method->path),
                                                  deadline_after(options), NULL);
-  cc->send = pack(request);
   grpc_op ops[4];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-  ops[0].data.send_initial_metadata.metadata = cc->md;
-  ops[0].data.send_initial_metadata.count = cc->n_md;
-  ops[1].op = GRPC_OP_SEND_MESSAGE;
-  ops[1].data.send_message.send_message = cc->send;
-  ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[3].data.recv_initial_metadata.recv_initial_metadata = &cc->initial_md;
+  request_ops(cc, request, ops);
   vbp_status st = vbp_status_ok();
   bool stopped = false;
   if (cc->call && stream_batch(cc, cq, ops, 4)) {

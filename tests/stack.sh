@@ -18,25 +18,6 @@ usage() {
   exit 2
 }
 
-# A port nothing listens on now: the kernel's pick when python3 is there, else a random probe.
-free_port() {
-  local port i
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-    return
-  fi
-  for ((i = 0; i < 200; i++)); do
-    port=$((20000 + ((RANDOM << 15) | RANDOM) % 40000))
-    if ! stack_port_open "$port"; then
-      echo "$port"
-      return
-    fi
-  done
-  stack_die "no free port found"
-}
 
 # catalog-svc -> VBP_CATALOG_ADDR, gateway -> VBP_GATEWAY_ADDR.
 addr_var() {
@@ -72,9 +53,9 @@ start() {
   trap 'exit 143' TERM
 
   local pg_port redis_port
-  pg_port=$(free_port)
-  redis_port=$(free_port)
-  while [[ "$redis_port" == "$pg_port" ]]; do redis_port=$(free_port); done
+  pg_port=$(stack_free_port)
+  redis_port=$(stack_free_port)
+  while [[ "$redis_port" == "$pg_port" ]]; do redis_port=$(stack_free_port); done
 
   VBP_PG_DSN=$(stack_pg_start "$dir" "$pg_port" fast)
   stack_redis_start "$dir" "$redis_port" ephemeral
@@ -92,15 +73,15 @@ start() {
   for bin in "$@"; do
     [[ -x "$bin" ]] || stack_die "not an executable: $bin"
     var=$(addr_var "$(basename "$bin")")
-    port=$(free_port)
-    while [[ " ${used[*]} " == *" $port "* ]]; do port=$(free_port); done
+    port=$(stack_free_port)
+    while [[ " ${used[*]} " == *" $port "* ]]; do port=$(stack_free_port); done
     used+=("$port")
     export "$var=127.0.0.1:$port"
     vars+=("$var")
     # Its Prometheus endpoint too, so it never takes the one a running scripts/up uses.
     var=${var%_ADDR}_METRICS_ADDR
-    port=$(free_port)
-    while [[ " ${used[*]} " == *" $port "* ]]; do port=$(free_port); done
+    port=$(stack_free_port)
+    while [[ " ${used[*]} " == *" $port "* ]]; do port=$(stack_free_port); done
     used+=("$port")
     export "$var=127.0.0.1:$port"
     vars+=("$var")

@@ -78,33 +78,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 run=$(mktemp -d "${TMPDIR:-/tmp}/vbp-bench.XXXXXX")
 
-# A port nothing listens on now: the kernel's pick when python3 is there, else a random probe.
-free_port() {
-  local port i
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-    return
-  fi
-  for ((i = 0; i < 200; i++)); do
-    port=$((20000 + RANDOM % 40000))
-    stack_port_open "$port" || { echo "$port"; return; }
-  done
-  die "no free port found"
-}
 
 # catalog-svc reads these from the environment stack.sh starts it with. At info level it would
 # write a line per call, and the bench would measure logging. The metrics port: a stack from
 # scripts/up may hold the default 9151; a tests/stack.sh that picks one itself overrides ours.
 export VBP_WORKERS=$workers VBP_LOG_LEVEL=warn
-VBP_CATALOG_METRICS_ADDR=127.0.0.1:$(free_port)
+VBP_CATALOG_METRICS_ADDR=127.0.0.1:$(stack_free_port)
 export VBP_CATALOG_METRICS_ADDR
 "$root/tests/stack.sh" start "$run" "$catalog_bin" >/dev/null
 stack_load_env "$run/env"
 
-echo_port=$(free_port)
+echo_port=$(stack_free_port)
 stack_svc_start "$run" echo_server "$echo_port" "$echo_bin" "$echo_port" "$workers"
 
 VBP_BENCH_KEY=$("$bench_bin" setup -t "$VBP_CATALOG_ADDR" -o "$org_id")
