@@ -292,6 +292,7 @@ static int run_load(const options *opt) {
     bench_organization(&org, opt->org_id, credit_code);
     b.method = &echo_method;
     b.request = &org.base;
+    b.call.bearer_key = opt->key; /* the same metadata as a catalog call; vbp echo checks it */
   }
   vbp_status st = vbp_client_open(opt->target, NULL, &b.client);
   if (!vbp_ok(&st)) {

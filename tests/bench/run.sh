@@ -22,7 +22,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=../../scripts/stack source-path=SCRIPTDIR
 source "$root/scripts/stack"
 
-workers=${VBP_WORKERS:-4}
+workers=${VBP_WORKERS:-$(nproc)} # catalog-svc's own default
 in_flight=${BENCH_IN_FLIGHT:-64}
 seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-2}
@@ -50,7 +50,7 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 grep -q '^VBP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && die "$build has VBP_SANITIZE=ON"
 echo "bench: building in $build"
 build_log=$(mktemp)
-if ! cmake --build "$build" --target catalog-svc echo_server rpc_bench >"$build_log" 2>&1; then
+if ! cmake --build "$build" --target catalog-svc echo_server vbp_echo_server rpc_bench >"$build_log" 2>&1; then
   tail -n 40 "$build_log" >&2
   rm -f "$build_log"
   die "build failed"
@@ -58,6 +58,7 @@ fi
 rm -f "$build_log"
 catalog_bin=$build/catalog-svc/catalog-svc
 echo_bin=$build/tests/bench/echo_server
+vbp_echo_bin=$build/tests/bench/vbp_echo_server
 bench_bin=$build/tests/bench/rpc_bench
 
 # --- stack -------------------------------------------------------------------------------------
@@ -90,6 +91,8 @@ stack_load_env "$run/env"
 
 echo_port=$(stack_free_port)
 stack_svc_start "$run" echo_server "$echo_port" "$echo_bin" "$echo_port" "$workers"
+vbp_echo_port=$(stack_free_port)
+stack_svc_start "$run" vbp_echo_server "$vbp_echo_port" "$vbp_echo_bin" "$vbp_echo_port" "$workers"
 
 VBP_BENCH_KEY=$("$bench_bin" setup -t "$VBP_CATALOG_ADDR" -o "$org_id")
 export VBP_BENCH_KEY
@@ -116,10 +119,17 @@ echo "bench: $in_flight calls in flight on one connection, ${warmup}s warm-up + 
   "measured per mode, $workers server workers, $(nproc) cores," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0
-echo_line=$("$bench_bin" echo -t "127.0.0.1:$echo_port" "${load[@]}") || rc=1
+echo_line=$("$bench_bin" echo -t "127.0.0.1:$echo_port" -k "$VBP_ADMIN_KEY" "${load[@]}") || rc=1
 echo "$echo_line"
+vbp_echo_line=$("$bench_bin" echo -t "127.0.0.1:$vbp_echo_port" -k "$VBP_ADMIN_KEY" "${load[@]}") ||
+  rc=1
+echo "vbp_$vbp_echo_line"
 catalog_line=$("$bench_bin" catalog -t "$VBP_CATALOG_ADDR" "${load[@]}") || rc=1
 echo "$catalog_line"
+printf 'ratio vbp_echo/echo (the runtime): calls/s %s  p50 %s  p99 %s\n' \
+  "$(ratio "$(field "$vbp_echo_line" calls/s)" "$(field "$echo_line" calls/s)")" \
+  "$(ratio "$(field "$vbp_echo_line" p50_ms)" "$(field "$echo_line" p50_ms)")" \
+  "$(ratio "$(field "$vbp_echo_line" p99_ms)" "$(field "$echo_line" p99_ms)")"
 printf 'ratio catalog/echo: calls/s %s  p50 %s  p99 %s\n' \
   "$(ratio "$(field "$catalog_line" calls/s)" "$(field "$echo_line" calls/s)")" \
   "$(ratio "$(field "$catalog_line" p50_ms)" "$(field "$echo_line" p50_ms)")" \
