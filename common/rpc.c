@@ -511,16 +511,33 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* Whether name is the service ("vbp.v1.CatalogService") of one of the server's methods. */
+static bool serves(const vbp_server *srv, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i < srv->config.n_methods; i++) {
+    const char *path = srv->config.methods[i].path;
+    if (path[0] == '/' && strncmp(path + 1, name, n) == 0 && path[n + 1] == '/') return true;
+  }
+  return false;
+}
+
+/* grpc.health.v1: "" (the whole server) and each service name answer readiness, which asks the
+ * service (its database); "liveness" answers only whether the process serves at all, so an
+ * orchestrator does not restart every replica while a database is down. */
 static vbp_status health_check(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
-  (void)request;
+  const Grpc__Health__V1__HealthCheckRequest *in =
+      (const Grpc__Health__V1__HealthCheckRequest *)request;
   vbp_server *srv = call->server;
+  bool liveness = strcmp(in->service, "liveness") == 0;
+  if (!liveness && *in->service && !serves(srv, in->service))
+    return vbp_status_make(VBP_NOT_FOUND, "no service %s here", in->service);
   Grpc__Health__V1__HealthCheckResponse *r = vbp_arena_alloc(call->arena, sizeof *r);
   grpc__health__v1__health_check_response__init(r);
-  bool ready = !atomic_load(&srv->draining) &&
-               (!srv->config.ready || srv->config.ready(srv->config.context));
-  r->status = ready ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-                    : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+  bool up = !atomic_load(&srv->draining);
+  if (up && !liveness && srv->config.ready) up = srv->config.ready(srv->config.context);
+  r->status = up ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                 : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
   *response = &r->base;
   return vbp_status_ok();
 }
@@ -1017,8 +1034,9 @@ vbp_status vbp_client_call(vbp_client *c, const vbp_method *method,
   return w.status;
 }
 
-vbp_status vbp_client_health(vbp_client *c, int timeout_ms) {
+vbp_status vbp_client_health(vbp_client *c, const char *service, int timeout_ms) {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  req.service = (char *)(service ? service : "");
   vbp_call_options options = {.timeout_ms = timeout_ms};
   ProtobufCMessage *answer = NULL;
   vbp_status st = vbp_client_call(c, &health_method, &req.base, &options, NULL, &answer);

@@ -138,8 +138,9 @@ vbp_status vbp_client_stream(vbp_client *client, const vbp_method *method,
                              const ProtobufCMessage *request, const vbp_call_options *options,
                              vbp_client_message_fn on_message, void *ctx);
 
-/* Asks target's grpc.health.v1.Health/Check; OK when it answers SERVING. */
-vbp_status vbp_client_health(vbp_client *client, int timeout_ms);
+/* Asks target's grpc.health.v1.Health/Check about service ("" or NULL: the whole server;
+ * "liveness": the process only); OK when it answers SERVING. */
+vbp_status vbp_client_health(vbp_client *client, const char *service, int timeout_ms);
 
 /* Unix time in milliseconds. */
 int64_t vbp_now_ms(void);

@@ -121,7 +121,7 @@ static int run_setup(const options *opt) {
   vbp_call_options call = {.timeout_ms = SETUP_TIMEOUT_MS, .bearer_key = opt->key};
   /* catalog-svc listens before its first health answer only in theory, but a clear message
    * here beats a confusing one from CreateRegion. */
-  st = vbp_client_health(client, SETUP_TIMEOUT_MS);
+  st = vbp_client_health(client, NULL, SETUP_TIMEOUT_MS);
   if (!vbp_ok(&st)) {
     print_error("health", &st);
     goto done;

@@ -1425,7 +1425,7 @@ TEST_F(CatalogSignedIdentity, CallerSignedWithAnotherSecretIsUnauthenticated) {
 class CatalogHealth : public CatalogTest {};
 
 TEST_F(CatalogHealth, ServingWhileTheDatabaseAnswers) {
-  vbp_status st = vbp_client_health(CatalogStack::instance()->client(), 5000);
+  vbp_status st = vbp_client_health(CatalogStack::instance()->client(), NULL, 5000);
   EXPECT_TRUE(IsOk(st));
 }
 

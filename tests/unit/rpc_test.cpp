@@ -567,17 +567,29 @@ TEST_F(Rpc, ACallToAPortNobodyListensOnIsUnavailable) {
 /* ------------------------------------------------------------------ health */
 
 TEST_F(Rpc, HealthIsOkWhileReady) {
-  vbp_status st = vbp_client_health(client, 2000);
+  vbp_status st = vbp_client_health(client, NULL, 2000);
   EXPECT_EQ(st.code, VBP_OK) << st.message;
 }
 
 TEST_F(Rpc, HealthIsUnavailableWhenNotReady) {
   seen.ready = false;
-  vbp_status st = vbp_client_health(client, 2000);
+  vbp_status st = vbp_client_health(client, NULL, 2000);
   EXPECT_EQ(st.code, VBP_UNAVAILABLE);
   EXPECT_STREQ(st.message, "not serving");
   seen.ready = true;
-  EXPECT_EQ(vbp_client_health(client, 2000).code, VBP_OK);
+  EXPECT_EQ(vbp_client_health(client, NULL, 2000).code, VBP_OK);
+}
+
+TEST_F(Rpc, LivenessStaysOkWhileNotReady) {
+  seen.ready = false;
+  EXPECT_EQ(vbp_client_health(client, "liveness", 2000).code, VBP_OK);
+  EXPECT_EQ(vbp_client_health(client, "test.Echo", 2000).code, VBP_UNAVAILABLE);
+  seen.ready = true;
+}
+
+TEST_F(Rpc, HealthOfAServiceItServesIsItsReadinessAndOfAnotherIsNotFound) {
+  EXPECT_EQ(vbp_client_health(client, "test.Echo", 2000).code, VBP_OK);
+  EXPECT_EQ(vbp_client_health(client, "vbp.v1.NoSuchService", 2000).code, VBP_NOT_FOUND);
 }
 
 /* ------------------------------------------------------------------ request ids */
