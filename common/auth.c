@@ -1,6 +1,7 @@
 #include "common/auth.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,43 +66,55 @@ static size_t slot_index(const vbp_authenticator *a, const char *sha_hex) {
   return (size_t)(strtoull(head, NULL, 16) % a->capacity);
 }
 
+bool vbp_authenticator_is_admin(const vbp_authenticator *auth, const char *key) {
+  return vbp_secure_equal(key, auth->admin_key);
+}
+
+bool vbp_authenticator_cached(vbp_authenticator *a, const char *sha, int64_t now_ms, bool *found,
+                              vbp_caller *out) {
+  if (a->ttl_ms <= 0) return false;
+  bool hit = false;
+  pthread_mutex_lock(&a->lock);
+  slot *s = &a->slots[slot_index(a, sha)];
+  if (s->expires_ms > now_ms && strcmp(s->key_sha256, sha) == 0) {
+    hit = true;
+    *found = s->found;
+    if (s->found) *out = s->caller;
+  }
+  pthread_mutex_unlock(&a->lock);
+  return hit;
+}
+
+void vbp_authenticator_remember(vbp_authenticator *a, const char *sha, bool found,
+                                const vbp_caller *caller, int64_t now_ms) {
+  if (a->ttl_ms <= 0) return;
+  pthread_mutex_lock(&a->lock);
+  slot *s = &a->slots[slot_index(a, sha)];
+  snprintf(s->key_sha256, sizeof s->key_sha256, "%s", sha);
+  s->found = found;
+  if (found) s->caller = *caller;
+  s->expires_ms = now_ms + a->ttl_ms;
+  pthread_mutex_unlock(&a->lock);
+}
+
 static vbp_status resolve_key(vbp_authenticator *a, const char *key, int64_t now_ms,
                               vbp_caller *out) {
   char sha[65];
   vbp_sha256_hex(key, strlen(key), sha);
-  size_t i = slot_index(a, sha);
-  bool hit = false, found = false;
-  vbp_caller cached = {0};
-  if (a->ttl_ms > 0) {
-    pthread_mutex_lock(&a->lock);
-    slot *s = &a->slots[i];
-    if (s->expires_ms > now_ms && strcmp(s->key_sha256, sha) == 0) {
-      hit = true;
-      found = s->found;
-      cached = s->caller;
-    }
-    pthread_mutex_unlock(&a->lock);
-  }
-  if (!hit) {
+  bool found = false;
+  vbp_caller caller = {0};
+  if (!vbp_authenticator_cached(a, sha, now_ms, &found, &caller)) {
     if (!a->resolve) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
-    vbp_status st = a->resolve(a->resolve_ctx, sha, &cached);
+    vbp_status st = a->resolve(a->resolve_ctx, sha, &caller);
     if (st.code != VBP_OK && st.code != VBP_NOT_FOUND) {
       if (st.code != VBP_UNAVAILABLE) st = vbp_status_make(VBP_UNAVAILABLE, "%s", st.message);
       return st;
     }
     found = st.code == VBP_OK;
-    if (a->ttl_ms > 0) {
-      pthread_mutex_lock(&a->lock);
-      slot *s = &a->slots[i];
-      memcpy(s->key_sha256, sha, sizeof sha);
-      s->found = found;
-      s->caller = cached;
-      s->expires_ms = now_ms + a->ttl_ms;
-      pthread_mutex_unlock(&a->lock);
-    }
+    vbp_authenticator_remember(a, sha, found, &caller, now_ms);
   }
   if (!found) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
-  *out = cached;
+  *out = caller;
   return vbp_status_ok();
 }
 

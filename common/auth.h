@@ -5,6 +5,7 @@
 #ifndef VBP_AUTH_H
 #define VBP_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,17 @@ void vbp_authenticator_destroy(vbp_authenticator *auth);
  * Thread-safe. */
 vbp_status vbp_authenticate(vbp_authenticator *auth, const char *method,
                             const vbp_credentials *credentials, int64_t now_ms, vbp_caller *out);
+
+/* For callers that resolve keys asynchronously (the gateway): the admin key test, a cache-only
+ * lookup, and storing an answer obtained elsewhere. All thread-safe. */
+bool vbp_authenticator_is_admin(const vbp_authenticator *auth, const char *key);
+/* True when the answer for key_sha256 is cached and fresh: *found says whether the key is
+ * known, and *out is its caller when it is. */
+bool vbp_authenticator_cached(vbp_authenticator *auth, const char *key_sha256, int64_t now_ms,
+                              bool *found, vbp_caller *out);
+/* Caches the answer for key_sha256 (found false: an unknown or revoked key). */
+void vbp_authenticator_remember(vbp_authenticator *auth, const char *key_sha256, bool found,
+                                const vbp_caller *caller, int64_t now_ms);
 
 /* Drops every cached key (a key was revoked in this process). Thread-safe. */
 void vbp_authenticator_forget(vbp_authenticator *auth);

@@ -123,3 +123,31 @@ void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id,
   }
   finish(&l);
 }
+
+void vbp_log_http(vbp_log_level level, const char *method, const char *path, const char *route,
+                  unsigned status, const char *request_id, const char *caller,
+                  int64_t duration_us) {
+  if (!vbp_log_enabled(level)) return;
+  line l;
+  begin(&l, level);
+  put_str(&l, ",\"method\":");
+  put_json(&l, method);
+  put_str(&l, ",\"path\":");
+  put_json(&l, path);
+  if (route) {
+    put_str(&l, ",\"route\":");
+    put_json(&l, route);
+  }
+  char num[64];
+  snprintf(num, sizeof num, ",\"status\":%u", status);
+  put_str(&l, num);
+  put_str(&l, ",\"request_id\":");
+  put_json(&l, request_id ? request_id : "");
+  if (caller && *caller) {
+    put_str(&l, ",\"caller\":");
+    put_json(&l, caller);
+  }
+  snprintf(num, sizeof num, ",\"duration_ms\":%.3f", (double)duration_us / 1000.0);
+  put_str(&l, num);
+  finish(&l);
+}

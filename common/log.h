@@ -35,6 +35,12 @@ void vbp_log(vbp_log_level level, const char *fmt, ...) __attribute__((format(pr
 void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id,
                   const char *caller, const vbp_status *status, int64_t duration_us);
 
+/* One access-log line for an HTTP request: method, path, route template, status, request id,
+ * caller and duration. route and caller may be NULL. */
+void vbp_log_http(vbp_log_level level, const char *method, const char *path, const char *route,
+                  unsigned status, const char *request_id, const char *caller,
+                  int64_t duration_us);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,118 @@
+/* The gateway's parts and what they share: one gw_server, and one gw_request per HTTP request,
+ * which lives from the first call of the access handler to MHD's completion notice. */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/auth.h"
+#include "common/identity.h"
+#include "common/metrics.h"
+#include "common/redis.h"
+#include "common/rpc.h"
+#include "common/status.h"
+#include "gateway/routes.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GW_DEFAULT_MAX_BODY (1024 * 1024)
+#define GW_DEFAULT_TIMEOUT_MS 5000
+#define GW_MAX_BINDINGS 16
+#define GW_REQUEST_ID_MAX 64
+
+typedef struct gw_config {
+  const char *listen_addr;   /* "127.0.0.1:8080" */
+  const char *backend_addr[4]; /* catalog, contract, pricing, volume */
+  const char *admin_key, *secret;
+  const char *redis_addr;
+  int threads;
+  int key_cache_ttl_ms;
+  int rate_limit_rps, rate_limit_burst; /* per API key; 0 rps: no limit */
+} gw_config;
+
+/* The backends, in the order of gw_config.backend_addr. */
+enum { GW_CATALOG, GW_CONTRACT, GW_PRICING, GW_VOLUME, GW_BACKENDS };
+
+typedef struct gw_server {
+  gw_config config;
+  const gw_routes *routes;
+  vbp_method *methods;      /* one per route, same index: what vbp_client calls */
+  vbp_client *backends[GW_BACKENDS];
+  vbp_authenticator *auth;  /* the admin key and the cache of resolved keys */
+  vbp_metrics *metrics;     /* method i: route i; then the operations endpoints, then unmatched */
+  vbp_counter *backend_errors;
+  struct gw_limiter *limiter;
+  vbp_redis *redis; /* Idempotency-Key answers; NULL: requests with a key are refused */
+  struct MHD_Daemon *daemon;
+  int port;
+} gw_server;
+
+typedef struct gw_request {
+  gw_server *server;
+  struct MHD_Connection *conn;
+  vbp_arena *arena;
+  int64_t started_us;
+  const char *method, *path;
+  char request_id[GW_REQUEST_ID_MAX + 1];
+  /* The body as it arrives. */
+  char *body;
+  size_t body_len, body_cap, body_limit;
+  /* Routing. */
+  const gw_route *route;
+  size_t route_index;
+  gw_binding bindings[GW_MAX_BINDINGS];
+  size_t n_bindings;
+  /* The call. */
+  vbp_caller caller;
+  char key_sha256[65];
+  ProtobufCMessage *message;
+  vbp_status decoded; /* how decoding went; reported once the caller is known */
+  const char *idempotency_key; /* set while this request is the first attempt under its key */
+  char fingerprint[65];
+  int timeout_ms;
+  bool suspended;
+  /* The answer, once known. */
+  bool answered;
+  unsigned status;
+  vbp_code code;
+  char *answer; /* malloc'd */
+  size_t answer_len;
+  const char *content_type;
+  int retry_after_s; /* Retry-After of a 429, 0 otherwise */
+  size_t metrics_index;
+} gw_request;
+
+/* errors.c: the HTTP status of a gRPC code (API.md), and the JSON error body. */
+unsigned gw_http_status(vbp_code code);
+/* Sets r's answer to the error body of st with the status its code maps to. */
+void gw_answer_error(gw_request *r, const vbp_status *st);
+/* An HTTP-only refusal: METHOD_NOT_ALLOWED (405), PAYLOAD_TOO_LARGE (413), NOT_FOUND (404). */
+void gw_answer_http_error(gw_request *r, unsigned status, const char *code_name,
+                          const char *message);
+/* Sets r's answer to body (taken, malloc'd) with status and content type. */
+void gw_answer(gw_request *r, unsigned status, vbp_code code, char *body, size_t len,
+               const char *content_type);
+
+/* proxy.c: decodes the request into its message, authenticates the caller and calls the
+ * backend. Either answers at once (r->answered) or suspends r and answers later, resuming it. */
+void gw_proxy(gw_request *r);
+
+/* http.c: resumes a suspended request once its answer is set; r must not be touched after. */
+void gw_resume(gw_request *r);
+
+/* The request's header value, or NULL. */
+const char *gw_header(gw_request *r, const char *name);
+
+/* http.c: start and stop serving. */
+vbp_status gw_server_start(gw_server *server);
+void gw_server_stop(gw_server *server, int grace_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

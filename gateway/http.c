@@ -1,0 +1,293 @@
+/* HTTP/1.1 through libmicrohttpd (its epoll thread pool): a request's life from the first call
+ * of the access handler to the completion notice. Routing happens on the first call, the body
+ * is gathered up to its route's limit, then proxy.c either answers at once or suspends the
+ * connection until the backend answers; nothing here waits for a backend. Also the operations
+ * endpoints: /healthz, /readyz, /metrics. */
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/net.h"
+#include "gateway/gateway.h"
+#include "grpc/health/v1/health.pb-c.h"
+
+static _Atomic int in_flight;
+
+static int64_t monotonic_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *gw_header(gw_request *r, const char *name) {
+  return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void gw_resume(gw_request *r) { MHD_resume_connection(r->conn); }
+
+/* An id the client chose (1 to 64 of [A-Za-z0-9._-]) or a new one. */
+static void request_id(gw_request *r) {
+  const char *given = gw_header(r, "X-Request-Id");
+  size_t n = given ? strlen(given) : 0;
+  if (n > 0 && n <= GW_REQUEST_ID_MAX &&
+      strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n) {
+    memcpy(r->request_id, given, n + 1);
+    return;
+  }
+  static _Atomic uint64_t sequence;
+  uint64_t seq = atomic_fetch_add(&sequence, 1);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(r->request_id, sizeof r->request_id, "%08lx%08lx-%012llx", (unsigned long)ts.tv_sec,
+           (unsigned long)ts.tv_nsec, (unsigned long long)seq);
+}
+
+/* ---------------------------------------------------------------- operations endpoints */
+
+static const vbp_method health_method = {
+    .path = "/grpc.health.v1.Health/Check",
+    .request = &grpc__health__v1__health_check_request__descriptor,
+    .response = &grpc__health__v1__health_check_response__descriptor,
+};
+
+static const char *const backend_names[GW_BACKENDS] = {"catalog", "contract", "pricing",
+                                                       "volume"};
+
+/* /readyz asks every backend at once and answers when the last one has. */
+typedef struct readiness readiness;
+typedef struct probe {
+  readiness *all;
+  int backend;
+} probe;
+struct readiness {
+  gw_request *r;
+  _Atomic int pending;
+  bool serving[GW_BACKENDS];
+  probe probes[GW_BACKENDS];
+};
+
+static void readiness_answer(readiness *rd) {
+  gw_request *r = rd->r;
+  bool all = true;
+  char body[512];
+  size_t n = (size_t)snprintf(body, sizeof body, "{\"backends\":{");
+  for (int i = 0; i < GW_BACKENDS; i++) {
+    all &= rd->serving[i];
+    n += (size_t)snprintf(body + n, sizeof body - n, "%s\"%s\":\"%s\"", i ? "," : "",
+                          backend_names[i], rd->serving[i] ? "SERVING" : "NOT_SERVING");
+  }
+  n += (size_t)snprintf(body + n, sizeof body - n, "},\"status\":\"%s\"}",
+                        all ? "ready" : "not ready");
+  gw_answer(r, all ? 200 : 503, all ? VBP_OK : VBP_UNAVAILABLE, vbp_xstrdup(body), n,
+            "application/json");
+}
+
+static void probe_done(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
+  probe *p = ctx;
+  readiness *rd = p->all;
+  if (vbp_ok(status)) {
+    const Grpc__Health__V1__HealthCheckResponse *h =
+        (const Grpc__Health__V1__HealthCheckResponse *)response;
+    rd->serving[p->backend] =
+        h->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    protobuf_c_message_free_unpacked(response, NULL);
+  }
+  if (atomic_fetch_sub(&rd->pending, 1) == 1) {
+    readiness_answer(rd);
+    gw_resume(rd->r);
+  }
+}
+
+static void readyz(gw_request *r) {
+  readiness *rd = vbp_arena_alloc(r->arena, sizeof *rd);
+  rd->r = r;
+  atomic_store(&rd->pending, GW_BACKENDS);
+  MHD_suspend_connection(r->conn);
+  r->suspended = true;
+  for (int i = 0; i < GW_BACKENDS; i++) {
+    rd->probes[i].all = rd;
+    rd->probes[i].backend = i;
+    Grpc__Health__V1__HealthCheckRequest *req = vbp_arena_alloc(r->arena, sizeof *req);
+    grpc__health__v1__health_check_request__init(req);
+    vbp_call_options options = {.timeout_ms = 1000, .request_id = r->request_id};
+    if (r->server->backends[i]) {
+      vbp_client_start(r->server->backends[i], &health_method, &req->base, &options, NULL,
+                       probe_done, &rd->probes[i]);
+    } else {
+      vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "not configured");
+      probe_done(&rd->probes[i], &st, NULL);
+    }
+  }
+}
+
+/* True if r is for an operations endpoint, which is then answered (or, /readyz, started). */
+static bool operations(gw_request *r) {
+  if (strcmp(r->method, "GET") != 0) return false;
+  if (strcmp(r->path, "/healthz") == 0) {
+    static const char ok[] = "{\"status\":\"ok\"}";
+    gw_answer(r, 200, VBP_OK, vbp_xstrdup(ok), sizeof ok - 1, "application/json");
+    return true;
+  }
+  if (strcmp(r->path, "/metrics") == 0) {
+    char *text = vbp_metrics_render(r->server->metrics);
+    gw_answer(r, 200, VBP_OK, text, strlen(text), "text/plain; version=0.0.4");
+    return true;
+  }
+  if (strcmp(r->path, "/readyz") == 0) {
+    readyz(r);
+    return true;
+  }
+  return false;
+}
+
+/* ---------------------------------------------------------------- the request's life */
+
+/* The first call: id, operations endpoints, routing, the body's limit. */
+static void begin(gw_request *r) {
+  gw_server *srv = r->server;
+  size_t n_routes = gw_routes_count(srv->routes);
+  request_id(r);
+  r->metrics_index = n_routes; /* operations, until routed */
+  if (operations(r)) return;
+  r->metrics_index = n_routes + 1; /* unmatched */
+  gw_match m = gw_routes_match(srv->routes, r->method, r->path, r->arena, &r->route, r->bindings,
+                               GW_MAX_BINDINGS, &r->n_bindings);
+  if (m == GW_NOT_FOUND) {
+    gw_answer_http_error(r, 404, "NOT_FOUND", "no such route");
+    return;
+  }
+  if (m == GW_METHOD_NOT_ALLOWED) {
+    gw_answer_http_error(r, 405, "METHOD_NOT_ALLOWED", "this route does not take this method");
+    return;
+  }
+  for (size_t i = 0; i < n_routes; i++)
+    if (gw_routes_at(srv->routes, i) == r->route) r->route_index = r->metrics_index = i;
+  r->body_limit = r->route->max_body_bytes ? r->route->max_body_bytes : GW_DEFAULT_MAX_BODY;
+  const char *length = gw_header(r, "Content-Length");
+  if (length && strtoull(length, NULL, 10) > r->body_limit)
+    gw_answer_http_error(r, 413, "PAYLOAD_TOO_LARGE", "the body is larger than this route takes");
+}
+
+static void append_body(gw_request *r, const char *data, size_t size) {
+  if (r->body_len + size > r->body_limit) {
+    gw_answer_http_error(r, 413, "PAYLOAD_TOO_LARGE", "the body is larger than this route takes");
+    return;
+  }
+  if (r->body_len + size + 1 > r->body_cap) {
+    size_t cap = r->body_cap ? r->body_cap : 4096;
+    while (cap < r->body_len + size + 1) cap *= 2;
+    char *grown = realloc(r->body, cap);
+    if (!grown) abort();
+    r->body = grown;
+    r->body_cap = cap;
+  }
+  memcpy(r->body + r->body_len, data, size);
+  r->body_len += size;
+  r->body[r->body_len] = '\0';
+}
+
+static enum MHD_Result respond(gw_request *r) {
+  struct MHD_Response *response =
+      MHD_create_response_from_buffer(r->answer_len, r->answer, MHD_RESPMEM_MUST_FREE);
+  r->answer = NULL; /* MHD frees it */
+  MHD_add_response_header(response, "Content-Type", r->content_type);
+  MHD_add_response_header(response, "X-Request-Id", r->request_id);
+  if (r->retry_after_s > 0) {
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
+    MHD_add_response_header(response, "Retry-After", seconds);
+  }
+  enum MHD_Result ret = MHD_queue_response(r->conn, r->status, response);
+  MHD_destroy_response(response);
+  return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **state) {
+  (void)version;
+  gw_request *r = *state;
+  if (!r) {
+    r = vbp_xcalloc(1, sizeof *r);
+    r->server = cls;
+    r->conn = conn;
+    r->arena = vbp_arena_create();
+    r->started_us = monotonic_us();
+    r->method = vbp_arena_strdup(r->arena, method);
+    r->path = vbp_arena_strdup(r->arena, url);
+    atomic_fetch_add(&in_flight, 1);
+    *state = r;
+    begin(r);
+    /* Refuse an oversized body before reading it. */
+    if (r->answered && r->status == 413) return respond(r);
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (!r->answered) append_body(r, upload_data, *upload_size);
+    *upload_size = 0; /* a refused request's body is read and dropped */
+    return MHD_YES;
+  }
+  if (!r->answered && !r->suspended) {
+    gw_proxy(r);
+    /* Suspended: the answer comes with the resume, and this handler runs again. */
+    if (r->suspended) return MHD_YES;
+  }
+  if (r->answered) return respond(r);
+  return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode why) {
+  (void)conn;
+  gw_server *srv = cls;
+  gw_request *r = *state;
+  if (!r) return;
+  int64_t took = monotonic_us() - r->started_us;
+  vbp_code code = r->answered ? r->code : VBP_CANCELLED;
+  unsigned status = r->answered ? r->status : 499;
+  if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->answered) code = VBP_CANCELLED;
+  vbp_metrics_observe(srv->metrics, r->metrics_index, code, took);
+  vbp_log_http(VBP_LOG_INFO, r->method, r->path, r->route ? r->route->pattern : NULL, status,
+               r->request_id, r->caller.org_id[0] ? r->caller.org_id : vbp_role_name(r->caller.role),
+               took);
+  free(r->answer);
+  free(r->body);
+  vbp_arena_destroy(r->arena);
+  free(r);
+  *state = NULL;
+  atomic_fetch_sub(&in_flight, 1);
+}
+
+vbp_status gw_server_start(gw_server *srv) {
+  struct sockaddr_in sin;
+  vbp_status st = vbp_parse_ipv4_addr(srv->config.listen_addr, "VBP_GATEWAY_ADDR", &sin);
+  if (!vbp_ok(&st)) return st;
+  unsigned threads = srv->config.threads > 0 ? (unsigned)srv->config.threads : 2;
+  srv->daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+      on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+      MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+      MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
+  if (!srv->daemon)
+    return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s", srv->config.listen_addr);
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  srv->port = info ? info->port : 0;
+  return vbp_status_ok();
+}
+
+void gw_server_stop(gw_server *srv, int grace_ms) {
+  if (!srv->daemon) return;
+  /* Stop accepting, let answers in flight finish (every backend call has a deadline). */
+  MHD_quiesce_daemon(srv->daemon);
+  for (int waited = 0; atomic_load(&in_flight) > 0 && waited < grace_ms; waited += 5) {
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
+    nanosleep(&pause, NULL);
+  }
+  MHD_stop_daemon(srv->daemon);
+  srv->daemon = NULL;
+}

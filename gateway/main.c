@@ -1,0 +1,128 @@
+/* gateway: configuration from the environment, the route table from the descriptor set,
+ * clients to the four services, serve HTTP, drain on SIGTERM. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "gateway/gateway.h"
+#include "gateway/limiter.h"
+#include "vbp/v1/catalog.pb-c.h"
+#include "vbp/v1/contract.pb-c.h"
+#include "vbp/v1/pricing.pb-c.h"
+#include "vbp/v1/volume.pb-c.h"
+
+#define KEY_CACHE_SLOTS 65536
+#define DRAIN_GRACE_MS 10000
+
+static const ProtobufCServiceDescriptor *const services[] = {
+    &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
+    &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
+
+static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_level *level) {
+  c->listen_addr = vbp_env("VBP_GATEWAY_ADDR", "127.0.0.1:8080");
+  c->backend_addr[GW_CATALOG] = vbp_env("VBP_CATALOG_ADDR", "127.0.0.1:50051");
+  c->backend_addr[GW_CONTRACT] = vbp_env("VBP_CONTRACT_ADDR", "127.0.0.1:50052");
+  c->backend_addr[GW_PRICING] = vbp_env("VBP_PRICING_ADDR", "127.0.0.1:50053");
+  c->backend_addr[GW_VOLUME] = vbp_env("VBP_VOLUME_ADDR", "127.0.0.1:50054");
+  c->redis_addr = vbp_env("VBP_REDIS_ADDR", "127.0.0.1:56379");
+  *descriptor_set = vbp_env("VBP_DESCRIPTOR_SET", VBP_DEFAULT_DESCRIPTOR_SET);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  vbp_status st = vbp_env_required("VBP_ADMIN_KEY", &c->admin_key);
+  if (vbp_ok(&st)) st = vbp_env_required("VBP_INTERNAL_SECRET", &c->secret);
+  if (vbp_ok(&st))
+    st = vbp_env_int("VBP_GATEWAY_THREADS", cores > 0 ? (int)cores : 2, 1, 256, &c->threads);
+  /* A revoked key stops working within this time: at most 30 s (the gateway's promise). */
+  if (vbp_ok(&st))
+    st = vbp_env_int("VBP_KEY_CACHE_TTL_MS", 30000, 0, 30000, &c->key_cache_ttl_ms);
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_RATE_LIMIT_RPS", 2000, 0, 100000000, &c->rate_limit_rps);
+  if (vbp_ok(&st))
+    st = vbp_env_int("VBP_RATE_LIMIT_BURST", 2 * c->rate_limit_rps, 0, 100000000,
+                     &c->rate_limit_burst);
+  if (vbp_ok(&st)) st = vbp_env_log_level(level);
+  return st;
+}
+
+int main(void) {
+  gw_config cfg = {0};
+  const char *descriptor_set = NULL;
+  vbp_log_level level = VBP_LOG_INFO;
+  vbp_status st = read_config(&cfg, &descriptor_set, &level);
+  vbp_log_init("gateway", level);
+  if (!vbp_ok(&st)) {
+    vbp_log(VBP_LOG_ERROR, "configuration: %s", st.message);
+    return 2;
+  }
+  vbp_block_stop_signals();
+  vbp_rpc_init();
+  int rc = 1;
+  gw_server srv = {.config = cfg};
+  gw_routes *routes = NULL;
+  const char **names = NULL;
+  size_t n = 0;
+
+  st = gw_routes_load(descriptor_set, services, sizeof services / sizeof services[0], &routes);
+  if (!vbp_ok(&st)) {
+    vbp_log(VBP_LOG_ERROR, "routes from %s: %s", descriptor_set, st.message);
+    goto done;
+  }
+  srv.routes = routes;
+  n = gw_routes_count(routes);
+  srv.methods = vbp_xcalloc(n, sizeof *srv.methods);
+  names = vbp_xcalloc(n + 2, sizeof *names);
+  for (size_t i = 0; i < n; i++) {
+    const gw_route *route = gw_routes_at(routes, i);
+    srv.methods[i] = (vbp_method){
+        .path = route->rpc_path, .request = route->request, .response = route->response};
+    char *name = vbp_xmalloc(strlen(route->pattern) + 8);
+    sprintf(name, "%s %s", gw_verb_name(route->verb), route->pattern);
+    names[i] = name;
+  }
+  names[n] = "operations";
+  names[n + 1] = "unmatched";
+  srv.metrics = vbp_metrics_create("gateway", names, n + 2);
+  srv.backend_errors = vbp_metrics_counter(srv.metrics, "vbp_gateway_backend_errors_total",
+                                           "Backend calls that failed for want of the backend.");
+  srv.limiter = gw_limiter_create(cfg.rate_limit_rps, cfg.rate_limit_burst, 65536);
+  srv.auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, NULL, NULL,
+                                      cfg.key_cache_ttl_ms, KEY_CACHE_SLOTS);
+  for (int i = 0; i < GW_BACKENDS; i++) {
+    st = vbp_client_open(cfg.backend_addr[i], cfg.secret, &srv.backends[i]);
+    if (!vbp_ok(&st)) {
+      vbp_log(VBP_LOG_ERROR, "backend %s: %s", cfg.backend_addr[i], st.message);
+      goto done;
+    }
+  }
+  /* Connects lazily: the gateway starts while Redis is down, and only keyed writes notice. */
+  st = vbp_redis_open(cfg.redis_addr, 50, &srv.redis);
+  if (!vbp_ok(&st)) {
+    vbp_log(VBP_LOG_ERROR, "redis %s: %s", cfg.redis_addr, st.message);
+    goto done;
+  }
+  st = gw_server_start(&srv);
+  if (!vbp_ok(&st)) {
+    vbp_log(VBP_LOG_ERROR, "server: %s", st.message);
+    goto done;
+  }
+  vbp_log(VBP_LOG_INFO, "serving %zu routes on %s", n, cfg.listen_addr);
+  int sig = vbp_wait_stop_signal();
+  vbp_log(VBP_LOG_INFO, "signal %d: draining", sig);
+  rc = 0;
+
+done:
+  gw_server_stop(&srv, DRAIN_GRACE_MS);
+  for (int i = 0; i < GW_BACKENDS; i++) vbp_client_close(srv.backends[i]);
+  vbp_authenticator_destroy(srv.auth);
+  gw_limiter_destroy(srv.limiter);
+  vbp_redis_close(srv.redis);
+  vbp_metrics_destroy(srv.metrics);
+  for (size_t i = 0; i < n; i++) free((char *)names[i]);
+  free(names);
+  free(srv.methods);
+  gw_routes_destroy(routes);
+  vbp_rpc_shutdown();
+  vbp_log(VBP_LOG_INFO, "stopped");
+  return rc;
+}

@@ -1,0 +1,290 @@
+/* From a matched HTTP request to a backend call and back: decode (path variables, query
+ * parameters, JSON body) into the request message, authenticate the bearer key (from the cache,
+ * or asynchronously through catalog-svc's Authenticate), call the backend asynchronously as the
+ * caller in signed metadata, and turn its answer into JSON. No thread waits for a backend: the
+ * connection is suspended and resumed from the gRPC completion. */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/gateway.h"
+#include "gateway/idempotency.h"
+#include "gateway/json.h"
+#include "gateway/limiter.h"
+#include "vbp/v1/catalog.pb-c.h"
+
+static const vbp_method authenticate_method = {
+    .path = "/vbp.v1.CatalogService/Authenticate",
+    .request = &vbp__v1__authenticate_request__descriptor,
+    .response = &vbp__v1__authenticate_response__descriptor,
+};
+
+/* ---------------------------------------------------------------- decoding */
+
+typedef struct query_ctx {
+  gw_request *r;
+  vbp_status status;
+} query_ctx;
+
+static enum MHD_Result set_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value) {
+  (void)kind;
+  query_ctx *q = cls;
+  if (!vbp_ok(&q->status)) return MHD_NO;
+  q->status = gw_message_set_text(q->r->message, key, value ? value : "", q->r->arena);
+  return vbp_ok(&q->status) ? MHD_YES : MHD_NO;
+}
+
+static vbp_status decode(gw_request *r) {
+  const gw_route *route = r->route;
+  r->message = gw_message_new(route->request, r->arena);
+  if (strcmp(route->body, "*") == 0) {
+    if (r->body_len > 0) {
+      vbp_status st = gw_json_merge(r->message, r->body, r->body_len, r->arena);
+      if (!vbp_ok(&st)) return st;
+    }
+  } else if (*route->body) {
+    /* The raw body into a bytes field (ImportBatch's NDJSON). */
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(route->request, route->body);
+    if (!f || f->type != PROTOBUF_C_TYPE_BYTES)
+      return vbp_status_make(VBP_INTERNAL, "route body %s is not a bytes field", route->body);
+    ProtobufCBinaryData *field = (ProtobufCBinaryData *)((char *)r->message + f->offset);
+    field->data = (uint8_t *)r->body;
+    field->len = r->body_len;
+  }
+  query_ctx q = {.r = r, .status = vbp_status_ok()};
+  MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, set_query, &q);
+  if (!vbp_ok(&q.status)) return q.status;
+  /* Path variables last: the resource named in the URL is the one acted on. */
+  for (size_t i = 0; i < r->n_bindings; i++) {
+    vbp_status st = gw_message_set_text(r->message, r->bindings[i].field_path,
+                                        r->bindings[i].value, r->arena);
+    if (!vbp_ok(&st)) return st;
+  }
+  return vbp_status_ok();
+}
+
+/* ---------------------------------------------------------------- the backend call */
+
+static const char *caller_id(const gw_request *r) {
+  return r->caller.org_id[0] ? r->caller.org_id : vbp_role_name(r->caller.role);
+}
+
+static void backend_done(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
+  gw_request *r = ctx;
+  if (vbp_ok(status)) {
+    size_t len = 0;
+    char *json = gw_message_to_json(response, &len);
+    protobuf_c_message_free_unpacked(response, NULL);
+    gw_answer(r, 200, VBP_OK, json, len, "application/json");
+  } else {
+    if (status->code == VBP_UNAVAILABLE || status->code == VBP_DEADLINE_EXCEEDED ||
+        status->code == VBP_INTERNAL || status->code == VBP_UNKNOWN)
+      vbp_counter_add(r->server->backend_errors, 1);
+    gw_answer_error(r, status);
+  }
+  if (r->idempotency_key)
+    gw_idem_finish(r->server->redis, caller_id(r), r->idempotency_key, r->fingerprint, r->status,
+                   r->answer, r->answer_len);
+  gw_resume(r);
+}
+
+/* Writes may carry an Idempotency-Key; never POST /v1/apiKeys, whose answer holds a secret
+ * that is never stored. OK to go on (r->idempotency_key set when this is the first attempt),
+ * or r is answered (a replay, or a refusal). */
+static bool idempotency(gw_request *r) {
+  const char *key = gw_header(r, "Idempotency-Key");
+  if (!key || strcmp(r->method, "POST") != 0 ||
+      strcmp(r->route->rpc_path, "/vbp.v1.CatalogService/CreateApiKey") == 0)
+    return true;
+  vbp_status st;
+  if (!r->server->redis) {
+    st = vbp_status_make(VBP_UNAVAILABLE, "Idempotency-Key cannot be honoured: no Redis");
+    gw_answer_error(r, &st);
+    return false;
+  }
+  /* The request as the backend would see it: method, path with query, body. */
+  size_t n = strlen(r->method) + strlen(r->path) + r->body_len + 2;
+  char *text = vbp_arena_alloc(r->arena, n + 1);
+  int head = snprintf(text, n + 1, "%s\n%s\n", r->method, r->path);
+  if (r->body_len) memcpy(text + head, r->body, r->body_len);
+  vbp_sha256_hex(text, (size_t)head + r->body_len, r->fingerprint);
+  gw_idem outcome;
+  unsigned status = 0;
+  char *body = NULL;
+  size_t len = 0;
+  st = gw_idem_begin(r->server->redis, caller_id(r), key, r->fingerprint, &outcome, &status,
+                     &body, &len);
+  if (!vbp_ok(&st)) {
+    gw_answer_error(r, &st);
+    return false;
+  }
+  if (outcome == GW_IDEM_REPLAY) {
+    gw_answer(r, status, status == 200 ? VBP_OK : VBP_UNKNOWN, body, len, "application/json");
+    return false;
+  }
+  r->idempotency_key = vbp_arena_strdup(r->arena, key);
+  return true;
+}
+
+/* The caller's share of the rate limit: OK, or RESOURCE_EXHAUSTED with r->retry_after_s. */
+static vbp_status within_limit(gw_request *r) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  const char *key = r->caller.role == VBP_ROLE_ADMIN ? "admin" : r->key_sha256;
+  if (gw_limiter_take(r->server->limiter, key, now_us, &r->retry_after_s)) return vbp_status_ok();
+  return vbp_status_make(VBP_RESOURCE_EXHAUSTED, "this API key is over its rate limit; retry "
+                                                 "after %d s", r->retry_after_s);
+}
+
+static void call_backend(gw_request *r) {
+  gw_server *srv = r->server;
+  /* Decoded in the HTTP thread, reported only now: a caller who may not call learns nothing
+   * about what shape a request should have. */
+  if (!vbp_ok(&r->decoded)) {
+    gw_answer_error(r, &r->decoded);
+    gw_resume(r);
+    return;
+  }
+  if (!idempotency(r)) {
+    gw_resume(r);
+    return;
+  }
+  int backend = -1;
+  static const char *const services[GW_BACKENDS] = {
+      "vbp.v1.CatalogService", "vbp.v1.ContractService", "vbp.v1.PricingService",
+      "vbp.v1.VolumeService"};
+  for (int i = 0; i < GW_BACKENDS; i++)
+    if (strcmp(r->route->service, services[i]) == 0) backend = i;
+  if (backend < 0 || !srv->backends[backend]) {
+    vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "%s is not configured", r->route->service);
+    backend_done(r, &st, NULL);
+    return;
+  }
+  vbp_call_options options = {
+      .timeout_ms = r->timeout_ms, .caller = &r->caller, .request_id = r->request_id};
+  vbp_client_start(srv->backends[backend], &srv->methods[r->route_index], r->message, &options,
+                   NULL, backend_done, r);
+}
+
+/* ---------------------------------------------------------------- authentication */
+
+static void authenticated(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
+  gw_request *r = ctx;
+  gw_server *srv = r->server;
+  if (status->code == VBP_NOT_FOUND || vbp_ok(status)) {
+    bool found = vbp_ok(status);
+    vbp_caller caller = {0};
+    if (found) {
+      const Vbp__V1__AuthenticateResponse *a = (const Vbp__V1__AuthenticateResponse *)response;
+      caller.role = (vbp_role)a->role;
+      snprintf(caller.org_id, sizeof caller.org_id, "%s", a->organization_id);
+      snprintf(caller.region_code, sizeof caller.region_code, "%s", a->region_code);
+      protobuf_c_message_free_unpacked(response, NULL);
+    }
+    vbp_authenticator_remember(srv->auth, r->key_sha256, found, &caller, vbp_now_ms());
+    if (found) {
+      r->caller = caller;
+      vbp_status limit = within_limit(r);
+      if (vbp_ok(&limit)) {
+        call_backend(r);
+        return;
+      }
+      gw_answer_error(r, &limit);
+      gw_resume(r);
+      return;
+    }
+    vbp_status st = vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
+    gw_answer_error(r, &st);
+  } else {
+    vbp_counter_add(srv->backend_errors, 1);
+    vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "the API key could not be checked: %s",
+                                    status->message);
+    gw_answer_error(r, &st);
+  }
+  gw_resume(r);
+}
+
+/* The caller of r: OK with r->caller set; or *pending when the key must be looked up (r is then
+ * suspended and continues in authenticated()); or an error. */
+static vbp_status authenticate(gw_request *r, bool *pending) {
+  gw_server *srv = r->server;
+  *pending = false;
+  const char *authorization = gw_header(r, "Authorization");
+  static const char prefix[] = "Bearer ";
+  if (!authorization)
+    return vbp_status_make(VBP_UNAUTHENTICATED, "missing Authorization: Bearer <API key>");
+  if (strncmp(authorization, prefix, sizeof prefix - 1) != 0 ||
+      !authorization[sizeof prefix - 1])
+    return vbp_status_make(VBP_UNAUTHENTICATED, "Authorization must be \"Bearer <API key>\"");
+  const char *key = authorization + sizeof prefix - 1;
+  if (vbp_authenticator_is_admin(srv->auth, key)) {
+    r->caller = (vbp_caller){.role = VBP_ROLE_ADMIN};
+    return vbp_status_ok();
+  }
+  vbp_sha256_hex(key, strlen(key), r->key_sha256);
+  bool found = false;
+  if (vbp_authenticator_cached(srv->auth, r->key_sha256, vbp_now_ms(), &found, &r->caller)) {
+    if (!found) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
+    return vbp_status_ok();
+  }
+  *pending = true;
+  return vbp_status_ok();
+}
+
+/* ---------------------------------------------------------------- entry */
+
+/* grpc-timeout ("100m", "5S", as gRPC spells it) in ms, clamped to [1, 60000]; 0 if absent or
+ * malformed. */
+static int grpc_timeout_ms(const char *text) {
+  if (!text) return 0;
+  char *end = NULL;
+  long long n = strtoll(text, &end, 10);
+  if (end == text || n < 0 || strlen(end) != 1) return 0;
+  double ms;
+  switch (*end) {
+    case 'H': ms = (double)n * 3600e3; break;
+    case 'M': ms = (double)n * 60e3; break;
+    case 'S': ms = (double)n * 1e3; break;
+    case 'm': ms = (double)n; break;
+    case 'u': ms = (double)n / 1e3; break;
+    case 'n': ms = (double)n / 1e6; break;
+    default: return 0;
+  }
+  if (ms < 1) return 1;
+  return ms > 60000 ? 60000 : (int)ms;
+}
+
+void gw_proxy(gw_request *r) {
+  gw_server *srv = r->server;
+  int timeout = grpc_timeout_ms(gw_header(r, "grpc-timeout"));
+  r->timeout_ms = timeout > 0 ? timeout : GW_DEFAULT_TIMEOUT_MS;
+  bool pending = false;
+  r->decoded = decode(r);
+  vbp_status st = authenticate(r, &pending);
+  if (vbp_ok(&st) && !pending) st = within_limit(r);
+  if (vbp_ok(&st) && !pending && !vbp_ok(&r->decoded)) st = r->decoded;
+  if (!vbp_ok(&st)) {
+    gw_answer_error(r, &st);
+    return;
+  }
+  /* Suspended before the call starts, so its completion always finds it suspended. */
+  MHD_suspend_connection(r->conn);
+  r->suspended = true;
+  if (!pending) {
+    call_backend(r);
+    return;
+  }
+  Vbp__V1__AuthenticateRequest *req = vbp_arena_alloc(r->arena, sizeof *req);
+  vbp__v1__authenticate_request__init(req);
+  req->key_sha256 = r->key_sha256;
+  const vbp_caller service = {.role = VBP_ROLE_SERVICE};
+  vbp_call_options options = {
+      .timeout_ms = r->timeout_ms, .caller = &service, .request_id = r->request_id};
+  vbp_client_start(srv->backends[GW_CATALOG], &authenticate_method, &req->base, &options, NULL,
+                   authenticated, r);
+}
