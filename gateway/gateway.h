@@ -52,6 +52,8 @@ typedef struct gw_server {
   int port;
 } gw_server;
 
+typedef struct gw_stream gw_stream;
+
 typedef struct gw_request {
   gw_server *server;
   struct MHD_Connection *conn;
@@ -76,6 +78,7 @@ typedef struct gw_request {
   char fingerprint[65];
   int timeout_ms;
   bool suspended;
+  gw_stream *stream; /* a server-streaming call, until its answer is queued */
   /* The answer, once known. */
   bool answered;
   unsigned status;
@@ -104,6 +107,14 @@ void gw_proxy(gw_request *r);
 
 /* http.c: resumes a suspended request once its answer is set; r must not be touched after. */
 void gw_resume(gw_request *r);
+
+/* stream.c: serves a server-streaming route as NDJSON. start runs the call (r is suspended
+ * and resumed at its first message or its end); respond then queues the answer: true when it
+ * queued the stream (*mhd_result is MHD's), false when r holds an error answer to send instead.
+ * abandon lets go of a stream whose request ended first. */
+void gw_stream_start(gw_request *r, vbp_client *client, const vbp_method *method);
+bool gw_stream_respond(gw_request *r, int *mhd_result);
+void gw_stream_abandon(gw_request *r);
 
 /* The request's header value, or NULL. */
 const char *gw_header(gw_request *r, const char *name);

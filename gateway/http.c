@@ -237,6 +237,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* Suspended: the answer comes with the resume, and this handler runs again. */
     if (r->suspended) return MHD_YES;
   }
+  if (r->stream) {
+    int queued = MHD_NO;
+    if (gw_stream_respond(r, &queued)) return (enum MHD_Result)queued;
+  }
   if (r->answered) return respond(r);
   return MHD_YES;
 }
@@ -255,6 +259,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   vbp_log_http(VBP_LOG_INFO, r->method, r->path, r->route ? r->route->pattern : NULL, status,
                r->request_id, r->caller.org_id[0] ? r->caller.org_id : vbp_role_name(r->caller.role),
                took);
+  gw_stream_abandon(r);
   free(r->answer);
   free(r->body);
   vbp_arena_destroy(r->arena);

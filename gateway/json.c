@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 /* Containers (objects and arrays) the input may nest, the top-level object included. */
 #define MAX_DEPTH 32

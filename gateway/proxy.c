@@ -165,6 +165,10 @@ static void call_backend(gw_request *r) {
     backend_done(r, &st, NULL);
     return;
   }
+  if (r->route->server_streaming) {
+    gw_stream_start(r, srv->backends[backend], &srv->methods[r->route_index]);
+    return;
+  }
   vbp_call_options options = {
       .timeout_ms = r->timeout_ms, .caller = &r->caller, .request_id = r->request_id};
   vbp_client_start(srv->backends[backend], &srv->methods[r->route_index], r->message, &options,

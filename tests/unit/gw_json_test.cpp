@@ -1,6 +1,8 @@
 // The gateway's JSON transcoder (gateway/json.h): exact output for the real vbp.v1 messages and
 // for gwjson.Everything (every field type), input accepted and refused, errors naming the field
 // by its JSON path, set_text for path variables and query parameters, and the JSON names.
+#include "gateway/json.h"
+
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "gateway/json.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "gw_json_test.pb-c.h"

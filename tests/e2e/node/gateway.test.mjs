@@ -333,3 +333,50 @@ test('while Redis is down, only requests with an Idempotency-Key are refused (50
   }
   assert.equal(res.status, 200, res.text);
 });
+
+test('the alliance export streams NDJSON, one record a line', async () => {
+  await ensureRegions();
+  const office = `exp-office-${run}`;
+  let res = await call('POST', '/v1/organizations', {
+    body: { id: office, name: '联采办', kind: 'ALLIANCE_OFFICE', regionCode: '360000', creditCode: creditCode('360000') },
+  });
+  assert.equal(res.status, 200, res.text);
+  const mfr = `exp-mfr-${run}`;
+  res = await call('POST', '/v1/organizations', {
+    body: { id: mfr, name: '厂家', kind: 'MANUFACTURER', regionCode: '350100', creditCode: creditCode('350100') },
+  });
+  assert.equal(res.status, 200, res.text);
+  const code = `EXP-${run}`;
+  res = await call('POST', '/v1/batches', {
+    body: { code, name: '导出', kind: 'DRUG', organizerLevel: 'ALLIANCE', leadRegionCode: '360000',
+      memberRegionCodes: ['360000', '350000'], cycleYears: 2 },
+  });
+  assert.equal(res.status, 200, res.text);
+  res = await call('POST', `/v1/batches/${code}/groups`, { body: { id: 'g', genericName: '阿莫西林', competitive: true } });
+  assert.equal(res.status, 200, res.text);
+  const products = [];
+  for (let i = 0; i < 30; i++) {
+    const id = `exp-${run}-${String(i).padStart(2, '0')}`;
+    products.push(id);
+    res = await call('POST', '/v1/products', {
+      body: { id, kind: 'DRUG', genericName: '阿莫西林', dosageForm: '胶囊', specification: '0.25g', unit: '粒', manufacturerId: mfr },
+    });
+    assert.equal(res.status, 200, res.text);
+    res = await call('POST', `/v1/batches/${code}/results`, {
+      body: { productId: id, groupId: 'g', status: i === 0 ? 'WINNING' : 'NON_WINNING', winningPrice: i === 0 ? '1.2' : '', sharePercent: i === 0 ? 100 : 0 },
+    });
+    assert.equal(res.status, 200, res.text);
+  }
+  res = await call('GET', `/v1/exchange/batches/${code}`);
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
+  assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+  const lines = res.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 31);
+  assert.equal(lines[0].batch.code, code);
+  assert.deepEqual(lines.slice(1).map((l) => l.result.productId), products);
+  assert.equal(lines[1].result.winningPrice, '1.2000');
+
+  assertError(await call('GET', `/v1/exchange/batches/NOPE-${run}`), 404, 'NOT_FOUND');
+  assertError(await call('GET', `/v1/exchange/batches/${code}`, { key: null }), 401, 'UNAUTHENTICATED');
+});
