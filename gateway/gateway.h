@@ -26,8 +26,7 @@ extern "C" {
 #define GW_REQUEST_ID_MAX 64
 
 typedef struct gw_config {
-  const char *listen_addr;   /* "127.0.0.1:8080" */
-  const char *backend_addr[4]; /* catalog, contract, pricing, volume */
+  const char *listen_addr; /* "127.0.0.1:8080" */
   const char *admin_key, *secret;
   const char *redis_addr;
   int threads;
@@ -35,19 +34,30 @@ typedef struct gw_config {
   int rate_limit_rps, rate_limit_burst; /* per API key; 0 rps: no limit */
 } gw_config;
 
-/* The backends, in the order of gw_config.backend_addr. */
-enum { GW_CATALOG, GW_CONTRACT, GW_PRICING, GW_VOLUME, GW_BACKENDS };
+#define GW_MAX_BACKENDS 16
+
+/* A gRPC service the gateway forwards to, by its full name: routes find theirs by the service
+ * their method belongs to, so a new service needs a row here and no code. */
+typedef struct gw_backend {
+  const char *service; /* "vbp.v1.CatalogService" */
+  const char *name;    /* its name in /readyz: "catalog" */
+  vbp_client *client;
+} gw_backend;
 
 typedef struct gw_server {
   gw_config config;
   const gw_routes *routes;
   vbp_method *methods;      /* one per route, same index: what vbp_client calls */
-  vbp_client *backends[GW_BACKENDS];
+  gw_backend backends[GW_MAX_BACKENDS];
+  size_t n_backends;
+  vbp_client *catalog; /* resolves API keys (Authenticate); one of the backends' clients */
   vbp_authenticator *auth;  /* the admin key and the cache of resolved keys */
   vbp_metrics *metrics;     /* method i: route i; then the operations endpoints, then unmatched */
   vbp_counter *backend_errors;
   struct gw_limiter *limiter;
   vbp_redis *redis; /* Idempotency-Key answers; NULL: requests with a key are refused */
+  char *openapi;    /* /openapi.json, generated from the routes at start-up */
+  size_t openapi_len;
   struct MHD_Daemon *daemon;
   int port;
 } gw_server;

@@ -2,7 +2,7 @@
  * of the access handler to the completion notice. Routing happens on the first call, the body
  * is gathered up to its route's limit, then proxy.c either answers at once or suspends the
  * connection until the backend answers; nothing here waits for a backend. Also the operations
- * endpoints: /healthz, /readyz, /metrics. */
+ * endpoints: /healthz, /readyz, /metrics, /openapi.json. */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -55,8 +55,6 @@ static const vbp_method health_method = {
     .response = &grpc__health__v1__health_check_response__descriptor,
 };
 
-static const char *const backend_names[GW_BACKENDS] = {"catalog", "contract", "pricing",
-                                                       "volume"};
 
 /* /readyz asks every backend at once and answers when the last one has. */
 typedef struct readiness readiness;
@@ -67,8 +65,8 @@ typedef struct probe {
 struct readiness {
   gw_request *r;
   _Atomic int pending;
-  bool serving[GW_BACKENDS];
-  probe probes[GW_BACKENDS];
+  bool serving[GW_MAX_BACKENDS];
+  probe probes[GW_MAX_BACKENDS];
 };
 
 static void readiness_answer(readiness *rd) {
@@ -76,10 +74,11 @@ static void readiness_answer(readiness *rd) {
   bool all = true;
   char body[512];
   size_t n = (size_t)snprintf(body, sizeof body, "{\"backends\":{");
-  for (int i = 0; i < GW_BACKENDS; i++) {
+  for (size_t i = 0; i < r->server->n_backends; i++) {
     all &= rd->serving[i];
     n += (size_t)snprintf(body + n, sizeof body - n, "%s\"%s\":\"%s\"", i ? "," : "",
-                          backend_names[i], rd->serving[i] ? "SERVING" : "NOT_SERVING");
+                          r->server->backends[i].name,
+                          rd->serving[i] ? "SERVING" : "NOT_SERVING");
   }
   n += (size_t)snprintf(body + n, sizeof body - n, "},\"status\":\"%s\"}",
                         all ? "ready" : "not ready");
@@ -106,22 +105,22 @@ static void probe_done(void *ctx, const vbp_status *status, ProtobufCMessage *re
 static void readyz(gw_request *r) {
   readiness *rd = vbp_arena_alloc(r->arena, sizeof *rd);
   rd->r = r;
-  atomic_store(&rd->pending, GW_BACKENDS);
+  size_t n = r->server->n_backends;
+  if (n == 0) {
+    readiness_answer(rd);
+    return;
+  }
+  atomic_store(&rd->pending, (int)n);
   MHD_suspend_connection(r->conn);
   r->suspended = true;
-  for (int i = 0; i < GW_BACKENDS; i++) {
+  for (size_t i = 0; i < n; i++) {
     rd->probes[i].all = rd;
-    rd->probes[i].backend = i;
+    rd->probes[i].backend = (int)i;
     Grpc__Health__V1__HealthCheckRequest *req = vbp_arena_alloc(r->arena, sizeof *req);
     grpc__health__v1__health_check_request__init(req);
     vbp_call_options options = {.timeout_ms = 1000, .request_id = r->request_id};
-    if (r->server->backends[i]) {
-      vbp_client_start(r->server->backends[i], &health_method, &req->base, &options, NULL,
-                       probe_done, &rd->probes[i]);
-    } else {
-      vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "not configured");
-      probe_done(&rd->probes[i], &st, NULL);
-    }
+    vbp_client_start(r->server->backends[i].client, &health_method, &req->base, &options, NULL,
+                     probe_done, &rd->probes[i]);
   }
 }
 
@@ -140,6 +139,12 @@ static bool operations(gw_request *r) {
   }
   if (strcmp(r->path, "/readyz") == 0) {
     readyz(r);
+    return true;
+  }
+  if (strcmp(r->path, "/openapi.json") == 0 && r->server->openapi) {
+    char *doc = vbp_xmalloc(r->server->openapi_len + 1);
+    memcpy(doc, r->server->openapi, r->server->openapi_len + 1);
+    gw_answer(r, 200, VBP_OK, doc, r->server->openapi_len, "application/json");
     return true;
   }
   return false;

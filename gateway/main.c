@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
+#include "gateway/openapi.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/contract.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
@@ -21,12 +22,18 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
     &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
 
+/* Where each service listens: its address variable and default. */
+static const struct {
+  const char *name, *variable, *fallback;
+} addresses[] = {
+    {"catalog", "VBP_CATALOG_ADDR", "127.0.0.1:50051"},
+    {"contract", "VBP_CONTRACT_ADDR", "127.0.0.1:50052"},
+    {"pricing", "VBP_PRICING_ADDR", "127.0.0.1:50053"},
+    {"volume", "VBP_VOLUME_ADDR", "127.0.0.1:50054"},
+};
+
 static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_level *level) {
   c->listen_addr = vbp_env("VBP_GATEWAY_ADDR", "127.0.0.1:8080");
-  c->backend_addr[GW_CATALOG] = vbp_env("VBP_CATALOG_ADDR", "127.0.0.1:50051");
-  c->backend_addr[GW_CONTRACT] = vbp_env("VBP_CONTRACT_ADDR", "127.0.0.1:50052");
-  c->backend_addr[GW_PRICING] = vbp_env("VBP_PRICING_ADDR", "127.0.0.1:50053");
-  c->backend_addr[GW_VOLUME] = vbp_env("VBP_VOLUME_ADDR", "127.0.0.1:50054");
   c->redis_addr = vbp_env("VBP_REDIS_ADDR", "127.0.0.1:56379");
   *descriptor_set = vbp_env("VBP_DESCRIPTOR_SET", VBP_DEFAULT_DESCRIPTOR_SET);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -69,6 +76,7 @@ int main(void) {
     goto done;
   }
   srv.routes = routes;
+  srv.openapi = gw_openapi_json(routes, "VBP API", "v1", &srv.openapi_len);
   n = gw_routes_count(routes);
   srv.methods = vbp_xcalloc(n, sizeof *srv.methods);
   names = vbp_xcalloc(n + 2, sizeof *names);
@@ -88,13 +96,19 @@ int main(void) {
   srv.limiter = gw_limiter_create(cfg.rate_limit_rps, cfg.rate_limit_burst, 65536);
   srv.auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, NULL, NULL,
                                       cfg.key_cache_ttl_ms, KEY_CACHE_SLOTS);
-  for (int i = 0; i < GW_BACKENDS; i++) {
-    st = vbp_client_open(cfg.backend_addr[i], cfg.secret, &srv.backends[i]);
+  for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+    const char *addr = vbp_env(addresses[i].variable, addresses[i].fallback);
+    gw_backend *b = &srv.backends[srv.n_backends];
+    b->service = services[i]->name;
+    b->name = addresses[i].name;
+    st = vbp_client_open(addr, cfg.secret, &b->client);
     if (!vbp_ok(&st)) {
-      vbp_log(VBP_LOG_ERROR, "backend %s: %s", cfg.backend_addr[i], st.message);
+      vbp_log(VBP_LOG_ERROR, "%s: %s", addresses[i].variable, st.message);
       goto done;
     }
+    srv.n_backends++;
   }
+  srv.catalog = srv.backends[0].client;
   /* Connects lazily: the gateway starts while Redis is down, and only keyed writes notice. */
   st = vbp_redis_open(cfg.redis_addr, 50, &srv.redis);
   if (!vbp_ok(&st)) {
@@ -113,7 +127,7 @@ int main(void) {
 
 done:
   gw_server_stop(&srv, DRAIN_GRACE_MS);
-  for (int i = 0; i < GW_BACKENDS; i++) vbp_client_close(srv.backends[i]);
+  for (size_t i = 0; i < srv.n_backends; i++) vbp_client_close(srv.backends[i].client);
   vbp_authenticator_destroy(srv.auth);
   gw_limiter_destroy(srv.limiter);
   vbp_redis_close(srv.redis);
@@ -121,6 +135,7 @@ done:
   for (size_t i = 0; i < n; i++) free((char *)names[i]);
   free(names);
   free(srv.methods);
+  free(srv.openapi);
   gw_routes_destroy(routes);
   vbp_rpc_shutdown();
   vbp_log(VBP_LOG_INFO, "stopped");

@@ -377,7 +377,7 @@ static json_t *content(const char *media_type, json_t *schema) {
 
 static json_t *request_body(const gw_route *route) {
   size_t limit = route->max_body_bytes ? route->max_body_bytes : GW_DEFAULT_MAX_BODY;
-  char description[160];
+  char description[400];
   json_t *body = need(json_object());
   if (strcmp(route->body, "*") == 0) {
     snprintf(description, sizeof description,
@@ -408,7 +408,8 @@ static json_t *responses(const gw_route *route) {
   }
   json_t *error = need(json_object());
   put(error, "description",
-      str("An error: the HTTP status follows the gRPC code (API.md, \"Conventions\")."));
+      str("An error; its HTTP status follows its gRPC code (INVALID_ARGUMENT 400, "
+          "UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404, ...)."));
   put(error, "content", content("application/json", ref_to(ERROR_SCHEMA)));
   json_t *all = need(json_object());
   put(all, "200", ok);

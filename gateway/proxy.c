@@ -154,25 +154,22 @@ static void call_backend(gw_request *r) {
     gw_resume(r);
     return;
   }
-  int backend = -1;
-  static const char *const services[GW_BACKENDS] = {
-      "vbp.v1.CatalogService", "vbp.v1.ContractService", "vbp.v1.PricingService",
-      "vbp.v1.VolumeService"};
-  for (int i = 0; i < GW_BACKENDS; i++)
-    if (strcmp(r->route->service, services[i]) == 0) backend = i;
-  if (backend < 0 || !srv->backends[backend]) {
+  vbp_client *client = NULL;
+  for (size_t i = 0; i < srv->n_backends && !client; i++)
+    if (strcmp(r->route->service, srv->backends[i].service) == 0) client = srv->backends[i].client;
+  if (!client) {
     vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "%s is not configured", r->route->service);
     backend_done(r, &st, NULL);
     return;
   }
   if (r->route->server_streaming) {
-    gw_stream_start(r, srv->backends[backend], &srv->methods[r->route_index]);
+    gw_stream_start(r, client, &srv->methods[r->route_index]);
     return;
   }
   vbp_call_options options = {
       .timeout_ms = r->timeout_ms, .caller = &r->caller, .request_id = r->request_id};
-  vbp_client_start(srv->backends[backend], &srv->methods[r->route_index], r->message, &options,
-                   NULL, backend_done, r);
+  vbp_client_start(client, &srv->methods[r->route_index], r->message, &options, NULL,
+                   backend_done, r);
 }
 
 /* ---------------------------------------------------------------- authentication */
@@ -289,6 +286,11 @@ void gw_proxy(gw_request *r) {
   const vbp_caller service = {.role = VBP_ROLE_SERVICE};
   vbp_call_options options = {
       .timeout_ms = r->timeout_ms, .caller = &service, .request_id = r->request_id};
-  vbp_client_start(srv->backends[GW_CATALOG], &authenticate_method, &req->base, &options, NULL,
-                   authenticated, r);
+  if (!srv->catalog) {
+    vbp_status none = vbp_status_make(VBP_UNAVAILABLE, "no catalog-svc to check API keys");
+    authenticated(r, &none, NULL);
+    return;
+  }
+  vbp_client_start(srv->catalog, &authenticate_method, &req->base, &options, NULL, authenticated,
+                   r);
 }

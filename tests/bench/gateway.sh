@@ -230,6 +230,6 @@ summary nginx "$nginx_out"
 awk -v g="$rps_gateway" -v n="$rps_nginx" -v goal="$goal" 'BEGIN {
   if (n <= 0) { print "ratio gateway/nginx: requests/s n/a"; exit }
   r = g / n
-  printf "ratio gateway/nginx: requests/s %.3f (goal >= %s: %s)\n", r, goal, r >= goal ? "met" : "NOT met"
+  printf "ratio gateway/nginx: requests/s %.3f (goal >= %s: %s)\n", r, goal, (r >= goal ? "met" : "NOT met")
 }'
 echo "bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,196 @@
+// The gateway in-process, serving a method that exists only in a test proto
+// (tests/proto/gw_routes_test.proto: gwtest.TestService) from its HTTP option alone: routes and
+// JSON come from the descriptors, so adding a method needs no gateway code. The backend is a
+// real gRPC server of ours; the caller reaches it in signed metadata.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "gateway/gateway.h"
+#include "gateway/limiter.h"
+#include "gw_routes_test.pb-c.h"
+
+namespace {
+
+const char *const kAdminKey = "gateway-test-admin-key";
+const char *const kSecret = "gateway-test-secret";
+
+// The backend: Hello greets the name (loudly if asked) and says who called; Goodbye refuses an
+// empty name on the field, as a service does.
+vbp_status hello(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+  auto *in = reinterpret_cast<const Gwtest__HelloRequest *>(request);
+  auto *out = static_cast<Gwtest__HelloReply *>(
+      vbp_arena_alloc(vbp_call_arena(call), sizeof(Gwtest__HelloReply)));
+  gwtest__hello_reply__init(out);
+  const char *role = vbp_role_name(vbp_call_caller(call)->role);
+  out->greeting = vbp_arena_printf(vbp_call_arena(call), "hello %s%s (%s, %zu tags, count %lld)",
+                                   in->name, in->loud ? "!" : "", role ? role : "?", in->n_tags,
+                                   static_cast<long long>(in->count));
+  *response = &out->base;
+  return vbp_status_ok();
+}
+
+vbp_status goodbye(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
+  auto *in = reinterpret_cast<const Gwtest__HelloRequest *>(request);
+  if (std::strcmp(in->name, "nobody") == 0) return vbp_invalid("name", "must name somebody");
+  return hello(call, request, response);
+}
+
+const vbp_method kBackendMethods[] = {
+    {"/gwtest.TestService/Hello", &gwtest__hello_request__descriptor,
+     &gwtest__hello_reply__descriptor, hello, nullptr, VBP_AUTH_CALLER},
+    {"/gwtest.TestService/Goodbye", &gwtest__hello_request__descriptor,
+     &gwtest__hello_reply__descriptor, goodbye, nullptr, VBP_AUTH_CALLER},
+};
+
+struct Http {
+  int status = 0;
+  std::string headers, body;
+};
+
+// One HTTP/1.1 request on a connection of its own, read to the end.
+Http request(int port, const std::string &method, const std::string &path,
+             const std::string &body = "", bool with_key = true) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  Http out;
+  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return out;
+  }
+  std::string text = method + " " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n";
+  if (with_key) text += std::string("Authorization: Bearer ") + kAdminKey + "\r\n";
+  if (!body.empty())
+    text += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n";
+  text += "\r\n" + body;
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
+  close(fd);
+  size_t split = answer.find("\r\n\r\n");
+  if (answer.size() < 12 || split == std::string::npos) return out;
+  out.status = std::stoi(answer.substr(9, 3));
+  out.headers = answer.substr(0, split);
+  out.body = answer.substr(split + 4);
+  return out;
+}
+
+class GatewayTestProto : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vbp_rpc_init();
+    backend_auth_ = vbp_authenticator_create(kAdminKey, kSecret, nullptr, nullptr, 0, 1);
+    vbp_server_config backend{};
+    backend.service = "gwtest";
+    backend.listen_addr = "127.0.0.1:0";
+    backend.workers = 2;
+    backend.methods = kBackendMethods;
+    backend.n_methods = 2;
+    backend.auth = backend_auth_;
+    ASSERT_EQ(vbp_server_start(&backend, &backend_).code, VBP_OK);
+
+    const ProtobufCServiceDescriptor *services[] = {&gwtest__test_service__descriptor};
+    vbp_status st = gw_routes_load(TEST_DESCRIPTOR_SET, services, 1, &routes_);
+    ASSERT_EQ(st.code, VBP_OK) << st.message;
+    size_t n = gw_routes_count(routes_);
+    methods_ = static_cast<vbp_method *>(calloc(n, sizeof(vbp_method)));
+    const char *names[8] = {};
+    for (size_t i = 0; i < n; i++) {
+      const gw_route *route = gw_routes_at(routes_, i);
+      methods_[i].path = route->rpc_path;
+      methods_[i].request = route->request;
+      methods_[i].response = route->response;
+      names[i] = route->method;
+    }
+    names[n] = "operations";
+    names[n + 1] = "unmatched";
+    srv_.config.listen_addr = "127.0.0.1:0";
+    srv_.config.admin_key = kAdminKey;
+    srv_.config.secret = kSecret;
+    srv_.config.threads = 2;
+    srv_.routes = routes_;
+    srv_.methods = methods_;
+    srv_.metrics = vbp_metrics_create("gateway", names, n + 2);
+    srv_.auth = vbp_authenticator_create(kAdminKey, kSecret, nullptr, nullptr, 1000, 16);
+    srv_.limiter = gw_limiter_create(0, 0, 1);
+    std::string target = "127.0.0.1:" + std::to_string(vbp_server_port(backend_));
+    gw_backend &b = srv_.backends[srv_.n_backends++];
+    b.service = "gwtest.TestService";
+    b.name = "test";
+    ASSERT_EQ(vbp_client_open(target.c_str(), kSecret, &b.client).code, VBP_OK);
+    ASSERT_EQ(gw_server_start(&srv_).code, VBP_OK);
+    port_ = srv_.port;
+  }
+
+  void TearDown() override {
+    gw_server_stop(&srv_, 2000);
+    for (size_t i = 0; i < srv_.n_backends; i++) vbp_client_close(srv_.backends[i].client);
+    vbp_server_stop(backend_, 1000);
+    gw_limiter_destroy(srv_.limiter);
+    vbp_authenticator_destroy(srv_.auth);
+    vbp_metrics_destroy(srv_.metrics);
+    free(methods_);
+    gw_routes_destroy(routes_);
+    vbp_authenticator_destroy(backend_auth_);
+    vbp_rpc_shutdown();
+  }
+
+  int port_ = 0;
+
+ private:
+  vbp_authenticator *backend_auth_ = nullptr;
+  vbp_server *backend_ = nullptr;
+  gw_routes *routes_ = nullptr;
+  vbp_method *methods_ = nullptr;
+  gw_server srv_{};
+};
+
+TEST_F(GatewayTestProto, AMethodAddedToAProtoIsServedWithQueryParametersAndTheCallerSigned) {
+  Http r = request(port_, "GET", "/v1/hello/world?loud=true&tags=a&tags=b&count=7");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"j({"greeting":"hello world! (ADMIN, 2 tags, count 7)"})j");
+  EXPECT_NE(r.headers.find("X-Request-Id: "), std::string::npos) << r.headers;
+}
+
+TEST_F(GatewayTestProto, ABodyAndACustomVerbReachTheBackend) {
+  Http r = request(port_, "POST", "/v1/hello/moon:goodbye", R"({"count":"9","tags":["x"]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"j({"greeting":"hello moon (ADMIN, 1 tags, count 9)"})j");
+}
+
+TEST_F(GatewayTestProto, TheBackendsFieldErrorBecomesDetails) {
+  Http r = request(port_, "POST", "/v1/hello/nobody:goodbye", "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"code":"INVALID_ARGUMENT","message":"name must name somebody",)"
+                    R"("details":[{"field":"name","reason":"must name somebody"}]})");
+}
+
+TEST_F(GatewayTestProto, WithoutAKeyNothingReachesTheBackend) {
+  Http r = request(port_, "GET", "/v1/hello/world", "", false);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find(R"("code":"UNAUTHENTICATED")"), std::string::npos) << r.body;
+}
+
+TEST_F(GatewayTestProto, AWrongTypeIsRefusedBeforeTheBackend) {
+  Http r = request(port_, "GET", "/v1/hello/world?count=many");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find(R"("field":"count")"), std::string::npos) << r.body;
+}
+
+TEST_F(GatewayTestProto, ReadinessAsksTheBackend) {
+  Http r = request(port_, "GET", "/readyz", "", false);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"backends":{"test":"SERVING"},"status":"ready"})");
+}
+
+}  // namespace
