@@ -226,6 +226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->method = vbp_arena_strdup(r->arena, method);
     r->path = vbp_arena_strdup(r->arena, url);
     atomic_fetch_add(&in_flight, 1);
+    vbp_metrics_in_flight(r->server->metrics, 1);
     *state = r;
     begin(r);
     /* Refuse an oversized body before reading it. */
@@ -261,6 +262,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   unsigned status = r->answered ? r->status : 499;
   if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->answered) code = VBP_CANCELLED;
   vbp_metrics_observe(srv->metrics, r->metrics_index, code, took);
+  vbp_metrics_in_flight(srv->metrics, -1);
   vbp_log_http(VBP_LOG_INFO, r->method, r->path, r->route ? r->route->pattern : NULL, status,
                r->request_id, r->caller.org_id[0] ? r->caller.org_id : vbp_role_name(r->caller.role),
                took);

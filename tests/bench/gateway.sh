@@ -81,11 +81,14 @@ bench_bin=$build/tests/bench/rpc_bench
 
 # --- stack -------------------------------------------------------------------------------------
 
-# Global for the EXIT trap. tests/stack.sh stop also stops nginx: it stops every service with a
-# pid file in the directory, and stack_svc_start below writes one.
+# Globals for the EXIT trap: the run directory and the wrk running now (wrk_once). tests/stack.sh
+# stop also stops nginx: it stops every service with a pid file in the directory, and
+# stack_svc_start below writes one.
 run=
+wrk_pid=
 cleanup() {
   local rc=$?
+  [[ -z "$wrk_pid" ]] || stack_kill_pid "$wrk_pid" 5
   if [[ -n "$run" ]]; then
     "$root/tests/stack.sh" stop "$run" >/dev/null 2>&1 || true
     rm -rf "$run"
@@ -172,21 +175,34 @@ echo "bench: both answer 200 with the same $(stat -c %s "$run/gateway.body")-byt
 
 # --- measure -----------------------------------------------------------------------------------
 
-# wrk_run NAME URL: a warm-up, then the measured run; prints wrk's report of the latter. A run
-# with socket errors or non-2xx answers fails, printing the report to stderr.
+# wrk SECONDS OUT URL [ARGS...]: one wrk run with the bench's load and key, its report in OUT.
+# In the background and waited for: wrk catches SIGINT and exits 0, and bash carries on after a
+# foreground child that did that, but a wait is cut short by a Ctrl-C and our trap runs at once
+# (the cleanup then stops wrk_pid). timeout keeps even a stuck wrk bounded.
+wrk_once() {
+  local secs=$1 out=$2 url=$3 rc=0
+  shift 3
+  timeout -k 5 $((secs + 30)) wrk -t "$wrk_threads" -c "$connections" \
+    -H "Authorization: Bearer $VBP_BENCH_KEY" -d "${secs}s" "$@" "$url" >"$out" </dev/null &
+  wrk_pid=$!
+  wait "$wrk_pid" || rc=$?
+  wrk_pid=
+  return "$rc"
+}
+
+# wrk_run NAME URL: a warm-up, then the measured run, its report in $run/NAME.wrk. A run with
+# socket errors or non-2xx answers fails, printing the report to stderr.
 wrk_run() {
-  local name=$1 url=$2 out
-  local -a args=(-t "$wrk_threads" -c "$connections" -H "Authorization: Bearer $VBP_BENCH_KEY")
-  # --foreground: wrk stays in our process group, so a Ctrl-C reaches it and ends it at once.
+  local name=$1 url=$2 out=$run/$1.wrk
   if ((warmup > 0)); then
-    timeout --foreground -k 5 $((warmup + 30)) wrk "${args[@]}" -d "${warmup}s" "$url" >/dev/null
+    wrk_once "$warmup" /dev/null "$url" || return 1
   fi
-  out=$(timeout --foreground -k 5 $((seconds + 30)) wrk "${args[@]}" -d "${seconds}s" --latency "$url")
-  if [[ "$out" == *"Socket errors"* || "$out" == *"Non-2xx"* || "$out" != *"Requests/sec:"* ]]; then
-    printf 'bench: %s: wrk reported errors:\n%s\n' "$name" "$out" >&2
+  wrk_once "$seconds" "$out" "$url" --latency || return 1
+  if grep -qE 'Socket errors|Non-2xx' "$out" || ! grep -q '^Requests/sec:' "$out"; then
+    printf 'bench: %s: wrk reported errors:\n' "$name" >&2
+    cat "$out" >&2
     return 1
   fi
-  printf '%s\n' "$out"
 }
 
 # Milliseconds, from wrk's 651.00us, 1.04ms or 1.20s.
@@ -200,12 +216,12 @@ to_ms() {
   }'
 }
 
-# summary NAME REPORT: one line; sets rps_NAME.
+# summary NAME FILE: one line from wrk's report in FILE; sets rps_NAME.
 summary() {
-  local name=$1 out=$2 rps p50 p99
-  rps=$(awk '$1 == "Requests/sec:" { print $2 }' <<<"$out")
-  p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
-  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+  local name=$1 file=$2 rps p50 p99
+  rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$file")
+  p50=$(awk '$1 == "50%" { print $2 }' "$file")
+  p99=$(awk '$1 == "99%" { print $2 }' "$file")
   printf -v "rps_$name" '%s' "$rps"
   printf '%-8s requests/s %10.1f  p50 %8s ms  p99 %8s ms\n' "$name" "$rps" "$(to_ms "$p50")" \
     "$(to_ms "$p99")"
@@ -216,8 +232,8 @@ echo "bench: wrk -t$wrk_threads -c$connections, ${warmup}s warm-up + ${seconds}s
   "target; gateway threads ${VBP_GATEWAY_THREADS:-default ($(nproc))}, nginx workers" \
   "$nginx_workers, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0
-gateway_out=$(wrk_run gateway "http://$VBP_GATEWAY_ADDR$path") || rc=1
-nginx_out=$(wrk_run nginx "http://127.0.0.1:$nginx_port$path") || rc=1
+wrk_run gateway "http://$VBP_GATEWAY_ADDR$path" || rc=1
+wrk_run nginx "http://127.0.0.1:$nginx_port$path" || rc=1
 if ((rc != 0)); then
   stack_tail_log "$run/logs/gateway.log"
   stack_tail_log "$run/logs/catalog-svc.log"
@@ -225,8 +241,8 @@ if ((rc != 0)); then
   die "a run had errors: its numbers do not count"
 fi
 rps_gateway='' rps_nginx=''
-summary gateway "$gateway_out"
-summary nginx "$nginx_out"
+summary gateway "$run/gateway.wrk"
+summary nginx "$run/nginx.wrk"
 awk -v g="$rps_gateway" -v n="$rps_nginx" -v goal="$goal" 'BEGIN {
   if (n <= 0) { print "ratio gateway/nginx: requests/s n/a"; exit }
   r = g / n

@@ -24,6 +24,7 @@ const char *const kSecret = "gateway-test-secret";
 // empty name on the field, as a service does.
 vbp_status hello(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
   auto *in = reinterpret_cast<const Gwtest__HelloRequest *>(request);
+  if (std::strcmp(in->name, "sleepy") == 0) usleep(400000);  // longer than the test's deadline
   auto *out = static_cast<Gwtest__HelloReply *>(
       vbp_arena_alloc(vbp_call_arena(call), sizeof(Gwtest__HelloReply)));
   gwtest__hello_reply__init(out);
@@ -55,7 +56,8 @@ struct Http {
 
 // One HTTP/1.1 request on a connection of its own, read to the end.
 Http request(int port, const std::string &method, const std::string &path,
-             const std::string &body = "", bool with_key = true) {
+             const std::string &body = "", bool with_key = true,
+             const std::string &extra_headers = "") {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -68,6 +70,7 @@ Http request(int port, const std::string &method, const std::string &path,
   }
   std::string text = method + " " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n";
   if (with_key) text += std::string("Authorization: Bearer ") + kAdminKey + "\r\n";
+  text += extra_headers;
   if (!body.empty())
     text += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
             "\r\n";
@@ -185,6 +188,23 @@ TEST_F(GatewayTestProto, AWrongTypeIsRefusedBeforeTheBackend) {
   Http r = request(port_, "GET", "/v1/hello/world?count=many");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find(R"("field":"count")"), std::string::npos) << r.body;
+}
+
+TEST_F(GatewayTestProto, ABackendPastTheGrpcTimeoutIsGatewayTimeout) {
+  Http r = request(port_, "GET", "/v1/hello/sleepy", "", true, "grpc-timeout: 100m\r\n");
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(r.body.find(R"("code":"DEADLINE_EXCEEDED")"), std::string::npos) << r.body;
+}
+
+TEST_F(GatewayTestProto, MetricsCountRequestsByRouteAndCodeAndNothingIsLeftInFlight) {
+  request(port_, "GET", "/v1/hello/world");
+  request(port_, "GET", "/v1/hello/world", "", false);
+  Http m = request(port_, "GET", "/metrics", "", false);
+  EXPECT_NE(m.body.find(R"(method="Hello",code="OK"} 1)"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"(method="Hello",code="UNAUTHENTICATED"} 1)"), std::string::npos)
+      << m.body;
+  // The scrape itself is the one request in flight.
+  EXPECT_NE(m.body.find(R"(vbp_rpc_in_flight{service="gateway"} 1)"), std::string::npos) << m.body;
 }
 
 TEST_F(GatewayTestProto, ReadinessAsksTheBackend) {
