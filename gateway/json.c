@@ -67,8 +67,7 @@ static bool has_presence_flag(const ProtobufCFieldDescriptor *field) {
          field->type != PROTOBUF_C_TYPE_MESSAGE;
 }
 
-/* google.protobuf.*Value: one field "value", written and read as that plain value. */
-static bool is_wrapper(const ProtobufCMessageDescriptor *desc) {
+bool gw_json_is_wrapper(const ProtobufCMessageDescriptor *desc) {
   static const char *const names[] = {"DoubleValue", "FloatValue",  "Int64Value",
                                       "UInt64Value", "Int32Value",  "UInt32Value",
                                       "BoolValue",   "StringValue", "BytesValue"};
@@ -552,7 +551,7 @@ static vbp_status value_from_json(reader *r, const ProtobufCFieldDescriptor *fie
     case PROTOBUF_C_TYPE_MESSAGE: {
       const ProtobufCMessageDescriptor *desc = field->descriptor;
       ProtobufCMessage **slot = dst;
-      if (is_wrapper(desc)) {
+      if (gw_json_is_wrapper(desc)) {
         const ProtobufCFieldDescriptor *inner = &desc->fields[0];
         ProtobufCMessage *wrapper = *slot ? *slot : gw_message_new(desc, r->arena);
         vbp_status s = value_from_json(r, inner, value, (char *)wrapper + inner->offset);
@@ -778,7 +777,7 @@ static vbp_status value_from_text(reader *r, const ProtobufCFieldDescriptor *fie
       return vbp_status_ok();
     case PROTOBUF_C_TYPE_MESSAGE: {
       const ProtobufCMessageDescriptor *desc = field->descriptor;
-      if (!is_wrapper(desc)) return INVALID(r, "is a message, not a single value");
+      if (!gw_json_is_wrapper(desc)) return INVALID(r, "is a message, not a single value");
       ProtobufCMessage **slot = dst;
       const ProtobufCFieldDescriptor *inner = &desc->fields[0];
       ProtobufCMessage *wrapper = *slot ? *slot : gw_message_new(desc, r->arena);
@@ -815,7 +814,7 @@ vbp_status gw_message_set_text(ProtobufCMessage *msg, const char *path, const ch
                                : NULL;
     if (dot) {
       if (field->type != PROTOBUF_C_TYPE_MESSAGE || field->label == PROTOBUF_C_LABEL_REPEATED ||
-          is_wrapper(field->descriptor))
+          gw_json_is_wrapper(field->descriptor))
         return INVALID(&r, "is not a message field, so it has no fields");
       ProtobufCMessage **slot = (ProtobufCMessage **)(base + field->offset);
       if ((oneof_case && *oneof_case != field->id) || !*slot) {
@@ -826,7 +825,7 @@ vbp_status gw_message_set_text(ProtobufCMessage *msg, const char *path, const ch
       segment = dot + 1;
       continue;
     }
-    if (field->type == PROTOBUF_C_TYPE_MESSAGE && !is_wrapper(field->descriptor))
+    if (field->type == PROTOBUF_C_TYPE_MESSAGE && !gw_json_is_wrapper(field->descriptor))
       return INVALID(&r, "is a message, not a single value");
     size_t size = value_size(field);
     if (field->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -1030,7 +1029,7 @@ static void put_value(writer *w, const ProtobufCFieldDescriptor *field, const vo
     case PROTOBUF_C_TYPE_MESSAGE: {
       const ProtobufCMessageDescriptor *desc = field->descriptor;
       const ProtobufCMessage *sub = *(ProtobufCMessage *const *)value;
-      if (is_wrapper(desc)) {
+      if (gw_json_is_wrapper(desc)) {
         const ProtobufCFieldDescriptor *inner = &desc->fields[0];
         if (sub) {
           put_value(w, inner, (const char *)sub + inner->offset);

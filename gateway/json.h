@@ -11,6 +11,7 @@
 #ifndef GW_JSON_H
 #define GW_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -68,6 +69,10 @@ char *gw_message_to_json(const ProtobufCMessage *msg, size_t *len);
  * cut to fit): protoc's rule, each '_' dropped and the character after it upper-cased
  * (member_region_codes -> memberRegionCodes, document_sha256 -> documentSha256). */
 void gw_json_name(const char *proto_name, char *out, size_t cap);
+
+/* Whether desc is a google.protobuf.*Value wrapper (one field "value"), which JSON writes and
+ * reads as that plain value. */
+bool gw_json_is_wrapper(const ProtobufCMessageDescriptor *desc);
 
 #ifdef __cplusplus
 }

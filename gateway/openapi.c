@@ -76,19 +76,8 @@ static void reach(reached *r, const ProtobufCMessageDescriptor *desc) {
   r->v[r->n++] = desc;
 }
 
-/* google.protobuf.*Value: one field "value", written and read as that plain value (json.c). */
-static bool is_wrapper(const ProtobufCMessageDescriptor *desc) {
-  static const char *const names[] = {"DoubleValue", "FloatValue",  "Int64Value",
-                                      "UInt64Value", "Int32Value",  "UInt32Value",
-                                      "BoolValue",   "StringValue", "BytesValue"};
-  if (desc->n_fields != 1 || strncmp(desc->name, "google.protobuf.", 16) != 0) return false;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcmp(desc->name + 16, names[i]) == 0) return true;
-  return false;
-}
-
 static bool is_plain_message(const ProtobufCFieldDescriptor *f) {
-  return f->type == PROTOBUF_C_TYPE_MESSAGE && !is_wrapper(f->descriptor);
+  return f->type == PROTOBUF_C_TYPE_MESSAGE && !gw_json_is_wrapper(f->descriptor);
 }
 
 /* ---------------------------------------------------------------- schemas of fields */
@@ -154,7 +143,7 @@ static json_t *value_schema(const ProtobufCFieldDescriptor *f, reached *r) {
     }
     case PROTOBUF_C_TYPE_MESSAGE: {
       const ProtobufCMessageDescriptor *m = f->descriptor;
-      if (is_wrapper(m)) return value_schema(&m->fields[0], r);
+      if (gw_json_is_wrapper(m)) return value_schema(&m->fields[0], r);
       reach(r, m);
       return ref_to(m->name);
     }
@@ -172,7 +161,7 @@ static json_t *field_schema(const ProtobufCFieldDescriptor *f, reached *r) {
 
 /* The components.schemas entry of a message. */
 static json_t *message_schema(const ProtobufCMessageDescriptor *desc, reached *r) {
-  if (is_wrapper(desc)) return value_schema(&desc->fields[0], r);
+  if (gw_json_is_wrapper(desc)) return value_schema(&desc->fields[0], r);
   json_t *s = typed("object");
   json_t *props = need(json_object());
   for (unsigned i = 0; i < desc->n_fields; i++) {
