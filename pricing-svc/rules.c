@@ -276,6 +276,9 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
   pricing_status status = PRICING_OK;
   const char *why = NULL;
   pricing_answer answer = {0};
+  group_view view;
+  bool winner;
+  vbp_money sale_price; /* s: a WINNING or BACKUP product's limit, another's listed limit */
   answer.standard_rule = "";
   answer.covered = p->in_insurance_catalog;
 
@@ -302,10 +305,8 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
     goto done;
   }
 
-  group_view view = view_of(lookup);
-  bool winner = is_winner(p->status);
-  /* s: a WINNING or BACKUP product's limit, another product's listed limit. */
-  vbp_money sale_price;
+  view = view_of(lookup);
+  winner = is_winner(p->status);
   if (winner) {
     sale_price = winner_limit(policy, &view, &view.self, &answer.rule);
   } else if (p->has_listing) {

@@ -164,10 +164,12 @@ const char *const *pricing_standard_rules(pricing_standard_family family);
 /* The limit and payment standard of lookup->product under policy (DOMAIN.md "Pricing rules").
  * Returns PRICING_OK and fills *out; PRICING_NOT_FOUND when the product has no price (not listed
  * and not WINNING or BACKUP, or not listed under NOT_IN_VBP); PRICING_INVALID when the inputs
- * contradict (policy NULL or for another kind, a WINNING or BACKUP product or member without a
- * winning price, a price <= 0, a needed group missing or of another generic name, the product
- * among the group's others, a missing manufacturer under P1). *out is written only on
- * PRICING_OK. When reason is not NULL, *reason gets a static sentence on any other status.
+ * contradict (a price <= 0; and, with in_vbp, policy NULL or for another kind, a WINNING or
+ * BACKUP product or member without a winning price, a needed group missing or of another generic
+ * name, the product among the group's others, a missing manufacturer under P1). Under
+ * NOT_IN_VBP only the product's listing and catalog flag are read (policy may be NULL). *out is
+ * written only on PRICING_OK. When reason is not NULL, *reason gets a static sentence on any
+ * other status.
  * Nothing is retained: every pointer in lookup is borrowed for the call only. */
 pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lookup *lookup,
                                   pricing_answer *out, const char **reason);

@@ -201,9 +201,12 @@ Case winner_case(const char *name, bool competitive, const char *own_listing,
 }
 
 TEST(PricingRules, WinnerLimitFollowsP1aP1bP1c) {
-  const pricing_group_member sibling25 = member("A2", "MA", PRICING_NON_WINNING, nullptr, "25.0000");
-  const pricing_group_member sibling35 = member("A2", "MA", PRICING_NON_WINNING, nullptr, "35.0000");
-  const pricing_group_member sibling29 = member("A2", "MA", PRICING_NON_WINNING, nullptr, "29.0000");
+  const pricing_group_member sibling25 =
+      member("A2", "MA", PRICING_NON_WINNING, nullptr, "25.0000");
+  const pricing_group_member sibling35 =
+      member("A2", "MA", PRICING_NON_WINNING, nullptr, "35.0000");
+  const pricing_group_member sibling29 =
+      member("A2", "MA", PRICING_NON_WINNING, nullptr, "29.0000");
   const pricing_group_member other20 = member("Z", "MZ", PRICING_NON_WINNING, nullptr, "20.0000");
   const pricing_group_member other27 = member("Z", "MZ", PRICING_NON_WINNING, nullptr, "27.0000");
   const pricing_group_member other45 = member("Z", "MZ", PRICING_NON_WINNING, nullptr, "45.0000");
@@ -232,7 +235,8 @@ TEST(PricingRules, WinnerLimitFollowsP1aP1bP1c) {
                   nullptr, {other45}, "P1c 30.0000, P2a 30.0000, covered"),
       winner_case("P1c: no listed product in g", kCompetitive, nullptr, {unlisted},
                   "P1c 30.0000, P2a 30.0000, covered"),
-      winner_case("P1c: alone in g", kCompetitive, nullptr, {}, "P1c 30.0000, P2a 30.0000, covered"),
+      winner_case("P1c: alone in g", kCompetitive, nullptr, {},
+                  "P1c 30.0000, P2a 30.0000, covered"),
   });
 }
 
@@ -409,7 +413,8 @@ TEST(PricingRules, ConsumablesPayTheWinningPriceOrUpToTheirCategorysHighest) {
                batch),
        "LISTED 160.0000, P3b 160.0000, covered"},
       {"P3b: a consumable without a result in the batch, in Shanxi",
-       look_up(shanxi_consumables(), consumable("P", PRICING_NO_RESULT, nullptr, "180.0001"), batch),
+       look_up(shanxi_consumables(), consumable("P", PRICING_NO_RESULT, nullptr, "180.0001"),
+               batch),
        "LISTED 180.0001, P3b 180.0000, covered"},
       {"P3b: no winning product of its category and function, s",
        look_up(fujian_consumables(), consumable("P", PRICING_NON_WINNING, nullptr, "200.0000"),
@@ -439,11 +444,14 @@ TEST(PricingRules, DrugsOutsideFujianPayUpToTheLowestWinningPriceOfTheGroup) {
       {"P4a: no P1 outside Fujian: a lower own listing does not lower the limit",
        look_up(drug("W", "MW", PRICING_WINNING, "12.5000", "10.0000"), {k, n}),
        "WINNING_PRICE 12.5000, P4a 12.5000, covered"},
-      {"P4b: s above B(g)", look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "20.0000"), {w, k}),
+      {"P4b: s above B(g)",
+       look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "20.0000"), {w, k}),
        "LISTED 20.0000, P4b 12.5000, covered"},
-      {"P4b: s at B(g)", look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "12.5000"), {w, k}),
+      {"P4b: s at B(g)",
+       look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "12.5000"), {w, k}),
        "LISTED 12.5000, P4b 12.5000, covered"},
-      {"P4b: s below B(g)", look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "9.0000"), {w, k}),
+      {"P4b: s below B(g)",
+       look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "9.0000"), {w, k}),
        "LISTED 9.0000, P4b 9.0000, covered"},
       {"P4b: an originator without a result, of the group's generic name",
        look_up(drug("R", "MR", PRICING_NO_RESULT, nullptr, "58.0000"), {w, k, n}),
@@ -546,7 +554,9 @@ TEST(PricingRules, ContradictingInputsAreInvalid) {
   LookUp base{fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000"), true, true,
               kCompetitive, kGenericName, {w}, {}};
   std::vector<Case> cases;
-  auto add = [&](const char *name, LookUp in) { cases.push_back({name, std::move(in), "INVALID"}); };
+  auto add = [&](const char *name, LookUp in) {
+    cases.push_back({name, std::move(in), "INVALID"});
+  };
 
   LookUp in = base;
   in.product = drug("A", "MA", PRICING_WINNING, nullptr, "42.0000");
