@@ -74,6 +74,7 @@ typedef struct gw_request {
   /* The body as it arrives. */
   char *body;
   size_t body_len, body_cap, body_limit;
+  unsigned long long discarded; /* body bytes read so far, kept or not */
   /* Routing. */
   const gw_route *route;
   size_t route_index;

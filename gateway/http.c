@@ -178,6 +178,14 @@ static void begin(gw_request *r) {
     gw_answer_http_error(r, 413, "PAYLOAD_TOO_LARGE", "the body is larger than this route takes");
 }
 
+/* A refused body is read to its end before the answer (up to this much past the limit): an
+ * answer sent while the client still writes is often lost to the reset that follows it. */
+#define DISCARD_MAX (8u * 1024 * 1024)
+
+static bool beyond_discard(const gw_request *r, unsigned long long bytes) {
+  return bytes > r->body_limit + DISCARD_MAX;
+}
+
 static void append_body(gw_request *r, const char *data, size_t size) {
   if (r->body_len + size > r->body_limit) {
     gw_answer_http_error(r, 413, "PAYLOAD_TOO_LARGE", "the body is larger than this route takes");
@@ -229,13 +237,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     vbp_metrics_in_flight(r->server->metrics, 1);
     *state = r;
     begin(r);
-    /* Refuse an oversized body before reading it. */
-    if (r->answered && r->status == 413) return respond(r);
+    /* A body far too large is refused before it is read (the client may see only a reset). */
+    const char *length = gw_header(r, "Content-Length");
+    if (r->answered && r->status == 413 && length &&
+        beyond_discard(r, strtoull(length, NULL, 10)))
+      return respond(r);
     return MHD_YES;
   }
   if (*upload_size) {
     if (!r->answered) append_body(r, upload_data, *upload_size);
+    r->discarded += *upload_size;
     *upload_size = 0; /* a refused request's body is read and dropped */
+    if (r->answered && beyond_discard(r, r->discarded)) return respond(r);
     return MHD_YES;
   }
   if (!r->answered && !r->suspended) {
