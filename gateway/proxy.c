@@ -106,7 +106,7 @@ static bool idempotency(gw_request *r) {
     gw_answer_error(r, &st);
     return false;
   }
-  /* The request as the backend would see it: method, path with query, body. */
+  /* What makes two requests the same one: method, path (writes take no query) and body. */
   size_t n = strlen(r->method) + strlen(r->path) + r->body_len + 2;
   char *text = vbp_arena_alloc(r->arena, n + 1);
   int head = snprintf(text, n + 1, "%s\n%s\n", r->method, r->path);
