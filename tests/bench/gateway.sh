@@ -30,6 +30,8 @@ shopt -u patsub_replacement 2>/dev/null || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=../../scripts/stack source-path=SCRIPTDIR
 source "$root/scripts/stack"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$root/tests/bench/lib.sh"
 
 connections=${BENCH_CONNECTIONS:-64}
 wrk_threads=${BENCH_WRK_THREADS:-2}
@@ -42,10 +44,7 @@ org_id=bench-org
 path=/v1/organizations/$org_id
 goal=0.15
 
-die() {
-  printf 'bench: error: %s\n' "$*" >&2
-  exit 1
-}
+die() { bench_die "$@"; }
 
 command -v wrk >/dev/null || die "wrk is not installed"
 [[ -x "$nginx_bin" ]] || die "no $nginx_bin (Debian's nginx-light has one)"
@@ -55,26 +54,7 @@ done
 
 # --- build -------------------------------------------------------------------------------------
 
-grep -qx 'add_subdirectory(bench)' "$root/tests/CMakeLists.txt" ||
-  die "tests/CMakeLists.txt lacks the line add_subdirectory(bench)"
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-# Numbers from a debug or sanitizer build would mislead: refuse them.
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
-[[ "$build_type" == RelWithDebInfo || "$build_type" == Release ]] ||
-  die "$build is a '$build_type' build: use RelWithDebInfo or Release"
-grep -q '^VBP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && die "$build has VBP_SANITIZE=ON"
-echo "bench: building in $build"
-build_log=$(mktemp)
-if ! cmake --build "$build" --target catalog-svc gateway rpc_bench >"$build_log" 2>&1; then
-  tail -n 40 "$build_log" >&2
-  rm -f "$build_log"
-  die "build failed"
-fi
-rm -f "$build_log"
+bench_build "$root" "$build" catalog-svc gateway rpc_bench
 catalog_bin=$build/catalog-svc/catalog-svc
 gateway_bin=$build/gateway/gateway
 bench_bin=$build/tests/bench/rpc_bench

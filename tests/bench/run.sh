@@ -9,7 +9,8 @@
 # everything it started, also on failure or Ctrl-C. About 45 s (plus a first build).
 #
 # Environment (all optional):
-#   VBP_WORKERS       worker threads of catalog-svc and of echo_server (default 4, catalog-svc's)
+#   VBP_WORKERS       worker threads of catalog-svc and the echo servers (default: one per core,
+#                     catalog-svc's own)
 #   BENCH_IN_FLIGHT   calls kept in flight (default 64)
 #   BENCH_SECONDS     measured seconds per mode (default 10)
 #   BENCH_WARMUP      warm-up seconds before each measurement (default 2)
@@ -21,6 +22,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=../../scripts/stack source-path=SCRIPTDIR
 source "$root/scripts/stack"
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$root/tests/bench/lib.sh"
 
 workers=${VBP_WORKERS:-$(nproc)} # catalog-svc's own default
 in_flight=${BENCH_IN_FLIGHT:-64}
@@ -29,33 +32,11 @@ warmup=${BENCH_WARMUP:-2}
 build=${BENCH_BUILD_DIR:-$root/build-bench}
 org_id=bench-org
 
-die() {
-  printf 'bench: error: %s\n' "$*" >&2
-  exit 1
-}
+die() { bench_die "$@"; }
 
 # --- build -------------------------------------------------------------------------------------
 
-grep -qx 'add_subdirectory(bench)' "$root/tests/CMakeLists.txt" ||
-  die "tests/CMakeLists.txt lacks the line add_subdirectory(bench)"
-if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-# Numbers from a debug or sanitizer build would mislead: refuse them.
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
-[[ "$build_type" == RelWithDebInfo || "$build_type" == Release ]] ||
-  die "$build is a '$build_type' build: use RelWithDebInfo or Release"
-grep -q '^VBP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && die "$build has VBP_SANITIZE=ON"
-echo "bench: building in $build"
-build_log=$(mktemp)
-if ! cmake --build "$build" --target catalog-svc echo_server vbp_echo_server rpc_bench >"$build_log" 2>&1; then
-  tail -n 40 "$build_log" >&2
-  rm -f "$build_log"
-  die "build failed"
-fi
-rm -f "$build_log"
+bench_build "$root" "$build" catalog-svc echo_server vbp_echo_server rpc_bench
 catalog_bin=$build/catalog-svc/catalog-svc
 echo_bin=$build/tests/bench/echo_server
 vbp_echo_bin=$build/tests/bench/vbp_echo_server
