@@ -21,27 +21,10 @@
 #include <vector>
 
 #include "google/protobuf/descriptor.pb-c.h"
-#include "gw_routes_test.pb-c.h"
+#include "gw_route_sets.h"
 #include "vbp/api/http.pb-c.h"
-#include "vbp/v1/catalog.pb-c.h"
-#include "vbp/v1/contract.pb-c.h"
-#include "vbp/v1/pricing.pb-c.h"
-#include "vbp/v1/volume.pb-c.h"
 
 namespace {
-
-constexpr uint32_t kHttpRuleField = 72295;
-
-const ProtobufCServiceDescriptor *const kRealServices[] = {
-    &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
-    &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
-const ProtobufCServiceDescriptor *const kTestServices[] = {&gwtest__test_service__descriptor};
-
-std::string read_file(const char *path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 /* A parsed JSON value, released with the holder. */
 struct Json {
