@@ -156,7 +156,8 @@ static vbp_status create_region_tx(vbp_pg_conn *c, void *ctx) {
   if (*in->parent_code) {
     Vbp__V1__Region *parent = NULL;
     CHECK(catalog_store_find_region(c, a, in->parent_code, &parent));
-    if (!parent) return vbp_invalid("parentCode", "names no region: create %s first", in->parent_code);
+    if (!parent)
+      return vbp_invalid("parentCode", "names no region: create %s first", in->parent_code);
   }
   bool inserted = false;
   CHECK(catalog_store_insert_region(c, in, &inserted));

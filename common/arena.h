@@ -25,7 +25,8 @@ void vbp_arena_reset(vbp_arena *arena);
 void *vbp_arena_alloc(vbp_arena *arena, size_t size);
 char *vbp_arena_strdup(vbp_arena *arena, const char *text);
 char *vbp_arena_strndup(vbp_arena *arena, const char *text, size_t len);
-char *vbp_arena_printf(vbp_arena *arena, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *vbp_arena_printf(vbp_arena *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A protobuf-c allocator drawing from the arena (its free does nothing). */
 ProtobufCAllocator vbp_arena_allocator(vbp_arena *arena);

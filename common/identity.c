@@ -35,6 +35,10 @@ vbp_role vbp_role_parse(const char *name) {
   return VBP_ROLE_NONE;
 }
 
+const char *vbp_caller_name(const vbp_caller *caller) {
+  return caller->org_id[0] ? caller->org_id : vbp_role_name(caller->role);
+}
+
 static void hex(const unsigned char *bytes, size_t n, char *out) {
   static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < n; i++) {

@@ -52,6 +52,10 @@ const char *vbp_role_name(vbp_role role);
 /* The role named name (as above), or VBP_ROLE_NONE. */
 vbp_role vbp_role_parse(const char *name);
 
+/* Who the caller is, for logs and per-caller keys: its organization id, or for the admin key
+ * and our services the role name ("ADMIN", "SERVICE"); NULL for nobody. */
+const char *vbp_caller_name(const vbp_caller *caller);
+
 /* A caller's signed metadata values, ready to send. */
 typedef struct vbp_signed_caller {
   char role[24];

@@ -316,9 +316,7 @@ static void log_and_count(vbp_call *c) {
                             ? VBP_LOG_ERROR
                             : VBP_LOG_INFO;
   if (code == VBP_OK && vbp_log_enabled(VBP_LOG_INFO)) level = VBP_LOG_INFO;
-  vbp_log_call(level, path, c->request_id, c->caller.org_id[0] ? c->caller.org_id
-                                                               : vbp_role_name(c->caller.role),
-               &c->status, took);
+  vbp_log_call(level, path, c->request_id, vbp_caller_name(&c->caller), &c->status, took);
   if (srv->config.metrics && c->method_index < srv->config.n_methods) {
     vbp_metrics_observe(srv->config.metrics, c->method_index, code, took);
     vbp_metrics_in_flight(srv->config.metrics, -1);

@@ -277,8 +277,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   vbp_metrics_observe(srv->metrics, r->metrics_index, code, took);
   vbp_metrics_in_flight(srv->metrics, -1);
   vbp_log_http(VBP_LOG_INFO, r->method, r->path, r->route ? r->route->pattern : NULL, status,
-               r->request_id, r->caller.org_id[0] ? r->caller.org_id : vbp_role_name(r->caller.role),
-               took);
+               r->request_id, vbp_caller_name(&r->caller), took);
   gw_stream_abandon(r);
   free(r->answer);
   free(r->body);

@@ -69,10 +69,6 @@ static vbp_status decode(gw_request *r) {
 
 /* ---------------------------------------------------------------- the backend call */
 
-static const char *caller_id(const gw_request *r) {
-  return r->caller.org_id[0] ? r->caller.org_id : vbp_role_name(r->caller.role);
-}
-
 static void backend_done(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
   gw_request *r = ctx;
   if (vbp_ok(status)) {
@@ -87,8 +83,8 @@ static void backend_done(void *ctx, const vbp_status *status, ProtobufCMessage *
     gw_answer_error(r, status);
   }
   if (r->idempotency_key)
-    gw_idem_finish(r->server->redis, caller_id(r), r->idempotency_key, r->fingerprint, r->status,
-                   r->answer, r->answer_len);
+    gw_idem_finish(r->server->redis, vbp_caller_name(&r->caller), r->idempotency_key,
+                   r->fingerprint, r->status, r->answer, r->answer_len);
   gw_resume(r);
 }
 
@@ -116,8 +112,8 @@ static bool idempotency(gw_request *r) {
   unsigned status = 0;
   char *body = NULL;
   size_t len = 0;
-  st = gw_idem_begin(r->server->redis, caller_id(r), key, r->fingerprint, &outcome, &status,
-                     &body, &len);
+  st = gw_idem_begin(r->server->redis, vbp_caller_name(&r->caller), key, r->fingerprint,
+                     &outcome, &status, &body, &len);
   if (!vbp_ok(&st)) {
     gw_answer_error(r, &st);
     return false;
