@@ -194,6 +194,26 @@ static vbp_status ensure_connected(vbp_redis *r, slot *s, const char *what) {
   return vbp_status_ok();
 }
 
+/* The status of a failed read or write on s (called with s->mu held): drops the connection,
+ * which is out of step (or gone) after any I/O error or timeout. */
+static vbp_status io_failed(vbp_redis *r, slot *s, const char *what, int saved_errno) {
+  vbp_status st;
+  if (s->ctx->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)) {
+    st = vbp_status_make(VBP_UNAVAILABLE, "redis %s: %s timed out after %d ms", what, r->addr,
+                         r->command_timeout_ms);
+    /* A Redis that accepts connections but does not answer (stopped, swapping) would make
+     * every call wait out the timeout: treat it like one that is down. */
+    char reason[ERROR_MAX];
+    snprintf(reason, sizeof reason, "a command timed out after %d ms", r->command_timeout_ms);
+    mark_down(r, reason);
+  } else {
+    st = vbp_status_make(VBP_UNAVAILABLE, "redis %s: %s: %s", what, r->addr,
+                         s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+  }
+  drop(s);
+  return st;
+}
+
 /* Runs one command. On OK *reply_out is a non-error reply the caller frees. */
 static vbp_status command(vbp_redis *r, const char *what, int argc, const char **argv,
                           const size_t *argvlen, redisReply **reply_out) {
@@ -207,20 +227,7 @@ static vbp_status command(vbp_redis *r, const char *what, int argc, const char *
   redisReply *reply = redisCommandArgv(s->ctx, argc, argv, argvlen);
   int saved_errno = errno;
   if (reply == NULL) {
-    /* The connection is out of step (or gone) after any I/O error or timeout: remake it. */
-    if (s->ctx->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)) {
-      st = vbp_status_make(VBP_UNAVAILABLE, "redis %s: %s timed out after %d ms", what, r->addr,
-                           r->command_timeout_ms);
-      /* A Redis that accepts connections but does not answer (stopped, swapping) would make
-       * every call wait out the timeout: treat it like one that is down. */
-      char reason[ERROR_MAX];
-      snprintf(reason, sizeof reason, "a command timed out after %d ms", r->command_timeout_ms);
-      mark_down(r, reason);
-    } else {
-      st = vbp_status_make(VBP_UNAVAILABLE, "redis %s: %s: %s", what, r->addr,
-                           s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
-    }
-    drop(s);
+    st = io_failed(r, s, what, saved_errno);
     pthread_mutex_unlock(&s->mu);
     return st;
   }
@@ -329,4 +336,68 @@ vbp_status vbp_redis_incr(vbp_redis *r, const char *key, long long *out) {
   if (out != NULL) *out = reply->integer;
   freeReplyObject(reply);
   return st;
+}
+
+vbp_status vbp_redis_mget(vbp_redis *r, const char *const *keys, size_t n, char **values,
+                          size_t *lens) {
+  if (n == 0) return vbp_status_ok();
+  const char **argv = vbp_xcalloc(n + 1, sizeof *argv);
+  size_t *argvlen = vbp_xcalloc(n + 1, sizeof *argvlen);
+  argv[0] = "MGET";
+  argvlen[0] = 4;
+  for (size_t i = 0; i < n; i++) {
+    argv[i + 1] = keys[i];
+    argvlen[i + 1] = strlen(keys[i]);
+  }
+  redisReply *reply = NULL;
+  vbp_status st = command(r, "MGET", (int)(n + 1), argv, argvlen, &reply);
+  free(argv);
+  free(argvlen);
+  if (!vbp_ok(&st)) return st;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != n) return unexpected(reply, "MGET");
+  for (size_t i = 0; i < n; i++) {
+    const redisReply *e = reply->element[i];
+    if (e->type == REDIS_REPLY_STRING) {
+      values[i] = vbp_xcalloc(e->len + 1, 1);
+      memcpy(values[i], e->str, e->len);
+      lens[i] = e->len;
+    } else {
+      values[i] = NULL; /* nil, or not a string: a miss either way */
+      lens[i] = 0;
+    }
+  }
+  freeReplyObject(reply);
+  return st;
+}
+
+vbp_status vbp_redis_set_many(vbp_redis *r, const char *const *keys, const char *const *values,
+                              const size_t *lens, size_t n, int ttl_seconds) {
+  if (n == 0) return vbp_status_ok();
+  char ttl[16];
+  snprintf(ttl, sizeof ttl, "%d", ttl_seconds > 0 ? ttl_seconds : 0);
+  int argc = ttl_seconds > 0 ? 5 : 3;
+  slot *s = lock_slot(r);
+  vbp_status st = ensure_connected(r, s, "SET (pipelined)");
+  /* One write of every command, then the replies: one round trip for n keys. */
+  for (size_t i = 0; vbp_ok(&st) && i < n; i++) {
+    const char *argv[5] = {"SET", keys[i], values[i], "EX", ttl};
+    size_t argvlen[5] = {3, strlen(keys[i]), lens[i], 2, strlen(ttl)};
+    if (redisAppendCommandArgv(s->ctx, argc, argv, argvlen) != REDIS_OK)
+      st = vbp_status_make(VBP_UNAVAILABLE, "redis SET (pipelined): out of memory");
+  }
+  vbp_status first_error = vbp_status_ok();
+  for (size_t i = 0; vbp_ok(&st) && i < n; i++) {
+    redisReply *reply = NULL;
+    errno = 0;
+    if (redisGetReply(s->ctx, (void **)&reply) != REDIS_OK || reply == NULL) {
+      st = io_failed(r, s, "SET (pipelined)", errno);
+      break;
+    }
+    if (reply->type == REDIS_REPLY_ERROR && vbp_ok(&first_error))
+      first_error = vbp_status_make(VBP_UNAVAILABLE, "redis SET: %.*s", (int)reply->len,
+                                    reply->str);
+    freeReplyObject(reply);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return vbp_ok(&st) ? first_error : st;
 }

@@ -65,6 +65,17 @@ vbp_status vbp_redis_del(vbp_redis *r, const char *key);
 /* INCR key (a missing key counts as 0); *out (may be NULL) is the new value. */
 vbp_status vbp_redis_incr(vbp_redis *r, const char *key, long long *out);
 
+/* MGET keys[0..n): values[i] gets a malloc'd NUL-terminated copy of key i's value (its length
+ * in lens[i]), which the caller frees, or NULL for a missing key. Written only on success; one
+ * round trip. */
+vbp_status vbp_redis_mget(vbp_redis *r, const char *const *keys, size_t n, char **values,
+                          size_t *lens);
+
+/* SET keys[i] values[i] (lens[i] bytes) EX ttl_seconds (<= 0: no expiry) for i < n, pipelined
+ * in one round trip. An error reply for one key is reported after the others were sent. */
+vbp_status vbp_redis_set_many(vbp_redis *r, const char *const *keys, const char *const *values,
+                              const size_t *lens, size_t n, int ttl_seconds);
+
 #ifdef __cplusplus
 }
 #endif

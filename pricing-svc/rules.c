@@ -4,19 +4,6 @@
 
 /* ---------------------------------------------------------------- policies */
 
-/* Adding a province's own rules is a row here (before the defaults), not a code path. */
-static const pricing_policy policy_table[] = {
-    {"350000", PRICING_DRUG, PRICING_LIMIT_P1, PRICING_STANDARD_P2, "P1+P2",
-     "闽医保〔2024〕54号 五"},
-    {"350000", PRICING_CONSUMABLE, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P3, "P3",
-     "闽医保〔2022〕21号 三(三)2"},
-    /* The national default, every other province (Shanxi restates it: 晋医保发〔2021〕22号). */
-    {"", PRICING_DRUG, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P4, "P4",
-     "晋医保发〔2021〕22号 八(二)"},
-    {"", PRICING_CONSUMABLE, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P3, "P3",
-     "晋医保发〔2021〕22号 八(二)"},
-};
-
 static const char *const p1_limit_rules[] = {"P1a", "P1b", "P1c", "LISTED", NULL};
 static const char *const winning_limit_rules[] = {"WINNING_PRICE", "LISTED", NULL};
 static const char *const p2_rules[] = {"P2a", "P2b", "P2c", NULL};
@@ -33,23 +20,36 @@ bool pricing_province_of(const char *code, char out[7]) {
   return true;
 }
 
-const pricing_policy *pricing_policies(size_t *count) {
-  *count = sizeof policy_table / sizeof policy_table[0];
-  return policy_table;
-}
-
-const pricing_policy *pricing_policy_for(const char *region_code, pricing_product_kind kind) {
+const pricing_policy *pricing_policy_for(const pricing_policy *rows, size_t count,
+                                         const char *region_code, pricing_product_kind kind) {
   char province[7];
   if (!pricing_province_of(region_code, province)) return NULL;
   if (kind != PRICING_DRUG && kind != PRICING_CONSUMABLE) return NULL;
   const pricing_policy *fallback = NULL;
-  for (size_t i = 0; i < sizeof policy_table / sizeof policy_table[0]; i++) {
-    const pricing_policy *row = &policy_table[i];
+  for (size_t i = 0; i < count; i++) {
+    const pricing_policy *row = &rows[i];
     if (row->product_kind != kind) continue;
     if (strcmp(row->region_code, province) == 0) return row;
     if (row->region_code[0] == '\0' && !fallback) fallback = row;
   }
   return fallback;
+}
+
+bool pricing_limit_family_parse(const char *name, pricing_limit_family *out) {
+  if (!name) return false;
+  if (strcmp(name, "P1") == 0) *out = PRICING_LIMIT_P1;
+  else if (strcmp(name, "WINNING_PRICE") == 0) *out = PRICING_LIMIT_WINNING_PRICE;
+  else return false;
+  return true;
+}
+
+bool pricing_standard_family_parse(const char *name, pricing_standard_family *out) {
+  if (!name) return false;
+  if (strcmp(name, "P2") == 0) *out = PRICING_STANDARD_P2;
+  else if (strcmp(name, "P3") == 0) *out = PRICING_STANDARD_P3;
+  else if (strcmp(name, "P4") == 0) *out = PRICING_STANDARD_P4;
+  else return false;
+  return true;
 }
 
 const char *const *pricing_limit_rules(pricing_limit_family family) {

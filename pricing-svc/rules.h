@@ -5,7 +5,8 @@
  * the rules. Money is common/money.h's exact int64 count of 0.0001 yuan.
  *
  * Every function here is thread-safe: it reads only its arguments and const tables. Strings
- * the answers point to (rule names, policies, reasons) are static and live forever. */
+ * the answers point to (rule names, reasons) are static and live forever. Policies are data
+ * (pricing-svc's pricing_policies table): the caller loads the rows and passes them in. */
 #ifndef PRICING_RULES_H
 #define PRICING_RULES_H
 
@@ -47,7 +48,8 @@ typedef enum pricing_standard_family {
   PRICING_STANDARD_P4 = 3, /* P4a, P4b: drugs, the national guidance (004 八(二)) */
 } pricing_standard_family;
 
-/* One row of the policy table: which rules apply to one kind of product in one province. */
+/* One policy row: which rules apply to one kind of product in one province. Strings are the
+ * caller's. */
 typedef struct pricing_policy {
   const char *region_code; /* a province ("350000"); "" for the national default */
   pricing_product_kind product_kind;
@@ -145,15 +147,18 @@ typedef struct pricing_answer {
  * province part is "00". */
 bool pricing_province_of(const char *code, char out[7]);
 
-/* The policy table, in a fixed order: the provinces' own rows, then the national default's.
- * Returns the first row and writes the row count into *count. The table is static. */
-const pricing_policy *pricing_policies(size_t *count);
+/* The policy among rows[0..count) for a product kind in the province of region_code (a
+ * province, city or county code is answered for its province): the province's own row, or else
+ * the national default's (region_code ""), the first of each if several. Returns a row of rows,
+ * or NULL when region_code is not a region code (see pricing_province_of), kind is neither DRUG
+ * nor CONSUMABLE, or no row fits. */
+const pricing_policy *pricing_policy_for(const pricing_policy *rows, size_t count,
+                                         const char *region_code, pricing_product_kind kind);
 
-/* The policy for a product kind in the province of region_code (a province, city or county
- * code is answered for its province): the province's own row, or else the national default's.
- * Returns a row of the static table, or NULL when region_code is not a region code (see
- * pricing_province_of) or kind is neither DRUG nor CONSUMABLE. */
-const pricing_policy *pricing_policy_for(const char *region_code, pricing_product_kind kind);
+/* The families by the names the policy rows store: limits "P1" and "WINNING_PRICE",
+ * standards "P2", "P3" and "P4". False (and *out untouched) for any other name. */
+bool pricing_limit_family_parse(const char *name, pricing_limit_family *out);
+bool pricing_standard_family_parse(const char *name, pricing_standard_family *out);
 
 /* The rule names a family can answer with, NULL-terminated and static, for
  * ListPricingPolicies: limits {"P1a", "P1b", "P1c", "LISTED"} or {"WINNING_PRICE", "LISTED"};

@@ -133,6 +133,49 @@ TEST(Redis, IncrStartsFromZero) {
   vbp_redis_del(r.get(), k.c_str());
 }
 
+TEST(Redis, SetManyAndMgetTakeOneRoundTripForManyKeys) {
+  Redis r = open_stack_redis();
+  std::vector<std::string> ks, vs;
+  for (int i = 0; i < 100; i++) {
+    ks.push_back(key(("many" + std::to_string(i)).c_str()));
+    vs.push_back(std::string("v\0", 2) + std::to_string(i));
+  }
+  std::vector<const char *> kp, vp;
+  std::vector<size_t> lens;
+  for (int i = 0; i < 100; i++) {
+    kp.push_back(ks[i].c_str());
+    vp.push_back(vs[i].data());
+    lens.push_back(vs[i].size());
+  }
+  vbp_redis_del(r.get(), kp[7]);
+  // Only the even keys are set, with a TTL.
+  std::vector<const char *> even_k, even_v;
+  std::vector<size_t> even_l;
+  for (int i = 0; i < 100; i += 2) {
+    even_k.push_back(kp[i]);
+    even_v.push_back(vp[i]);
+    even_l.push_back(lens[i]);
+  }
+  for (int i = 1; i < 100; i += 2) vbp_redis_del(r.get(), kp[i]);
+  ASSERT_EQ(vbp_redis_set_many(r.get(), even_k.data(), even_v.data(), even_l.data(),
+                               even_k.size(), 60).code, VBP_OK);
+  std::vector<char *> got(100, nullptr);
+  std::vector<size_t> got_len(100, 0);
+  ASSERT_EQ(vbp_redis_mget(r.get(), kp.data(), kp.size(), got.data(), got_len.data()).code,
+            VBP_OK);
+  for (int i = 0; i < 100; i++) {
+    if (i % 2 == 0) {
+      ASSERT_NE(got[i], nullptr) << i;
+      EXPECT_EQ(std::string(got[i], got_len[i]), vs[i]);
+    } else {
+      EXPECT_EQ(got[i], nullptr) << i;
+    }
+    free(got[i]);
+  }
+  EXPECT_GT(raw_integer("TTL", ks[0]), 0);
+  for (auto &k : ks) vbp_redis_del(r.get(), k.c_str());
+}
+
 TEST(Redis, ValuesAreBinarySafe) {
   Redis r = open_stack_redis();
   std::string k = key("binary");

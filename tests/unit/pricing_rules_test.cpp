@@ -88,14 +88,26 @@ pricing_batch_consumable batch_consumable(const char *id, pricing_result_status 
   return c;
 }
 
-const pricing_policy *fujian_drugs() { return pricing_policy_for("350000", PRICING_DRUG); }
-const pricing_policy *fujian_consumables() {
-  return pricing_policy_for("350000", PRICING_CONSUMABLE);
+/* The rows pricing-svc's first migration stores (DOMAIN.md: Fujian drugs P1+P2, consumables
+ * P3; the national default drugs P4, consumables P3), in the order ListPricingPolicies gives. */
+const pricing_policy policy_rows[] = {
+    {"350000", PRICING_DRUG, PRICING_LIMIT_P1, PRICING_STANDARD_P2, "P1+P2", "闽医保〔2024〕54号 五"},
+    {"350000", PRICING_CONSUMABLE, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P3, "P3",
+     "闽医保〔2022〕21号 三(三)2"},
+    {"", PRICING_DRUG, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P4, "P4",
+     "晋医保发〔2021〕22号 八(二)"},
+    {"", PRICING_CONSUMABLE, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P3, "P3",
+     "晋医保发〔2021〕22号 八(二)"},
+};
+const size_t policy_count = sizeof policy_rows / sizeof policy_rows[0];
+
+const pricing_policy *policy_for(const char *region_code, pricing_product_kind kind) {
+  return pricing_policy_for(policy_rows, policy_count, region_code, kind);
 }
-const pricing_policy *jilin_drugs() { return pricing_policy_for("220000", PRICING_DRUG); }
-const pricing_policy *shanxi_consumables() {
-  return pricing_policy_for("140000", PRICING_CONSUMABLE);
-}
+const pricing_policy *fujian_drugs() { return policy_for("350000", PRICING_DRUG); }
+const pricing_policy *fujian_consumables() { return policy_for("350000", PRICING_CONSUMABLE); }
+const pricing_policy *jilin_drugs() { return policy_for("220000", PRICING_DRUG); }
+const pricing_policy *shanxi_consumables() { return policy_for("140000", PRICING_CONSUMABLE); }
 
 /* One look-up's inputs. The vectors own what the lookup's pointers borrow. */
 struct LookUp {
@@ -653,7 +665,7 @@ TEST(PricingRules, PolicyIsPickedByTheProvinceOfTheRegionAndTheKind) {
   };
   for (const auto &c : cases) {
     SCOPED_TRACE(std::string(c.region_code) + (c.kind == PRICING_DRUG ? " drug" : " consumable"));
-    const pricing_policy *policy = pricing_policy_for(c.region_code, c.kind);
+    const pricing_policy *policy = policy_for(c.region_code, c.kind);
     ASSERT_NE(policy, nullptr);
     EXPECT_STREQ(policy->region_code, c.policy_region);
     EXPECT_EQ(policy->product_kind, c.kind);
@@ -691,34 +703,51 @@ TEST(PricingRules, PolicyFamiliesNameTheirLimitAndStandardRules) {
   EXPECT_EQ(pricing_standard_rules(static_cast<pricing_standard_family>(9)), nullptr);
 }
 
-TEST(PricingRules, PolicyTableHasFujiansRowsThenTheNationalDefault) {
-  size_t count = 0;
-  const pricing_policy *rows = pricing_policies(&count);
-  ASSERT_EQ(count, 4u);
-  EXPECT_STREQ(rows[0].region_code, "350000");
-  EXPECT_EQ(rows[0].product_kind, PRICING_DRUG);
-  EXPECT_STREQ(rows[1].region_code, "350000");
-  EXPECT_EQ(rows[1].product_kind, PRICING_CONSUMABLE);
-  EXPECT_STREQ(rows[2].region_code, "");
-  EXPECT_EQ(rows[2].product_kind, PRICING_DRUG);
-  EXPECT_STREQ(rows[3].region_code, "");
-  EXPECT_EQ(rows[3].product_kind, PRICING_CONSUMABLE);
-  for (size_t i = 0; i < count; i++) {
-    EXPECT_NE(pricing_limit_rules(rows[i].limit_family), nullptr);
-    EXPECT_NE(pricing_standard_rules(rows[i].standard_family), nullptr);
-    EXPECT_STRNE(rows[i].source, "");
+TEST(PricingRules, APolicyRowOfItsOwnWinsOverTheDefaultAndANewProvinceIsARow) {
+  /* The rows pricing_policy_for answers with are the caller's own. */
+  EXPECT_EQ(policy_for("350000", PRICING_DRUG), &policy_rows[0]);
+  EXPECT_EQ(policy_for("220000", PRICING_CONSUMABLE), &policy_rows[3]);
+  /* Jilin's own drug row, added as data: Jilin's cities follow it, Jilin's consumables and
+   * every other province keep the default. */
+  std::vector<pricing_policy> rows(policy_rows, policy_rows + policy_count);
+  rows.push_back({"220000", PRICING_DRUG, PRICING_LIMIT_P1, PRICING_STANDARD_P2, "P1+P2", "x"});
+  EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "220100", PRICING_DRUG), &rows[4]);
+  EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "220000", PRICING_CONSUMABLE),
+            &rows[3]);
+  EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "140000", PRICING_DRUG), &rows[2]);
+  /* Without a default row a province with no row of its own has no policy. */
+  EXPECT_EQ(pricing_policy_for(policy_rows, 2, "220000", PRICING_DRUG), nullptr);
+  EXPECT_EQ(pricing_policy_for(nullptr, 0, "350000", PRICING_DRUG), nullptr);
+}
+
+TEST(PricingRules, FamiliesAreParsedFromTheNamesThePolicyRowsStore) {
+  pricing_limit_family limit = static_cast<pricing_limit_family>(0);
+  EXPECT_TRUE(pricing_limit_family_parse("P1", &limit));
+  EXPECT_EQ(limit, PRICING_LIMIT_P1);
+  EXPECT_TRUE(pricing_limit_family_parse("WINNING_PRICE", &limit));
+  EXPECT_EQ(limit, PRICING_LIMIT_WINNING_PRICE);
+  for (const char *bad : {"", "p1", "P2", "P1 ", "LISTED"})
+    EXPECT_FALSE(pricing_limit_family_parse(bad, &limit)) << bad;
+  EXPECT_FALSE(pricing_limit_family_parse(nullptr, &limit));
+  EXPECT_EQ(limit, PRICING_LIMIT_WINNING_PRICE); /* untouched on failure */
+  pricing_standard_family standard = static_cast<pricing_standard_family>(0);
+  const std::pair<const char *, pricing_standard_family> good[] = {
+      {"P2", PRICING_STANDARD_P2}, {"P3", PRICING_STANDARD_P3}, {"P4", PRICING_STANDARD_P4}};
+  for (const auto &g : good) {
+    EXPECT_TRUE(pricing_standard_family_parse(g.first, &standard));
+    EXPECT_EQ(standard, g.second);
   }
-  /* The rows pricing_policy_for answers with are the table's own. */
-  EXPECT_EQ(pricing_policy_for("350000", PRICING_DRUG), &rows[0]);
-  EXPECT_EQ(pricing_policy_for("220000", PRICING_CONSUMABLE), &rows[3]);
+  for (const char *bad : {"", "P1", "P5", "p2", "P2a"})
+    EXPECT_FALSE(pricing_standard_family_parse(bad, &standard)) << bad;
+  EXPECT_EQ(standard, PRICING_STANDARD_P4);
 }
 
 TEST(PricingRules, AnythingButARegionCodeOrAKnownKindHasNoPolicy) {
   for (const char *bad : {"", "35", "35000", "3500000", "35000a", "000000", "001000", " 35000"})
-    EXPECT_EQ(pricing_policy_for(bad, PRICING_DRUG), nullptr) << "\"" << bad << "\"";
-  EXPECT_EQ(pricing_policy_for(nullptr, PRICING_DRUG), nullptr);
-  EXPECT_EQ(pricing_policy_for("350000", PRICING_KIND_UNSPECIFIED), nullptr);
-  EXPECT_EQ(pricing_policy_for("350000", static_cast<pricing_product_kind>(3)), nullptr);
+    EXPECT_EQ(policy_for(bad, PRICING_DRUG), nullptr) << "\"" << bad << "\"";
+  EXPECT_EQ(policy_for(nullptr, PRICING_DRUG), nullptr);
+  EXPECT_EQ(policy_for("350000", PRICING_KIND_UNSPECIFIED), nullptr);
+  EXPECT_EQ(policy_for("350000", static_cast<pricing_product_kind>(3)), nullptr);
 }
 
 TEST(PricingRules, CityAndCountyCodesAreAnsweredForTheirProvince) {
