@@ -530,3 +530,15 @@ vbp_status vbp_pg_migrate(vbp_pg_pool *pool, const char *schema, const vbp_migra
   }
   return vbp_status_ok();
 }
+
+vbp_status vbp_pg_query(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                        const char *const *values, PGresult **out) {
+  PGresult *r = vbp_pg_exec(conn, sql, nparams, values);
+  vbp_status st = vbp_pg_status(r, what);
+  if (!vbp_ok(&st)) {
+    PQclear(r);
+    return st;
+  }
+  *out = r;
+  return st;
+}

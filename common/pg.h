@@ -80,6 +80,11 @@ size_t vbp_pg_prepared_count(const vbp_pg_conn *conn);
  * Does not take or clear `result`. Thread-safe. */
 vbp_status vbp_pg_status(const PGresult *result, const char *what);
 
+/* vbp_pg_exec then vbp_pg_status(result, what): on OK *out is the result (the caller
+ * PQclear()s it), otherwise the result is cleared and *out untouched. Thread-safe. */
+vbp_status vbp_pg_query(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                        const char *const *values, PGresult **out);
+
 /* Work to run inside vbp_pg_transaction or vbp_pg_read, on a connection it has acquired. It may
  * run several times (see below), so it must be safe to re-run: keep its effects in the database
  * and in `ctx` fields it overwrites, not in counters it increments or messages it sends. */

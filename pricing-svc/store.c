@@ -1,0 +1,130 @@
+#include "pricing-svc/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
+                                        const char *product_id, vbp_date listed_on,
+                                        vbp_money price, const char *recorded_by, bool *changed) {
+  char day[11], amount[24];
+  vbp_date_format(listed_on, day);
+  snprintf(amount, sizeof amount, "%lld", (long long)price);
+  const char *params[] = {province, product_id, day, amount, recorded_by};
+  /* The WHERE leaves an unchanged row alone, so a retry neither bumps the version nor adds a
+   * change; RETURNING says whether a row was written. */
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(
+      c, "upsert listing",
+      "WITH written AS ("
+      "  INSERT INTO listings (region_code, product_id, listed_on, price) VALUES ($1, $2, $3, $4)"
+      "  ON CONFLICT (region_code, product_id, listed_on) DO UPDATE"
+      "    SET price = EXCLUDED.price, recorded_at = now()"
+      "    WHERE listings.price <> EXCLUDED.price"
+      "  RETURNING 1)"
+      " INSERT INTO listing_changes (region_code, product_id, listed_on, price, recorded_by)"
+      " SELECT $1, $2, $3, $4, $5 FROM written RETURNING 1",
+      5, params, &r);
+  if (!vbp_ok(&st)) return st;
+  *changed = PQntuples(r) == 1;
+  PQclear(r);
+  return st;
+}
+
+/* A text[] literal of ids; ids are quoted, and backslashes and quotes escaped. */
+static char *text_array(vbp_arena *a, const char *const *ids, size_t n) {
+  size_t size = 3;
+  for (size_t i = 0; i < n; i++) size += 2 * strlen(ids[i]) + 3;
+  char *out = vbp_arena_alloc(a, size), *w = out;
+  *w++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i) *w++ = ',';
+    *w++ = '"';
+    for (const char *s = ids[i]; *s; s++) {
+      if (*s == '"' || *s == '\\') *w++ = '\\';
+      *w++ = *s;
+    }
+    *w++ = '"';
+  }
+  *w++ = '}';
+  *w = '\0';
+  return out;
+}
+
+vbp_status pricing_store_listed(vbp_pg_conn *c, vbp_arena *a, const char *province, vbp_date date,
+                                const char *const *ids, size_t n, pricing_listed **out,
+                                size_t *count) {
+  char day[11];
+  vbp_date_format(date, day);
+  const char *params[] = {province, day, text_array(a, ids, n)};
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(
+      c, "read listings",
+      "SELECT DISTINCT ON (product_id) product_id, price FROM listings"
+      " WHERE region_code = $1 AND listed_on <= $2 AND product_id = ANY($3::text[])"
+      " ORDER BY product_id, listed_on DESC",
+      3, params, &r);
+  if (!vbp_ok(&st)) return st;
+  size_t rows = (size_t)PQntuples(r);
+  pricing_listed *listed = vbp_arena_alloc(a, (rows + 1) * sizeof *listed);
+  for (size_t i = 0; i < rows; i++) {
+    listed[i].product_id = vbp_arena_strdup(a, PQgetvalue(r, (int)i, 0));
+    listed[i].price = strtoll(PQgetvalue(r, (int)i, 1), NULL, 10);
+  }
+  PQclear(r);
+  *out = listed;
+  *count = rows;
+  return st;
+}
+
+vbp_status pricing_store_policies(vbp_pg_conn *c, vbp_arena *a, pricing_policy **out,
+                                  size_t *count) {
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(c, "read pricing policies",
+                               "SELECT region_code, product_kind, limit_family, standard_family,"
+                               " rule_family, source FROM pricing_policies ORDER BY position,"
+                               " region_code, product_kind",
+                               0, NULL, &r);
+  if (!vbp_ok(&st)) return st;
+  size_t rows = (size_t)PQntuples(r);
+  pricing_policy *policies = vbp_arena_alloc(a, (rows + 1) * sizeof *policies);
+  for (size_t i = 0; i < rows; i++) {
+    int row = (int)i;
+    pricing_policy *p = &policies[i];
+    p->region_code = vbp_arena_strdup(a, PQgetvalue(r, row, 0));
+    p->product_kind = (pricing_product_kind)atoi(PQgetvalue(r, row, 1));
+    /* The table's CHECKs allow only names these parse. */
+    if (!pricing_limit_family_parse(PQgetvalue(r, row, 2), &p->limit_family) ||
+        !pricing_standard_family_parse(PQgetvalue(r, row, 3), &p->standard_family)) {
+      PQclear(r);
+      return vbp_status_make(VBP_INTERNAL, "a pricing policy names an unknown rule family");
+    }
+    p->rule_family = vbp_arena_strdup(a, PQgetvalue(r, row, 4));
+    p->source = vbp_arena_strdup(a, PQgetvalue(r, row, 5));
+  }
+  PQclear(r);
+  *out = policies;
+  *count = rows;
+  return st;
+}
+
+vbp_status pricing_store_version(vbp_pg_conn *c, int64_t *out) {
+  PGresult *r = NULL;
+  vbp_status st =
+      vbp_pg_query(c, "read pricing version", "SELECT version FROM inputs_version", 0, NULL, &r);
+  if (!vbp_ok(&st)) return st;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return vbp_status_make(VBP_INTERNAL, "pricing's version row is missing");
+  }
+  *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return st;
+}
+
+vbp_status pricing_store_ping(vbp_pg_conn *c) {
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(c, "ping", "SELECT 1", 0, NULL, &r);
+  PQclear(r);
+  return st;
+}
