@@ -16,6 +16,7 @@
 
 typedef struct config {
   const char *listen_addr, *metrics_addr, *pg_dsn, *admin_key, *secret;
+  const char *pricing_addr; /* "" when unset: no PriceInputsChanged pushes */
   int workers, pg_pool_size;
   vbp_log_level log_level;
 } config;
@@ -23,6 +24,7 @@ typedef struct config {
 static vbp_status read_config(config *c) {
   c->listen_addr = vbp_env("VBP_CATALOG_ADDR", "127.0.0.1:50051");
   c->metrics_addr = vbp_env("VBP_CATALOG_METRICS_ADDR", "127.0.0.1:9151");
+  c->pricing_addr = vbp_env("VBP_PRICING_ADDR", "");
   /* The catalog schema on every pooled connection, dates in ISO form. */
   const char *dsn = vbp_env("VBP_PG_DSN", "host=127.0.0.1 port=55432 dbname=vbp user=vbp");
   static char full_dsn[2048];
@@ -56,6 +58,7 @@ int main(void) {
   vbp_metrics *metrics = NULL;
   vbp_metrics_http *metrics_http = NULL;
   vbp_server *server = NULL;
+  vbp_client *pricing = NULL;
 
   st = vbp_pg_pool_open(cfg.pg_dsn, cfg.pg_pool_size, &pool);
   if (vbp_ok(&st)) st = catalog_migrate(pool);
@@ -63,7 +66,16 @@ int main(void) {
     vbp_log(VBP_LOG_ERROR, "database: %s", st.message);
     goto done;
   }
-  catalog_service svc = {.pool = pool};
+  /* pricing-svc need not be up yet: the channel connects lazily, and pushes that fail are only
+   * logged. */
+  if (*cfg.pricing_addr) {
+    st = vbp_client_open(cfg.pricing_addr, cfg.secret, &pricing);
+    if (!vbp_ok(&st)) {
+      vbp_log(VBP_LOG_ERROR, "VBP_PRICING_ADDR: %s", st.message);
+      goto done;
+    }
+  }
+  catalog_service svc = {.pool = pool, .pricing = pricing};
   auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, catalog_resolve_key, &svc,
                                   KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
   svc.auth = auth;
@@ -98,6 +110,7 @@ int main(void) {
 
 done:
   vbp_server_stop(server, DRAIN_GRACE_MS);
+  vbp_client_close(pricing);
   vbp_metrics_http_stop(metrics_http);
   vbp_metrics_destroy(metrics);
   vbp_authenticator_destroy(auth);

@@ -10,6 +10,21 @@ vbp_date catalog_cycle_last_day(vbp_date start, const catalog_cycle *cycle) {
   return vbp_date_add_years(start, cycle->years) - 1;
 }
 
+bool catalog_execution_in_force(const catalog_execution *executions, size_t n, vbp_date date,
+                                size_t *index) {
+  const catalog_execution *best = NULL;
+  for (size_t i = 0; i < n; i++) {
+    const catalog_execution *e = &executions[i];
+    if (e->start > date || catalog_cycle_last_day(e->start, &e->cycle) < date) continue;
+    if (!best || e->start > best->start ||
+        (e->start == best->start && strcmp(e->batch_code, best->batch_code) < 0))
+      best = e;
+  }
+  if (!best) return false;
+  *index = (size_t)(best - executions);
+  return true;
+}
+
 vbp_date catalog_alignment_date(vbp_date anniversary) {
   int year, month, day;
   vbp_date_to_ymd(anniversary, &year, &month, &day);

@@ -1,5 +1,6 @@
 /* Catalog domain rules as pure functions: no I/O, no clock, no globals. Agreement years
- * (DOMAIN.md C5, C6) and the shape of the catalog's identifiers (GB/T 2260 region codes). */
+ * (DOMAIN.md C5, C6), the execution in force ("Pricing rules") and the shape of the catalog's
+ * identifiers (GB/T 2260 region codes). */
 #ifndef CATALOG_RULES_H
 #define CATALOG_RULES_H
 
@@ -29,6 +30,20 @@ typedef struct catalog_agreement_year {
 
 /* The last day of the cycle of an execution starting on start (C5, C6). */
 vbp_date catalog_cycle_last_day(vbp_date start, const catalog_cycle *cycle);
+
+/* An execution of a batch in one province, as the pricing look-up weighs it. */
+typedef struct catalog_execution {
+  const char *batch_code; /* borrowed */
+  vbp_date start;
+  catalog_cycle cycle; /* the batch's */
+} catalog_execution;
+
+/* The execution in force on date among executions[0..n) (DOMAIN.md "Pricing rules"): of those
+ * with start <= date <= the cycle's last day, the one with the latest start, a tie going to the
+ * lowest batch code (byte order, so the answer never depends on a database's collation). Writes
+ * its index to *index and returns true; returns false (and leaves *index) when none is. */
+bool catalog_execution_in_force(const catalog_execution *executions, size_t n, vbp_date date,
+                                size_t *index);
 
 /* The first alignment date (1 Jan or 1 Jul) on or after the anniversary: an anniversary on
  * 2 Jan..1 Jul moves to 1 Jul of its year, 2 Jul..31 Dec to 1 Jan of the next; 1 Jan stays. */

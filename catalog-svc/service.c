@@ -10,14 +10,19 @@
 #include "catalog_migrations.h"
 #include "common/credit_code.h"
 #include "common/date.h"
+#include "common/log.h"
 #include "common/money.h"
 #include "common/page.h"
 #include "vbp/v1/catalog.pb-c.h"
+#include "vbp/v1/pricing.pb-c.h"
 
 #define NAME_MAX_LEN 200
 #define TEXT_MAX_LEN 200
 #define MAX_CYCLE_YEARS 20
 #define AGREEMENT_YEARS_MAX 64
+#define PRICE_INPUTS_MAX_PRODUCTS 1000
+/* A write waits this long at most for pricing-svc to hear of it. */
+#define PRICE_INPUTS_PUSH_TIMEOUT_MS 200
 
 /* ---------------------------------------------------------------- checks */
 
@@ -123,15 +128,64 @@ typedef struct tx {
   vbp_call *call;
   const void *in;
   const ProtobufCMessage *out;
+  vbp_pg_tx_fn work; /* in_tx's */
+  /* After a write of price inputs, the price-input version it made (read in its transaction);
+   * 0 when the transaction wrote none. */
+  long long price_inputs_version;
 } tx;
 
 static catalog_service *service_of(vbp_call *call) { return vbp_call_context(call); }
 
+static const vbp_method price_inputs_changed = {
+    .path = "/vbp.v1.PricingService/PriceInputsChanged",
+    .request = &vbp__v1__price_inputs_changed_request__descriptor,
+    .response = &vbp__v1__price_inputs_changed_response__descriptor,
+};
+
+/* Tells pricing-svc the version a committed write made, before the writer hears back, so that
+ * the writer's next price look-up need not be answered from before its write. The write stands
+ * whatever happens here (the version is committed, and GetPriceInputsVersion answers it): a
+ * failure is logged, not returned. Skipped silently without a pricing client. */
+static void push_price_inputs(vbp_call *call, long long version) {
+  vbp_client *pricing = service_of(call)->pricing;
+  if (!pricing) return;
+  Vbp__V1__PriceInputsChangedRequest req = VBP__V1__PRICE_INPUTS_CHANGED_REQUEST__INIT;
+  req.catalog_version = version;
+  const vbp_caller service = {.role = VBP_ROLE_SERVICE};
+  vbp_call_options options = {.timeout_ms = PRICE_INPUTS_PUSH_TIMEOUT_MS,
+                              .caller = &service,
+                              .request_id = vbp_call_request_id(call)};
+  ProtobufCMessage *answer = NULL; /* in the call's arena */
+  vbp_status st = vbp_client_call(pricing, &price_inputs_changed, &req.base, &options,
+                                  vbp_call_allocator(call), &answer);
+  if (!vbp_ok(&st))
+    vbp_log(VBP_LOG_WARN, "%s (request %s): telling pricing-svc of price-input version %lld: %s %s",
+            vbp_call_method(call), vbp_call_request_id(call), version, vbp_code_name(st.code),
+            st.message);
+}
+
+/* One attempt of in_tx's work. A retried attempt starts again from "wrote nothing": it may find
+ * its work done meanwhile by someone else. */
+static vbp_status attempt(vbp_pg_conn *c, void *ctx) {
+  tx *t = ctx;
+  t->price_inputs_version = 0;
+  return t->work(c, t);
+}
+
+/* Runs fn in a write transaction; after a commit that wrote price inputs, tells pricing-svc. */
 static vbp_status in_tx(vbp_call *call, vbp_pg_tx_fn fn, const void *in, ProtobufCMessage **out) {
-  tx t = {.call = call, .in = in};
-  vbp_status st = vbp_pg_transaction(service_of(call)->pool, fn, &t);
-  if (vbp_ok(&st)) *out = (ProtobufCMessage *)t.out;
+  tx t = {.call = call, .in = in, .work = fn};
+  vbp_status st = vbp_pg_transaction(service_of(call)->pool, attempt, &t);
+  if (!vbp_ok(&st)) return st;
+  if (t.price_inputs_version > 0) push_price_inputs(call, t.price_inputs_version);
+  *out = (ProtobufCMessage *)t.out;
   return st;
+}
+
+/* Notes, after a write of price inputs, the version its trigger bumped (0002_price_inputs.sql).
+ * The trigger holds the version row until commit, so the number read is the write's own. */
+static vbp_status wrote_price_inputs(vbp_pg_conn *c, tx *t) {
+  return catalog_store_get_price_inputs_version(c, &t->price_inputs_version);
 }
 
 static vbp_status in_read(vbp_call *call, vbp_pg_tx_fn fn, const void *in, ProtobufCMessage **out) {
@@ -333,6 +387,7 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   CHECK(catalog_store_insert_batch(c, in, &inserted));
   if (inserted) {
+    CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
@@ -462,6 +517,7 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
                        vbp_date_format(latest, buf));
   }
   CHECK(catalog_store_set_cycle_end(c, in->code, in->cycle_end));
+  CHECK(wrote_price_inputs(c, t));
   b->cycle_end = in->cycle_end;
   t->out = &b->base;
   return ok();
@@ -506,6 +562,7 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   CHECK(catalog_store_insert_execution(c, in, &inserted));
   if (inserted) {
+    CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
@@ -607,6 +664,7 @@ static vbp_status create_product_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   CHECK(catalog_store_insert_product(c, in, &inserted));
   if (inserted) {
+    CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
@@ -669,6 +727,7 @@ static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   CHECK(catalog_store_insert_group(c, in, &inserted));
   if (inserted) {
+    CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
@@ -736,6 +795,7 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
   if (!inserted) return vbp_status_make(VBP_ABORTED, "the result was published meanwhile; retry");
+  CHECK(wrote_price_inputs(c, t));
   t->out = &in->base;
   return ok();
 }
@@ -923,6 +983,99 @@ static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
   return ok();
 }
 
+/* ---------------------------------------------------------------- price inputs */
+
+/* Internal: our own services (pricing-svc) and the admin key, like Authenticate. */
+static bool may_read_price_inputs(const vbp_caller *who) {
+  return is_admin(who) || who->role == VBP_ROLE_SERVICE;
+}
+
+static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__GetPriceInputsRequest);
+  /* One snapshot for the version and everything read with it: a write committing in between
+   * would otherwise pair new inputs with an old version (or the reverse) in pricing-svc's cache. */
+  CHECK(catalog_store_begin_snapshot(c));
+  long long version = 0;
+  CHECK(catalog_store_get_price_inputs_version(c, &version));
+  size_t n = in->n_product_ids;
+  Vbp__V1__Product **products = vbp_arena_alloc(a, n * sizeof *products);
+  CHECK(catalog_store_find_products(c, a, in->product_ids, n, products));
+  catalog_product_execution *candidates = NULL;
+  size_t n_candidates = 0;
+  CHECK(catalog_store_list_price_executions(c, a, in->region_code, in->date, in->product_ids, n,
+                                            &candidates, &n_candidates));
+
+  Vbp__V1__ProductPriceInputs **inputs = vbp_arena_alloc(a, n * sizeof *inputs);
+  for (size_t i = 0; i < n; i++) {
+    inputs[i] = vbp_arena_alloc(a, sizeof *inputs[i]);
+    vbp__v1__product_price_inputs__init(inputs[i]);
+    inputs[i]->product_id = in->product_ids[i];
+    inputs[i]->product = products[i];
+  }
+  /* The candidates come grouped by product: pick the one in force within each group. */
+  vbp_date date;
+  vbp_date_parse(in->date, &date); /* checked by the handler */
+  catalog_execution *executions =
+      vbp_arena_alloc(a, (n_candidates ? n_candidates : 1) * sizeof *executions);
+  for (size_t first = 0, end; first < n_candidates; first = end) {
+    size_t index = candidates[first].index;
+    for (end = first; end < n_candidates && candidates[end].index == index; end++)
+      executions[end - first] = candidates[end].execution;
+    size_t chosen;
+    if (catalog_execution_in_force(executions, end - first, date, &chosen))
+      inputs[index]->batch_code = (char *)executions[chosen].batch_code;
+  }
+  CHECK(catalog_store_fill_price_inputs(c, a, inputs, n));
+
+  Vbp__V1__PriceInputs *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__price_inputs__init(r);
+  r->version = version;
+  r->products = inputs;
+  r->n_products = n;
+  t->out = &r->base;
+  return ok();
+}
+
+static vbp_status get_price_inputs(vbp_call *call, const ProtobufCMessage *request,
+                                   ProtobufCMessage **response) {
+  const Vbp__V1__GetPriceInputsRequest *in = (const Vbp__V1__GetPriceInputsRequest *)request;
+  const vbp_caller *who = vbp_call_caller(call);
+  vbp_arena *a = vbp_call_arena(call);
+  if (!may_read_price_inputs(who)) return denied();
+  CHECK(need_region_code("regionCode", in->region_code));
+  /* A province: pricing-svc maps a city or county to its province before it asks. */
+  if (catalog_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
+    return vbp_invalid("regionCode", "must be a province (six digits ending in 0000), got \"%s\"",
+                       in->region_code);
+  if (in->n_product_ids == 0) return vbp_invalid("productIds", "is required");
+  if (in->n_product_ids > PRICE_INPUTS_MAX_PRODUCTS)
+    return vbp_invalid("productIds", "must name at most %d products, got %zu",
+                       PRICE_INPUTS_MAX_PRODUCTS, in->n_product_ids);
+  for (size_t i = 0; i < in->n_product_ids; i++)
+    CHECK(need_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]));
+  vbp_date date;
+  CHECK(need_date("date", in->date, &date));
+  return in_tx(call, get_price_inputs_tx, in, response);
+}
+
+static vbp_status price_inputs_version_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__GetPriceInputsVersionRequest);
+  (void)in;
+  Vbp__V1__PriceInputsVersion *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__price_inputs_version__init(r);
+  long long version = 0;
+  CHECK(catalog_store_get_price_inputs_version(c, &version));
+  r->version = version;
+  t->out = &r->base;
+  return ok();
+}
+
+static vbp_status get_price_inputs_version(vbp_call *call, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response) {
+  if (!may_read_price_inputs(vbp_call_caller(call))) return denied();
+  return in_read(call, price_inputs_version_tx, request, response);
+}
+
 /* ---------------------------------------------------------------- alliance exchange */
 
 typedef struct export_page {
@@ -1010,6 +1163,10 @@ const vbp_method catalog_methods[] = {
           revoke_api_key),
     UNARY("Authenticate", vbp__v1__authenticate_request, vbp__v1__authenticate_response,
           authenticate),
+    UNARY("GetPriceInputs", vbp__v1__get_price_inputs_request, vbp__v1__price_inputs,
+          get_price_inputs),
+    UNARY("GetPriceInputsVersion", vbp__v1__get_price_inputs_version_request,
+          vbp__v1__price_inputs_version, get_price_inputs_version),
     {.path = "/vbp.v1.CatalogService/ExportBatch",
      .request = &vbp__v1__export_batch_request__descriptor,
      .response = &vbp__v1__exchange_record__descriptor,

@@ -18,6 +18,9 @@ extern "C" {
 typedef struct catalog_service {
   vbp_pg_pool *pool;
   vbp_authenticator *auth; /* forgotten when a key is revoked here */
+  /* PricingService, told the price-input version after each write that changed price inputs
+   * (opened with the internal secret); NULL: nobody is told (VBP_PRICING_ADDR unset). */
+  vbp_client *pricing;
 } catalog_service;
 
 /* The method table, in the order of vbp.v1.CatalogService. */

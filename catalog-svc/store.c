@@ -522,6 +522,291 @@ vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vb
   return st;
 }
 
+/* ---------------------------------------------------------------- price inputs */
+
+vbp_status catalog_store_get_price_inputs_version(vbp_pg_conn *c, long long *version) {
+  PGresult *res = NULL;
+  vbp_status st = run(c, "read price-input version",
+                      "SELECT version FROM price_inputs_version", 0, NULL, &res);
+  if (!vbp_ok(&st)) return st;
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    return vbp_status_make(VBP_INTERNAL, "read price-input version: the version row is missing");
+  }
+  *version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  PQclear(res);
+  return st;
+}
+
+vbp_status catalog_store_begin_snapshot(vbp_pg_conn *c) {
+  return exec_only(c, "begin snapshot",
+                   "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
+}
+
+/* A text[] literal of items[0..n), every element quoted and escaped so that any text survives
+ * (ids, but also generic names and categories); a NULL item is an SQL NULL. */
+static const char *text_array(vbp_arena *a, const char *const *items, size_t n) {
+  size_t len = 3;
+  for (size_t i = 0; i < n; i++) len += items[i] ? 2 * strlen(items[i]) + 3 : 5;
+  char *out = vbp_arena_alloc(a, len), *w = out;
+  *w++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i) *w++ = ',';
+    if (!items[i]) {
+      memcpy(w, "NULL", 4);
+      w += 4;
+      continue;
+    }
+    *w++ = '"';
+    for (const char *r = items[i]; *r; r++) {
+      if (*r == '"' || *r == '\\') *w++ = '\\';
+      *w++ = *r;
+    }
+    *w++ = '"';
+  }
+  *w++ = '}';
+  *w = '\0';
+  return out;
+}
+
+/* The 1-based position WITH ORDINALITY gave a row, as a 0-based index into the arrays sent. */
+static size_t position(const row *r, int col) {
+  return (size_t)strtoull(PQgetvalue(r->res, r->i, col), NULL, 10) - 1;
+}
+
+static char *money_text(const row *r, int col) {
+  if (PQgetisnull(r->res, r->i, col)) return (char *)"";
+  char *formatted = vbp_arena_alloc(r->a, VBP_MONEY_FORMAT_MAX);
+  return vbp_money_format(strtoll(PQgetvalue(r->res, r->i, col), NULL, 10), formatted);
+}
+
+vbp_status catalog_store_find_products(vbp_pg_conn *c, vbp_arena *a, char *const *ids, size_t n,
+                                       Vbp__V1__Product **out) {
+  const char *p[] = {text_array(a, (const char *const *)ids, n)};
+  PGresult *res = NULL;
+  /* The product's columns first, so make_product reads them where it always does. */
+  vbp_status st = run(c, "find products",
+                      "SELECT " PRODUCT_COLUMNS ", x.position FROM unnest($1::text[]) "
+                      "WITH ORDINALITY AS x(wanted, position) JOIN products ON id = x.wanted",
+                      1, p, &res);
+  if (!vbp_ok(&st)) return st;
+  for (size_t i = 0; i < n; i++) out[i] = NULL;
+  for (int i = 0; i < PQntuples(res); i++) {
+    row r = {.res = res, .i = i, .a = a};
+    size_t at = position(&r, 11);
+    if (at < n) out[at] = make_product(&r);
+  }
+  PQclear(res);
+  return st;
+}
+
+vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
+                                               const char *region_code, const char *date,
+                                               char *const *ids, size_t n,
+                                               catalog_product_execution **out, size_t *count) {
+  const char *p[] = {text_array(a, (const char *const *)ids, n), region_code, date,
+                     num(a, VBP__V1__PRODUCT_KIND__DRUG),
+                     num(a, VBP__V1__PRODUCT_KIND__CONSUMABLE)};
+  PGresult *res = NULL;
+  /* "Concerns" (store.h): a result of the product itself, or a group of a drug's generic name, or
+   * a result for a consumable of the same category. */
+  vbp_status st =
+      run(c, "list executions in force",
+          "SELECT x.position, b.code, e.start_date, b.cycle_years, b.cycle_end "
+          "FROM unnest($1::text[]) WITH ORDINALITY AS x(wanted, position) "
+          "JOIN products p ON p.id = x.wanted "
+          "JOIN executions e ON e.region_code = $2 AND e.start_date <= $3::date "
+          "JOIN batches b ON b.code = e.batch_code AND b.kind = p.kind "
+          "WHERE EXISTS (SELECT 1 FROM results r "
+          "              WHERE r.batch_code = b.code AND r.product_id = p.id) "
+          "   OR (p.kind = $4::int AND EXISTS (SELECT 1 FROM groups g "
+          "       WHERE g.batch_code = b.code AND g.generic_name = p.generic_name)) "
+          "   OR (p.kind = $5::int AND p.category <> '' AND EXISTS (SELECT 1 FROM results r "
+          "       JOIN products q ON q.id = r.product_id "
+          "       WHERE r.batch_code = b.code AND q.category = p.category)) "
+          "ORDER BY x.position",
+          5, p, &res);
+  if (!vbp_ok(&st)) return st;
+  size_t rows = (size_t)PQntuples(res);
+  catalog_product_execution *items = vbp_arena_alloc(a, (rows ? rows : 1) * sizeof *items);
+  size_t kept = 0;
+  for (size_t i = 0; i < rows; i++) {
+    row r = {.res = res, .i = (int)i, .a = a};
+    catalog_product_execution *e = &items[kept];
+    memset(e, 0, sizeof *e);
+    e->index = position(&r, 0);
+    e->execution.batch_code = text(&r, 1);
+    e->execution.cycle.years = integer(&r, 3);
+    e->execution.cycle.has_last_day =
+        !PQgetisnull(res, (int)i, 4) && vbp_date_parse(PQgetvalue(res, (int)i, 4),
+                                                       &e->execution.cycle.last_day);
+    /* The table's types make both dates readable; a row that is not is skipped, not guessed. */
+    if (e->index < n && vbp_date_parse(PQgetvalue(res, (int)i, 2), &e->execution.start)) kept++;
+  }
+  PQclear(res);
+  *out = items;
+  *count = kept;
+  return st;
+}
+
+static void *make_member(const row *r) {
+  Vbp__V1__PriceInputsMember *m = vbp_arena_alloc(r->a, sizeof *m);
+  vbp__v1__price_inputs_member__init(m);
+  m->product_id = text(r, 1);
+  m->manufacturer_id = text(r, 2);
+  m->status = (Vbp__V1__ResultStatus)integer(r, 3);
+  m->winning_price = money_text(r, 4);
+  return m;
+}
+
+/* Hands out the member rows (position, product_id, manufacturer_id, status, winning_price; in
+ * position order) to the inputs at[position], as their others or their category winners. */
+static void deal_members(PGresult *res, vbp_arena *a, Vbp__V1__ProductPriceInputs *const *inputs,
+                         const size_t *at, size_t sent, bool category_winners) {
+  int rows = PQntuples(res);
+  for (int first = 0, end; first < rows; first = end) {
+    row r = {.res = res, .i = first, .a = a};
+    size_t pos = position(&r, 0);
+    for (end = first + 1; end < rows; end++) {
+      row next = {.res = res, .i = end, .a = a};
+      if (position(&next, 0) != pos) break;
+    }
+    if (pos >= sent) continue;
+    size_t n = (size_t)(end - first);
+    Vbp__V1__PriceInputsMember **members = vbp_arena_alloc(a, n * sizeof *members);
+    for (size_t k = 0; k < n; k++) {
+      row m = {.res = res, .i = first + (int)k, .a = a};
+      members[k] = make_member(&m);
+    }
+    Vbp__V1__ProductPriceInputs *in = inputs[at[pos]];
+    if (category_winners) {
+      in->category_winners = members;
+      in->n_category_winners = n;
+    } else {
+      in->others = members;
+      in->n_others = n;
+    }
+  }
+}
+
+vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
+                                           Vbp__V1__ProductPriceInputs *const *inputs, size_t n) {
+  /* Parallel arrays of what each query needs, and at[k]: the input row k of them stands for. */
+  const char **batches = vbp_arena_alloc(a, (n ? n : 1) * sizeof(char *));
+  const char **products = vbp_arena_alloc(a, (n ? n : 1) * sizeof(char *));
+  const char **thirds = vbp_arena_alloc(a, (n ? n : 1) * sizeof(char *));
+  const char **fourths = vbp_arena_alloc(a, (n ? n : 1) * sizeof(char *));
+  size_t *at = vbp_arena_alloc(a, (n ? n : 1) * sizeof *at);
+  PGresult *res = NULL;
+  vbp_status st = vbp_status_ok();
+
+  /* 1. The product's result in the batch and its group. */
+  size_t sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    const Vbp__V1__ProductPriceInputs *in = inputs[i];
+    if (!*in->batch_code || !in->product) continue;
+    batches[sent] = in->batch_code;
+    products[sent] = in->product_id;
+    thirds[sent] =
+        in->product->kind == VBP__V1__PRODUCT_KIND__DRUG ? in->product->generic_name : NULL;
+    at[sent++] = i;
+  }
+  if (sent == 0) return st;
+  const char *p1[] = {text_array(a, batches, sent), text_array(a, products, sent),
+                      text_array(a, thirds, sent)};
+  st = run(c, "read results and groups",
+           "SELECT x.position, r.status, r.winning_price, g.batch_code, g.id, g.generic_name, "
+           "g.competitive "
+           "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "
+           "  AS x(batch_code, product_id, generic_name, position) "
+           "LEFT JOIN results r ON r.batch_code = x.batch_code AND r.product_id = x.product_id "
+           "LEFT JOIN LATERAL (SELECT batch_code, id, generic_name, competitive FROM groups "
+           "  WHERE batch_code = x.batch_code AND (id = r.group_id "
+           "    OR (r.product_id IS NULL AND generic_name = x.generic_name)) "
+           "  ORDER BY id COLLATE \"C\" LIMIT 1) g ON true",
+           3, p1, &res);
+  if (!vbp_ok(&st)) return st;
+  for (int i = 0; i < PQntuples(res); i++) {
+    row r = {.res = res, .i = i, .a = a};
+    size_t pos = position(&r, 0);
+    if (pos >= sent) continue;
+    Vbp__V1__ProductPriceInputs *in = inputs[at[pos]];
+    in->status = (Vbp__V1__ResultStatus)integer(&r, 1);
+    in->winning_price = money_text(&r, 2);
+    if (PQgetisnull(res, i, 3)) continue;
+    in->group = vbp_arena_alloc(a, sizeof *in->group);
+    vbp__v1__group__init(in->group);
+    in->group->batch_code = text(&r, 3);
+    in->group->id = text(&r, 4);
+    in->group->generic_name = text(&r, 5);
+    in->group->competitive = boolean(&r, 6);
+  }
+  PQclear(res);
+  res = NULL;
+
+  /* 2. The other products with a result in each group. */
+  sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    const Vbp__V1__ProductPriceInputs *in = inputs[i];
+    if (!in->group) continue;
+    batches[sent] = in->group->batch_code;
+    thirds[sent] = in->group->id;
+    products[sent] = in->product_id;
+    at[sent++] = i;
+  }
+  if (sent > 0) {
+    const char *p2[] = {text_array(a, batches, sent), text_array(a, thirds, sent),
+                        text_array(a, products, sent)};
+    st = run(c, "read group members",
+             "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "
+             "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "
+             "  AS x(batch_code, group_id, product_id, position) "
+             "JOIN results r ON r.batch_code = x.batch_code AND r.group_id = x.group_id "
+             "  AND r.product_id <> x.product_id "
+             "JOIN products q ON q.id = r.product_id "
+             "ORDER BY x.position, r.product_id COLLATE \"C\"",
+             3, p2, &res);
+    if (!vbp_ok(&st)) return st;
+    deal_members(res, a, inputs, at, sent, false);
+    PQclear(res);
+    res = NULL;
+  }
+
+  /* 3. A consumable's winners of the same category and function in the batch (P3b). */
+  sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    const Vbp__V1__ProductPriceInputs *in = inputs[i];
+    if (!*in->batch_code || !in->product ||
+        in->product->kind != VBP__V1__PRODUCT_KIND__CONSUMABLE)
+      continue;
+    batches[sent] = in->batch_code;
+    products[sent] = in->product_id;
+    thirds[sent] = in->product->category;
+    fourths[sent] = in->product->function;
+    at[sent++] = i;
+  }
+  if (sent > 0) {
+    const char *p3[] = {text_array(a, batches, sent), text_array(a, products, sent),
+                        text_array(a, thirds, sent), text_array(a, fourths, sent),
+                        num(a, VBP__V1__RESULT_STATUS__WINNING),
+                        num(a, VBP__V1__RESULT_STATUS__BACKUP)};
+    st = run(c, "read category winners",
+             "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "
+             "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
+             "  AS x(batch_code, product_id, category, function, position) "
+             "JOIN results r ON r.batch_code = x.batch_code AND r.product_id <> x.product_id "
+             "  AND r.status IN ($5::int, $6::int) "
+             "JOIN products q ON q.id = r.product_id AND q.category = x.category "
+             "  AND q.function = x.function "
+             "ORDER BY x.position, r.product_id COLLATE \"C\"",
+             6, p3, &res);
+    if (!vbp_ok(&st)) return st;
+    deal_members(res, a, inputs, at, sent, true);
+    PQclear(res);
+  }
+  return st;
+}
+
 vbp_status catalog_store_ping(vbp_pg_conn *c) {
   return exec_only(c, "ping", "SELECT 1", 0, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "catalog-svc/rules.h"
 #include "common/arena.h"
 #include "common/identity.h"
 #include "common/pg.h"
@@ -78,6 +79,49 @@ vbp_status catalog_store_revoke_api_key(vbp_pg_conn *c, const char *id);
 /* The caller a live key's SHA-256 stands for: NOT_FOUND for an unknown or revoked key. */
 vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vbp_caller *out,
                                       char key_id[65]);
+
+/* ---------------------------------------------------------------- price inputs
+ * The tables the pricing rules read (products, groups, results, executions, batches) bump the
+ * price-input version on every row written (migrations/0002_price_inputs.sql). */
+
+/* The version as this transaction sees it: right after a write of its own, the number that
+ * write bumped it to (the row stays locked by the writer until it ends). */
+vbp_status catalog_store_get_price_inputs_version(vbp_pg_conn *c, long long *version);
+
+/* Turns the transaction vbp_pg_transaction began into a REPEATABLE READ, READ ONLY one, so that
+ * everything read after it comes from one snapshot. Must be its first statement. */
+vbp_status catalog_store_begin_snapshot(vbp_pg_conn *c);
+
+/* The products named ids[0..n) (valid ids; repeats allowed) into out[0..n), NULL for an id that
+ * names none. out is the caller's; the products live in a. */
+vbp_status catalog_store_find_products(vbp_pg_conn *c, vbp_arena *a, char *const *ids, size_t n,
+                                       Vbp__V1__Product **out);
+
+/* An execution that may be in force for the product at ids[index]. */
+typedef struct catalog_product_execution {
+  size_t index;
+  catalog_execution execution; /* batch_code lives in a */
+} catalog_product_execution;
+
+/* The executions in province region_code starting on or before date (YYYY-MM-DD) of the batches
+ * of each product's kind that concern it (DOMAIN.md "Pricing rules": the product has a result in
+ * the batch; or, for a drug, the batch has a group of its generic name; for a consumable with a
+ * category, the batch has a result for a product of that category), for the products named
+ * ids[0..n), ordered by index. Whether each is still in force is catalog_execution_in_force's
+ * call. *out is an arena array of *count. */
+vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
+                                               const char *region_code, const char *date,
+                                               char *const *ids, size_t n,
+                                               catalog_product_execution **out, size_t *count);
+
+/* Completes inputs[0..n): each with a batch_code and a product gets the product's status and
+ * winning price in that batch, its group (its result's, or for a drug without a result the
+ * batch's group of its generic name with the lowest id), the other products with a result in
+ * that group, and for a consumable the batch's WINNING and BACKUP consumables of the same category
+ * and function but itself; members ordered by product id (byte order). Inputs without a batch
+ * are left alone. A few queries for all inputs together. Allocates in a. */
+vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
+                                           Vbp__V1__ProductPriceInputs *const *inputs, size_t n);
 
 /* OK when the database answers. */
 vbp_status catalog_store_ping(vbp_pg_conn *c);

@@ -18,7 +18,7 @@
 
 typedef struct config {
   const char *listen_addr, *metrics_addr, *pg_dsn, *redis_addr, *catalog_addr, *admin_key, *secret;
-  int workers, pg_pool_size, redis_timeout_ms, poll_ms, lease_ms;
+  int workers, pg_pool_size, redis_timeout_ms, poll_ms, lease_ms, memo_slots;
   vbp_log_level log_level;
 } config;
 
@@ -43,6 +43,9 @@ static vbp_status read_config(config *c) {
   /* versions.h: a write is seen within lease + one read (< 1 s) whatever fails. */
   if (vbp_ok(&st)) st = vbp_env_int("VBP_PRICING_POLL_MS", 200, 10, 5000, &c->poll_ms);
   if (vbp_ok(&st)) st = vbp_env_int("VBP_PRICING_LEASE_MS", 500, 20, 10000, &c->lease_ms);
+  /* memo.h: answers kept in memory in front of Redis; -1 keeps none. */
+  if (vbp_ok(&st))
+    st = vbp_env_int("VBP_PRICING_MEMO_SLOTS", 65536, -1, 1 << 24, &c->memo_slots);
   if (vbp_ok(&st) && c->poll_ms >= c->lease_ms)
     st = vbp_invalid("VBP_PRICING_POLL_MS", "must be less than VBP_PRICING_LEASE_MS");
   if (vbp_ok(&st)) st = vbp_env_log_level(&c->log_level);
@@ -68,7 +71,8 @@ int main(void) {
   vbp_metrics *metrics = NULL;
   vbp_metrics_http *metrics_http = NULL;
   vbp_server *server = NULL;
-  pricing_service svc = {.poll_ms = cfg.poll_ms, .lease_ms = cfg.lease_ms};
+  pricing_service svc = {.poll_ms = cfg.poll_ms, .lease_ms = cfg.lease_ms,
+                         .memo_slots = cfg.memo_slots};
 
   st = vbp_pg_pool_open(cfg.pg_dsn, cfg.pg_pool_size, &pool);
   if (vbp_ok(&st)) st = pricing_migrate(pool);

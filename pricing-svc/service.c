@@ -20,6 +20,7 @@
 #define VERSION_TIMEOUT_MS 300 /* well inside the lease */
 #define DEFAULT_POLL_MS 200
 #define DEFAULT_LEASE_MS 500
+#define DEFAULT_MEMO_SLOTS 65536
 
 #define CHECK(expr)                        \
   do {                                     \
@@ -219,29 +220,40 @@ typedef struct slot {
   size_t len;
 } slot;
 
-/* Reads what Redis has; a Redis that fails is a miss for all (look-ups go on without it). */
+/* Reads what the memo has, then asks Redis for the rest in one round trip; a Redis that fails
+ * is a miss for those (look-ups go on without it). */
 static void read_cache(pricing_service *svc, vbp_arena *a, slot *slots, size_t n) {
   const char **keys = vbp_arena_alloc(a, n * sizeof *keys);
   char **values = vbp_arena_alloc(a, n * sizeof *values);
-  size_t *lens = vbp_arena_alloc(a, n * sizeof *lens);
-  for (size_t i = 0; i < n; i++) keys[i] = slots[i].key;
-  vbp_status st = vbp_redis_mget(svc->redis, keys, n, values, lens);
+  size_t *lens = vbp_arena_alloc(a, n * sizeof *lens), *asked = vbp_arena_alloc(a, n * sizeof *asked);
+  size_t m = 0, memo_hits = 0, hits = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (pricing_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
+      slots[i].state = SLOT_DONE;
+      memo_hits++;
+    } else {
+      asked[m] = i;
+      keys[m++] = slots[i].key;
+    }
+  }
+  count(svc->memo_hits, memo_hits);
+  vbp_status st = m ? vbp_redis_mget(svc->redis, keys, m, values, lens) : vbp_status_ok();
   if (!vbp_ok(&st)) {
     count(svc->cache_errors, 1);
-    count(svc->misses, n);
-    return;
+    m = 0;
   }
-  size_t hits = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!values[i]) continue;
-    slots[i].value = vbp_arena_strndup(a, values[i], lens[i]);
-    slots[i].len = lens[i];
-    slots[i].state = SLOT_DONE;
+  for (size_t j = 0; j < m; j++) {
+    if (!values[j]) continue;
+    slot *s = &slots[asked[j]];
+    s->value = vbp_arena_strndup(a, values[j], lens[j]);
+    s->len = lens[j];
+    s->state = SLOT_DONE;
+    pricing_memo_put(svc->memo, s->key, s->value, s->len);
     hits++;
-    free(values[i]);
+    free(values[j]);
   }
-  count(svc->hits, hits);
-  count(svc->misses, n - hits);
+  count(svc->hits, memo_hits + hits);
+  count(svc->misses, n - memo_hits - hits);
 }
 
 /* Computes the slots this call leads, in one go, tells their followers and caches them. */
@@ -265,24 +277,29 @@ static void lead(vbp_call *call, const char *province, vbp_date date, const char
   count(svc->computation_us, (uint64_t)(monotonic_us() - started));
 
   const char **keys = vbp_arena_alloc(a, m * sizeof *keys);
-  size_t cached = 0;
+  char **cached_values = vbp_arena_alloc(a, m * sizeof *cached_values);
+  size_t *cached_lens = vbp_arena_alloc(a, m * sizeof *cached_lens), cached = 0;
   for (size_t j = 0; j < m; j++) {
     slot *s = &slots[led[j]];
     s->status = vbp_ok(&st) ? statuses[j] : st;
-    if (vbp_ok(&s->status)) {
-      s->value = values[j];
-      s->len = lens[j];
-      /* Under the versions the inputs were read at: never older than the key looked up. */
-      keys[cached] = pricing_cache_key(a, catalog, own, province, date, ids[led[j]]);
-      values[cached] = values[j];
-      lens[cached++] = lens[j];
-    }
+    if (!vbp_ok(&s->status)) continue;
+    s->value = values[j];
+    s->len = lens[j];
+    /* Under the versions the inputs were read at: never older than the key looked up. */
+    keys[cached] = pricing_cache_key(a, catalog, own, province, date, ids[led[j]]);
+    pricing_memo_put(svc->memo, keys[cached], values[j], lens[j]);
+    cached_values[cached] = values[j];
+    cached_lens[cached++] = lens[j];
+  }
+  /* Cached before the flights end, so a look-up that comes after finds one or the other. */
+  if (vbp_ok(&st)) pricing_versions_saw(svc->versions, catalog, own);
+  vbp_status cache_st = vbp_redis_set_many(svc->redis, keys, (const char *const *)cached_values,
+                                           cached_lens, cached, PRICING_CACHE_TTL_SECONDS);
+  if (!vbp_ok(&cache_st)) count(svc->cache_errors, 1);
+  for (size_t j = 0; j < m; j++) {
+    const slot *s = &slots[led[j]];
     pricing_flight_done(svc->flights, s->flight, s->status, s->value, s->len);
   }
-  if (vbp_ok(&st)) pricing_versions_saw(svc->versions, catalog, own);
-  vbp_status cache_st = vbp_redis_set_many(svc->redis, keys, (const char *const *)values, lens,
-                                           cached, PRICING_CACHE_TTL_SECONDS);
-  if (!vbp_ok(&cache_st)) count(svc->cache_errors, 1);
 }
 
 /* The answers to ids[0..n) in province on date, in order. A product without a price is
@@ -534,9 +551,11 @@ const size_t pricing_methods_count = sizeof pricing_methods / sizeof pricing_met
 void pricing_service_start(pricing_service *svc, vbp_metrics *metrics) {
   if (metrics) {
     svc->hits = vbp_metrics_counter(metrics, "vbp_price_cache_hits_total",
-                                    "Price look-ups answered from Redis.");
+                                    "Price look-ups answered from the cache (memory or Redis).");
+    svc->memo_hits = vbp_metrics_counter(metrics, "vbp_price_cache_memory_hits_total",
+                                         "Price look-ups answered from this process's memory.");
     svc->misses = vbp_metrics_counter(metrics, "vbp_price_cache_misses_total",
-                                      "Price look-ups Redis had no answer for.");
+                                      "Price look-ups the cache had no answer for.");
     svc->cache_errors = vbp_metrics_counter(metrics, "vbp_price_cache_errors_total",
                                             "Redis commands of price look-ups that failed.");
     svc->computations = vbp_metrics_counter(metrics, "vbp_price_computations_total",
@@ -548,6 +567,9 @@ void pricing_service_start(pricing_service *svc, vbp_metrics *metrics) {
                                       "Look-ups that waited for another's computation.");
   }
   svc->flights = pricing_flights_create();
+  svc->memo = pricing_memo_create(svc->memo_slots < 0    ? 0
+                                  : svc->memo_slots == 0 ? DEFAULT_MEMO_SLOTS
+                                                         : (size_t)svc->memo_slots);
   svc->versions = pricing_versions_start(pricing_fetch_versions, svc,
                                          svc->poll_ms > 0 ? svc->poll_ms : DEFAULT_POLL_MS,
                                          svc->lease_ms > 0 ? svc->lease_ms : DEFAULT_LEASE_MS);
@@ -558,6 +580,8 @@ void pricing_service_stop(pricing_service *svc) {
   svc->versions = NULL;
   pricing_flights_destroy(svc->flights);
   svc->flights = NULL;
+  pricing_memo_destroy(svc->memo);
+  svc->memo = NULL;
 }
 
 static vbp_status ping_tx(vbp_pg_conn *c, void *ctx) {

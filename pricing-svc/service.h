@@ -13,6 +13,7 @@
 #include "common/redis.h"
 #include "common/rpc.h"
 #include "pricing-svc/flight.h"
+#include "pricing-svc/memo.h"
 #include "pricing-svc/versions.h"
 
 #ifdef __cplusplus
@@ -25,10 +26,12 @@ typedef struct pricing_service {
   vbp_redis *redis;    /* borrowed */
   vbp_client *catalog; /* borrowed; opened with the internal secret (calls sign as SERVICE) */
   int poll_ms, lease_ms; /* versions.h; 0: 200 and 500 */
+  int memo_slots;        /* memo.h; < 0: none, 0: 65536 */
   /* Owned, made by pricing_service_start. */
   pricing_versions *versions;
   pricing_flights *flights;
-  vbp_counter *hits, *misses, *cache_errors, *computations, *computation_us, *shared;
+  pricing_memo *memo;
+  vbp_counter *memo_hits, *hits, *misses, *cache_errors, *computations, *computation_us, *shared;
 } pricing_service;
 
 /* The method table, in the order of vbp.v1.PricingService. */

@@ -48,7 +48,9 @@ CREATE TABLE inputs_version (
   only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
   version  bigint NOT NULL
 );
-INSERT INTO inputs_version VALUES (true, 1);
+-- It starts at a random point below 2^52, so that the cache keys of another database (a
+-- recreated one, a test's) sharing the Redis never meet this one's.
+INSERT INTO inputs_version VALUES (true, 1 + floor(random() * 4503599627370496)::bigint);
 
 CREATE FUNCTION bump_inputs_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

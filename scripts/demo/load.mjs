@@ -28,8 +28,8 @@ export function creditCode(first17) {
   return first17 + ALPHABET[check];
 }
 
-function loadClient(addr) {
-  const def = protoLoader.loadSync(path.join(apiDir, 'vbp/v1/catalog.proto'), {
+function loadClient(addr, file = 'vbp/v1/catalog.proto', service = 'CatalogService') {
+  const def = protoLoader.loadSync(path.join(apiDir, file), {
     includeDirs: [apiDir, '/usr/include'],
     keepCase: false,
     longs: String,
@@ -38,7 +38,7 @@ function loadClient(addr) {
     oneofs: true,
   });
   const vbp = grpc.loadPackageDefinition(def).vbp.v1;
-  return new vbp.CatalogService(addr, grpc.credentials.createInsecure());
+  return new vbp[service](addr, grpc.credentials.createInsecure());
 }
 
 function call(client, key, method, req) {
@@ -131,6 +131,9 @@ const result = {
   sharePercent: 100,
 };
 
+// The product's listed price in Fujian (挂网), kept by pricing-svc.
+const listing = { regionCode: '350000', productId: product.id, price: '35.0000', listedOn: '2024-01-01' };
+
 async function load(client, key, addr) {
   const steps = [
     ...regions.map((r) => ['CreateRegion', r, `region ${r.code}`]),
@@ -157,6 +160,20 @@ async function load(client, key, addr) {
   console.log(`demo: ${regions.length} regions, ${organizations.length} organizations, ` +
     `batch ${BATCH} with its Fujian execution, 1 product, 1 group, 1 winning result ` +
     `(30.0000, 100%) at ${addr}`);
+  const pricingAddr = process.env.VBP_PRICING_ADDR;
+  if (!pricingAddr) return;
+  const pricing = loadClient(pricingAddr, 'vbp/v1/pricing.proto', 'PricingService');
+  try {
+    await waitReady(pricing, 10);
+    await call(pricing, key, 'UpsertListing', listing);
+  } catch (err) {
+    err.message = `listing ${listing.productId} in ${listing.regionCode}: ${err.message}`;
+    throw err;
+  } finally {
+    pricing.close();
+  }
+  console.log(`demo: ${listing.productId} listed in ${listing.regionCode} at ${listing.price} ` +
+    `from ${listing.listedOn} at ${pricingAddr}`);
 }
 
 async function main() {

@@ -11,6 +11,17 @@
  *   rpc_bench echo    -t TARGET [-o ORG_ID] [-n IN_FLIGHT] [-d SECONDS] [-w SECONDS]
  *       /bench.Echo/Echo (tests/bench/echo_server.c) carrying the very Organization that setup
  *       created, so the answer is as large as the catalog's.
+ *   rpc_bench price-setup -t CATALOG -p PRICING [-k ADMIN_KEY]
+ *       Loads what the price modes ask about and prints an API key of its manufacturer: region
+ *       350000; batch BENCH-YP (drugs, 20 years) executed there from 2024-08-01; products
+ *       BP000..BP099 in ten competitive groups of ten, the first of each WINNING; every product
+ *       listed in 350000 from 2024-01-01 (through pricing-svc at PRICING). Idempotent.
+ *   rpc_bench price | price-miss | batch -t TARGET [-k KEY] [-n ...] [-d ...] [-w ...]
+ *       pricing-svc with the data tests/bench/pricing.sh loads (products BP000..BP099 in
+ *       350000): `price` GetPrice(350000, BP000, 2024-08-01) again and again (cached after the
+ *       first); `price-miss` GetPrice of a product and date never asked before by this run
+ *       (BP000..BP099 x every day from 2024-08-01: a cache miss each); `batch` BatchGetPrices of
+ *       all 100 products on 2024-08-01. Answers are checked (the product, or 100 prices).
  *
  * Load: IN_FLIGHT calls (default 64) are kept running on one client (one connection): each call
  * that ends starts the next one from the completion callback. The first -w seconds (default 2)
@@ -23,6 +34,7 @@
  * call failed, so a script does not report numbers of a broken run as if they were good. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +47,9 @@
 #include "common/log.h"
 #include "common/rpc.h"
 #include "common/status.h"
+#include "common/date.h"
 #include "vbp/v1/catalog.pb-c.h"
+#include "vbp/v1/pricing.pb-c.h"
 
 #define DEFAULT_ORG_ID "bench-org"
 #define DEFAULT_IN_FLIGHT 64
@@ -48,6 +62,9 @@
 #define REGION_CODE "110000" /* Beijing, a province: needs no parent region */
 #define REGION_NAME "北京市"
 #define LATENCIES_INITIAL (1u << 16)
+#define PRICE_REGION "350000"
+#define PRICE_DAY "2024-08-01"
+#define PRICE_PRODUCTS 100 /* BP000 .. BP099 */
 
 /* The paths are the API; the bench is a client like any other, so it does not link
  * catalog-svc's handlers for their method table. */
@@ -78,8 +95,20 @@ static const vbp_method echo_method = {
     .response = &vbp__v1__organization__descriptor,
 };
 
+static const vbp_method get_price_method = {
+    .path = "/vbp.v1.PricingService/GetPrice",
+    .request = &vbp__v1__get_price_request__descriptor,
+    .response = &vbp__v1__price__descriptor,
+};
+static const vbp_method batch_get_prices_method = {
+    .path = "/vbp.v1.PricingService/BatchGetPrices",
+    .request = &vbp__v1__batch_get_prices_request__descriptor,
+    .response = &vbp__v1__batch_get_prices_response__descriptor,
+};
+
 typedef struct options {
   const char *mode, *target, *key, *org_id;
+  const char *pricing; /* price-setup: pricing-svc's address */
   int in_flight, seconds, warmup_seconds;
 } options;
 
@@ -165,6 +194,139 @@ done:
   return rc;
 }
 
+
+/* ---------------------------------------------------------------- price-setup */
+
+static bool setup_call(vbp_client *client, const char *rpc, const vbp_method *m,
+                       const ProtobufCMessage *request, const vbp_call_options *call,
+                       ProtobufCMessage **keep) {
+  ProtobufCMessage *answer = NULL;
+  vbp_status st = vbp_client_call(client, m, request, call, NULL, &answer);
+  if (!vbp_ok(&st)) {
+    print_error(rpc, &st);
+    return false;
+  }
+  if (keep) *keep = answer;
+  else protobuf_c_message_free_unpacked(answer, NULL);
+  return true;
+}
+
+#define SETUP_METHOD(svc, name, req, resp)                                              \
+  static const vbp_method name##_method = {.path = "/vbp.v1." svc "/" #name,            \
+                                           .request = &req##__descriptor,               \
+                                           .response = &resp##__descriptor}
+SETUP_METHOD("CatalogService", CreateBatch, vbp__v1__batch, vbp__v1__batch);
+SETUP_METHOD("CatalogService", CreateExecution, vbp__v1__execution, vbp__v1__execution);
+SETUP_METHOD("CatalogService", CreateProduct, vbp__v1__product, vbp__v1__product);
+SETUP_METHOD("CatalogService", CreateGroup, vbp__v1__group, vbp__v1__group);
+SETUP_METHOD("CatalogService", PublishResult, vbp__v1__result, vbp__v1__result);
+SETUP_METHOD("PricingService", UpsertListing, vbp__v1__listing, vbp__v1__listing);
+
+static int run_price_setup(const options *opt) {
+  vbp_client *catalog = NULL, *pricing = NULL;
+  vbp_status st = vbp_client_open(opt->target, NULL, &catalog);
+  if (vbp_ok(&st)) st = vbp_client_open(opt->pricing, NULL, &pricing);
+  if (!vbp_ok(&st)) {
+    print_error("open", &st);
+    return 1;
+  }
+  vbp_call_options call = {.timeout_ms = SETUP_TIMEOUT_MS, .bearer_key = opt->key};
+  int rc = 1;
+  ProtobufCMessage *key = NULL;
+  char credit_code[19];
+  char id[8], group[8], price[16];
+  /* GB 32100: 91 (an enterprise), the region, a made-up organization code, the check char. */
+  static const char first17[] = "91" PRICE_REGION "MA2XN0001";
+  memcpy(credit_code, first17, 17);
+  credit_code[17] = vbp_credit_code_check_char(first17);
+  credit_code[18] = '\0';
+
+  Vbp__V1__Region region = VBP__V1__REGION__INIT;
+  region.code = PRICE_REGION;
+  region.name = "福建省";
+  region.level = VBP__V1__REGION_LEVEL__PROVINCE;
+  Vbp__V1__Organization org = VBP__V1__ORGANIZATION__INIT;
+  org.id = "bench-maker";
+  org.name = "华东制药股份有限公司";
+  org.kind = VBP__V1__ORGANIZATION_KIND__MANUFACTURER;
+  org.region_code = PRICE_REGION;
+  org.credit_code = credit_code;
+  char *members[] = {PRICE_REGION};
+  Vbp__V1__Batch batch = VBP__V1__BATCH__INIT;
+  batch.code = "BENCH-YP";
+  batch.name = "基准测试药品集采";
+  batch.kind = VBP__V1__PRODUCT_KIND__DRUG;
+  batch.organizer_level = VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE;
+  batch.lead_region_code = PRICE_REGION;
+  batch.member_region_codes = members;
+  batch.n_member_region_codes = 1;
+  batch.cycle_years = 20;
+  Vbp__V1__Execution exec = VBP__V1__EXECUTION__INIT;
+  exec.batch_code = batch.code;
+  exec.region_code = PRICE_REGION;
+  exec.listing_date = "2024-07-20";
+  exec.start_date = PRICE_DAY;
+  if (!setup_call(catalog, "CreateRegion", &create_region_method, &region.base, &call, NULL) ||
+      !setup_call(catalog, "CreateOrganization", &create_organization_method, &org.base, &call,
+                  NULL) ||
+      !setup_call(catalog, "CreateBatch", &CreateBatch_method, &batch.base, &call, NULL) ||
+      !setup_call(catalog, "CreateExecution", &CreateExecution_method, &exec.base, &call, NULL))
+    goto done;
+  for (int g = 0; g < PRICE_PRODUCTS / 10; g++) {
+    Vbp__V1__Group grp = VBP__V1__GROUP__INIT;
+    snprintf(group, sizeof group, "G%d", g);
+    grp.batch_code = batch.code;
+    grp.id = group;
+    grp.generic_name = "苯磺酸氨氯地平";
+    grp.competitive = true;
+    if (!setup_call(catalog, "CreateGroup", &CreateGroup_method, &grp.base, &call, NULL))
+      goto done;
+    for (int i = g * 10; i < g * 10 + 10; i++) {
+      snprintf(id, sizeof id, "BP%03d", i);
+      Vbp__V1__Product p = VBP__V1__PRODUCT__INIT;
+      p.id = id;
+      p.kind = VBP__V1__PRODUCT_KIND__DRUG;
+      p.generic_name = grp.generic_name;
+      p.dosage_form = "片剂";
+      p.specification = "5mg";
+      p.unit = "片";
+      p.manufacturer_id = org.id;
+      p.in_insurance_catalog = true;
+      Vbp__V1__Result r = VBP__V1__RESULT__INIT;
+      r.batch_code = batch.code;
+      r.product_id = id;
+      r.group_id = group;
+      bool wins = i % 10 == 0;
+      r.status = wins ? VBP__V1__RESULT_STATUS__WINNING : VBP__V1__RESULT_STATUS__NON_WINNING;
+      snprintf(price, sizeof price, "%d.5000", 10 + i);
+      r.winning_price = wins ? price : "";
+      Vbp__V1__Listing l = VBP__V1__LISTING__INIT;
+      char listed[16];
+      snprintf(listed, sizeof listed, "%d.0000", 20 + i);
+      l.region_code = PRICE_REGION;
+      l.product_id = id;
+      l.price = listed;
+      l.listed_on = "2024-01-01";
+      if (!setup_call(catalog, "CreateProduct", &CreateProduct_method, &p.base, &call, NULL) ||
+          !setup_call(catalog, "PublishResult", &PublishResult_method, &r.base, &call, NULL) ||
+          !setup_call(pricing, "UpsertListing", &UpsertListing_method, &l.base, &call, NULL))
+        goto done;
+    }
+  }
+  Vbp__V1__CreateApiKeyRequest key_request = VBP__V1__CREATE_API_KEY_REQUEST__INIT;
+  key_request.organization_id = org.id;
+  if (!setup_call(catalog, "CreateApiKey", &create_api_key_method, &key_request.base, &call,
+                  &key))
+    goto done;
+  printf("%s\n", ((Vbp__V1__ApiKey *)key)->key);
+  protobuf_c_message_free_unpacked(key, NULL);
+  rc = 0;
+done:
+  vbp_client_close(catalog);
+  vbp_client_close(pricing);
+  return rc;
+}
+
 /* ---------------------------------------------------------------- load */
 
 static int64_t now_ns(void) {
@@ -179,6 +341,9 @@ typedef struct bench bench;
 typedef struct slot {
   bench *bench;
   int64_t started_ns;
+  /* price-miss: this slot's own request, a new product and date each call */
+  Vbp__V1__GetPriceRequest miss;
+  char product[8], day[11];
 } slot;
 
 struct bench {
@@ -186,7 +351,10 @@ struct bench {
   const vbp_method *method;
   const ProtobufCMessage *request; /* packed by vbp_client_start, so shared by every call */
   vbp_call_options call;
-  const char *org_id; /* the id every answer must carry */
+  const char *org_id; /* the id every answer must carry (catalog, echo) */
+  bool (*good)(const ProtobufCMessage *response, const char *org_id);
+  bool miss;              /* price-miss: each call asks what was never asked */
+  _Atomic uint64_t asked; /* price-miss: calls started */
   int64_t measure_from_ns, measure_to_ns;
 
   /* Below: under lock. Callbacks run on the client's thread, but a call that fails to start
@@ -209,12 +377,46 @@ static _Thread_local int starting;
 
 static void call_done(void *ctx, const vbp_status *status, ProtobufCMessage *response);
 
+/* The n-th never-asked look-up: product n % 100 on day n / 100 from PRICE_DAY. */
+static void next_miss(slot *s, uint64_t n) {
+  vbp_date day;
+  vbp_date_parse(PRICE_DAY, &day);
+  snprintf(s->product, sizeof s->product, "BP%03u", (unsigned)(n % PRICE_PRODUCTS));
+  vbp_date_format(day + (vbp_date)(n / PRICE_PRODUCTS), s->day);
+  vbp__v1__get_price_request__init(&s->miss);
+  s->miss.region_code = PRICE_REGION;
+  s->miss.product_id = s->product;
+  s->miss.date = s->day;
+}
+
 static void start_call(slot *s) {
   bench *b = s->bench;
+  const ProtobufCMessage *request = b->request;
+  if (b->miss) {
+    next_miss(s, atomic_fetch_add(&b->asked, 1));
+    request = &s->miss.base;
+  }
   s->started_ns = now_ns();
   starting++;
-  vbp_client_start(b->client, b->method, b->request, &b->call, NULL, call_done, s);
+  vbp_client_start(b->client, b->method, request, &b->call, NULL, call_done, s);
   starting--;
+}
+
+static bool good_organization(const ProtobufCMessage *response, const char *org_id) {
+  const Vbp__V1__Organization *org = (const Vbp__V1__Organization *)response;
+  return strcmp(org->id, org_id) == 0;
+}
+
+static bool good_price(const ProtobufCMessage *response, const char *org_id) {
+  (void)org_id;
+  const Vbp__V1__Price *p = (const Vbp__V1__Price *)response;
+  return strncmp(p->product_id, "BP", 2) == 0 && p->max_sale_price[0] != '\0';
+}
+
+static bool good_batch(const ProtobufCMessage *response, const char *org_id) {
+  (void)org_id;
+  const Vbp__V1__BatchGetPricesResponse *r = (const Vbp__V1__BatchGetPricesResponse *)response;
+  return r->n_prices == PRICE_PRODUCTS;
 }
 
 static void record_latency(bench *b, int64_t ns) {
@@ -235,9 +437,8 @@ static void call_done(void *ctx, const vbp_status *status, ProtobufCMessage *res
   slot *s = ctx;
   bench *b = s->bench;
   int64_t ended = now_ns();
-  /* An OK status with somebody else's organization would flatter the numbers: check the id. */
-  const Vbp__V1__Organization *org = (const Vbp__V1__Organization *)response;
-  bool good = vbp_ok(status) && org && strcmp(org->id, b->org_id) == 0;
+  /* An OK status with a wrong answer would flatter the numbers: check it. */
+  bool good = vbp_ok(status) && response && b->good(response, b->org_id);
 
   pthread_mutex_lock(&b->lock);
   bool measured = ended >= b->measure_from_ns && ended < b->measure_to_ns;
@@ -249,10 +450,8 @@ static void call_done(void *ctx, const vbp_status *status, ProtobufCMessage *res
     else b->errors_outside++;
     if (!b->have_error) {
       b->have_error = true;
-      b->first_error = vbp_ok(status) ? vbp_status_make(VBP_INTERNAL,
-                                                        "the answer names organization \"%s\"",
-                                                        org ? org->id : "(none)")
-                                      : *status;
+      b->first_error =
+          vbp_ok(status) ? vbp_status_make(VBP_INTERNAL, "a wrong answer") : *status;
     }
   }
   bool again = ended < b->measure_to_ns && !starting;
@@ -282,17 +481,41 @@ static int run_load(const options *opt) {
   Vbp__V1__GetOrganizationRequest get = VBP__V1__GET_ORGANIZATION_REQUEST__INIT;
   Vbp__V1__Organization org;
   char credit_code[19];
-  bench b = {.org_id = opt->org_id, .call = {.timeout_ms = CALL_TIMEOUT_MS}};
+  Vbp__V1__GetPriceRequest price = VBP__V1__GET_PRICE_REQUEST__INIT;
+  Vbp__V1__BatchGetPricesRequest batch = VBP__V1__BATCH_GET_PRICES_REQUEST__INIT;
+  char ids[PRICE_PRODUCTS][8];
+  char *id_ptrs[PRICE_PRODUCTS];
+  bench b = {.org_id = opt->org_id,
+             .call = {.timeout_ms = CALL_TIMEOUT_MS, .bearer_key = opt->key},
+             .good = good_organization};
   if (strcmp(opt->mode, "catalog") == 0) {
     get.id = (char *)opt->org_id;
     b.method = &get_organization_method;
     b.request = &get.base;
-    b.call.bearer_key = opt->key;
+  } else if (strcmp(opt->mode, "price") == 0 || strcmp(opt->mode, "price-miss") == 0) {
+    price.region_code = PRICE_REGION;
+    price.product_id = "BP000";
+    price.date = PRICE_DAY;
+    b.method = &get_price_method;
+    b.request = &price.base;
+    b.good = good_price;
+    b.miss = strcmp(opt->mode, "price-miss") == 0;
+  } else if (strcmp(opt->mode, "batch") == 0) {
+    for (int i = 0; i < PRICE_PRODUCTS; i++) {
+      snprintf(ids[i], sizeof ids[i], "BP%03d", i);
+      id_ptrs[i] = ids[i];
+    }
+    batch.region_code = PRICE_REGION;
+    batch.product_ids = id_ptrs;
+    batch.n_product_ids = PRICE_PRODUCTS;
+    batch.date = PRICE_DAY;
+    b.method = &batch_get_prices_method;
+    b.request = &batch.base;
+    b.good = good_batch;
   } else {
     bench_organization(&org, opt->org_id, credit_code);
     b.method = &echo_method;
-    b.request = &org.base;
-    b.call.bearer_key = opt->key; /* the same metadata as a catalog call; vbp echo checks it */
+    b.request = &org.base; /* with the same metadata as a catalog call; vbp echo checks it */
   }
   vbp_status st = vbp_client_open(opt->target, NULL, &b.client);
   if (!vbp_ok(&st)) {
@@ -347,6 +570,9 @@ static void usage(void) {
           "[-w SECONDS]\n"
           "       rpc_bench echo    -t TARGET [-o ORG_ID] [-n IN_FLIGHT] [-d SECONDS] "
           "[-w SECONDS]\n"
+          "       rpc_bench price-setup -t CATALOG -p PRICING [-k ADMIN_KEY]\n"
+          "       rpc_bench price|price-miss|batch -t TARGET [-k KEY] [-n IN_FLIGHT] "
+          "[-d SECONDS] [-w SECONDS]\n"
           "keys default to $VBP_ADMIN_KEY (setup) and $VBP_BENCH_KEY (catalog); defaults: -o %s "
           "-n %d -d %d -w %d\n",
           DEFAULT_ORG_ID, DEFAULT_IN_FLIGHT, DEFAULT_SECONDS, DEFAULT_WARMUP_SECONDS);
@@ -372,13 +598,19 @@ int main(int argc, char **argv) {
                  .in_flight = DEFAULT_IN_FLIGHT,
                  .seconds = DEFAULT_SECONDS,
                  .warmup_seconds = DEFAULT_WARMUP_SECONDS};
-  bool setup = strcmp(opt.mode, "setup") == 0, catalog = strcmp(opt.mode, "catalog") == 0;
-  if (!setup && !catalog && strcmp(opt.mode, "echo") != 0) usage();
+  bool setup = strcmp(opt.mode, "setup") == 0, echo = strcmp(opt.mode, "echo") == 0;
+  bool price_setup = strcmp(opt.mode, "price-setup") == 0;
+  const char *const loads[] = {"catalog", "echo", "price", "price-miss", "batch"};
+  bool known = setup || price_setup;
+  for (size_t i = 0; i < sizeof loads / sizeof loads[0]; i++)
+    known = known || strcmp(opt.mode, loads[i]) == 0;
+  if (!known) usage();
   /* The mode stands where getopt expects the program name. */
   int c;
-  while ((c = getopt(argc - 1, argv + 1, "t:k:o:n:d:w:")) != -1) {
+  while ((c = getopt(argc - 1, argv + 1, "t:p:k:o:n:d:w:")) != -1) {
     switch (c) {
       case 't': opt.target = optarg; break;
+      case 'p': opt.pricing = optarg; break;
       case 'k': opt.key = optarg; break;
       case 'o': opt.org_id = optarg; break;
       case 'n': opt.in_flight = parse_int(optarg, 1, MAX_IN_FLIGHT, 'n'); break;
@@ -387,18 +619,18 @@ int main(int argc, char **argv) {
       default: usage();
     }
   }
-  if (optind != argc - 1 || !opt.target) usage();
+  if (optind != argc - 1 || !opt.target || (price_setup && !opt.pricing)) usage();
   /* Keys from the environment by default, so they do not show in ps. */
-  if (!opt.key) opt.key = getenv(setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
-  if ((setup || catalog) && (!opt.key || !*opt.key)) {
+  if (!opt.key) opt.key = getenv(setup || price_setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+  if (!echo && (!opt.key || !*opt.key)) {
     fprintf(stderr, "rpc_bench: %s needs a key: -k, or $%s\n", opt.mode,
-            setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+            setup || price_setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
     return 2;
   }
 
   vbp_log_init("rpc_bench", VBP_LOG_WARN);
   vbp_rpc_init();
-  int rc = setup ? run_setup(&opt) : run_load(&opt);
+  int rc = setup ? run_setup(&opt) : price_setup ? run_price_setup(&opt) : run_load(&opt);
   vbp_rpc_shutdown();
   return rc;
 }

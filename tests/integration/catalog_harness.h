@@ -40,6 +40,9 @@ class CatalogStack : public ::testing::Environment {
   vbp_client *client() const { return client_; }
   vbp_client *forger() const { return forger_; }
   const std::string &dsn() const { return dsn_; }
+  // Points catalog-svc's PriceInputsChanged pushes at `pricing` (borrowed; nullptr: none, as with
+  // VBP_PRICING_ADDR unset). Only while no call is in flight.
+  void set_pricing(vbp_client *pricing) { service_.pricing = pricing; }
 
  private:
   void start();

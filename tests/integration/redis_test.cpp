@@ -264,51 +264,6 @@ TEST(Redis, AServerThatDoesNotAnswerTimesOutAndThenFailsFast) {
   close(fd);
 }
 
-// Stops the stack's Redis; the destructor starts it again as the stack had it (from
-// VBP_REDIS_CONF if the env file names one, else on VBP_REDIS_PORT with VBP_REDIS_PIDFILE),
-// whatever happens in between, so that later tests find it running.
-class RedisStopped {
- public:
-  RedisStopped()
-      : port_(vbp_test_env("VBP_REDIS_PORT")), pidfile_(vbp_test_env("VBP_REDIS_PIDFILE")) {
-    run("redis-cli -p " + port_ + " shutdown nosave >/dev/null 2>&1");
-    // shutdown returns once Redis has closed its sockets; the pidfile goes just after.
-    for (int i = 0; i < 200 && ping(); i++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ~RedisStopped() { start(); }
-
-  void start() {
-    if (started_) return;
-    started_ = true;
-    std::string conf;  // tests/stack.sh writes one; restarting from it restores logfile, dir, ...
-    try {
-      conf = vbp_test_env("VBP_REDIS_CONF");
-    } catch (const std::exception &) {
-    }
-    if (!conf.empty()) {
-      run("redis-server '" + conf + "' >/dev/null");
-    } else {
-      run("redis-server --port " + port_ +
-          " --bind 127.0.0.1 --daemonize yes --save '' "
-          "--appendonly no --pidfile '" +
-          pidfile_ + "' >/dev/null");
-    }
-    for (int i = 0; i < 500 && !ping(); i++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_TRUE(ping()) << "Redis did not come back on port " << port_;
-  }
-
- private:
-  static void run(const std::string &cmd) { EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd; }
-  bool ping() {
-    return std::system(("redis-cli -p " + port_ + " ping >/dev/null 2>&1").c_str()) == 0;
-  }
-  std::string port_;
-  std::string pidfile_;
-  bool started_ = false;
-};
-
 TEST(RedisOutage, CallsFailFastWhileRedisIsDownAndWorkAgainAfterItRestarts) {
   Redis r = open_stack_redis();
   std::string k = key("outage");

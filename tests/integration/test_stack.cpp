@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -133,4 +136,42 @@ std::string vbp_test_fresh_database() {
 std::string vbp_test_sql(const std::string &dsn, const std::string &sql) {
   Conn c = connect_or_throw(dsn);
   return exec_or_throw(c.get(), sql);
+}
+
+// ---------------------------------------------------------------- Redis outages
+
+static void run_or_fail(const std::string &cmd) {
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+RedisStopped::RedisStopped()
+    : port_(vbp_test_env("VBP_REDIS_PORT")), pidfile_(vbp_test_env("VBP_REDIS_PIDFILE")) {
+  run_or_fail("redis-cli -p " + port_ + " shutdown nosave >/dev/null 2>&1");
+  // shutdown returns once Redis has closed its sockets; the pidfile goes just after.
+  for (int i = 0; i < 200 && ping(); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+void RedisStopped::start() {
+  if (started_) return;
+  started_ = true;
+  std::string conf;  // tests/stack.sh writes one; restarting from it restores logfile, dir, ...
+  try {
+    conf = vbp_test_env("VBP_REDIS_CONF");
+  } catch (const std::exception &) {
+  }
+  if (!conf.empty()) {
+    run_or_fail("redis-server '" + conf + "' >/dev/null");
+  } else {
+    run_or_fail("redis-server --port " + port_ +
+                " --bind 127.0.0.1 --daemonize yes --save '' --appendonly no --pidfile '" +
+                pidfile_ + "' >/dev/null");
+  }
+  for (int i = 0; i < 500 && !ping(); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(ping()) << "Redis did not come back on port " << port_;
+}
+
+bool RedisStopped::ping() const {
+  return std::system(("redis-cli -p " + port_ + " ping >/dev/null 2>&1").c_str()) == 0;
 }

@@ -24,4 +24,23 @@ std::string vbp_test_fresh_database();
  * row, or "" when there is none. */
 std::string vbp_test_sql(const std::string &dsn, const std::string &sql);
 
+/* Stops the stack's Redis; the destructor (or start()) starts it again as the stack had it
+ * (from VBP_REDIS_CONF if the env file names one, else on VBP_REDIS_PORT with
+ * VBP_REDIS_PIDFILE), whatever happens in between, so that later tests find it running. Tests
+ * that use it stop the Redis every test program shares: run them RUN_SERIAL. */
+class RedisStopped {
+ public:
+  RedisStopped();
+  ~RedisStopped() { start(); }
+  RedisStopped(const RedisStopped &) = delete;
+  RedisStopped &operator=(const RedisStopped &) = delete;
+  void start();
+
+ private:
+  bool ping() const;
+  std::string port_;
+  std::string pidfile_;
+  bool started_ = false;
+};
+
 #endif

@@ -1,5 +1,6 @@
 /* Agreement years inside a cycle (DOMAIN.md C5, C6): renewal aligned to 1 Jul / 1 Jan or plain
- * anniversaries, the last year cut at the cycle end, explicit and extended ends, 29 Feb. */
+ * anniversaries, the last year cut at the cycle end, explicit and extended ends, 29 Feb; and the
+ * execution in force on a date ("Pricing rules"), which ends with the same cycle. */
 #include <gtest/gtest.h>
 
 #include <string>
@@ -215,6 +216,88 @@ TEST(AgreementYears, CycleLastDayIsTheDayBeforeStartPlusYearsOrTheExplicitEnd) {
   };
   for (const auto &c : cases)
     EXPECT_EQ(format(catalog_cycle_last_day(day(c.start), &c.cycle)), c.expected) << c.start;
+}
+
+/* ---------------------------------------------------------------- execution in force */
+
+catalog_execution execution(const char *batch_code, const char *start, catalog_cycle cycle) {
+  catalog_execution e = {};
+  e.batch_code = batch_code;
+  e.start = day(start);
+  e.cycle = cycle;
+  return e;
+}
+
+/* The batch code of the execution in force on date, or "" when none is. */
+std::string in_force(const std::vector<catalog_execution> &executions, const char *date) {
+  size_t index = 99;
+  if (!catalog_execution_in_force(executions.data(), executions.size(), day(date), &index)) {
+    EXPECT_EQ(index, 99u) << "written although none is in force";
+    return "";
+  }
+  EXPECT_LT(index, executions.size());
+  return index < executions.size() ? executions[index].batch_code : "?";
+}
+
+TEST(ExecutionInForce, RunsFromTheStartToTheCycleLastDayInclusive) {
+  /* 000: Fujian from 2024-07-22, a 4-year cycle ending 2028-07-21. */
+  const std::vector<catalog_execution> fujian = {
+      execution("JX-YP2023-01", "2024-07-22", years_cycle(4))};
+  const struct {
+    const char *date, *expected;
+  } cases[] = {
+      {"2024-07-21", ""},
+      {"2024-07-22", "JX-YP2023-01"},
+      {"2026-01-01", "JX-YP2023-01"},
+      {"2028-07-21", "JX-YP2023-01"},
+      {"2028-07-22", ""},
+  };
+  for (const auto &c : cases) EXPECT_EQ(in_force(fujian, c.date), c.expected) << c.date;
+}
+
+TEST(ExecutionInForce, ExplicitOrExtendedEndIsTheLastDayItself) {
+  /* 001: Liaoning's cycle extended to 2025-07-31. */
+  const std::vector<catalog_execution> extended = {
+      execution("LN-2022", "2022-08-01", ending_cycle(2, "2025-07-31"))};
+  EXPECT_EQ(in_force(extended, "2024-08-01"), "LN-2022"); /* past the two years, extended */
+  EXPECT_EQ(in_force(extended, "2025-07-31"), "LN-2022");
+  EXPECT_EQ(in_force(extended, "2025-08-01"), "");
+}
+
+TEST(ExecutionInForce, LatestStartWinsAmongThoseInForce) {
+  const std::vector<catalog_execution> executions = {
+      execution("OLD", "2022-01-01", years_cycle(4)),
+      execution("NEW", "2024-01-01", years_cycle(2)),
+      execution("FUTURE", "2025-06-01", years_cycle(3)),
+  };
+  EXPECT_EQ(in_force(executions, "2023-06-01"), "OLD");    /* NEW not started */
+  EXPECT_EQ(in_force(executions, "2024-01-01"), "NEW");    /* NEW's first day */
+  EXPECT_EQ(in_force(executions, "2025-05-31"), "NEW");
+  EXPECT_EQ(in_force(executions, "2025-06-01"), "FUTURE");
+  EXPECT_EQ(in_force(executions, "2028-05-31"), "FUTURE"); /* OLD and NEW over */
+  EXPECT_EQ(in_force(executions, "2028-06-01"), "");
+}
+
+TEST(ExecutionInForce, EndedLaterStartLosesToAnEarlierStartStillInForce) {
+  const std::vector<catalog_execution> executions = {
+      execution("LONG", "2022-01-01", years_cycle(6)),
+      execution("SHORT", "2023-01-01", ending_cycle(0, "2023-12-31")),
+  };
+  EXPECT_EQ(in_force(executions, "2023-12-31"), "SHORT");
+  EXPECT_EQ(in_force(executions, "2024-01-01"), "LONG");
+}
+
+TEST(ExecutionInForce, SameStartGoesToTheLowestBatchCodeInByteOrder) {
+  const std::vector<catalog_execution> executions = {
+      execution("b-2024", "2024-07-22", years_cycle(2)),
+      execution("B-2024", "2024-07-22", years_cycle(2)), /* 'B' < 'b' in byte order */
+      execution("C-2024", "2024-07-22", years_cycle(2)),
+  };
+  EXPECT_EQ(in_force(executions, "2025-01-01"), "B-2024");
+}
+
+TEST(ExecutionInForce, NoneWithoutExecutions) {
+  EXPECT_EQ(in_force({}, "2025-01-01"), "");
 }
 
 } /* namespace */
