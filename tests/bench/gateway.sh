@@ -59,24 +59,7 @@ bench_bin=$build/tests/bench/rpc_bench
 
 # --- stack -------------------------------------------------------------------------------------
 
-# Globals for the EXIT trap: the run directory and the wrk running now (wrk_once). tests/stack.sh
-# stop also stops nginx: it stops every service with a pid file in the directory, and
-# stack_svc_start below writes one.
-run=
-wrk_pid=
-cleanup() {
-  local rc=$?
-  [[ -z "$wrk_pid" ]] || stack_kill_pid "$wrk_pid" 5
-  if [[ -n "$run" ]]; then
-    "$root/tests/stack.sh" stop "$run" >/dev/null 2>&1 || true
-    rm -rf "$run"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-run=$(mktemp -d "${TMPDIR:-/tmp}/vbp-bench.XXXXXX")
+bench_start_run
 
 # Both services read these from the environment stack.sh starts them with. At info level they
 # would write a line per request, and the bench would measure logging. The limiter stays on, so

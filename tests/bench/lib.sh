@@ -7,6 +7,31 @@ bench_die() {
   exit 1
 }
 
+# The run's directory and the wrk running now (wrk_once), for the EXIT trap bench_start_run sets.
+run=
+wrk_pid=
+
+bench_cleanup() {
+  local rc=$?
+  [[ -z "$wrk_pid" ]] || stack_kill_pid "$wrk_pid" 5
+  if [[ -n "$run" ]]; then
+    # Stops every service with a pid file in the directory: the stack's, and nginx or the echo
+    # servers that stack_svc_start started there.
+    "$root/tests/stack.sh" stop "$run" >/dev/null 2>&1 || true
+    rm -rf "$run"
+  fi
+  exit "$rc"
+}
+
+# bench_start_run: a fresh temporary directory in the global run, and traps that stop and remove
+# everything started in it when the bench ends, fails or is interrupted. Needs the global root.
+bench_start_run() {
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  run=$(mktemp -d "${TMPDIR:-/tmp}/vbp-bench.XXXXXX")
+}
+
 # bench_build ROOT BUILD_DIR TARGET...: configures BUILD_DIR (RelWithDebInfo) if it is new,
 # refuses a debug or sanitizer tree, and builds TARGETs, showing the log only when it fails.
 bench_build() {

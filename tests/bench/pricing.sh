@@ -46,21 +46,7 @@ done
 bench_build "$root" "$build" catalog-svc pricing-svc gateway echo_server rpc_bench
 bench_bin=$build/tests/bench/rpc_bench
 
-run=
-wrk_pid=
-cleanup() {
-  local rc=$?
-  [[ -z "$wrk_pid" ]] || stack_kill_pid "$wrk_pid" 5
-  if [[ -n "$run" ]]; then
-    "$root/tests/stack.sh" stop "$run" >/dev/null 2>&1 || true
-    rm -rf "$run"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-run=$(mktemp -d "${TMPDIR:-/tmp}/vbp-bench.XXXXXX")
+bench_start_run
 
 # No log line per request, and a rate limit no run comes near (its cost stays measured).
 export VBP_LOG_LEVEL=warn VBP_RATE_LIMIT_RPS=100000000

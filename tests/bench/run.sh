@@ -44,22 +44,7 @@ bench_bin=$build/tests/bench/rpc_bench
 
 # --- stack -------------------------------------------------------------------------------------
 
-# Global for the EXIT trap. tests/stack.sh stop also stops echo_server: it stops every service
-# with a pid file in the directory, and stack_svc_start below writes one.
-run=
-cleanup() {
-  local rc=$?
-  if [[ -n "$run" ]]; then
-    "$root/tests/stack.sh" stop "$run" >/dev/null 2>&1 || true
-    rm -rf "$run"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-run=$(mktemp -d "${TMPDIR:-/tmp}/vbp-bench.XXXXXX")
-
+bench_start_run
 
 # catalog-svc reads these from the environment stack.sh starts it with. At info level it would
 # write a line per call, and the bench would measure logging. The metrics port: a stack from
