@@ -331,6 +331,11 @@ static vbp_status look_up(vbp_call *call, const char *province, vbp_date date,
     if (!pricing_flight_join(svc->flights, slots[i].key, &slots[i].flight)) {
       slots[i].state = SLOT_FOLLOW;
       followers++;
+    } else if (pricing_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
+      /* A leader that finished between our read and our join left its answer here. */
+      slots[i].state = SLOT_DONE;
+      pricing_flight_done(svc->flights, slots[i].flight, vbp_status_ok(), slots[i].value,
+                          slots[i].len);
     }
   }
   /* Every flight this call leads is finished before it waits for another's. */
