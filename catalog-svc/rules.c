@@ -16,9 +16,12 @@ bool catalog_execution_in_force(const catalog_execution *executions, size_t n, v
   for (size_t i = 0; i < n; i++) {
     const catalog_execution *e = &executions[i];
     if (e->start > date || catalog_cycle_last_day(e->start, &e->cycle) < date) continue;
-    if (!best || e->start > best->start ||
-        (e->start == best->start && strcmp(e->batch_code, best->batch_code) < 0))
-      best = e;
+    bool better = !best || e->start > best->start;
+    if (best && e->start == best->start)
+      better = e->has_result != best->has_result
+                   ? e->has_result
+                   : strcmp(e->batch_code, best->batch_code) < 0;
+    if (better) best = e;
   }
   if (!best) return false;
   *index = (size_t)(best - executions);

@@ -36,12 +36,15 @@ typedef struct catalog_execution {
   const char *batch_code; /* borrowed */
   vbp_date start;
   catalog_cycle cycle; /* the batch's */
+  bool has_result;     /* the product asked about has a result in the batch */
 } catalog_execution;
 
 /* The execution in force on date among executions[0..n) (DOMAIN.md "Pricing rules"): of those
- * with start <= date <= the cycle's last day, the one with the latest start, a tie going to the
- * lowest batch code (byte order, so the answer never depends on a database's collation). Writes
- * its index to *index and returns true; returns false (and leaves *index) when none is. */
+ * with start <= date <= the cycle's last day, the one with the latest start. A tie goes to a
+ * batch the product has a result in (its own result says more about it than a group of its
+ * generic name or category), then to the lowest batch code (byte order, so the answer never
+ * depends on a database's collation). Writes its index to *index and returns true; returns
+ * false (and leaves *index) when none is. */
 bool catalog_execution_in_force(const catalog_execution *executions, size_t n, vbp_date date,
                                 size_t *index);
 

@@ -612,7 +612,9 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
    * a result for a consumable of the same category. */
   vbp_status st =
       run(c, "list executions in force",
-          "SELECT x.position, b.code, e.start_date, b.cycle_years, b.cycle_end "
+          "SELECT x.position, b.code, e.start_date, b.cycle_years, b.cycle_end, "
+          "       EXISTS (SELECT 1 FROM results r "
+          "               WHERE r.batch_code = b.code AND r.product_id = p.id) AS own "
           "FROM unnest($1::text[]) WITH ORDINALITY AS x(wanted, position) "
           "JOIN products p ON p.id = x.wanted "
           "JOIN executions e ON e.region_code = $2 AND e.start_date <= $3::date "
@@ -636,6 +638,7 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
     memset(e, 0, sizeof *e);
     e->index = position(&r, 0);
     e->execution.batch_code = text(&r, 1);
+    e->execution.has_result = boolean(&r, 5);
     e->execution.cycle.years = integer(&r, 3);
     e->execution.cycle.has_last_day =
         !PQgetisnull(res, (int)i, 4) && vbp_date_parse(PQgetvalue(res, (int)i, 4),

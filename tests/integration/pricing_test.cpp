@@ -354,6 +354,28 @@ TEST_F(PricingTest, ACatalogWriteIsSeenByTheNextLookUp) {
   EXPECT_EQ(price("D"), "25.0000 P1a / 25.0000 P2a @ FJ-YP2024-01");
 }
 
+TEST_F(PricingTest, OfTwoBatchesFromTheSameDayTheOneWithTheProductsResultIsInForce) {
+  // AA-2024 (a lower code) also groups 阿莫西林 in Fujian from the same day; A has no result
+  // there, so FJ-YP2024-01, where A won, stays in force for A.
+  BatchSpec b;
+  b.code = "AA-2024";
+  b.name = "另一批";
+  b.kind = VBP__V1__PRODUCT_KIND__DRUG;
+  b.organizer_level = VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE;
+  b.lead_region_code = "350000";
+  b.member_region_codes = {"350000"};
+  b.cycle_years = 2;
+  ASSERT_TRUE(IsOk(create_batch(Caller::admin(), b)));
+  ExecutionSpec e;
+  e.batch_code = "AA-2024";
+  e.region_code = "350000";
+  e.listing_date = "2024-07-20";
+  e.start_date = kDay;
+  ASSERT_TRUE(IsOk(create_execution(Caller::admin(), e)));
+  ASSERT_TRUE(IsOk(create_group(Caller::admin(), "AA-2024", "G2", "阿莫西林", false)));
+  EXPECT_EQ(price("A"), "30.0000 P1c / 30.0000 P2a @ FJ-YP2024-01");
+}
+
 TEST_F(PricingTest, AnExtensionAndANewExecutionAreSeenByTheNextLookUp) {
   EXPECT_EQ(price("B", "2026-09-01"), "45.0000 NOT_IN_VBP /   @ ");
   ASSERT_TRUE(IsOk(extend_batch(Caller::admin(), kBatch, "2026-12-31")));

@@ -296,6 +296,20 @@ TEST(ExecutionInForce, SameStartGoesToTheLowestBatchCodeInByteOrder) {
   EXPECT_EQ(in_force(executions, "2025-01-01"), "B-2024");
 }
 
+TEST(ExecutionInForce, SameStartGoesFirstToABatchTheProductHasAResultIn) {
+  /* Two batches of one generic name in force from the same day: the product won in Z-2024 and
+   * only shares its generic name with A-2024's group. */
+  std::vector<catalog_execution> executions = {
+      execution("A-2024", "2024-07-22", years_cycle(2)),
+      execution("Z-2024", "2024-07-22", years_cycle(2)),
+  };
+  executions[1].has_result = true;
+  EXPECT_EQ(in_force(executions, "2025-01-01"), "Z-2024");
+  /* A later start still wins: the newer round is the one in force. */
+  executions.push_back(execution("N-2025", "2025-01-01", years_cycle(2)));
+  EXPECT_EQ(in_force(executions, "2025-01-01"), "N-2025");
+}
+
 TEST(ExecutionInForce, NoneWithoutExecutions) {
   EXPECT_EQ(in_force({}, "2025-01-01"), "");
 }
