@@ -2,12 +2,21 @@
 
 #include <string.h>
 
-char *pricing_cache_key(vbp_arena *arena, int64_t catalog_version, int64_t own_version,
-                        const char *province, vbp_date date, const char *product_id) {
+char *pricing_cache_prefix(vbp_arena *arena, int64_t catalog_version, int64_t own_version,
+                           const char *province, vbp_date date) {
   char day[11];
   vbp_date_format(date, day);
-  return vbp_arena_printf(arena, "vbp:price:%lld:%lld:%s:%s:%s", (long long)catalog_version,
-                          (long long)own_version, province, day, product_id);
+  return vbp_arena_printf(arena, "vbp:price:%lld:%lld:%s:%s:", (long long)catalog_version,
+                          (long long)own_version, province, day);
+}
+
+/* A batch makes a key per product: a copy, not a printf (which cost a fifth of a cached batch). */
+char *pricing_cache_key(vbp_arena *arena, const char *prefix, const char *product_id) {
+  size_t a = strlen(prefix), b = strlen(product_id);
+  char *key = vbp_arena_alloc(arena, a + b + 1);
+  memcpy(key, prefix, a);
+  memcpy(key + a, product_id, b + 1);
+  return key;
 }
 
 char *pricing_cache_encode_price(vbp_arena *arena, const Vbp__V1__Price *price, size_t *len) {

@@ -24,9 +24,11 @@ extern "C" {
  * old versions do not pile up. */
 #define PRICING_CACHE_TTL_SECONDS 86400
 
-/* "vbp:price:<catalog>:<own>:<province>:<date>:<product>" in arena. */
-char *pricing_cache_key(vbp_arena *arena, int64_t catalog_version, int64_t own_version,
-                        const char *province, vbp_date date, const char *product_id);
+/* "vbp:price:<catalog>:<own>:<province>:<date>:", what the keys of one look-up share, in arena. */
+char *pricing_cache_prefix(vbp_arena *arena, int64_t catalog_version, int64_t own_version,
+                           const char *province, vbp_date date);
+/* prefix then the product: "vbp:price:<catalog>:<own>:<province>:<date>:<product>", in arena. */
+char *pricing_cache_key(vbp_arena *arena, const char *prefix, const char *product_id);
 
 /* A price as a cached value, in arena. */
 char *pricing_cache_encode_price(vbp_arena *arena, const Vbp__V1__Price *price, size_t *len);

@@ -65,10 +65,15 @@ static int64_t monotonic_us(void) {
 /* ---------------------------------------------------------------- checks */
 
 /* Product ids are the catalog's: 1 to 64 of A-Z a-z 0-9 . _ - */
+static bool valid_product_id(const char *id) {
+  size_t n = id ? strlen(id) : 0;
+  return n > 0 && n <= 64 &&
+         strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
 static vbp_status need_product_id(const char *field, const char *id) {
   if (!id || !*id) return vbp_invalid(field, "is required");
-  size_t n = strlen(id);
-  if (n > 64 || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+  if (!valid_product_id(id))
     return vbp_invalid(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'");
   return vbp_status_ok();
 }
@@ -277,6 +282,8 @@ static void lead(vbp_call *call, const char *province, vbp_date date, const char
   count(svc->computation_us, (uint64_t)(monotonic_us() - started));
 
   const char **keys = vbp_arena_alloc(a, m * sizeof *keys);
+  /* Under the versions the inputs were read at: never older than the key looked up. */
+  const char *prefix = pricing_cache_prefix(a, catalog, own, province, date);
   char **cached_values = vbp_arena_alloc(a, m * sizeof *cached_values);
   size_t *cached_lens = vbp_arena_alloc(a, m * sizeof *cached_lens), cached = 0;
   for (size_t j = 0; j < m; j++) {
@@ -285,8 +292,7 @@ static void lead(vbp_call *call, const char *province, vbp_date date, const char
     if (!vbp_ok(&s->status)) continue;
     s->value = values[j];
     s->len = lens[j];
-    /* Under the versions the inputs were read at: never older than the key looked up. */
-    keys[cached] = pricing_cache_key(a, catalog, own, province, date, ids[led[j]]);
+    keys[cached] = pricing_cache_key(a, prefix, ids[led[j]]);
     pricing_memo_put(svc->memo, keys[cached], values[j], lens[j]);
     cached_values[cached] = values[j];
     cached_lens[cached++] = lens[j];
@@ -313,9 +319,9 @@ static vbp_status look_up(vbp_call *call, const char *province, vbp_date date,
   CHECK(pricing_versions_get(svc->versions, &catalog, &own));
 
   slot *slots = vbp_arena_alloc(a, (n + 1) * sizeof *slots);
+  const char *prefix = pricing_cache_prefix(a, catalog, own, province, date);
   for (size_t i = 0; i < n; i++)
-    slots[i] = (slot){.key = pricing_cache_key(a, catalog, own, province, date, ids[i]),
-                      .state = SLOT_LEAD};
+    slots[i] = (slot){.key = pricing_cache_key(a, prefix, ids[i]), .state = SLOT_LEAD};
   read_cache(svc, a, slots, n);
 
   size_t followers = 0;
@@ -389,8 +395,9 @@ static vbp_status batch_get_prices(vbp_call *call, const ProtobufCMessage *reque
   if (in->n_product_ids == 0) return vbp_invalid("productIds", "must name at least one product");
   if (in->n_product_ids > MAX_PRODUCTS)
     return vbp_invalid("productIds", "must name at most %d products", MAX_PRODUCTS);
-  for (size_t i = 0; i < in->n_product_ids; i++)
-    CHECK(need_product_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]));
+  for (size_t i = 0; i < in->n_product_ids; i++) /* the field's name made only when wrong */
+    if (!valid_product_id(in->product_ids[i]))
+      return need_product_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]);
   CHECK(date_or_today("date", in->date, &date));
   Vbp__V1__BatchGetPricesResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__batch_get_prices_response__init(r);

@@ -10,13 +10,15 @@ namespace {
 TEST(PricingCache, KeysCarryBothVersionsTheProvinceTheDateAndTheProduct) {
   vbp_arena *a = vbp_arena_create();
   vbp_date day = vbp_date_from_ymd(2024, 8, 1);
-  EXPECT_STREQ(pricing_cache_key(a, 12, 3, "350000", day, "DRUG-A"),
-               "vbp:price:12:3:350000:2024-08-01:DRUG-A");
+  auto key = [&](int64_t catalog, int64_t own, const char *product) {
+    return std::string(
+        pricing_cache_key(a, pricing_cache_prefix(a, catalog, own, "350000", day), product));
+  };
+  EXPECT_EQ(key(12, 3, "DRUG-A"), "vbp:price:12:3:350000:2024-08-01:DRUG-A");
+  EXPECT_EQ(key(4503599627370496, 1, "B"), "vbp:price:4503599627370496:1:350000:2024-08-01:B");
   // Any input's write moves a version and so the key.
-  EXPECT_STRNE(pricing_cache_key(a, 13, 3, "350000", day, "DRUG-A"),
-               pricing_cache_key(a, 12, 3, "350000", day, "DRUG-A"));
-  EXPECT_STRNE(pricing_cache_key(a, 12, 4, "350000", day, "DRUG-A"),
-               pricing_cache_key(a, 12, 3, "350000", day, "DRUG-A"));
+  EXPECT_NE(key(13, 3, "DRUG-A"), key(12, 3, "DRUG-A"));
+  EXPECT_NE(key(12, 4, "DRUG-A"), key(12, 3, "DRUG-A"));
   vbp_arena_destroy(a);
 }
 
