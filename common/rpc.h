@@ -99,7 +99,8 @@ vbp_status vbp_call_send(vbp_call *call, const ProtobufCMessage *message);
 
 typedef struct vbp_client vbp_client;
 
-/* A channel to target ("127.0.0.1:50051") with its own completion-queue thread. secret signs
+/* A channel to target ("127.0.0.1:50051"). Completions of every client run on one shared
+ * completion-queue thread, started with the first client and stopped with the last. secret signs
  * the caller of each call (NULL when calls carry a bearer key instead). Connects lazily. */
 vbp_status vbp_client_open(const char *target, const char *secret, vbp_client **out);
 void vbp_client_close(vbp_client *client);
@@ -111,7 +112,8 @@ typedef struct vbp_call_options {
   const char *request_id;   /* x-request-id, or NULL */
 } vbp_call_options;
 
-/* Called once when an asynchronous call ends, on the client's thread: keep it short. On OK,
+/* Called once when an asynchronous call ends, on the clients' shared thread: keep it short (it
+ * holds up every client's completions) and never wait there for another call. On OK,
  * response was unpacked with allocator (or malloc when NULL) and belongs to the callee. */
 typedef void (*vbp_client_done_fn)(void *ctx, const vbp_status *status,
                                    ProtobufCMessage *response);

@@ -4,8 +4,11 @@
 #include "common/identity.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -178,6 +181,25 @@ TEST(Identity, Sha256HexOfAbcIsTheStandardVector) {
   EXPECT_STREQ(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   vbp_sha256_hex("", 0, out);
   EXPECT_STREQ(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+/* The signature is HMAC-SHA256 (as OpenSSL's own HMAC computes it) of the fields one a line,
+ * also under a secret longer than SHA-256's block, which HMAC hashes first. */
+TEST(Identity, SignatureIsOpenSslHmacSha256OfTheFieldsOneALine) {
+  const std::string long_secret(100, 'k');
+  for (const std::string &secret : {std::string(kSecret), long_secret}) {
+    vbp_caller c = bureau();
+    vbp_signed_caller out{};
+    vbp_identity_sign(secret.c_str(), kMethod, &c, kNow, &out);
+    const std::string text = std::string(kMethod) + "\norg-42\nBUREAU\n350100\n" + out.ts;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char *>(text.data()), text.size(), mac, &mac_len);
+    char expected[65];
+    for (unsigned i = 0; i < mac_len; i++) std::snprintf(expected + 2 * i, 3, "%02x", mac[i]);
+    EXPECT_STREQ(out.sig, expected) << "secret of " << secret.size() << " bytes";
+  }
 }
 
 TEST(Identity, SecureEqualComparesWholeStrings) {
