@@ -230,7 +230,8 @@ typedef struct slot {
 static void read_cache(pricing_service *svc, vbp_arena *a, slot *slots, size_t n) {
   const char **keys = vbp_arena_alloc(a, n * sizeof *keys);
   char **values = vbp_arena_alloc(a, n * sizeof *values);
-  size_t *lens = vbp_arena_alloc(a, n * sizeof *lens), *asked = vbp_arena_alloc(a, n * sizeof *asked);
+  size_t *lens = vbp_arena_alloc(a, n * sizeof *lens);
+  size_t *asked = vbp_arena_alloc(a, n * sizeof *asked); /* slots asked of Redis */
   size_t m = 0, memo_hits = 0, hits = 0;
   for (size_t i = 0; i < n; i++) {
     if (pricing_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {

@@ -181,7 +181,8 @@ Reply<Vbp__V1__Listing> upsert_listing(const Caller &who, const std::string &reg
 
 // "maxSalePrice rule / paymentStandard standardRule @ batch" for whole-answer comparisons.
 std::string summary(const Reply<Vbp__V1__Price> &r) {
-  if (!r.ok()) return std::string("error ") + vbp_code_name(r.status.code) + ": " + r.status.message;
+  if (!r.ok())
+    return std::string("error ") + vbp_code_name(r.status.code) + ": " + r.status.message;
   std::string s = std::string(r->max_sale_price) + " " + r->rule + " / " + r->payment_standard +
                   " " + r->standard_rule + " @ " + r->batch_code;
   if (!r->covered) s += " (not covered)";
