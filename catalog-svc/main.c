@@ -13,6 +13,7 @@
 #define KEY_CACHE_TTL_MS 10000 /* a revoked key stops working here within this time */
 #define KEY_CACHE_SLOTS 4096
 #define DRAIN_GRACE_MS 10000
+#define ORGANIZATIONS_KEPT 65536 /* read by every portal; about 200 bytes each */
 
 typedef struct config {
   const char *listen_addr, *metrics_addr, *pg_dsn, *admin_key, *secret;
@@ -59,6 +60,7 @@ int main(void) {
   vbp_metrics_http *metrics_http = NULL;
   vbp_server *server = NULL;
   vbp_client *pricing = NULL;
+  vbp_memo *organizations = NULL;
 
   st = vbp_pg_pool_open(cfg.pg_dsn, cfg.pg_pool_size, &pool);
   if (vbp_ok(&st)) st = catalog_migrate(pool);
@@ -75,7 +77,8 @@ int main(void) {
       goto done;
     }
   }
-  catalog_service svc = {.pool = pool, .pricing = pricing};
+  organizations = vbp_memo_create(ORGANIZATIONS_KEPT);
+  catalog_service svc = {.pool = pool, .pricing = pricing, .organizations = organizations};
   auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, catalog_resolve_key, &svc,
                                   KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
   svc.auth = auth;
@@ -111,6 +114,7 @@ int main(void) {
 done:
   vbp_server_stop(server, DRAIN_GRACE_MS);
   vbp_client_close(pricing);
+  vbp_memo_destroy(organizations);
   vbp_metrics_http_stop(metrics_http);
   vbp_metrics_destroy(metrics);
   vbp_authenticator_destroy(auth);

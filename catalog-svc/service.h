@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "common/auth.h"
+#include "common/memo.h"
 #include "common/pg.h"
 #include "common/rpc.h"
 
@@ -21,6 +22,10 @@ typedef struct catalog_service {
   /* PricingService, told the price-input version after each write that changed price inputs
    * (opened with the internal secret); NULL: nobody is told (VBP_PRICING_ADDR unset). */
   vbp_client *pricing;
+  /* Organizations read lately, by id (packed vbp.v1.Organization): rows nobody changes once
+   * created (no RPC updates or deletes one), so a kept one is never stale. NULL: none kept. An
+   * RPC that changes an organization must forget it here. */
+  vbp_memo *organizations;
 } catalog_service;
 
 /* The method table, in the order of vbp.v1.CatalogService. */

@@ -234,7 +234,7 @@ static void read_cache(pricing_service *svc, vbp_arena *a, slot *slots, size_t n
   size_t *asked = vbp_arena_alloc(a, n * sizeof *asked); /* slots asked of Redis */
   size_t m = 0, memo_hits = 0, hits = 0;
   for (size_t i = 0; i < n; i++) {
-    if (pricing_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
+    if (vbp_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
       slots[i].state = SLOT_DONE;
       memo_hits++;
     } else {
@@ -254,7 +254,7 @@ static void read_cache(pricing_service *svc, vbp_arena *a, slot *slots, size_t n
     s->value = vbp_arena_strndup(a, values[j], lens[j]);
     s->len = lens[j];
     s->state = SLOT_DONE;
-    pricing_memo_put(svc->memo, s->key, s->value, s->len);
+    vbp_memo_put(svc->memo, s->key, s->value, s->len);
     hits++;
     free(values[j]);
   }
@@ -294,7 +294,7 @@ static void lead(vbp_call *call, const char *province, vbp_date date, const char
     s->value = values[j];
     s->len = lens[j];
     keys[cached] = pricing_cache_key(a, prefix, ids[led[j]]);
-    pricing_memo_put(svc->memo, keys[cached], values[j], lens[j]);
+    vbp_memo_put(svc->memo, keys[cached], values[j], lens[j]);
     cached_values[cached] = values[j];
     cached_lens[cached++] = lens[j];
   }
@@ -338,7 +338,7 @@ static vbp_status look_up(vbp_call *call, const char *province, vbp_date date,
     if (!pricing_flight_join(svc->flights, slots[i].key, &slots[i].flight)) {
       slots[i].state = SLOT_FOLLOW;
       followers++;
-    } else if (pricing_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
+    } else if (vbp_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
       /* A leader that finished between our read and our join left its answer here. */
       slots[i].state = SLOT_DONE;
       pricing_flight_done(svc->flights, slots[i].flight, vbp_status_ok(), slots[i].value,
@@ -580,7 +580,7 @@ void pricing_service_start(pricing_service *svc, vbp_metrics *metrics) {
                                       "Look-ups that waited for another's computation.");
   }
   svc->flights = pricing_flights_create();
-  svc->memo = pricing_memo_create(svc->memo_slots < 0    ? 0
+  svc->memo = vbp_memo_create(svc->memo_slots < 0    ? 0
                                   : svc->memo_slots == 0 ? DEFAULT_MEMO_SLOTS
                                                          : (size_t)svc->memo_slots);
   svc->versions = pricing_versions_start(pricing_fetch_versions, svc,
@@ -593,7 +593,7 @@ void pricing_service_stop(pricing_service *svc) {
   svc->versions = NULL;
   pricing_flights_destroy(svc->flights);
   svc->flights = NULL;
-  pricing_memo_destroy(svc->memo);
+  vbp_memo_destroy(svc->memo);
   svc->memo = NULL;
 }
 

@@ -13,7 +13,7 @@
 #include "common/redis.h"
 #include "common/rpc.h"
 #include "pricing-svc/flight.h"
-#include "pricing-svc/memo.h"
+#include "common/memo.h"
 #include "pricing-svc/versions.h"
 
 #ifdef __cplusplus
@@ -30,7 +30,7 @@ typedef struct pricing_service {
   /* Owned, made by pricing_service_start. */
   pricing_versions *versions;
   pricing_flights *flights;
-  pricing_memo *memo;
+  vbp_memo *memo;
   vbp_counter *memo_hits, *hits, *misses, *cache_errors, *computations, *computation_us, *shared;
 } pricing_service;
 

@@ -77,6 +77,7 @@ void CatalogStack::start() {
   st = catalog_migrate(pool_);
   if (!vbp_ok(&st)) throw std::runtime_error(std::string("migrate: ") + st.message);
   service_.pool = pool_;
+  service_.organizations = vbp_memo_create(1024);  // as main.c keeps them
   auth_ = vbp_authenticator_create(kAdminKey, kSecret, catalog_resolve_key, &service_,
                                    kKeyCacheTtlMs, kKeyCacheSlots);
   service_.auth = auth_;  // so that RevokeApiKey forgets cached keys at once, as in main.c
@@ -108,6 +109,8 @@ void CatalogStack::TearDown() {
   auth_ = nullptr;
   vbp_pg_pool_close(pool_);
   pool_ = nullptr;
+  vbp_memo_destroy(service_.organizations);
+  service_.organizations = nullptr;
   vbp_rpc_shutdown();
   g_stack = nullptr;
 }

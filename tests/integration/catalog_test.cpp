@@ -217,6 +217,27 @@ TEST_F(CatalogOrganizations, AdminCreatesOrganizationsWithValidCreditCodes) {
   EXPECT_EQ(r->institution_type, VBP__V1__INSTITUTION_TYPE__PUBLIC);
 }
 
+TEST_F(CatalogOrganizations, ReadsFromMemoryAnswerTheStoredOrganizationAndMissesAreNotKept) {
+  ensure_region("350100");
+  // Asked before it exists: not found, and that is not kept.
+  EXPECT_TRUE(IsRefused(get_organization(Caller::admin(), "kept-1"), VBP_NOT_FOUND, ""));
+  OrgSpec spec = org("kept-1", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350100");
+  spec.institution_type = VBP__V1__INSTITUTION_TYPE__PUBLIC;
+  ASSERT_TRUE(IsOk(create_organization(Caller::admin(), spec)));
+  // The first read comes from the database, the second from memory: the same fields.
+  for (int i = 0; i < 2; i++) {
+    auto r = get_organization(Caller::signed_as(VBP_ROLE_DISTRIBUTOR, "d", "350000"), "kept-1");
+    ASSERT_TRUE(IsOk(r)) << i;
+    EXPECT_STREQ(r->id, "kept-1");
+    EXPECT_STREQ(r->name, spec.name.c_str());
+    EXPECT_STREQ(r->credit_code, spec.credit_code.c_str());
+    EXPECT_STREQ(r->region_code, "350100");
+    EXPECT_EQ(r->institution_type, VBP__V1__INSTITUTION_TYPE__PUBLIC);
+  }
+  // Still checked and still refused without a caller.
+  EXPECT_TRUE(IsRefused(get_organization(Caller::nobody(), "kept-1"), VBP_UNAUTHENTICATED, ""));
+}
+
 TEST_F(CatalogOrganizations, WrongCheckCharacterIsRefusedOnCreditCode) {
   ensure_region("350100");
   OrgSpec spec = org("fz-typo", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");

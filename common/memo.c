@@ -1,4 +1,4 @@
-#include "pricing-svc/memo.h"
+#include "common/memo.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -13,27 +13,27 @@ typedef struct entry {
   size_t len;
 } entry;
 
-struct pricing_memo {
+struct vbp_memo {
   size_t n;
   entry *slots;
   pthread_mutex_t locks[STRIPES];
 };
 
-static size_t slot_of(const pricing_memo *m, const char *key) {
+static size_t slot_of(const vbp_memo *m, const char *key) {
   uint64_t h = 14695981039346656037u; /* FNV-1a */
   for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211u;
   return (size_t)(h % m->n);
 }
 
-pricing_memo *pricing_memo_create(size_t slots) {
-  pricing_memo *m = vbp_xcalloc(1, sizeof *m);
+vbp_memo *vbp_memo_create(size_t slots) {
+  vbp_memo *m = vbp_xcalloc(1, sizeof *m);
   m->n = slots;
   m->slots = slots ? vbp_xcalloc(slots, sizeof *m->slots) : NULL;
   for (int i = 0; i < STRIPES; i++) pthread_mutex_init(&m->locks[i], NULL);
   return m;
 }
 
-void pricing_memo_destroy(pricing_memo *m) {
+void vbp_memo_destroy(vbp_memo *m) {
   if (!m) return;
   for (size_t i = 0; i < m->n; i++) {
     free(m->slots[i].key);
@@ -44,7 +44,7 @@ void pricing_memo_destroy(pricing_memo *m) {
   free(m);
 }
 
-bool pricing_memo_get(pricing_memo *m, const char *key, vbp_arena *arena, char **value,
+bool vbp_memo_get(vbp_memo *m, const char *key, vbp_arena *arena, char **value,
                       size_t *len) {
   if (m->n == 0) return false;
   size_t i = slot_of(m, key);
@@ -60,7 +60,7 @@ bool pricing_memo_get(pricing_memo *m, const char *key, vbp_arena *arena, char *
   return found;
 }
 
-void pricing_memo_put(pricing_memo *m, const char *key, const char *value, size_t len) {
+void vbp_memo_put(vbp_memo *m, const char *key, const char *value, size_t len) {
   if (m->n == 0) return;
   /* Copies made outside the lock; the old entry freed outside it too. */
   char *k = vbp_xstrdup(key), *v = vbp_xmalloc(len + 1);
