@@ -31,24 +31,11 @@ static const char *num(vbp_arena *a, long long v) { return vbp_arena_printf(a, "
 
 static const char *nullable(const char *s) { return s && *s ? s : NULL; }
 
-/* Runs sql and checks it; on success *res is the result (caller clears it). */
-static vbp_status run(vbp_pg_conn *c, const char *what, const char *sql, int n,
-                      const char *const *params, PGresult **res) {
-  PGresult *r = vbp_pg_exec(c, sql, n, params);
-  vbp_status st = vbp_pg_status(r, what);
-  if (!vbp_ok(&st)) {
-    PQclear(r);
-    return st;
-  }
-  *res = r;
-  return st;
-}
-
 /* An INSERT ... ON CONFLICT (key) DO NOTHING RETURNING 1: a row back means it was written. */
 static vbp_status insert(vbp_pg_conn *c, const char *what, const char *sql, int n,
                          const char *const *params, bool *inserted) {
   PGresult *r = NULL;
-  vbp_status st = run(c, what, sql, n, params, &r);
+  vbp_status st = vbp_pg_query(c, what, sql, n, params, &r);
   if (!vbp_ok(&st)) return st;
   *inserted = PQntuples(r) == 1;
   PQclear(r);
@@ -58,7 +45,7 @@ static vbp_status insert(vbp_pg_conn *c, const char *what, const char *sql, int 
 static vbp_status exec_only(vbp_pg_conn *c, const char *what, const char *sql, int n,
                             const char *const *params) {
   PGresult *r = NULL;
-  vbp_status st = run(c, what, sql, n, params, &r);
+  vbp_status st = vbp_pg_query(c, what, sql, n, params, &r);
   PQclear(r);
   return st;
 }
@@ -70,7 +57,7 @@ static vbp_status query_rows(vbp_pg_conn *c, vbp_arena *a, const char *what, con
                              int n, const char *const *params, row_fn make, void ***out,
                              size_t *count) {
   PGresult *res = NULL;
-  vbp_status st = run(c, what, sql, n, params, &res);
+  vbp_status st = vbp_pg_query(c, what, sql, n, params, &res);
   if (!vbp_ok(&st)) return st;
   size_t rows = (size_t)PQntuples(res);
   void **items = vbp_arena_alloc(a, (rows ? rows : 1) * sizeof *items);
@@ -451,10 +438,10 @@ vbp_status catalog_store_group_share_sum(vbp_pg_conn *c, const char *batch_code,
                                          const char *group_id, int *sum) {
   const char *p[] = {batch_code, group_id};
   PGresult *res = NULL;
-  vbp_status st = run(c, "sum shares",
-                      "SELECT coalesce(sum(share_percent), 0) FROM results "
-                      "WHERE batch_code = $1 AND group_id = $2",
-                      2, p, &res);
+  vbp_status st = vbp_pg_query(c, "sum shares",
+                               "SELECT coalesce(sum(share_percent), 0) FROM results "
+                               "WHERE batch_code = $1 AND group_id = $2",
+                               2, p, &res);
   if (!vbp_ok(&st)) return st;
   *sum = atoi(PQgetvalue(res, 0, 0));
   PQclear(res);
@@ -503,11 +490,11 @@ vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vb
                                       char key_id[65]) {
   const char *p[] = {key_sha256};
   PGresult *res = NULL;
-  vbp_status st = run(c, "authenticate",
-                      "SELECT k.id, o.id, o.kind, o.region_code FROM api_keys k "
-                      "JOIN organizations o ON o.id = k.organization_id "
-                      "WHERE k.key_sha256 = $1 AND k.revoked_at IS NULL",
-                      1, p, &res);
+  vbp_status st = vbp_pg_query(c, "authenticate",
+                               "SELECT k.id, o.id, o.kind, o.region_code FROM api_keys k "
+                               "JOIN organizations o ON o.id = k.organization_id "
+                               "WHERE k.key_sha256 = $1 AND k.revoked_at IS NULL",
+                               1, p, &res);
   if (!vbp_ok(&st)) return st;
   if (PQntuples(res) == 0) {
     PQclear(res);
@@ -526,8 +513,8 @@ vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vb
 
 vbp_status catalog_store_get_price_inputs_version(vbp_pg_conn *c, long long *version) {
   PGresult *res = NULL;
-  vbp_status st = run(c, "read price-input version",
-                      "SELECT version FROM price_inputs_version", 0, NULL, &res);
+  vbp_status st = vbp_pg_query(c, "read price-input version",
+                               "SELECT version FROM price_inputs_version", 0, NULL, &res);
   if (!vbp_ok(&st)) return st;
   if (PQntuples(res) != 1) {
     PQclear(res);
@@ -543,32 +530,6 @@ vbp_status catalog_store_begin_snapshot(vbp_pg_conn *c) {
                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
 }
 
-/* A text[] literal of items[0..n), every element quoted and escaped so that any text survives
- * (ids, but also generic names and categories); a NULL item is an SQL NULL. */
-static const char *text_array(vbp_arena *a, const char *const *items, size_t n) {
-  size_t len = 3;
-  for (size_t i = 0; i < n; i++) len += items[i] ? 2 * strlen(items[i]) + 3 : 5;
-  char *out = vbp_arena_alloc(a, len), *w = out;
-  *w++ = '{';
-  for (size_t i = 0; i < n; i++) {
-    if (i) *w++ = ',';
-    if (!items[i]) {
-      memcpy(w, "NULL", 4);
-      w += 4;
-      continue;
-    }
-    *w++ = '"';
-    for (const char *r = items[i]; *r; r++) {
-      if (*r == '"' || *r == '\\') *w++ = '\\';
-      *w++ = *r;
-    }
-    *w++ = '"';
-  }
-  *w++ = '}';
-  *w = '\0';
-  return out;
-}
-
 /* The 1-based position WITH ORDINALITY gave a row, as a 0-based index into the arrays sent. */
 static size_t position(const row *r, int col) {
   return (size_t)strtoull(PQgetvalue(r->res, r->i, col), NULL, 10) - 1;
@@ -582,13 +543,14 @@ static char *money_text(const row *r, int col) {
 
 vbp_status catalog_store_find_products(vbp_pg_conn *c, vbp_arena *a, char *const *ids, size_t n,
                                        Vbp__V1__Product **out) {
-  const char *p[] = {text_array(a, (const char *const *)ids, n)};
+  const char *p[] = {vbp_pg_text_array(a, (const char *const *)ids, n)};
   PGresult *res = NULL;
   /* The product's columns first, so make_product reads them where it always does. */
-  vbp_status st = run(c, "find products",
-                      "SELECT " PRODUCT_COLUMNS ", x.position FROM unnest($1::text[]) "
-                      "WITH ORDINALITY AS x(wanted, position) JOIN products ON id = x.wanted",
-                      1, p, &res);
+  vbp_status st = vbp_pg_query(
+      c, "find products",
+      "SELECT " PRODUCT_COLUMNS ", x.position FROM unnest($1::text[]) "
+      "WITH ORDINALITY AS x(wanted, position) JOIN products ON id = x.wanted",
+      1, p, &res);
   if (!vbp_ok(&st)) return st;
   for (size_t i = 0; i < n; i++) out[i] = NULL;
   for (int i = 0; i < PQntuples(res); i++) {
@@ -604,14 +566,14 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
                                                const char *region_code, const char *date,
                                                char *const *ids, size_t n,
                                                catalog_product_execution **out, size_t *count) {
-  const char *p[] = {text_array(a, (const char *const *)ids, n), region_code, date,
+  const char *p[] = {vbp_pg_text_array(a, (const char *const *)ids, n), region_code, date,
                      num(a, VBP__V1__PRODUCT_KIND__DRUG),
                      num(a, VBP__V1__PRODUCT_KIND__CONSUMABLE)};
   PGresult *res = NULL;
   /* "Concerns" (store.h): a result of the product itself, or a group of a drug's generic name, or
    * a result for a consumable of the same category. */
   vbp_status st =
-      run(c, "list executions in force",
+      vbp_pg_query(c, "list executions in force",
           "SELECT x.position, b.code, e.start_date, b.cycle_years, b.cycle_end, "
           "       EXISTS (SELECT 1 FROM results r "
           "               WHERE r.batch_code = b.code AND r.product_id = p.id) AS own "
@@ -715,19 +677,20 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
     at[sent++] = i;
   }
   if (sent == 0) return st;
-  const char *p1[] = {text_array(a, batches, sent), text_array(a, products, sent),
-                      text_array(a, thirds, sent)};
-  st = run(c, "read results and groups",
-           "SELECT x.position, r.status, r.winning_price, g.batch_code, g.id, g.generic_name, "
-           "g.competitive "
-           "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "
-           "  AS x(batch_code, product_id, generic_name, position) "
-           "LEFT JOIN results r ON r.batch_code = x.batch_code AND r.product_id = x.product_id "
-           "LEFT JOIN LATERAL (SELECT batch_code, id, generic_name, competitive FROM groups "
-           "  WHERE batch_code = x.batch_code AND (id = r.group_id "
-           "    OR (r.product_id IS NULL AND generic_name = x.generic_name)) "
-           "  ORDER BY id COLLATE \"C\" LIMIT 1) g ON true",
-           3, p1, &res);
+  const char *p1[] = {vbp_pg_text_array(a, batches, sent), vbp_pg_text_array(a, products, sent),
+                      vbp_pg_text_array(a, thirds, sent)};
+  st = vbp_pg_query(
+      c, "read results and groups",
+      "SELECT x.position, r.status, r.winning_price, g.batch_code, g.id, g.generic_name, "
+      "g.competitive "
+      "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "
+      "  AS x(batch_code, product_id, generic_name, position) "
+      "LEFT JOIN results r ON r.batch_code = x.batch_code AND r.product_id = x.product_id "
+      "LEFT JOIN LATERAL (SELECT batch_code, id, generic_name, competitive FROM groups "
+      "  WHERE batch_code = x.batch_code AND (id = r.group_id "
+      "    OR (r.product_id IS NULL AND generic_name = x.generic_name)) "
+      "  ORDER BY id COLLATE \"C\" LIMIT 1) g ON true",
+      3, p1, &res);
   if (!vbp_ok(&st)) return st;
   for (int i = 0; i < PQntuples(res); i++) {
     row r = {.res = res, .i = i, .a = a};
@@ -758,17 +721,18 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
     at[sent++] = i;
   }
   if (sent > 0) {
-    const char *p2[] = {text_array(a, batches, sent), text_array(a, thirds, sent),
-                        text_array(a, products, sent)};
-    st = run(c, "read group members",
-             "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "
-             "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "
-             "  AS x(batch_code, group_id, product_id, position) "
-             "JOIN results r ON r.batch_code = x.batch_code AND r.group_id = x.group_id "
-             "  AND r.product_id <> x.product_id "
-             "JOIN products q ON q.id = r.product_id "
-             "ORDER BY x.position, r.product_id COLLATE \"C\"",
-             3, p2, &res);
+    const char *p2[] = {vbp_pg_text_array(a, batches, sent), vbp_pg_text_array(a, thirds, sent),
+                        vbp_pg_text_array(a, products, sent)};
+    st = vbp_pg_query(
+        c, "read group members",
+        "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "
+        "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "
+        "  AS x(batch_code, group_id, product_id, position) "
+        "JOIN results r ON r.batch_code = x.batch_code AND r.group_id = x.group_id "
+        "  AND r.product_id <> x.product_id "
+        "JOIN products q ON q.id = r.product_id "
+        "ORDER BY x.position, r.product_id COLLATE \"C\"",
+        3, p2, &res);
     if (!vbp_ok(&st)) return st;
     deal_members(res, a, inputs, at, sent, false);
     PQclear(res);
@@ -789,20 +753,21 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
     at[sent++] = i;
   }
   if (sent > 0) {
-    const char *p3[] = {text_array(a, batches, sent), text_array(a, products, sent),
-                        text_array(a, thirds, sent), text_array(a, fourths, sent),
+    const char *p3[] = {vbp_pg_text_array(a, batches, sent), vbp_pg_text_array(a, products, sent),
+                        vbp_pg_text_array(a, thirds, sent), vbp_pg_text_array(a, fourths, sent),
                         num(a, VBP__V1__RESULT_STATUS__WINNING),
                         num(a, VBP__V1__RESULT_STATUS__BACKUP)};
-    st = run(c, "read category winners",
-             "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "
-             "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
-             "  AS x(batch_code, product_id, category, function, position) "
-             "JOIN results r ON r.batch_code = x.batch_code AND r.product_id <> x.product_id "
-             "  AND r.status IN ($5::int, $6::int) "
-             "JOIN products q ON q.id = r.product_id AND q.category = x.category "
-             "  AND q.function = x.function "
-             "ORDER BY x.position, r.product_id COLLATE \"C\"",
-             6, p3, &res);
+    st = vbp_pg_query(
+        c, "read category winners",
+        "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
+        "  AS x(batch_code, product_id, category, function, position) "
+        "JOIN results r ON r.batch_code = x.batch_code AND r.product_id <> x.product_id "
+        "  AND r.status IN ($5::int, $6::int) "
+        "JOIN products q ON q.id = r.product_id AND q.category = x.category "
+        "  AND q.function = x.function "
+        "ORDER BY x.position, r.product_id COLLATE \"C\"",
+        6, p3, &res);
     if (!vbp_ok(&st)) return st;
     deal_members(res, a, inputs, at, sent, true);
     PQclear(res);

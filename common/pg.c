@@ -542,3 +542,27 @@ vbp_status vbp_pg_query(vbp_pg_conn *conn, const char *what, const char *sql, in
   *out = r;
   return st;
 }
+
+const char *vbp_pg_text_array(vbp_arena *a, const char *const *items, size_t n) {
+  size_t len = 3;
+  for (size_t i = 0; i < n; i++) len += items[i] ? 2 * strlen(items[i]) + 3 : 5;
+  char *out = vbp_arena_alloc(a, len), *w = out;
+  *w++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i) *w++ = ',';
+    if (!items[i]) {
+      memcpy(w, "NULL", 4);
+      w += 4;
+      continue;
+    }
+    *w++ = '"';
+    for (const char *r = items[i]; *r; r++) {
+      if (*r == '"' || *r == '\\') *w++ = '\\';
+      *w++ = *r;
+    }
+    *w++ = '"';
+  }
+  *w++ = '}';
+  *w = '\0';
+  return out;
+}

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "common/arena.h"
 #include "common/status.h"
 
 #ifdef __cplusplus
@@ -84,6 +85,11 @@ vbp_status vbp_pg_status(const PGresult *result, const char *what);
  * PQclear()s it), otherwise the result is cleared and *out untouched. Thread-safe. */
 vbp_status vbp_pg_query(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
                         const char *const *values, PGresult **out);
+
+/* A text[] literal of items[0..n) in arena, for a parameter such as `= ANY($1::text[])` or
+ * `unnest($1::text[])`: every element quoted and escaped so that any text survives (ids, names,
+ * categories); a NULL item is an SQL NULL. */
+const char *vbp_pg_text_array(vbp_arena *arena, const char *const *items, size_t n);
 
 /* Work to run inside vbp_pg_transaction or vbp_pg_read, on a connection it has acquired. It may
  * run several times (see below), so it must be safe to re-run: keep its effects in the database

@@ -31,32 +31,12 @@ vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
   return st;
 }
 
-/* A text[] literal of ids; ids are quoted, and backslashes and quotes escaped. */
-static char *text_array(vbp_arena *a, const char *const *ids, size_t n) {
-  size_t size = 3;
-  for (size_t i = 0; i < n; i++) size += 2 * strlen(ids[i]) + 3;
-  char *out = vbp_arena_alloc(a, size), *w = out;
-  *w++ = '{';
-  for (size_t i = 0; i < n; i++) {
-    if (i) *w++ = ',';
-    *w++ = '"';
-    for (const char *s = ids[i]; *s; s++) {
-      if (*s == '"' || *s == '\\') *w++ = '\\';
-      *w++ = *s;
-    }
-    *w++ = '"';
-  }
-  *w++ = '}';
-  *w = '\0';
-  return out;
-}
-
 vbp_status pricing_store_listed(vbp_pg_conn *c, vbp_arena *a, const char *province, vbp_date date,
                                 const char *const *ids, size_t n, pricing_listed **out,
                                 size_t *count) {
   char day[11];
   vbp_date_format(date, day);
-  const char *params[] = {province, day, text_array(a, ids, n)};
+  const char *params[] = {province, day, vbp_pg_text_array(a, ids, n)};
   PGresult *r = NULL;
   vbp_status st = vbp_pg_query(
       c, "read listings",

@@ -281,6 +281,35 @@ TEST_F(PgTest, ReadRunsWithoutATransaction) {
   EXPECT_EQ(count, "2");
 }
 
+TEST_F(PgTest, TextArraysCarryAnyTextAndNullsThroughUnnest) {
+  Pool pool = open(1);
+  vbp_pg_conn *c = nullptr;
+  ASSERT_EQ(vbp_pg_acquire(pool.get(), &c).code, VBP_OK);
+  vbp_arena *a = vbp_arena_create();
+  const char *items[] = {"JX-YP2023-01", "a \"quoted\", b", "back\\slash", "{}", "NULL",
+                         nullptr, "人工关节", ""};
+  const size_t n = sizeof items / sizeof items[0];
+  const char *params[] = {vbp_pg_text_array(a, items, n)};
+  PGresult *r = nullptr;
+  vbp_status st = vbp_pg_query(
+      c, "unnest", "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i", 1,
+      params, &r);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  ASSERT_EQ(PQntuples(r), static_cast<int>(n));
+  for (size_t i = 0; i < n; i++) {
+    if (items[i] == nullptr) {
+      EXPECT_TRUE(PQgetisnull(r, static_cast<int>(i), 0)) << i;  // an SQL NULL
+    } else {
+      EXPECT_FALSE(PQgetisnull(r, static_cast<int>(i), 0)) << i;  // "NULL" is text
+      EXPECT_STREQ(PQgetvalue(r, static_cast<int>(i), 0), items[i]) << i;
+    }
+  }
+  PQclear(r);
+  EXPECT_STREQ(vbp_pg_text_array(a, items, 0), "{}");
+  vbp_arena_destroy(a);
+  vbp_pg_release(pool.get(), c);
+}
+
 TEST_F(PgTest, ErrorsMapToStatusCodesWithoutTheSql) {
   Pool pool = open(1);
   migrate(pool.get());
