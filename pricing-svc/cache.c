@@ -34,13 +34,6 @@ char *pricing_cache_encode_none(vbp_arena *arena, const char *reason, size_t *le
   return out;
 }
 
-/* protobuf-c allocates the unpacked message through this: in the arena, freed with it. */
-static void *arena_alloc(void *data, size_t size) { return vbp_arena_alloc(data, size); }
-static void arena_free(void *data, void *p) {
-  (void)data;
-  (void)p;
-}
-
 bool pricing_cache_decode(vbp_arena *arena, const char *value, size_t len, Vbp__V1__Price **price,
                           const char **reason) {
   if (len == 0) return false;
@@ -50,7 +43,7 @@ bool pricing_cache_decode(vbp_arena *arena, const char *value, size_t len, Vbp__
     return true;
   }
   if (value[0] != 'P') return false;
-  ProtobufCAllocator allocator = {arena_alloc, arena_free, arena};
+  ProtobufCAllocator allocator = vbp_arena_allocator(arena); /* freed with the arena */
   Vbp__V1__Price *p = vbp__v1__price__unpack(&allocator, len - 1, (const uint8_t *)value + 1);
   if (!p) return false;
   *price = p;
