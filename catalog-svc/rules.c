@@ -104,14 +104,3 @@ void catalog_region_prefix(const char *code, char out[7]) {
   size_t n = level == 1 ? 2 : level == 2 ? 4 : 6;
   snprintf(out, 7, "%.*s", (int)n, code);
 }
-
-bool catalog_valid_id(const char *id) {
-  size_t n = 0;
-  for (; id[n]; n++) {
-    char ch = id[n];
-    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-';
-    if (!ok || n >= 64) return false;
-  }
-  return n > 0;
-}

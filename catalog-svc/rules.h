@@ -74,10 +74,6 @@ void catalog_region_parent_of(const char *code, char out[7]);
  * "3501" for a city, the whole code for a county) into out (7 bytes). */
 void catalog_region_prefix(const char *code, char out[7]);
 
-/* Ids chosen by clients (organizations, products, groups, batch codes): 1 to 64 characters
- * from A-Z a-z 0-9 '.', '_', '-'. */
-bool catalog_valid_id(const char *id);
-
 #ifdef __cplusplus
 }
 #endif

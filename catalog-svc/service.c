@@ -10,6 +10,7 @@
 #include "catalog_migrations.h"
 #include "common/credit_code.h"
 #include "common/date.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/money.h"
 #include "common/page.h"
@@ -52,7 +53,7 @@ static vbp_status opt_text(const char *field, const char *value, size_t max) {
 
 static vbp_status need_id(const char *field, const char *value) {
   if (!value || !*value) return vbp_invalid(field, "is required");
-  if (!catalog_valid_id(value))
+  if (!vbp_valid_id(value))
     return vbp_invalid(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'");
   return ok();
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/date.h"
+#include "common/ids.h"
 #include "common/money.h"
 #include "pricing-svc/cache.h"
 #include "pricing-svc/lookup.h"
@@ -64,16 +65,9 @@ static int64_t monotonic_us(void) {
 
 /* ---------------------------------------------------------------- checks */
 
-/* Product ids are the catalog's: 1 to 64 of A-Z a-z 0-9 . _ - */
-static bool valid_product_id(const char *id) {
-  size_t n = id ? strlen(id) : 0;
-  return n > 0 && n <= 64 &&
-         strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
 static vbp_status need_product_id(const char *field, const char *id) {
   if (!id || !*id) return vbp_invalid(field, "is required");
-  if (!valid_product_id(id))
+  if (!vbp_valid_id(id))
     return vbp_invalid(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'");
   return vbp_status_ok();
 }
@@ -397,7 +391,7 @@ static vbp_status batch_get_prices(vbp_call *call, const ProtobufCMessage *reque
   if (in->n_product_ids > MAX_PRODUCTS)
     return vbp_invalid("productIds", "must name at most %d products", MAX_PRODUCTS);
   for (size_t i = 0; i < in->n_product_ids; i++) /* the field's name made only when wrong */
-    if (!valid_product_id(in->product_ids[i]))
+    if (!in->product_ids[i] || !vbp_valid_id(in->product_ids[i]))
       return need_product_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]);
   CHECK(date_or_today("date", in->date, &date));
   Vbp__V1__BatchGetPricesResponse *r = vbp_arena_alloc(a, sizeof *r);

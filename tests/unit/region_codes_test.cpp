@@ -4,6 +4,7 @@
 #include <string>
 
 #include "catalog-svc/rules.h"
+#include "common/ids.h"
 
 namespace {
 
@@ -42,14 +43,14 @@ TEST(RegionCodes, AnythingButSixDigitsHasNoLevel) {
 }
 
 TEST(ClientIds, AcceptOneToSixtyFourSafeCharacters) {
-  EXPECT_TRUE(catalog_valid_id("JX-YP2023-01"));
-  EXPECT_TRUE(catalog_valid_id("org_fj.bureau"));
-  EXPECT_TRUE(catalog_valid_id(std::string(64, 'a').c_str()));
-  EXPECT_FALSE(catalog_valid_id(std::string(65, 'a').c_str()));
-  EXPECT_FALSE(catalog_valid_id(""));
-  EXPECT_FALSE(catalog_valid_id("a b"));
-  EXPECT_FALSE(catalog_valid_id("a/b"));
-  EXPECT_FALSE(catalog_valid_id("干扰素"));
+  EXPECT_TRUE(vbp_valid_id("JX-YP2023-01"));
+  EXPECT_TRUE(vbp_valid_id("org_fj.bureau"));
+  EXPECT_TRUE(vbp_valid_id(std::string(64, 'a').c_str()));
+  EXPECT_FALSE(vbp_valid_id(std::string(65, 'a').c_str()));
+  EXPECT_FALSE(vbp_valid_id(""));
+  EXPECT_FALSE(vbp_valid_id("a b"));
+  EXPECT_FALSE(vbp_valid_id("a/b"));
+  EXPECT_FALSE(vbp_valid_id("干扰素"));
 }
 
 }  // namespace
