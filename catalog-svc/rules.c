@@ -1,6 +1,5 @@
 #include "catalog-svc/rules.h"
 
-#include <stdio.h>
 #include <string.h>
 
 vbp_date catalog_cycle_last_day(vbp_date start, const catalog_cycle *cycle) {
@@ -75,32 +74,4 @@ size_t catalog_agreement_years(vbp_date start, const catalog_cycle *cycle, bool 
     }
   }
   return count;
-}
-
-/* ---------------------------------------------------------------- identifiers */
-
-static bool six_digits(const char *code) {
-  for (int i = 0; i < 6; i++)
-    if (code[i] < '0' || code[i] > '9') return false;
-  return code[6] == '\0';
-}
-
-int catalog_region_level_of(const char *code) {
-  if (!code || !six_digits(code) || strncmp(code, "00", 2) == 0) return 0;
-  if (strcmp(code + 2, "0000") == 0) return 1;
-  if (strcmp(code + 4, "00") == 0) return 2;
-  return 3;
-}
-
-void catalog_region_parent_of(const char *code, char out[7]) {
-  int level = catalog_region_level_of(code);
-  out[0] = '\0';
-  if (level == 2) snprintf(out, 7, "%.2s0000", code);
-  if (level == 3) snprintf(out, 7, "%.4s00", code);
-}
-
-void catalog_region_prefix(const char *code, char out[7]) {
-  int level = catalog_region_level_of(code);
-  size_t n = level == 1 ? 2 : level == 2 ? 4 : 6;
-  snprintf(out, 7, "%.*s", (int)n, code);
 }

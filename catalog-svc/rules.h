@@ -61,18 +61,6 @@ vbp_date catalog_alignment_date(vbp_date anniversary);
 size_t catalog_agreement_years(vbp_date start, const catalog_cycle *cycle, bool align,
                                catalog_agreement_year *out, size_t cap);
 
-/* The level a GB/T 2260 code's shape implies: xx0000 a province (1), xxxx00 a city (2), any
- * other six digits a county (3), using vbp.v1.RegionLevel's numbers; 0 when code is not six
- * digits or its province part is 00. */
-int catalog_region_level_of(const char *code);
-
-/* The parent a region code implies ("350000" for "350100", "350100" for "350102", "" for a
- * province) into out (7 bytes). code must have a level (above). */
-void catalog_region_parent_of(const char *code, char out[7]);
-
-/* The code prefix that selects a region and every region below it ("35" for a province,
- * "3501" for a city, the whole code for a county) into out (7 bytes). */
-void catalog_region_prefix(const char *code, char out[7]);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/money.h"
 #include "common/page.h"
+#include "common/regions.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
@@ -71,7 +72,7 @@ static vbp_status opt_enum(const char *field, int value, const ProtobufCEnumDesc
 
 static vbp_status need_region_code(const char *field, const char *code) {
   if (!code || !*code) return vbp_invalid(field, "is required");
-  if (catalog_region_level_of(code) == 0)
+  if (vbp_region_level_of(code) == 0)
     return vbp_invalid(field, "must be a six-digit GB/T 2260 region code, got \"%s\"", code);
   return ok();
 }
@@ -234,11 +235,11 @@ static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
     return denied();
   CHECK(need_text("name", in->name, NAME_MAX_LEN));
   CHECK(need_enum("level", in->level, &vbp__v1__region_level__descriptor));
-  int shape = catalog_region_level_of(in->code);
+  int shape = vbp_region_level_of(in->code);
   if ((int)in->level != shape)
     return vbp_invalid("level", "must be %s for code %s (GB/T 2260)", level_name(shape), in->code);
   char parent[7];
-  catalog_region_parent_of(in->code, parent);
+  vbp_region_parent_of(in->code, parent);
   if (strcmp(in->parent_code, parent) != 0)
     return *parent ? vbp_invalid("parentCode", "must be %s, the region containing %s", parent,
                                  in->code)
@@ -370,7 +371,7 @@ static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *req
   char prefix[7] = "";
   if (*in->region_code) {
     CHECK(need_region_code("regionCode", in->region_code));
-    catalog_region_prefix(in->region_code, prefix);
+    vbp_region_prefix(in->region_code, prefix);
   }
   list_query q = {.in = in, .prefix = prefix};
   CHECK(vbp_page_size(in->page_size, &q.limit));
@@ -1065,7 +1066,7 @@ static vbp_status get_price_inputs(vbp_call *call, const ProtobufCMessage *reque
   if (!may_read_price_inputs(who)) return denied();
   CHECK(need_region_code("regionCode", in->region_code));
   /* A province: pricing-svc maps a city or county to its province before it asks. */
-  if (catalog_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
+  if (vbp_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
     return vbp_invalid("regionCode", "must be a province (six digits ending in 0000), got \"%s\"",
                        in->region_code);
   if (in->n_product_ids == 0) return vbp_invalid("productIds", "is required");

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "common/regions.h"
+
 static bool listed_limit(const pricing_listed *listed, size_t n, const char *product_id,
                          vbp_money *out) {
   for (size_t i = 0; i < n; i++)
@@ -97,7 +99,7 @@ pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *pol
     return PRICING_INVALID;
   }
   pricing_answer answer;
-  if (!policy && !pricing_province_of(region_code, (char[7]){0})) {
+  if (!policy && !vbp_region_province_of(region_code, (char[7]){0})) {
     *reason = "the region code is not one";
     return PRICING_INVALID;
   }
@@ -108,7 +110,7 @@ pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *pol
   vbp__v1__price__init(out);
   out->product_id = vbp_arena_strdup(arena, p->id);
   char answered_for[7] = "";
-  pricing_province_of(region_code, answered_for); /* checked above */
+  vbp_region_province_of(region_code, answered_for); /* checked above */
   out->region_code = vbp_arena_strdup(arena, answered_for);
   out->batch_code = vbp_arena_strdup(arena, lookup.in_vbp ? in->batch_code : "");
   out->max_sale_price = vbp_arena_strdup(arena, vbp_money_format(answer.max_sale_price, buf));

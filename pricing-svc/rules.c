@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "common/regions.h"
+
 /* ---------------------------------------------------------------- policies */
 
 static const char *const p1_limit_rules[] = {"P1a", "P1b", "P1c", "LISTED", NULL};
@@ -10,20 +12,10 @@ static const char *const p2_rules[] = {"P2a", "P2b", "P2c", NULL};
 static const char *const p3_rules[] = {"P3a", "P3b", NULL};
 static const char *const p4_rules[] = {"P4a", "P4b", NULL};
 
-bool pricing_province_of(const char *code, char out[7]) {
-  if (!code) return false;
-  for (int i = 0; i < 6; i++)
-    if (code[i] < '0' || code[i] > '9') return false;
-  if (code[6] != '\0' || (code[0] == '0' && code[1] == '0')) return false;
-  memcpy(out, code, 2);
-  memcpy(out + 2, "0000", 5);
-  return true;
-}
-
 const pricing_policy *pricing_policy_for(const pricing_policy *rows, size_t count,
                                          const char *region_code, pricing_product_kind kind) {
   char province[7];
-  if (!pricing_province_of(region_code, province)) return NULL;
+  if (!vbp_region_province_of(region_code, province)) return NULL;
   if (kind != PRICING_DRUG && kind != PRICING_CONSUMABLE) return NULL;
   const pricing_policy *fallback = NULL;
   for (size_t i = 0; i < count; i++) {

@@ -142,15 +142,10 @@ typedef struct pricing_answer {
   bool covered;              /* in the insurance catalog */
 } pricing_answer;
 
-/* The province a GB/T 2260 code belongs to ("350000" for "350000", "350100" and "350102") into
- * out (7 bytes). Returns false, leaving out alone, when code is NULL, not six digits, or its
- * province part is "00". */
-bool pricing_province_of(const char *code, char out[7]);
-
 /* The policy among rows[0..count) for a product kind in the province of region_code (a
  * province, city or county code is answered for its province): the province's own row, or else
  * the national default's (region_code ""), the first of each if several. Returns a row of rows,
- * or NULL when region_code is not a region code (see pricing_province_of), kind is neither DRUG
+ * or NULL when region_code is not a region code (common/regions.h), kind is neither DRUG
  * nor CONSUMABLE, or no row fits. */
 const pricing_policy *pricing_policy_for(const pricing_policy *rows, size_t count,
                                          const char *region_code, pricing_product_kind kind);

@@ -8,6 +8,7 @@
 #include "common/date.h"
 #include "common/ids.h"
 #include "common/money.h"
+#include "common/regions.h"
 #include "pricing-svc/cache.h"
 #include "pricing-svc/lookup.h"
 #include "pricing-svc/rules.h"
@@ -75,7 +76,7 @@ static vbp_status need_product_id(const char *field, const char *id) {
 /* A province, city or county code, answered for its province. */
 static vbp_status need_region(const char *field, const char *code, char province[7]) {
   if (!code || !*code) return vbp_invalid(field, "is required");
-  if (!pricing_province_of(code, province))
+  if (!vbp_region_province_of(code, province))
     return vbp_invalid(field, "must be a six-digit GB/T 2260 region code, got \"%s\"", code);
   return vbp_status_ok();
 }

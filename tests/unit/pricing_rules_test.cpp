@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/regions.h"
 #include "pricing-svc/rules.h"
 
 namespace {
@@ -758,11 +759,11 @@ TEST(PricingRules, CityAndCountyCodesAreAnsweredForTheirProvince) {
                {"141100", "140000"}, {"220000", "220000"}};
   for (const auto &c : cases) {
     char province[7] = "?";
-    EXPECT_TRUE(pricing_province_of(c.code, province)) << c.code;
+    EXPECT_TRUE(vbp_region_province_of(c.code, province)) << c.code;
     EXPECT_STREQ(province, c.province) << c.code;
   }
   char untouched[7] = "keep";
-  EXPECT_FALSE(pricing_province_of("3501", untouched));
+  EXPECT_FALSE(vbp_region_province_of("3501", untouched));
   EXPECT_STREQ(untouched, "keep");
 }
 

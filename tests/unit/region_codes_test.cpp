@@ -1,10 +1,10 @@
-// GB/T 2260 region codes and client-chosen ids, as catalog-svc/rules.h checks them.
+// GB/T 2260 region codes and client-chosen ids, as common/regions.h and common/ids.h check them.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "catalog-svc/rules.h"
 #include "common/ids.h"
+#include "common/regions.h"
 
 namespace {
 
@@ -27,10 +27,10 @@ const Shape kShapes[] = {
 TEST(RegionCodes, LevelParentAndPrefixFollowTheCodesShape) {
   for (const Shape &s : kShapes) {
     SCOPED_TRACE(s.code);
-    EXPECT_EQ(catalog_region_level_of(s.code), s.level);
+    EXPECT_EQ(vbp_region_level_of(s.code), s.level);
     char parent[7], prefix[7];
-    catalog_region_parent_of(s.code, parent);
-    catalog_region_prefix(s.code, prefix);
+    vbp_region_parent_of(s.code, parent);
+    vbp_region_prefix(s.code, prefix);
     EXPECT_STREQ(parent, s.parent);
     EXPECT_STREQ(prefix, s.prefix);
   }
@@ -38,8 +38,8 @@ TEST(RegionCodes, LevelParentAndPrefixFollowTheCodesShape) {
 
 TEST(RegionCodes, AnythingButSixDigitsHasNoLevel) {
   for (const char *bad : {"", "35000", "3500000", "35000a", " 35000", "000000", "001000", "35-000"})
-    EXPECT_EQ(catalog_region_level_of(bad), 0) << "\"" << bad << "\"";
-  EXPECT_EQ(catalog_region_level_of(nullptr), 0);
+    EXPECT_EQ(vbp_region_level_of(bad), 0) << "\"" << bad << "\"";
+  EXPECT_EQ(vbp_region_level_of(nullptr), 0);
 }
 
 TEST(ClientIds, AcceptOneToSixtyFourSafeCharacters) {
