@@ -1,6 +1,6 @@
 /* Catalog domain rules as pure functions: no I/O, no clock, no globals. Agreement years
- * (DOMAIN.md C5, C6), the execution in force ("Pricing rules") and the shape of the catalog's
- * identifiers (GB/T 2260 region codes). */
+ * (DOMAIN.md C5, C6) and the execution in force ("Pricing rules"). The shapes of region codes
+ * and ids are common/regions.h's and common/ids.h's. */
 #ifndef CATALOG_RULES_H
 #define CATALOG_RULES_H
 

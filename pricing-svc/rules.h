@@ -1,10 +1,10 @@
-/* Pricing domain rules as pure functions: no I/O, no allocation, no clock, no globals but the
- * const policy table. The maximum sale price (limit) and the insurance payment standard of one
+/* Pricing domain rules as pure functions: no I/O, no allocation, no clock, no globals but const
+ * tables of rule names. The maximum sale price (limit) and the insurance payment standard of one
  * product in one province (DOMAIN.md "Pricing rules": P1a-P1c, P2a-P2c, P3a-P3b, P4a-P4b, the
  * limits outside P1, NOT_IN_VBP) and the policies, keyed by province and product kind, that pick
  * the rules. Money is common/money.h's exact int64 count of 0.0001 yuan.
  *
- * Every function here is thread-safe: it reads only its arguments and const tables. Strings
+ * Every function here is thread-safe: it reads only its arguments and those tables. Strings
  * the answers point to (rule names, reasons) are static and live forever. Policies are data
  * (pricing-svc's pricing_policies table): the caller loads the rows and passes them in. */
 #ifndef PRICING_RULES_H
