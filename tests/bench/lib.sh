@@ -59,6 +59,21 @@ bench_build() {
   rm -f "$build_log"
 }
 
+# The value of KEY in a result line "MODE key=value ...".
+field() {
+  awk -v k="$2" '{
+    for (i = 2; i <= NF; i++) {
+      n = index($i, "=")
+      if (substr($i, 1, n - 1) == k) print substr($i, n + 1)
+    }
+  }' <<<"$1"
+}
+
+# A / B with three decimals, or n/a when B is not positive.
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "n/a" }'
+}
+
 # --- HTTP benches (gateway.sh, pricing.sh) ------------------------------------------------------
 # These read the sourcing script's globals: run (its directory), root, wrk_threads, connections,
 # seconds, warmup, VBP_BENCH_KEY (sent as the bearer key); wrk_pid is set while wrk runs (for

@@ -69,19 +69,6 @@ fi
 echo "bench: the look-up answers $(<"$run/gateway.body")"
 bench_nginx_start "$run" "$path" "$run/gateway.body" "$nginx_workers"
 
-# The value of KEY in a result line "MODE key=value ...".
-field() {
-  awk -v k="$2" '{
-    for (i = 2; i <= NF; i++) {
-      n = index($i, "=")
-      if (substr($i, 1, n - 1) == k) print substr($i, n + 1)
-    }
-  }' <<<"$1"
-}
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else printf "n/a" }'
-}
-
 load=(-n "$in_flight" -d "$seconds" -w "$warmup")
 echo "bench: $in_flight gRPC calls in flight / wrk -t$wrk_threads -c$connections," \
   "${warmup}s warm-up + ${seconds}s measured each, $(nproc) cores," \

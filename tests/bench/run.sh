@@ -65,20 +65,6 @@ export VBP_BENCH_KEY
 
 # --- measure -----------------------------------------------------------------------------------
 
-# The value of KEY in a result line "MODE key=value ...".
-field() {
-  awk -v k="$2" '{
-    for (i = 2; i <= NF; i++) {
-      n = index($i, "=")
-      if (substr($i, 1, n - 1) == k) print substr($i, n + 1)
-    }
-  }' <<<"$1"
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
-}
-
 load=(-o "$org_id" -n "$in_flight" -d "$seconds" -w "$warmup")
 # The machine may be shared: the load average says how far to trust the numbers.
 echo "bench: $in_flight calls in flight on one connection, ${warmup}s warm-up + ${seconds}s" \
