@@ -82,9 +82,7 @@ int main(void) {
   auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, catalog_resolve_key, &svc,
                                   KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
   svc.auth = auth;
-  const char *names[64];
-  for (size_t i = 0; i < catalog_methods_count && i < 64; i++) names[i] = catalog_methods[i].path;
-  metrics = vbp_metrics_create("catalog-svc", names, catalog_methods_count);
+  metrics = vbp_metrics_for_methods("catalog-svc", catalog_methods, catalog_methods_count);
   st = vbp_metrics_http_start(metrics, cfg.metrics_addr, &metrics_http);
   if (!vbp_ok(&st)) {
     vbp_log(VBP_LOG_ERROR, "metrics: %s", st.message);

@@ -1091,3 +1091,11 @@ vbp_status vbp_client_health(vbp_client *c, const char *service, int timeout_ms)
   protobuf_c_message_free_unpacked(answer, NULL);
   return serving ? vbp_status_ok() : vbp_status_make(VBP_UNAVAILABLE, "not serving");
 }
+
+vbp_metrics *vbp_metrics_for_methods(const char *service, const vbp_method *methods, size_t n) {
+  const char **names = vbp_xcalloc(n ? n : 1, sizeof *names);
+  for (size_t i = 0; i < n; i++) names[i] = methods[i].path;
+  vbp_metrics *metrics = vbp_metrics_create(service, names, n); /* copies the names */
+  free(names);
+  return metrics;
+}

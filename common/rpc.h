@@ -64,6 +64,10 @@ typedef struct vbp_server_config {
 
 typedef struct vbp_server vbp_server;
 
+/* Metrics for a server's method table, method i named by its path (what
+ * vbp_server_config.metrics expects). */
+vbp_metrics *vbp_metrics_for_methods(const char *service, const vbp_method *methods, size_t n);
+
 /* Binds, registers the methods (and grpc.health.v1.Health/Check) and starts the workers.
  * The config's arrays and strings must outlive the server. */
 vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out);

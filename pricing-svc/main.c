@@ -89,9 +89,7 @@ int main(void) {
   }
   auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, vbp_catalog_resolve_key, catalog,
                                   KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
-  const char *names[16];
-  for (size_t i = 0; i < pricing_methods_count && i < 16; i++) names[i] = pricing_methods[i].path;
-  metrics = vbp_metrics_create("pricing-svc", names, pricing_methods_count);
+  metrics = vbp_metrics_for_methods("pricing-svc", pricing_methods, pricing_methods_count);
   st = vbp_metrics_http_start(metrics, cfg.metrics_addr, &metrics_http);
   if (!vbp_ok(&st)) {
     vbp_log(VBP_LOG_ERROR, "metrics: %s", st.message);

@@ -60,9 +60,7 @@ class PricingStack : public ::testing::Environment {
   }
 
   void start() {
-    const char *names[16];
-    for (size_t i = 0; i < pricing_methods_count; i++) names[i] = pricing_methods[i].path;
-    metrics_ = vbp_metrics_create("pricing-svc", names, pricing_methods_count);
+    metrics_ = vbp_metrics_for_methods("pricing-svc", pricing_methods, pricing_methods_count);
     service_ = pricing_service{};
     service_.pool = pool_;
     service_.redis = redis_;
