@@ -80,7 +80,7 @@ int64_t vbp_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t monotonic_us(void) {
+int64_t vbp_monotonic_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -327,7 +327,7 @@ static void initial_op(vbp_call *c, grpc_op *op) {
 
 static void log_and_count(vbp_call *c) {
   vbp_server *srv = c->server;
-  int64_t took = monotonic_us() - c->started_us;
+  int64_t took = vbp_monotonic_us() - c->started_us;
   const char *path = c->method_index < srv->n_methods
                          ? srv->methods[c->method_index].method->path
                          : "unknown";
@@ -434,7 +434,7 @@ static void run_stream(vbp_call *c, const vbp_method *m, const ProtobufCMessage 
 static void handle_call(vbp_call *c) {
   vbp_server *srv = c->server;
   const vbp_method *m = srv->methods[c->method_index].method;
-  c->started_us = monotonic_us();
+  c->started_us = vbp_monotonic_us();
   c->arena = vbp_arena_create();
   c->allocator = vbp_arena_allocator(c->arena);
   if (srv->config.metrics && c->method_index < srv->config.n_methods)
@@ -479,7 +479,7 @@ static void handle_call(vbp_call *c) {
 }
 
 static void answer_unknown(vbp_call *c) {
-  c->started_us = monotonic_us();
+  c->started_us = vbp_monotonic_us();
   snprintf(c->request_id, sizeof c->request_id, "-");
   c->status = vbp_status_make(VBP_UNIMPLEMENTED, "no such method");
   c->method_index = SIZE_MAX;

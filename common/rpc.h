@@ -151,6 +151,9 @@ vbp_status vbp_client_health(vbp_client *client, const char *service, int timeou
 /* Unix time in milliseconds. */
 int64_t vbp_now_ms(void);
 
+/* Microseconds of CLOCK_MONOTONIC, for durations and deadlines inside the process. */
+int64_t vbp_monotonic_us(void);
+
 #ifdef __cplusplus
 }
 #endif

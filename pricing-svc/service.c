@@ -58,12 +58,6 @@ static void count(vbp_counter *counter, uint64_t n) {
   if (counter && n) vbp_counter_add(counter, n);
 }
 
-static int64_t monotonic_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* ---------------------------------------------------------------- checks */
 
 static vbp_status need_product_id(const char *field, const char *id) {
@@ -272,10 +266,10 @@ static void lead(vbp_call *call, const char *province, vbp_date date, const char
   size_t *lens = vbp_arena_alloc(a, m * sizeof *lens);
   vbp_status *statuses = vbp_arena_alloc(a, m * sizeof *statuses);
   for (size_t j = 0; j < m; j++) led_ids[j] = ids[led[j]];
-  int64_t catalog = 0, own = 0, started = monotonic_us();
+  int64_t catalog = 0, own = 0, started = vbp_monotonic_us();
   vbp_status st = compute(call, province, date, led_ids, m, values, lens, statuses, &catalog, &own);
   count(svc->computations, m);
-  count(svc->computation_us, (uint64_t)(monotonic_us() - started));
+  count(svc->computation_us, (uint64_t)(vbp_monotonic_us() - started));
 
   const char **keys = vbp_arena_alloc(a, m * sizeof *keys);
   /* Under the versions the inputs were read at: never older than the key looked up. */

@@ -10,6 +10,7 @@
 
 #include "common/arena.h"
 #include "common/log.h"
+#include "common/rpc.h"
 
 struct pricing_versions {
   pricing_versions_fetch_fn fetch;
@@ -24,11 +25,7 @@ struct pricing_versions {
   pthread_t poller;
 };
 
-static int64_t monotonic_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t monotonic_ms(void) { return vbp_monotonic_us() / 1000; }
 
 static void raise_to(_Atomic int64_t *counter, int64_t value) {
   int64_t seen = atomic_load(counter);
