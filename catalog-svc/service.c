@@ -15,6 +15,7 @@
 #include "common/money.h"
 #include "common/page.h"
 #include "common/regions.h"
+#include "common/scope.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
@@ -29,17 +30,6 @@
 /* ---------------------------------------------------------------- checks */
 
 static vbp_status ok(void) { return vbp_status_ok(); }
-
-static vbp_status denied(void) {
-  return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
-}
-
-static bool is_admin(const vbp_caller *c) { return c->role == VBP_ROLE_ADMIN; }
-
-/* A bureau acts for its region and every region below it. */
-static bool bureau_over(const vbp_caller *c, const char *region_code) {
-  return c->role == VBP_ROLE_BUREAU && vbp_region_contains(c->region_code, region_code);
-}
 
 static vbp_status need_text(const char *field, const char *value, size_t max) {
   if (!value || !*value) return vbp_invalid(field, "is required");
@@ -231,8 +221,7 @@ static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
   const Vbp__V1__Region *in = (const Vbp__V1__Region *)request;
   const vbp_caller *who = vbp_call_caller(call);
   CHECK(need_region_code("code", in->code));
-  if (!is_admin(who) && !(bureau_over(who, in->code) && strcmp(who->region_code, in->code) != 0))
-    return denied();
+  if (!vbp_scope_below_region(who, in->code)) return vbp_scope_denied();
   CHECK(need_text("name", in->name, NAME_MAX_LEN));
   CHECK(need_enum("level", in->level, &vbp__v1__region_level__descriptor));
   int shape = vbp_region_level_of(in->code);
@@ -277,7 +266,7 @@ static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *re
   const Vbp__V1__Organization *in = (const Vbp__V1__Organization *)request;
   const vbp_caller *who = vbp_call_caller(call);
   CHECK(need_region_code("regionCode", in->region_code));
-  if (!is_admin(who) && !bureau_over(who, in->region_code)) return denied();
+  if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
   CHECK(need_id("id", in->id));
   CHECK(need_text("name", in->name, NAME_MAX_LEN));
   CHECK(need_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
@@ -424,7 +413,6 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
   Vbp__V1__Batch *in = (Vbp__V1__Batch *)request;
   const vbp_caller *who = vbp_call_caller(call);
   vbp_arena *a = vbp_call_arena(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
   CHECK(need_id("code", in->code));
   CHECK(need_text("name", in->name, NAME_MAX_LEN));
   CHECK(need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
@@ -496,10 +484,10 @@ static vbp_status get_batch(vbp_call *call, const ProtobufCMessage *request,
  * office that created it. Anyone else is refused whether or not the batch exists. */
 static vbp_status owned_batch(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *who,
                               const char *code, bool for_update, Vbp__V1__Batch **out) {
-  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
   Vbp__V1__Batch *b = NULL;
   CHECK(catalog_store_find_batch(c, a, code, for_update, &b));
-  if (!is_admin(who) && (!b || strcmp(b->created_by, who->org_id) != 0)) return denied();
+  if (!b ? !vbp_scope_is_admin(who) : !vbp_scope_own(who, b->created_by))
+    return vbp_scope_denied();
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", code);
   *out = b;
   return ok();
@@ -548,8 +536,6 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status extend_batch(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__ExtendBatchRequest *in = (const Vbp__V1__ExtendBatchRequest *)request;
-  const vbp_caller *who = vbp_call_caller(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
   CHECK(need_id("code", in->code));
   vbp_date end;
   CHECK(need_date("cycleEnd", in->cycle_end, &end));
@@ -613,7 +599,7 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
   Vbp__V1__Execution *in = (Vbp__V1__Execution *)request;
   const vbp_caller *who = vbp_call_caller(call);
   CHECK(need_region_code("regionCode", in->region_code));
-  if (!is_admin(who) && !bureau_over(who, in->region_code)) return denied();
+  if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
   CHECK(need_id("batchCode", in->batch_code));
   vbp_date listing, start;
   CHECK(need_date("listingDate", in->listing_date, &listing));
@@ -699,8 +685,7 @@ static vbp_status create_product(vbp_call *call, const ProtobufCMessage *request
                                  ProtobufCMessage **response) {
   const Vbp__V1__Product *in = (const Vbp__V1__Product *)request;
   const vbp_caller *who = vbp_call_caller(call);
-  bool own = who->role == VBP_ROLE_MANUFACTURER && strcmp(who->org_id, in->manufacturer_id) == 0;
-  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE && !own) return denied();
+  if (!vbp_scope_acts_for(who, in->manufacturer_id)) return vbp_scope_denied();
   CHECK(need_id("id", in->id));
   CHECK(need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
   CHECK(need_text("genericName", in->generic_name, NAME_MAX_LEN));
@@ -761,8 +746,6 @@ static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__Group *in = (const Vbp__V1__Group *)request;
-  const vbp_caller *who = vbp_call_caller(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
   CHECK(need_id("batchCode", in->batch_code));
   CHECK(need_id("id", in->id));
   CHECK(need_text("genericName", in->generic_name, NAME_MAX_LEN));
@@ -825,8 +808,6 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   Vbp__V1__Result *in = (Vbp__V1__Result *)request;
-  const vbp_caller *who = vbp_call_caller(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_ALLIANCE_OFFICE) return denied();
   CHECK(need_id("batchCode", in->batch_code));
   CHECK(need_id("productId", in->product_id));
   CHECK(need_id("groupId", in->group_id));
@@ -896,7 +877,8 @@ static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
  * it exists. */
 static vbp_status managed_organization(const vbp_caller *who, const Vbp__V1__Organization *org,
                                        const char *what, const char *id) {
-  if (!is_admin(who) && (!org || !bureau_over(who, org->region_code))) return denied();
+  if (!org ? !vbp_scope_is_admin(who) : !vbp_scope_region(who, org->region_code))
+    return vbp_scope_denied();
   if (!org) return vbp_status_make(VBP_NOT_FOUND, "%s %s does not exist", what, id);
   return ok();
 }
@@ -935,8 +917,6 @@ static vbp_status create_api_key_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status create_api_key(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   const Vbp__V1__CreateApiKeyRequest *in = (const Vbp__V1__CreateApiKeyRequest *)request;
-  const vbp_caller *who = vbp_call_caller(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_BUREAU) return denied();
   CHECK(need_id("organizationId", in->organization_id));
   return in_tx(call, create_api_key_tx, in, response);
 }
@@ -956,8 +936,6 @@ static vbp_status revoke_api_key_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status revoke_api_key(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   const Vbp__V1__RevokeApiKeyRequest *in = (const Vbp__V1__RevokeApiKeyRequest *)request;
-  const vbp_caller *who = vbp_call_caller(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_BUREAU) return denied();
   CHECK(need_id("id", in->id));
   vbp_status st = in_tx(call, revoke_api_key_tx, in, response);
   /* This process stops accepting the key at once; the others within their cache's lifetime. */
@@ -987,9 +965,7 @@ vbp_status catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *ou
 static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__AuthenticateRequest *in = (const Vbp__V1__AuthenticateRequest *)request;
-  const vbp_caller *who = vbp_call_caller(call);
   vbp_arena *a = vbp_call_arena(call);
-  if (!is_admin(who) && who->role != VBP_ROLE_SERVICE) return denied();
   size_t n = strlen(in->key_sha256);
   if (n != 64 || strspn(in->key_sha256, "0123456789abcdef") != 64)
     return vbp_invalid("keySha256", "must be 64 lowercase hex digits");
@@ -1006,11 +982,6 @@ static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
 }
 
 /* ---------------------------------------------------------------- price inputs */
-
-/* Internal: our own services (pricing-svc) and the admin key, like Authenticate. */
-static bool may_read_price_inputs(const vbp_caller *who) {
-  return is_admin(who) || who->role == VBP_ROLE_SERVICE;
-}
 
 static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__GetPriceInputsRequest);
@@ -1061,9 +1032,7 @@ static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status get_price_inputs(vbp_call *call, const ProtobufCMessage *request,
                                    ProtobufCMessage **response) {
   const Vbp__V1__GetPriceInputsRequest *in = (const Vbp__V1__GetPriceInputsRequest *)request;
-  const vbp_caller *who = vbp_call_caller(call);
   vbp_arena *a = vbp_call_arena(call);
-  if (!may_read_price_inputs(who)) return denied();
   CHECK(need_region_code("regionCode", in->region_code));
   /* A province: pricing-svc maps a city or county to its province before it asks. */
   if (vbp_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
@@ -1094,7 +1063,6 @@ static vbp_status price_inputs_version_tx(vbp_pg_conn *c, void *ctx) {
 
 static vbp_status get_price_inputs_version(vbp_call *call, const ProtobufCMessage *request,
                                            ProtobufCMessage **response) {
-  if (!may_read_price_inputs(vbp_call_caller(call))) return denied();
   return in_read(call, price_inputs_version_tx, request, response);
 }
 
@@ -1157,42 +1125,56 @@ static vbp_status export_batch(vbp_call *call, const ProtobufCMessage *request) 
 
 /* ---------------------------------------------------------------- table */
 
-#define UNARY(name, req, resp, fn)                                                           \
+/* Who may call what (API.md "Who may do what"); scope is the handlers' (common/scope.h). */
+#define ANY VBP_ALLOW_ANY_CALLER
+#define ADMIN VBP_ALLOW_ADMIN
+#define BUREAU VBP_ALLOW_BUREAU
+#define ALLIANCE VBP_ALLOW_ALLIANCE_OFFICE
+#define MANUFACTURER VBP_ALLOW_MANUFACTURER
+#define INTERNAL (VBP_ALLOW_SERVICE | VBP_ALLOW_ADMIN)
+
+#define UNARY(name, req, resp, fn, who)                                                        \
   {.path = "/vbp.v1.CatalogService/" name, .request = &req##__descriptor,                     \
-   .response = &resp##__descriptor, .unary = fn}
+   .response = &resp##__descriptor, .unary = fn, .roles = (who)}
 
 const vbp_method catalog_methods[] = {
-    UNARY("CreateRegion", vbp__v1__region, vbp__v1__region, create_region),
-    UNARY("CreateOrganization", vbp__v1__organization, vbp__v1__organization, create_organization),
+    UNARY("CreateRegion", vbp__v1__region, vbp__v1__region, create_region, ADMIN | BUREAU),
+    UNARY("CreateOrganization", vbp__v1__organization, vbp__v1__organization, create_organization,
+          ADMIN | BUREAU),
     UNARY("GetOrganization", vbp__v1__get_organization_request, vbp__v1__organization,
-          get_organization),
+          get_organization, ANY),
     UNARY("ListOrganizations", vbp__v1__list_organizations_request,
-          vbp__v1__list_organizations_response, list_organizations),
-    UNARY("CreateBatch", vbp__v1__batch, vbp__v1__batch, create_batch),
-    UNARY("GetBatch", vbp__v1__get_batch_request, vbp__v1__batch, get_batch),
-    UNARY("ExtendBatch", vbp__v1__extend_batch_request, vbp__v1__batch, extend_batch),
-    UNARY("CreateExecution", vbp__v1__execution, vbp__v1__execution, create_execution),
+          vbp__v1__list_organizations_response, list_organizations, ANY),
+    UNARY("CreateBatch", vbp__v1__batch, vbp__v1__batch, create_batch, ADMIN | ALLIANCE),
+    UNARY("GetBatch", vbp__v1__get_batch_request, vbp__v1__batch, get_batch, ANY),
+    UNARY("ExtendBatch", vbp__v1__extend_batch_request, vbp__v1__batch, extend_batch,
+          ADMIN | ALLIANCE),
+    UNARY("CreateExecution", vbp__v1__execution, vbp__v1__execution, create_execution,
+          ADMIN | BUREAU),
     UNARY("ListAgreementYears", vbp__v1__list_agreement_years_request,
-          vbp__v1__list_agreement_years_response, list_agreement_years),
-    UNARY("CreateProduct", vbp__v1__product, vbp__v1__product, create_product),
-    UNARY("GetProduct", vbp__v1__get_product_request, vbp__v1__product, get_product),
-    UNARY("CreateGroup", vbp__v1__group, vbp__v1__group, create_group),
-    UNARY("PublishResult", vbp__v1__result, vbp__v1__result, publish_result),
+          vbp__v1__list_agreement_years_response, list_agreement_years, ANY),
+    UNARY("CreateProduct", vbp__v1__product, vbp__v1__product, create_product,
+          ADMIN | ALLIANCE | MANUFACTURER),
+    UNARY("GetProduct", vbp__v1__get_product_request, vbp__v1__product, get_product, ANY),
+    UNARY("CreateGroup", vbp__v1__group, vbp__v1__group, create_group, ADMIN | ALLIANCE),
+    UNARY("PublishResult", vbp__v1__result, vbp__v1__result, publish_result, ADMIN | ALLIANCE),
     UNARY("ListResults", vbp__v1__list_results_request, vbp__v1__list_results_response,
-          list_results),
-    UNARY("CreateApiKey", vbp__v1__create_api_key_request, vbp__v1__api_key, create_api_key),
+          list_results, ANY),
+    UNARY("CreateApiKey", vbp__v1__create_api_key_request, vbp__v1__api_key, create_api_key,
+          ADMIN | BUREAU),
     UNARY("RevokeApiKey", vbp__v1__revoke_api_key_request, google__protobuf__empty,
-          revoke_api_key),
+          revoke_api_key, ADMIN | BUREAU),
     UNARY("Authenticate", vbp__v1__authenticate_request, vbp__v1__authenticate_response,
-          authenticate),
+          authenticate, INTERNAL),
     UNARY("GetPriceInputs", vbp__v1__get_price_inputs_request, vbp__v1__price_inputs,
-          get_price_inputs),
+          get_price_inputs, INTERNAL),
     UNARY("GetPriceInputsVersion", vbp__v1__get_price_inputs_version_request,
-          vbp__v1__price_inputs_version, get_price_inputs_version),
+          vbp__v1__price_inputs_version, get_price_inputs_version, INTERNAL),
     {.path = "/vbp.v1.CatalogService/ExportBatch",
      .request = &vbp__v1__export_batch_request__descriptor,
      .response = &vbp__v1__exchange_record__descriptor,
-     .stream = export_batch},
+     .stream = export_batch,
+     .roles = ANY},
 };
 const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];
 

@@ -192,7 +192,7 @@ static const vbp_method health_method = {
     .request = &grpc__health__v1__health_check_request__descriptor,
     .response = &grpc__health__v1__health_check_response__descriptor,
     .unary = health_check,
-    .auth = VBP_AUTH_NONE,
+    .roles = VBP_ALLOW_UNAUTHENTICATED,
 };
 
 static vbp_call *call_new(vbp_server *srv, tag_kind kind, size_t method_index) {
@@ -346,7 +346,7 @@ static void log_and_count(vbp_call *c) {
   }
 }
 
-/* Reads the request id and proves the caller. */
+/* Reads the request id, proves the caller and checks the method's table row allows its role. */
 static vbp_status admit(vbp_call *c, const vbp_method *m) {
   const char *rid = md_find(&c->request_md, "x-request-id", c->arena);
   if (rid && *rid && strlen(rid) <= REQUEST_ID_MAX) {
@@ -357,7 +357,7 @@ static vbp_status admit(vbp_call *c, const vbp_method *m) {
     snprintf(c->request_id, sizeof c->request_id, "%08llx-%08llx",
              (unsigned long long)(c->started_us & 0xffffffffu), (unsigned long long)n);
   }
-  if (m->auth == VBP_AUTH_NONE) return vbp_status_ok();
+  if (m->roles & VBP_ALLOW_UNAUTHENTICATED) return vbp_status_ok();
   if (!c->server->config.auth) return vbp_status_make(VBP_INTERNAL, "no authenticator");
   vbp_credentials cred = {
       .authorization = md_find(&c->request_md, "authorization", c->arena),
@@ -367,7 +367,11 @@ static vbp_status admit(vbp_call *c, const vbp_method *m) {
       .ts = md_find(&c->request_md, VBP_MD_TS, c->arena),
       .sig = md_find(&c->request_md, VBP_MD_SIG, c->arena),
   };
-  return vbp_authenticate(c->server->config.auth, m->path, &cred, vbp_now_ms(), &c->caller);
+  vbp_status st =
+      vbp_authenticate(c->server->config.auth, m->path, &cred, vbp_now_ms(), &c->caller);
+  if (vbp_ok(&st) && !vbp_roles_allow(m->roles, c->caller.role))
+    st = vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
+  return st;
 }
 
 static void run_unary(vbp_call *c, const vbp_method *m, const ProtobufCMessage *request) {
@@ -564,6 +568,10 @@ static vbp_status health_check(vbp_call *call, const ProtobufCMessage *request,
 }
 
 vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
+  for (size_t i = 0; i < config->n_methods; i++)
+    if (config->methods[i].roles == 0)
+      return vbp_status_make(VBP_INVALID_ARGUMENT, "%s: the method table says nobody may call it",
+                             config->methods[i].path);
   vbp_server *srv = vbp_xcalloc(1, sizeof *srv);
   srv->config = *config;
   srv->n_workers = config->workers > 0 ? config->workers : 2;

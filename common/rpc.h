@@ -12,6 +12,7 @@
 
 #include "common/arena.h"
 #include "common/auth.h"
+#include "common/authz.h"
 #include "common/identity.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -35,19 +36,16 @@ typedef vbp_status (*vbp_unary_fn)(vbp_call *call, const ProtobufCMessage *reque
 /* A server-streaming handler: calls vbp_call_send for each message, then returns the status. */
 typedef vbp_status (*vbp_stream_fn)(vbp_call *call, const ProtobufCMessage *request);
 
-typedef enum vbp_method_auth {
-  VBP_AUTH_CALLER = 0, /* every call must prove a caller (auth.h) */
-  VBP_AUTH_NONE = 1,   /* health checks */
-} vbp_method_auth;
-
-/* One row of a service's static method table. */
+/* One row of a service's static method table: the method, its handler, and who may call it. */
 typedef struct vbp_method {
   const char *path; /* "/vbp.v1.CatalogService/GetOrganization" */
   const ProtobufCMessageDescriptor *request;
   const ProtobufCMessageDescriptor *response;
   vbp_unary_fn unary;   /* exactly one of unary and stream */
   vbp_stream_fn stream;
-  vbp_method_auth auth;
+  /* The roles that may call it (authz.h); the server refuses any other caller with
+   * PERMISSION_DENIED before the handler runs. Unused by clients. */
+  vbp_roles roles;
 } vbp_method;
 
 typedef struct vbp_server_config {
@@ -69,7 +67,8 @@ typedef struct vbp_server vbp_server;
 vbp_metrics *vbp_metrics_for_methods(const char *service, const vbp_method *methods, size_t n);
 
 /* Binds, registers the methods (and grpc.health.v1.Health/Check) and starts the workers.
- * The config's arrays and strings must outlive the server. */
+ * INVALID_ARGUMENT naming the method when a row allows nobody (roles 0): every method says who
+ * may call it. The config's arrays and strings must outlive the server. */
 vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out);
 
 /* The port it listens on (useful with port 0). */

@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/money.h"
 #include "common/regions.h"
+#include "common/scope.h"
 #include "pricing-svc/cache.h"
 #include "pricing-svc/lookup.h"
 #include "pricing-svc/rules.h"
@@ -49,10 +50,6 @@ static const vbp_method catalog_get_product = {
 static const vbp_caller service_caller = {.role = VBP_ROLE_SERVICE};
 
 static pricing_service *service_of(vbp_call *call) { return vbp_call_context(call); }
-
-static vbp_status denied(void) {
-  return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
-}
 
 static void count(vbp_counter *counter, uint64_t n) {
   if (counter && n) vbp_counter_add(counter, n);
@@ -485,9 +482,7 @@ static vbp_status upsert_listing(vbp_call *call, const ProtobufCMessage *request
   if (strcmp(province, in->region_code) != 0)
     return vbp_invalid("regionCode", "must be a province (listings are provincial), got \"%s\"",
                        in->region_code);
-  bool bureau_of_province =
-      who->role == VBP_ROLE_BUREAU && vbp_region_contains(who->region_code, province);
-  if (who->role != VBP_ROLE_ADMIN && !bureau_of_province) return denied();
+  if (!vbp_scope_region(who, province)) return vbp_scope_denied();
   CHECK(need_product_id("productId", in->product_id));
   listing_write w = {.province = province, .product_id = in->product_id,
                      .recorded_by = vbp_caller_name(who)};
@@ -518,8 +513,6 @@ static vbp_status price_inputs_changed(vbp_call *call, const ProtobufCMessage *r
                                        ProtobufCMessage **response) {
   const Vbp__V1__PriceInputsChangedRequest *in =
       (const Vbp__V1__PriceInputsChangedRequest *)request;
-  const vbp_caller *who = vbp_call_caller(call);
-  if (who->role != VBP_ROLE_ADMIN && who->role != VBP_ROLE_SERVICE) return denied();
   if (in->catalog_version <= 0) return vbp_invalid("catalogVersion", "must be positive");
   pricing_versions_saw(service_of(call)->versions, in->catalog_version, 0);
   Vbp__V1__PriceInputsChangedResponse *r = vbp_arena_alloc(vbp_call_arena(call), sizeof *r);
@@ -530,21 +523,23 @@ static vbp_status price_inputs_changed(vbp_call *call, const ProtobufCMessage *r
 
 /* ---------------------------------------------------------------- method table */
 
-#define UNARY(name, req, resp, fn)                                                      \
-  {                                                                                     \
-    .path = "/vbp.v1.PricingService/" name, .request = &req##__descriptor,             \
-    .response = &resp##__descriptor, .unary = fn,                                       \
-  }
+/* Who may call what (API.md "Who may do what"); scope is the handlers' (common/scope.h). */
+#define UNARY(name, req, resp, fn, who)                                                        \
+  {.path = "/vbp.v1.PricingService/" name, .request = &req##__descriptor,                     \
+   .response = &resp##__descriptor, .unary = fn, .roles = (who)}
 
 const vbp_method pricing_methods[] = {
-    UNARY("GetPrice", vbp__v1__get_price_request, vbp__v1__price, get_price),
+    UNARY("GetPrice", vbp__v1__get_price_request, vbp__v1__price, get_price,
+          VBP_ALLOW_ANY_CALLER),
     UNARY("BatchGetPrices", vbp__v1__batch_get_prices_request,
-          vbp__v1__batch_get_prices_response, batch_get_prices),
+          vbp__v1__batch_get_prices_response, batch_get_prices, VBP_ALLOW_ANY_CALLER),
     UNARY("ListPricingPolicies", vbp__v1__list_pricing_policies_request,
-          vbp__v1__list_pricing_policies_response, list_pricing_policies),
-    UNARY("UpsertListing", vbp__v1__listing, vbp__v1__listing, upsert_listing),
+          vbp__v1__list_pricing_policies_response, list_pricing_policies, VBP_ALLOW_ANY_CALLER),
+    UNARY("UpsertListing", vbp__v1__listing, vbp__v1__listing, upsert_listing,
+          VBP_ALLOW_ADMIN | VBP_ALLOW_BUREAU),
     UNARY("PriceInputsChanged", vbp__v1__price_inputs_changed_request,
-          vbp__v1__price_inputs_changed_response, price_inputs_changed),
+          vbp__v1__price_inputs_changed_response, price_inputs_changed,
+          VBP_ALLOW_SERVICE | VBP_ALLOW_ADMIN),
 };
 const size_t pricing_methods_count = sizeof pricing_methods / sizeof pricing_methods[0];
 

@@ -21,7 +21,8 @@ static vbp_status echo(vbp_call *call, const ProtobufCMessage *request,
 static const vbp_method methods[] = {{.path = "/bench.Echo/Echo",
                                       .request = &vbp__v1__organization__descriptor,
                                       .response = &vbp__v1__organization__descriptor,
-                                      .unary = echo}};
+                                      .unary = echo,
+                                      .roles = VBP_ALLOW_ANY_CALLER}};
 
 int main(int argc, char **argv) {
   const char *admin_key = getenv("VBP_ADMIN_KEY");

@@ -116,7 +116,7 @@ vbp_status who_am_i(vbp_call *call, const ProtobufCMessage *, ProtobufCMessage *
 }
 
 const vbp_method kWhoAmI[] = {{"/test.Other/WhoAmI", &vbp__v1__region__descriptor,
-                               &vbp__v1__region__descriptor, who_am_i, nullptr, VBP_AUTH_CALLER}};
+                               &vbp__v1__region__descriptor, who_am_i, nullptr, VBP_ALLOW_ANY_CALLER}};
 
 // Another service whose authenticator resolves keys through catalog_client.
 class OtherService {

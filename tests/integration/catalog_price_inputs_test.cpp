@@ -93,6 +93,7 @@ void FakePricing::SetUp() {
   method_.request = &vbp__v1__price_inputs_changed_request__descriptor;
   method_.response = &vbp__v1__price_inputs_changed_response__descriptor;
   method_.unary = price_inputs_changed;
+  method_.roles = VBP_ALLOW_SERVICE;
   auth_ = vbp_authenticator_create("admin-key-of-the-fake-pricing-svc", kSecret, nullptr, nullptr,
                                    0, 0);
   config_.service = "fake-pricing-svc";

@@ -44,9 +44,9 @@ vbp_status goodbye(vbp_call *call, const ProtobufCMessage *request, ProtobufCMes
 
 const vbp_method kBackendMethods[] = {
     {"/gwtest.TestService/Hello", &gwtest__hello_request__descriptor,
-     &gwtest__hello_reply__descriptor, hello, nullptr, VBP_AUTH_CALLER},
+     &gwtest__hello_reply__descriptor, hello, nullptr, VBP_ALLOW_ANY_CALLER},
     {"/gwtest.TestService/Goodbye", &gwtest__hello_request__descriptor,
-     &gwtest__hello_reply__descriptor, goodbye, nullptr, VBP_AUTH_CALLER},
+     &gwtest__hello_reply__descriptor, goodbye, nullptr, VBP_ALLOW_ANY_CALLER},
 };
 
 struct Http {

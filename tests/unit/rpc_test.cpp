@@ -197,27 +197,29 @@ enum {
   kWrongAnswer,
   kInvalidUtf8,
   kStream,
+  kBureauOnly,
   kMethodCount
 };
 
 const vbp_method kMethods[kMethodCount] = {
-    {"/test.Echo/Unary", kRegion, kRegion, echo, nullptr, VBP_AUTH_CALLER},
-    {"/test.Echo/Invalid", kRegion, kRegion, invalid, nullptr, VBP_AUTH_NONE},
-    {"/test.Echo/Open", kRegion, kRegion, echo, nullptr, VBP_AUTH_NONE},
-    {"/test.Echo/Slow", kRegion, kRegion, slow, nullptr, VBP_AUTH_NONE},
-    {"/test.Echo/NoAnswer", kRegion, kRegion, no_answer, nullptr, VBP_AUTH_NONE},
-    {"/test.Echo/WrongAnswer", kRegion, kRegion, wrong_answer, nullptr, VBP_AUTH_NONE},
-    {"/test.Echo/InvalidUtf8", kRegion, kRegion, invalid_utf8, nullptr, VBP_AUTH_NONE},
-    {"/test.Echo/Stream", kRegion, kRegion, nullptr, stream, VBP_AUTH_CALLER},
+    {"/test.Echo/Unary", kRegion, kRegion, echo, nullptr, VBP_ALLOW_ANY_CALLER},
+    {"/test.Echo/Invalid", kRegion, kRegion, invalid, nullptr, VBP_ALLOW_UNAUTHENTICATED},
+    {"/test.Echo/Open", kRegion, kRegion, echo, nullptr, VBP_ALLOW_UNAUTHENTICATED},
+    {"/test.Echo/Slow", kRegion, kRegion, slow, nullptr, VBP_ALLOW_UNAUTHENTICATED},
+    {"/test.Echo/NoAnswer", kRegion, kRegion, no_answer, nullptr, VBP_ALLOW_UNAUTHENTICATED},
+    {"/test.Echo/WrongAnswer", kRegion, kRegion, wrong_answer, nullptr, VBP_ALLOW_UNAUTHENTICATED},
+    {"/test.Echo/InvalidUtf8", kRegion, kRegion, invalid_utf8, nullptr, VBP_ALLOW_UNAUTHENTICATED},
+    {"/test.Echo/Stream", kRegion, kRegion, nullptr, stream, VBP_ALLOW_ANY_CALLER},
+    {"/test.Echo/BureauOnly", kRegion, kRegion, echo, nullptr, VBP_ALLOW_BUREAU},
 };
 
 /* Client-side only: a path no server registered, and a request type that is not a Region. */
 const vbp_method kUnknownMethod = {"/test.Echo/Nope", kRegion, kRegion,
-                                   nullptr,           nullptr, VBP_AUTH_NONE};
+                                   nullptr,           nullptr, VBP_ALLOW_UNAUTHENTICATED};
 const vbp_method kGarbageToOpen = {
     "/test.Echo/Open", &grpc__health__v1__health_check_response__descriptor,
     kRegion,           nullptr,
-    nullptr,           VBP_AUTH_NONE};
+    nullptr,           VBP_ALLOW_UNAUTHENTICATED};
 
 Vbp__V1__Region region(const char *code, const char *name = "") {
   Vbp__V1__Region r = VBP__V1__REGION__INIT;
@@ -458,6 +460,42 @@ TEST_F(Rpc, AMethodNeedingACallerAcceptsASignedCaller) {
   EXPECT_EQ(seen.caller.role, VBP_ROLE_BUREAU);
   EXPECT_STREQ(seen.caller.org_id, "org-bureau-35");
   EXPECT_STREQ(seen.caller.region_code, "350000");
+}
+
+TEST_F(Rpc, ARoleTheMethodTableDoesNotListIsDeniedBeforeTheHandlerRuns) {
+  Vbp__V1__Region req = region("350100");
+  vbp_call_options o = admin();
+  EXPECT_EQ(call(kMethods[kBureauOnly], &req.base, &o).code, VBP_PERMISSION_DENIED);
+  vbp_caller service{};
+  service.role = VBP_ROLE_SERVICE;
+  vbp_call_options as_service{};
+  as_service.caller = &service;
+  EXPECT_EQ(call(kMethods[kBureauOnly], &req.base, &as_service, nullptr, nullptr, nullptr,
+                 signing_client())
+                .code,
+            VBP_PERMISSION_DENIED);
+  EXPECT_EQ(seen.unary_calls, 0);
+  vbp_caller who = bureau();
+  vbp_call_options as_bureau{};
+  as_bureau.caller = &who;
+  EXPECT_EQ(call(kMethods[kBureauOnly], &req.base, &as_bureau, nullptr, nullptr, nullptr,
+                 signing_client())
+                .code,
+            VBP_OK);
+}
+
+TEST_F(Rpc, AServerRefusesAMethodTableRowThatAllowsNobody) {
+  vbp_method nobody[] = {{"/test.Echo/Nobody", kRegion, kRegion, echo, nullptr, 0}};
+  vbp_server_config bad = config;
+  bad.listen_addr = "127.0.0.1:0";
+  bad.methods = nobody;
+  bad.n_methods = 1;
+  bad.metrics = nullptr;
+  vbp_server *other = nullptr;
+  vbp_status st = vbp_server_start(&bad, &other);
+  EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(st.message).find("/test.Echo/Nobody"), std::string::npos) << st.message;
+  if (st.code == VBP_OK) vbp_server_stop(other, 0);
 }
 
 TEST_F(Rpc, ACallerSignedWithAnotherSecretIsUnauthenticated) {

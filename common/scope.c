@@ -1,0 +1,34 @@
+#include "common/scope.h"
+
+#include <string.h>
+
+#include "common/regions.h"
+
+bool vbp_scope_is_admin(const vbp_caller *caller) { return caller->role == VBP_ROLE_ADMIN; }
+
+bool vbp_scope_region(const vbp_caller *caller, const char *region_code) {
+  if (vbp_scope_is_admin(caller)) return true;
+  return caller->role == VBP_ROLE_BUREAU && vbp_region_contains(caller->region_code, region_code);
+}
+
+bool vbp_scope_below_region(const vbp_caller *caller, const char *region_code) {
+  if (vbp_scope_is_admin(caller)) return true;
+  return vbp_scope_region(caller, region_code) && strcmp(caller->region_code, region_code) != 0;
+}
+
+bool vbp_scope_own(const vbp_caller *caller, const char *org_id) {
+  if (vbp_scope_is_admin(caller)) return true;
+  return *caller->org_id && org_id && strcmp(caller->org_id, org_id) == 0;
+}
+
+static bool authority(vbp_role role) {
+  return role == VBP_ROLE_ADMIN || role == VBP_ROLE_BUREAU || role == VBP_ROLE_ALLIANCE_OFFICE;
+}
+
+bool vbp_scope_acts_for(const vbp_caller *caller, const char *org_id) {
+  return authority(caller->role) || vbp_scope_own(caller, org_id);
+}
+
+vbp_status vbp_scope_denied(void) {
+  return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
+}

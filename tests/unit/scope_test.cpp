@@ -1,0 +1,66 @@
+// The named scope predicates handlers ask after the method table let a role in (common/scope.h).
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+extern "C" {
+#include "common/scope.h"
+}
+
+namespace {
+
+vbp_caller caller(vbp_role role, const char *org, const char *region) {
+  vbp_caller c{};
+  c.role = role;
+  std::strcpy(c.org_id, org);
+  std::strcpy(c.region_code, region);
+  return c;
+}
+
+const vbp_caller kAdmin = caller(VBP_ROLE_ADMIN, "", "");
+const vbp_caller kFujian = caller(VBP_ROLE_BUREAU, "fj-bureau", "350000");
+const vbp_caller kFuzhou = caller(VBP_ROLE_BUREAU, "fz-bureau", "350100");
+const vbp_caller kMaker = caller(VBP_ROLE_MANUFACTURER, "mfr-1", "350100");
+const vbp_caller kOffice = caller(VBP_ROLE_ALLIANCE_OFFICE, "jx-office", "360000");
+
+TEST(Scope, ABureauActsInItsRegionAndBelowOnly) {
+  EXPECT_TRUE(vbp_scope_region(&kFujian, "350000"));
+  EXPECT_TRUE(vbp_scope_region(&kFujian, "350102"));
+  EXPECT_FALSE(vbp_scope_region(&kFujian, "360000"));
+  EXPECT_TRUE(vbp_scope_region(&kFuzhou, "350102"));
+  EXPECT_FALSE(vbp_scope_region(&kFuzhou, "350000"));
+  EXPECT_FALSE(vbp_scope_region(&kFuzhou, "350200"));
+  EXPECT_TRUE(vbp_scope_region(&kAdmin, "620000"));
+  EXPECT_FALSE(vbp_scope_region(&kMaker, "350100"));  // a party has no region to act in
+  EXPECT_FALSE(vbp_scope_region(&kOffice, "360000"));
+}
+
+TEST(Scope, BelowItsRegionLeavesOutTheBureausOwnRegion) {
+  EXPECT_TRUE(vbp_scope_below_region(&kFujian, "350100"));
+  EXPECT_FALSE(vbp_scope_below_region(&kFujian, "350000"));
+  EXPECT_FALSE(vbp_scope_below_region(&kFuzhou, "350200"));
+  EXPECT_TRUE(vbp_scope_below_region(&kAdmin, "350000"));
+}
+
+TEST(Scope, OwnIsTheCallersOrganizationOrTheAdmin) {
+  EXPECT_TRUE(vbp_scope_own(&kOffice, "jx-office"));
+  EXPECT_FALSE(vbp_scope_own(&kOffice, "fj-office"));
+  EXPECT_FALSE(vbp_scope_own(&kOffice, ""));
+  EXPECT_FALSE(vbp_scope_own(&kOffice, nullptr));
+  EXPECT_TRUE(vbp_scope_own(&kAdmin, "anyone"));
+  vbp_caller service = caller(VBP_ROLE_SERVICE, "", "");
+  EXPECT_FALSE(vbp_scope_own(&service, ""));  // no organization is nobody's own
+}
+
+TEST(Scope, APartyActsOnlyForItselfAnAuthorityForAnyone) {
+  EXPECT_TRUE(vbp_scope_acts_for(&kMaker, "mfr-1"));
+  EXPECT_FALSE(vbp_scope_acts_for(&kMaker, "mfr-2"));
+  EXPECT_TRUE(vbp_scope_acts_for(&kOffice, "mfr-2"));
+  EXPECT_TRUE(vbp_scope_acts_for(&kAdmin, "mfr-2"));
+}
+
+TEST(Scope, ARefusalIsPermissionDenied) {
+  EXPECT_EQ(vbp_scope_denied().code, VBP_PERMISSION_DENIED);
+}
+
+}  // namespace
