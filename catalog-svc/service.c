@@ -7,7 +7,6 @@
 
 #include "catalog-svc/rules.h"
 #include "catalog-svc/store.h"
-#include "catalog_migrations.h"
 #include "common/credit_code.h"
 #include "common/date.h"
 #include "common/ids.h"
@@ -1177,20 +1176,3 @@ const vbp_method catalog_methods[] = {
      .roles = ANY},
 };
 const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];
-
-/* ---------------------------------------------------------------- health and schema */
-
-static vbp_status ping_tx(vbp_pg_conn *c, void *ctx) {
-  (void)ctx;
-  return catalog_store_ping(c);
-}
-
-bool catalog_ready(void *ctx) {
-  catalog_service *svc = ctx;
-  vbp_status st = vbp_pg_read(svc->pool, ping_tx, NULL);
-  return vbp_ok(&st);
-}
-
-vbp_status catalog_migrate(vbp_pg_pool *pool) {
-  return vbp_pg_migrate(pool, "catalog", catalog_migrations, catalog_migrations_count);
-}

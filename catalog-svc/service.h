@@ -36,12 +36,6 @@ extern const size_t catalog_methods_count;
  * catalog_service. Thread-safe. */
 vbp_status catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out);
 
-/* Health: the database answers. ctx is the catalog_service. */
-bool catalog_ready(void *ctx);
-
-/* The migrations of the catalog schema (generated from catalog-svc/migrations). */
-vbp_status catalog_migrate(vbp_pg_pool *pool);
-
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,7 @@
 #include "catalog-svc/store.h"
 
+#include "catalog_migrations.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -775,6 +777,6 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
   return st;
 }
 
-vbp_status catalog_store_ping(vbp_pg_conn *c) {
-  return exec_only(c, "ping", "SELECT 1", 0, NULL);
+vbp_status catalog_store_migrate(vbp_pg_pool *pool) {
+  return vbp_pg_migrate(pool, "catalog", catalog_migrations, catalog_migrations_count);
 }

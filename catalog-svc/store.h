@@ -124,7 +124,8 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
                                            Vbp__V1__ProductPriceInputs *const *inputs, size_t n);
 
 /* OK when the database answers. */
-vbp_status catalog_store_ping(vbp_pg_conn *c);
+/* Brings the catalog schema up to date (catalog-svc/migrations, embedded at build time). */
+vbp_status catalog_store_migrate(vbp_pg_pool *pool);
 
 #ifdef __cplusplus
 }

@@ -566,3 +566,16 @@ const char *vbp_pg_text_array(vbp_arena *a, const char *const *items, size_t n) 
   *w = '\0';
   return out;
 }
+
+static vbp_status ping(vbp_pg_conn *conn, void *ctx) {
+  (void)ctx;
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(conn, "ping", "SELECT 1", 0, NULL, &r);
+  PQclear(r);
+  return st;
+}
+
+bool vbp_pg_ready(void *pool) {
+  vbp_status st = vbp_pg_read(pool, ping, NULL);
+  return vbp_ok(&st);
+}

@@ -15,6 +15,7 @@
 #define VBP_PG_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/arena.h"
@@ -118,6 +119,10 @@ vbp_status vbp_pg_transaction(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
 /* Like vbp_pg_transaction but without BEGIN/COMMIT: for read-only work where each statement's
  * own snapshot is enough. Retried the same way (ABORTED, or the connection broke). Thread-safe. */
 vbp_status vbp_pg_read(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
+
+/* Whether the database answers (SELECT 1 on a pooled connection): a service's readiness. pool
+ * is a vbp_pg_pool (void * so it fits vbp_server_config.ready). Thread-safe. */
+bool vbp_pg_ready(void *pool);
 
 /* One migration file: `name` is its file name ("0001_init.sql"), `sql` its contents (one or more
  * statements, NUL-terminated). Both static (cmake/EmbedMigrations.cmake generates the arrays). */

@@ -560,7 +560,9 @@ static vbp_status health_check(vbp_call *call, const ProtobufCMessage *request,
   Grpc__Health__V1__HealthCheckResponse *r = vbp_arena_alloc(call->arena, sizeof *r);
   grpc__health__v1__health_check_response__init(r);
   bool up = !atomic_load(&srv->draining);
-  if (up && !liveness && srv->config.ready) up = srv->config.ready(srv->config.context);
+  if (up && !liveness && srv->config.ready)
+    up = srv->config.ready(srv->config.ready_context ? srv->config.ready_context
+                                                     : srv->config.context);
   r->status = up ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
                  : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
   *response = &r->base;

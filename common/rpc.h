@@ -58,6 +58,7 @@ typedef struct vbp_server_config {
   vbp_authenticator *auth;      /* borrowed; required when a method needs a caller */
   vbp_metrics *metrics;         /* borrowed; may be NULL. Method i of the table is index i */
   bool (*ready)(void *context); /* health: SERVING only while this says so; may be NULL */
+  void *ready_context;          /* handed to ready; NULL: context */
 } vbp_server_config;
 
 typedef struct vbp_server vbp_server;

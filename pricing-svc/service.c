@@ -14,7 +14,6 @@
 #include "pricing-svc/lookup.h"
 #include "pricing-svc/rules.h"
 #include "pricing-svc/store.h"
-#include "pricing_migrations.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
@@ -581,19 +580,10 @@ void pricing_service_stop(pricing_service *svc) {
   svc->memo = NULL;
 }
 
-static vbp_status ping_tx(vbp_pg_conn *c, void *ctx) {
-  (void)ctx;
-  return pricing_store_ping(c);
-}
-
 bool pricing_ready(void *ctx) {
   pricing_service *svc = ctx;
   int64_t catalog, own;
-  vbp_status st = vbp_pg_read(svc->pool, ping_tx, NULL);
-  if (vbp_ok(&st)) st = pricing_versions_get(svc->versions, &catalog, &own);
+  if (!vbp_pg_ready(svc->pool)) return false;
+  vbp_status st = pricing_versions_get(svc->versions, &catalog, &own);
   return vbp_ok(&st);
-}
-
-vbp_status pricing_migrate(vbp_pg_pool *pool) {
-  return vbp_pg_migrate(pool, "pricing", pricing_migrations, pricing_migrations_count);
 }

@@ -50,9 +50,6 @@ vbp_status pricing_fetch_versions(void *svc, int64_t *catalog, int64_t *own);
 /* Health: the database answers and the versions are confirmed. ctx is the pricing_service. */
 bool pricing_ready(void *ctx);
 
-/* The migrations of the pricing schema (generated from pricing-svc/migrations). */
-vbp_status pricing_migrate(vbp_pg_pool *pool);
-
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,7 @@
 #include "pricing-svc/store.h"
 
+#include "pricing_migrations.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,9 +104,6 @@ vbp_status pricing_store_version(vbp_pg_conn *c, int64_t *out) {
   return st;
 }
 
-vbp_status pricing_store_ping(vbp_pg_conn *c) {
-  PGresult *r = NULL;
-  vbp_status st = vbp_pg_query(c, "ping", "SELECT 1", 0, NULL, &r);
-  PQclear(r);
-  return st;
+vbp_status pricing_store_migrate(vbp_pg_pool *pool) {
+  return vbp_pg_migrate(pool, "pricing", pricing_migrations, pricing_migrations_count);
 }

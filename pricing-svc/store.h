@@ -41,7 +41,8 @@ vbp_status pricing_store_policies(vbp_pg_conn *c, vbp_arena *a, pricing_policy *
 vbp_status pricing_store_version(vbp_pg_conn *c, int64_t *out);
 
 /* OK when the database answers. */
-vbp_status pricing_store_ping(vbp_pg_conn *c);
+/* Brings the pricing schema up to date (pricing-svc/migrations, embedded at build time). */
+vbp_status pricing_store_migrate(vbp_pg_pool *pool);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "catalog-svc/store.h"
 #include "common/credit_code.h"
 #include "common/log.h"
 #include "common/pg.h"
@@ -74,7 +75,7 @@ void CatalogStack::start() {
                            "-csearch_path=catalog -cdatestyle=ISO");
   vbp_status st = vbp_pg_pool_open(dsn_.c_str(), kPoolSize, &pool_);
   if (!vbp_ok(&st)) throw std::runtime_error(std::string("open pool: ") + st.message);
-  st = catalog_migrate(pool_);
+  st = catalog_store_migrate(pool_);
   if (!vbp_ok(&st)) throw std::runtime_error(std::string("migrate: ") + st.message);
   service_.pool = pool_;
   service_.organizations = vbp_memo_create(1024);  // as main.c keeps them
@@ -89,7 +90,8 @@ void CatalogStack::start() {
   config_.context = &service_;
   config_.auth = auth_;
   config_.metrics = nullptr;
-  config_.ready = catalog_ready;
+  config_.ready = vbp_pg_ready;
+  config_.ready_context = pool_;
   st = vbp_server_start(&config_, &server_);
   if (!vbp_ok(&st)) throw std::runtime_error(std::string("start server: ") + st.message);
   target_ = "127.0.0.1:" + std::to_string(vbp_server_port(server_));

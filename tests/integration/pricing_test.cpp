@@ -19,6 +19,7 @@
 #include "common/metrics.h"
 #include "common/redis.h"
 #include "pricing-svc/service.h"
+#include "pricing-svc/store.h"
 #include "test_stack.h"
 #include "vbp/v1/pricing.pb-c.h"
 
@@ -41,7 +42,7 @@ class PricingStack : public ::testing::Environment {
                                         "-csearch_path=pricing -cdatestyle=ISO");
     vbp_status st = vbp_pg_pool_open(dsn.c_str(), 4, &pool_);
     ASSERT_TRUE(IsOk(st));
-    ASSERT_TRUE(IsOk(pricing_migrate(pool_)));
+    ASSERT_TRUE(IsOk(pricing_store_migrate(pool_)));
     ASSERT_TRUE(IsOk(vbp_redis_open(vbp_test_env("VBP_REDIS_ADDR").c_str(), 50, &redis_)));
     auth_ = vbp_authenticator_create(kAdminKey, kSecret, vbp_catalog_resolve_key,
                                      catalog->client(), 1000, 64);
