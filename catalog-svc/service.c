@@ -15,6 +15,7 @@
 #include "common/page.h"
 #include "common/regions.h"
 #include "common/scope.h"
+#include "common/validate.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
@@ -29,60 +30,6 @@
 /* ---------------------------------------------------------------- checks */
 
 static vbp_status ok(void) { return vbp_status_ok(); }
-
-static vbp_status need_text(const char *field, const char *value, size_t max) {
-  if (!value || !*value) return vbp_invalid(field, "is required");
-  if (strlen(value) > max) return vbp_invalid(field, "must be at most %zu bytes", max);
-  return ok();
-}
-
-static vbp_status opt_text(const char *field, const char *value, size_t max) {
-  if (value && strlen(value) > max) return vbp_invalid(field, "must be at most %zu bytes", max);
-  return ok();
-}
-
-static vbp_status need_id(const char *field, const char *value) {
-  if (!value || !*value) return vbp_invalid(field, "is required");
-  if (!vbp_valid_id(value))
-    return vbp_invalid(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'");
-  return ok();
-}
-
-static vbp_status need_enum(const char *field, int value, const ProtobufCEnumDescriptor *d) {
-  if (value == 0) return vbp_invalid(field, "is required");
-  if (!protobuf_c_enum_descriptor_get_value(d, value))
-    return vbp_invalid(field, "is not a known %s", d->short_name);
-  return ok();
-}
-
-static vbp_status opt_enum(const char *field, int value, const ProtobufCEnumDescriptor *d) {
-  return value == 0 ? ok() : need_enum(field, value, d);
-}
-
-static vbp_status need_region_code(const char *field, const char *code) {
-  if (!code || !*code) return vbp_invalid(field, "is required");
-  if (vbp_region_level_of(code) == 0)
-    return vbp_invalid(field, "must be a six-digit GB/T 2260 region code, got \"%s\"", code);
-  return ok();
-}
-
-static vbp_status need_date(const char *field, const char *text, vbp_date *out) {
-  if (!text || !*text) return vbp_invalid(field, "is required");
-  if (!vbp_date_parse(text, out))
-    return vbp_invalid(field, "must be a real date as YYYY-MM-DD, got \"%s\"", text);
-  return ok();
-}
-
-static vbp_status opt_date(const char *field, const char *text, vbp_date *out, bool *present) {
-  *present = text && *text;
-  return *present ? need_date(field, text, out) : ok();
-}
-
-#define CHECK(expr)                  \
-  do {                               \
-    vbp_status check__ = (expr);     \
-    if (!vbp_ok(&check__)) return check__; \
-  } while (0)
 
 static const char *level_name(int level) {
   const ProtobufCEnumValue *v =
@@ -200,18 +147,18 @@ static vbp_status create_region_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__Region);
   if (*in->parent_code) {
     Vbp__V1__Region *parent = NULL;
-    CHECK(catalog_store_find_region(c, a, in->parent_code, &parent));
+    VBP_CHECK(catalog_store_find_region(c, a, in->parent_code, &parent));
     if (!parent)
       return vbp_invalid("parentCode", "names no region: create %s first", in->parent_code);
   }
   bool inserted = false;
-  CHECK(catalog_store_insert_region(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_region(c, in, &inserted));
   if (inserted) {
     t->out = &in->base;
     return ok();
   }
   Vbp__V1__Region *stored = NULL;
-  CHECK(catalog_store_find_region(c, a, in->code, &stored));
+  VBP_CHECK(catalog_store_find_region(c, a, in->code, &stored));
   return existing(a, &stored->base, &in->base, "code", "region", in->code, &t->out);
 }
 
@@ -219,10 +166,10 @@ static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
                                 ProtobufCMessage **response) {
   const Vbp__V1__Region *in = (const Vbp__V1__Region *)request;
   const vbp_caller *who = vbp_call_caller(call);
-  CHECK(need_region_code("code", in->code));
+  VBP_CHECK(vbp_need_region_code("code", in->code));
   if (!vbp_scope_below_region(who, in->code)) return vbp_scope_denied();
-  CHECK(need_text("name", in->name, NAME_MAX_LEN));
-  CHECK(need_enum("level", in->level, &vbp__v1__region_level__descriptor));
+  VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
+  VBP_CHECK(vbp_need_enum("level", in->level, &vbp__v1__region_level__descriptor));
   int shape = vbp_region_level_of(in->code);
   if ((int)in->level != shape)
     return vbp_invalid("level", "must be %s for code %s (GB/T 2260)", level_name(shape), in->code);
@@ -240,23 +187,23 @@ static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
 static vbp_status create_organization_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__Organization);
   Vbp__V1__Region *region = NULL;
-  CHECK(catalog_store_find_region(c, a, in->region_code, &region));
+  VBP_CHECK(catalog_store_find_region(c, a, in->region_code, &region));
   if (!region) return vbp_invalid("regionCode", "names no region");
   if (*in->consortium_id) {
     Vbp__V1__Organization *consortium = NULL;
-    CHECK(catalog_store_find_organization(c, a, in->consortium_id, &consortium));
+    VBP_CHECK(catalog_store_find_organization(c, a, in->consortium_id, &consortium));
     if (!consortium) return vbp_invalid("consortiumId", "names no organization");
     if (consortium->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION)
       return vbp_invalid("consortiumId", "must name a medical institution (the consortium)");
   }
   bool inserted = false;
-  CHECK(catalog_store_insert_organization(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_organization(c, in, &inserted));
   if (inserted) {
     t->out = &in->base;
     return ok();
   }
   Vbp__V1__Organization *stored = NULL;
-  CHECK(catalog_store_find_organization(c, a, in->id, &stored));
+  VBP_CHECK(catalog_store_find_organization(c, a, in->id, &stored));
   return existing(a, &stored->base, &in->base, "id", "organization", in->id, &t->out);
 }
 
@@ -264,22 +211,22 @@ static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *re
                                       ProtobufCMessage **response) {
   const Vbp__V1__Organization *in = (const Vbp__V1__Organization *)request;
   const vbp_caller *who = vbp_call_caller(call);
-  CHECK(need_region_code("regionCode", in->region_code));
+  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
-  CHECK(need_id("id", in->id));
-  CHECK(need_text("name", in->name, NAME_MAX_LEN));
-  CHECK(need_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
+  VBP_CHECK(vbp_need_id("id", in->id));
+  VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
+  VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
   if (!in->credit_code || !*in->credit_code) return vbp_invalid("creditCode", "is required");
   char reason[VBP_STATUS_REASON_MAX];
   if (!vbp_credit_code_check(in->credit_code, reason, sizeof reason))
     return vbp_invalid("creditCode", "%s", reason);
-  CHECK(opt_enum("institutionType", in->institution_type, &vbp__v1__institution_type__descriptor));
+  VBP_CHECK(vbp_opt_enum("institutionType", in->institution_type, &vbp__v1__institution_type__descriptor));
   bool institution = in->kind == VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION;
   if (in->institution_type && !institution)
     return vbp_invalid("institutionType", "applies to medical institutions only");
   if (*in->consortium_id) {
     if (!institution) return vbp_invalid("consortiumId", "applies to medical institutions only");
-    CHECK(need_id("consortiumId", in->consortium_id));
+    VBP_CHECK(vbp_need_id("consortiumId", in->consortium_id));
     if (strcmp(in->consortium_id, in->id) == 0)
       return vbp_invalid("consortiumId", "must name another organization");
   }
@@ -289,7 +236,7 @@ static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *re
 static vbp_status get_organization_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__GetOrganizationRequest);
   Vbp__V1__Organization *o = NULL;
-  CHECK(catalog_store_find_organization(c, a, in->id, &o));
+  VBP_CHECK(catalog_store_find_organization(c, a, in->id, &o));
   if (!o) return vbp_status_make(VBP_NOT_FOUND, "organization %s does not exist", in->id);
   t->out = &o->base;
   return ok();
@@ -300,7 +247,7 @@ static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *reque
   const Vbp__V1__GetOrganizationRequest *in = (const Vbp__V1__GetOrganizationRequest *)request;
   vbp_memo *kept = service_of(call)->organizations;
   vbp_arena *a = vbp_call_arena(call);
-  CHECK(need_id("id", in->id));
+  VBP_CHECK(vbp_need_id("id", in->id));
   char *packed = NULL;
   size_t len = 0;
   if (kept && vbp_memo_get(kept, in->id, a, &packed, &len)) {
@@ -312,7 +259,7 @@ static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *reque
       return ok();
     }
   }
-  CHECK(in_read(call, get_organization_tx, in, response));
+  VBP_CHECK(in_read(call, get_organization_tx, in, response));
   if (kept) { /* only found ones: an id asked before its organization exists is asked again */
     len = protobuf_c_message_get_packed_size(*response);
     packed = vbp_arena_alloc(a, len + 1);
@@ -336,7 +283,7 @@ static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
   vbp_arena *a = vbp_call_arena(t->call);
   Vbp__V1__Organization **orgs = NULL;
   size_t n = 0;
-  CHECK(catalog_store_list_organizations(c, a, in->kind, q->prefix, q->after, q->limit + 1, &orgs,
+  VBP_CHECK(catalog_store_list_organizations(c, a, in->kind, q->prefix, q->after, q->limit + 1, &orgs,
                                          &n));
   Vbp__V1__ListOrganizationsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_organizations_response__init(r);
@@ -355,16 +302,16 @@ static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *req
   const Vbp__V1__ListOrganizationsRequest *in =
       (const Vbp__V1__ListOrganizationsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
-  CHECK(opt_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
+  VBP_CHECK(vbp_opt_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
   char prefix[7] = "";
   if (*in->region_code) {
-    CHECK(need_region_code("regionCode", in->region_code));
+    VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
     vbp_region_prefix(in->region_code, prefix);
   }
   list_query q = {.in = in, .prefix = prefix};
-  CHECK(vbp_page_size(in->page_size, &q.limit));
+  VBP_CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "organizations|%d|%s", in->kind, prefix);
-  CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  VBP_CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
   return in_read(call, list_organizations_tx, &q, response);
 }
 
@@ -380,7 +327,7 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__Batch);
   int want = lead_level_for(in->organizer_level);
   Vbp__V1__Region *lead = NULL;
-  CHECK(catalog_store_find_region(c, a, in->lead_region_code, &lead));
+  VBP_CHECK(catalog_store_find_region(c, a, in->lead_region_code, &lead));
   if (!lead) return vbp_invalid("leadRegionCode", "names no region");
   if ((int)lead->level != want)
     return vbp_invalid("leadRegionCode", "must be a %s for a batch organized at this level",
@@ -388,21 +335,21 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   for (size_t i = 0; i < in->n_member_region_codes; i++) {
     char *field = vbp_arena_printf(a, "memberRegionCodes[%zu]", i);
     Vbp__V1__Region *member = NULL;
-    CHECK(catalog_store_find_region(c, a, in->member_region_codes[i], &member));
+    VBP_CHECK(catalog_store_find_region(c, a, in->member_region_codes[i], &member));
     if (!member) return vbp_invalid(field, "names no region");
     if ((int)member->level != want)
       return vbp_invalid(field, "must be a %s for a batch organized at this level",
                          level_name(want));
   }
   bool inserted = false;
-  CHECK(catalog_store_insert_batch(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_batch(c, in, &inserted));
   if (inserted) {
-    CHECK(wrote_price_inputs(c, t));
+    VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
   Vbp__V1__Batch *stored = NULL;
-  CHECK(catalog_store_find_batch(c, a, in->code, false, &stored));
+  VBP_CHECK(catalog_store_find_batch(c, a, in->code, false, &stored));
   if (stored) ((Vbp__V1__Batch *)in)->created_by = stored->created_by; /* not part of the body */
   return existing(a, stored ? &stored->base : NULL, &in->base, "code", "batch", in->code, &t->out);
 }
@@ -412,16 +359,16 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
   Vbp__V1__Batch *in = (Vbp__V1__Batch *)request;
   const vbp_caller *who = vbp_call_caller(call);
   vbp_arena *a = vbp_call_arena(call);
-  CHECK(need_id("code", in->code));
-  CHECK(need_text("name", in->name, NAME_MAX_LEN));
-  CHECK(need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
-  CHECK(need_enum("organizerLevel", in->organizer_level,
+  VBP_CHECK(vbp_need_id("code", in->code));
+  VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
+  VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
+  VBP_CHECK(vbp_need_enum("organizerLevel", in->organizer_level,
                   &vbp__v1__batch__organizer_level__descriptor));
-  CHECK(need_region_code("leadRegionCode", in->lead_region_code));
+  VBP_CHECK(vbp_need_region_code("leadRegionCode", in->lead_region_code));
   bool lead_is_member = false;
   for (size_t i = 0; i < in->n_member_region_codes; i++) {
     char *field = vbp_arena_printf(a, "memberRegionCodes[%zu]", i);
-    CHECK(need_region_code(field, in->member_region_codes[i]));
+    VBP_CHECK(vbp_need_region_code(field, in->member_region_codes[i]));
     for (size_t j = 0; j < i; j++)
       if (strcmp(in->member_region_codes[i], in->member_region_codes[j]) == 0)
         return vbp_invalid(field, "repeats %s", in->member_region_codes[i]);
@@ -454,10 +401,10 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
                                    "other");
   if (!in->cycle_years && !*in->cycle_end)
     return vbp_invalid("cycleYears", "is required (or give cycleEnd)");
-  if (*in->cycle_end) CHECK(need_date("cycleEnd", in->cycle_end, &end));
+  if (*in->cycle_end) VBP_CHECK(vbp_need_date("cycleEnd", in->cycle_end, &end));
   if (in->non_winning_cap_percent < 0 || in->non_winning_cap_percent > 100)
     return vbp_invalid("nonWinningCapPercent", "must be 0 to 100");
-  CHECK(opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
+  VBP_CHECK(vbp_opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
   if (!in->renewal_floor) in->renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__FIRST_YEAR;
   in->created_by = (char *)who->org_id;
   return in_tx(call, create_batch_tx, in, response);
@@ -466,7 +413,7 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
 static vbp_status get_batch_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__GetBatchRequest);
   Vbp__V1__Batch *b = NULL;
-  CHECK(catalog_store_find_batch(c, a, in->code, false, &b));
+  VBP_CHECK(catalog_store_find_batch(c, a, in->code, false, &b));
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->code);
   t->out = &b->base;
   return ok();
@@ -475,7 +422,7 @@ static vbp_status get_batch_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status get_batch(vbp_call *call, const ProtobufCMessage *request,
                             ProtobufCMessage **response) {
   const Vbp__V1__GetBatchRequest *in = (const Vbp__V1__GetBatchRequest *)request;
-  CHECK(need_id("code", in->code));
+  VBP_CHECK(vbp_need_id("code", in->code));
   return in_read(call, get_batch_tx, in, response);
 }
 
@@ -484,7 +431,7 @@ static vbp_status get_batch(vbp_call *call, const ProtobufCMessage *request,
 static vbp_status owned_batch(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *who,
                               const char *code, bool for_update, Vbp__V1__Batch **out) {
   Vbp__V1__Batch *b = NULL;
-  CHECK(catalog_store_find_batch(c, a, code, for_update, &b));
+  VBP_CHECK(catalog_store_find_batch(c, a, code, for_update, &b));
   if (!b ? !vbp_scope_is_admin(who) : !vbp_scope_own(who, b->created_by))
     return vbp_scope_denied();
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", code);
@@ -501,7 +448,7 @@ static catalog_cycle cycle_of(const Vbp__V1__Batch *b) {
 static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__ExtendBatchRequest);
   Vbp__V1__Batch *b = NULL;
-  CHECK(owned_batch(c, a, who, in->code, true, &b));
+  VBP_CHECK(owned_batch(c, a, who, in->code, true, &b));
   vbp_date wanted;
   vbp_date_parse(in->cycle_end, &wanted);
   catalog_cycle cycle = cycle_of(b);
@@ -513,7 +460,7 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
   vbp_date latest = cycle.has_last_day ? cycle.last_day : INT32_MIN;
   Vbp__V1__Execution **executions = NULL;
   size_t n = 0;
-  CHECK(catalog_store_list_executions(c, a, in->code, &executions, &n));
+  VBP_CHECK(catalog_store_list_executions(c, a, in->code, &executions, &n));
   for (size_t i = 0; i < n; i++) {
     vbp_date start;
     if (!vbp_date_parse(executions[i]->start_date, &start)) continue;
@@ -525,8 +472,8 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
     return vbp_invalid("cycleEnd", "must be after the current cycle end %s",
                        vbp_date_format(latest, buf));
   }
-  CHECK(catalog_store_set_cycle_end(c, in->code, in->cycle_end));
-  CHECK(wrote_price_inputs(c, t));
+  VBP_CHECK(catalog_store_set_cycle_end(c, in->code, in->cycle_end));
+  VBP_CHECK(wrote_price_inputs(c, t));
   b->cycle_end = in->cycle_end;
   t->out = &b->base;
   return ok();
@@ -535,9 +482,9 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status extend_batch(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__ExtendBatchRequest *in = (const Vbp__V1__ExtendBatchRequest *)request;
-  CHECK(need_id("code", in->code));
+  VBP_CHECK(vbp_need_id("code", in->code));
   vbp_date end;
-  CHECK(need_date("cycleEnd", in->cycle_end, &end));
+  VBP_CHECK(vbp_need_date("cycleEnd", in->cycle_end, &end));
   return in_tx(call, extend_batch_tx, in, response);
 }
 
@@ -546,10 +493,10 @@ static vbp_status extend_batch(vbp_call *call, const ProtobufCMessage *request,
 static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__Execution);
   Vbp__V1__Batch *b = NULL;
-  CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
+  VBP_CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
   Vbp__V1__Region *region = NULL;
-  CHECK(catalog_store_find_region(c, a, in->region_code, &region));
+  VBP_CHECK(catalog_store_find_region(c, a, in->region_code, &region));
   if (!region) return vbp_invalid("regionCode", "names no region");
   if (region->level != VBP__V1__REGION_LEVEL__PROVINCE &&
       b->organizer_level != VBP__V1__BATCH__ORGANIZER_LEVEL__CITY)
@@ -567,14 +514,14 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
   if (!member)
     return vbp_invalid("regionCode", "is not a member region of batch %s", in->batch_code);
   bool inserted = false;
-  CHECK(catalog_store_insert_execution(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_execution(c, in, &inserted));
   if (inserted) {
-    CHECK(wrote_price_inputs(c, t));
+    VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
   Vbp__V1__Execution *stored = NULL;
-  CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &stored));
+  VBP_CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &stored));
   return existing(a, stored ? &stored->base : NULL, &in->base, "regionCode", "execution in",
                   in->region_code, &t->out);
 }
@@ -584,8 +531,8 @@ static vbp_status check_window(const char *from_field, const char *from, const c
                                const char *to) {
   vbp_date f, t;
   bool has_f, has_t;
-  CHECK(opt_date(from_field, from, &f, &has_f));
-  CHECK(opt_date(to_field, to, &t, &has_t));
+  VBP_CHECK(vbp_opt_date(from_field, from, &f, &has_f));
+  VBP_CHECK(vbp_opt_date(to_field, to, &t, &has_t));
   if (has_f != has_t)
     return vbp_invalid(has_f ? to_field : from_field, "is required with %s",
                        has_f ? from_field : to_field);
@@ -597,16 +544,16 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
                                    ProtobufCMessage **response) {
   Vbp__V1__Execution *in = (Vbp__V1__Execution *)request;
   const vbp_caller *who = vbp_call_caller(call);
-  CHECK(need_region_code("regionCode", in->region_code));
+  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
-  CHECK(need_id("batchCode", in->batch_code));
+  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
   vbp_date listing, start;
-  CHECK(need_date("listingDate", in->listing_date, &listing));
-  CHECK(need_date("startDate", in->start_date, &start));
+  VBP_CHECK(vbp_need_date("listingDate", in->listing_date, &listing));
+  VBP_CHECK(vbp_need_date("startDate", in->start_date, &start));
   if (start < listing) return vbp_invalid("startDate", "must not be before listingDate");
-  CHECK(check_window("enterpriseSignFrom", in->enterprise_sign_from, "enterpriseSignTo",
+  VBP_CHECK(check_window("enterpriseSignFrom", in->enterprise_sign_from, "enterpriseSignTo",
                      in->enterprise_sign_to));
-  CHECK(check_window("institutionSignFrom", in->institution_sign_from, "institutionSignTo",
+  VBP_CHECK(check_window("institutionSignFrom", in->institution_sign_from, "institutionSignTo",
                      in->institution_sign_to));
   if (!in->align_renewal) { /* absent means aligned (C6) */
     in->align_renewal = vbp_arena_alloc(vbp_call_arena(call), sizeof *in->align_renewal);
@@ -619,10 +566,10 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
 static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__ListAgreementYearsRequest);
   Vbp__V1__Batch *b = NULL;
-  CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
+  VBP_CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
   Vbp__V1__Execution *e = NULL;
-  CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &e));
+  VBP_CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &e));
   if (!e)
     return vbp_status_make(VBP_NOT_FOUND, "batch %s has no execution in region %s",
                            in->batch_code, in->region_code);
@@ -654,8 +601,8 @@ static vbp_status list_agreement_years(vbp_call *call, const ProtobufCMessage *r
                                        ProtobufCMessage **response) {
   const Vbp__V1__ListAgreementYearsRequest *in =
       (const Vbp__V1__ListAgreementYearsRequest *)request;
-  CHECK(need_id("batchCode", in->batch_code));
-  CHECK(need_region_code("regionCode", in->region_code));
+  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
+  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   return in_read(call, list_agreement_years_tx, in, response);
 }
 
@@ -664,19 +611,19 @@ static vbp_status list_agreement_years(vbp_call *call, const ProtobufCMessage *r
 static vbp_status create_product_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__Product);
   Vbp__V1__Organization *maker = NULL;
-  CHECK(catalog_store_find_organization(c, a, in->manufacturer_id, &maker));
+  VBP_CHECK(catalog_store_find_organization(c, a, in->manufacturer_id, &maker));
   if (!maker) return vbp_invalid("manufacturerId", "names no organization");
   if (maker->kind != VBP__V1__ORGANIZATION_KIND__MANUFACTURER)
     return vbp_invalid("manufacturerId", "must name a MANUFACTURER");
   bool inserted = false;
-  CHECK(catalog_store_insert_product(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_product(c, in, &inserted));
   if (inserted) {
-    CHECK(wrote_price_inputs(c, t));
+    VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
   Vbp__V1__Product *stored = NULL;
-  CHECK(catalog_store_find_product(c, a, in->id, &stored));
+  VBP_CHECK(catalog_store_find_product(c, a, in->id, &stored));
   return existing(a, stored ? &stored->base : NULL, &in->base, "id", "product", in->id, &t->out);
 }
 
@@ -685,25 +632,25 @@ static vbp_status create_product(vbp_call *call, const ProtobufCMessage *request
   const Vbp__V1__Product *in = (const Vbp__V1__Product *)request;
   const vbp_caller *who = vbp_call_caller(call);
   if (!vbp_scope_acts_for(who, in->manufacturer_id)) return vbp_scope_denied();
-  CHECK(need_id("id", in->id));
-  CHECK(need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
-  CHECK(need_text("genericName", in->generic_name, NAME_MAX_LEN));
-  CHECK(need_text("specification", in->specification, TEXT_MAX_LEN));
-  CHECK(need_text("unit", in->unit, TEXT_MAX_LEN));
-  CHECK(need_id("manufacturerId", in->manufacturer_id));
-  CHECK(opt_enum("qualityTier", in->quality_tier, &vbp__v1__quality_tier__descriptor));
-  CHECK(opt_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
-  CHECK(opt_text("category", in->category, TEXT_MAX_LEN));
-  CHECK(opt_text("function", in->function, TEXT_MAX_LEN));
+  VBP_CHECK(vbp_need_id("id", in->id));
+  VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
+  VBP_CHECK(vbp_need_text("genericName", in->generic_name, NAME_MAX_LEN));
+  VBP_CHECK(vbp_need_text("specification", in->specification, TEXT_MAX_LEN));
+  VBP_CHECK(vbp_need_text("unit", in->unit, TEXT_MAX_LEN));
+  VBP_CHECK(vbp_need_id("manufacturerId", in->manufacturer_id));
+  VBP_CHECK(vbp_opt_enum("qualityTier", in->quality_tier, &vbp__v1__quality_tier__descriptor));
+  VBP_CHECK(vbp_opt_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
+  VBP_CHECK(vbp_opt_text("category", in->category, TEXT_MAX_LEN));
+  VBP_CHECK(vbp_opt_text("function", in->function, TEXT_MAX_LEN));
   if (in->kind == VBP__V1__PRODUCT_KIND__DRUG) {
-    CHECK(need_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
+    VBP_CHECK(vbp_need_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
     if (*in->category) return vbp_invalid("category", "applies to consumables only");
     if (*in->function) return vbp_invalid("function", "applies to consumables only");
   } else {
     if (in->quality_tier) return vbp_invalid("qualityTier", "applies to drugs only");
     /* P3b compares consumables of the same category and function. */
-    CHECK(need_text("category", in->category, TEXT_MAX_LEN));
-    CHECK(need_text("function", in->function, TEXT_MAX_LEN));
+    VBP_CHECK(vbp_need_text("category", in->category, TEXT_MAX_LEN));
+    VBP_CHECK(vbp_need_text("function", in->function, TEXT_MAX_LEN));
   }
   return in_tx(call, create_product_tx, in, response);
 }
@@ -711,7 +658,7 @@ static vbp_status create_product(vbp_call *call, const ProtobufCMessage *request
 static vbp_status get_product_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__GetProductRequest);
   Vbp__V1__Product *p = NULL;
-  CHECK(catalog_store_find_product(c, a, in->id, &p));
+  VBP_CHECK(catalog_store_find_product(c, a, in->id, &p));
   if (!p) return vbp_status_make(VBP_NOT_FOUND, "product %s does not exist", in->id);
   t->out = &p->base;
   return ok();
@@ -720,7 +667,7 @@ static vbp_status get_product_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status get_product(vbp_call *call, const ProtobufCMessage *request,
                               ProtobufCMessage **response) {
   const Vbp__V1__GetProductRequest *in = (const Vbp__V1__GetProductRequest *)request;
-  CHECK(need_id("id", in->id));
+  VBP_CHECK(vbp_need_id("id", in->id));
   return in_read(call, get_product_tx, in, response);
 }
 
@@ -729,25 +676,25 @@ static vbp_status get_product(vbp_call *call, const ProtobufCMessage *request,
 static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__Group);
   Vbp__V1__Batch *b = NULL;
-  CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
+  VBP_CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
   bool inserted = false;
-  CHECK(catalog_store_insert_group(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_group(c, in, &inserted));
   if (inserted) {
-    CHECK(wrote_price_inputs(c, t));
+    VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
   }
   Vbp__V1__Group *stored = NULL;
-  CHECK(catalog_store_find_group(c, a, in->batch_code, in->id, false, &stored));
+  VBP_CHECK(catalog_store_find_group(c, a, in->batch_code, in->id, false, &stored));
   return existing(a, stored ? &stored->base : NULL, &in->base, "id", "group", in->id, &t->out);
 }
 
 static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__Group *in = (const Vbp__V1__Group *)request;
-  CHECK(need_id("batchCode", in->batch_code));
-  CHECK(need_id("id", in->id));
-  CHECK(need_text("genericName", in->generic_name, NAME_MAX_LEN));
+  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
+  VBP_CHECK(vbp_need_id("id", in->id));
+  VBP_CHECK(vbp_need_text("genericName", in->generic_name, NAME_MAX_LEN));
   return in_tx(call, create_group_tx, in, response);
 }
 
@@ -767,13 +714,13 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   vbp_arena *a = vbp_call_arena(t->call);
   const vbp_caller *who = vbp_call_caller(t->call);
   Vbp__V1__Batch *b = NULL;
-  CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
+  VBP_CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
   /* Locking the group publishes its results one at a time, so the share check holds. */
   Vbp__V1__Group *g = NULL;
-  CHECK(catalog_store_find_group(c, a, in->batch_code, in->group_id, true, &g));
+  VBP_CHECK(catalog_store_find_group(c, a, in->batch_code, in->group_id, true, &g));
   if (!g) return vbp_invalid("groupId", "names no group of batch %s", in->batch_code);
   Vbp__V1__Product *product = NULL;
-  CHECK(catalog_store_find_product(c, a, in->product_id, &product));
+  VBP_CHECK(catalog_store_find_product(c, a, in->product_id, &product));
   if (!product) return vbp_invalid("productId", "names no product");
   if (product->kind != b->kind)
     return vbp_invalid("productId", "is a %s but batch %s buys %s",
@@ -787,19 +734,19 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
     return vbp_invalid("groupId", "is the group of %s, not of the product's %s", g->generic_name,
                        product->generic_name);
   Vbp__V1__Result *stored = NULL;
-  CHECK(catalog_store_find_result(c, a, in->batch_code, in->product_id, &stored));
+  VBP_CHECK(catalog_store_find_result(c, a, in->batch_code, in->product_id, &stored));
   if (stored)
     return existing(a, &stored->base, &in->base, "productId", "result for product",
                     in->product_id, &t->out);
   int sum = 0;
-  CHECK(catalog_store_group_share_sum(c, in->batch_code, in->group_id, &sum));
+  VBP_CHECK(catalog_store_group_share_sum(c, in->batch_code, in->group_id, &sum));
   if (sum + in->share_percent > 100)
     return vbp_invalid("sharePercent", "would bring the shares of group %s to %d, more than 100",
                        in->group_id, sum + in->share_percent);
   bool inserted = false;
-  CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
+  VBP_CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
   if (!inserted) return vbp_status_make(VBP_ABORTED, "the result was published meanwhile; retry");
-  CHECK(wrote_price_inputs(c, t));
+  VBP_CHECK(wrote_price_inputs(c, t));
   t->out = &in->base;
   return ok();
 }
@@ -807,10 +754,10 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   Vbp__V1__Result *in = (Vbp__V1__Result *)request;
-  CHECK(need_id("batchCode", in->batch_code));
-  CHECK(need_id("productId", in->product_id));
-  CHECK(need_id("groupId", in->group_id));
-  CHECK(need_enum("status", in->status, &vbp__v1__result_status__descriptor));
+  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
+  VBP_CHECK(vbp_need_id("productId", in->product_id));
+  VBP_CHECK(vbp_need_id("groupId", in->group_id));
+  VBP_CHECK(vbp_need_enum("status", in->status, &vbp__v1__result_status__descriptor));
   publish p = {.result = in};
   if (winning(in->status)) {
     if (!*in->winning_price)
@@ -838,11 +785,11 @@ static vbp_status list_results_tx(vbp_pg_conn *c, void *ctx) {
   const Vbp__V1__ListResultsRequest *in = q->in;
   vbp_arena *a = vbp_call_arena(t->call);
   Vbp__V1__Batch *b = NULL;
-  CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
+  VBP_CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
   Vbp__V1__Result **results = NULL;
   size_t n = 0;
-  CHECK(catalog_store_list_results(c, a, in->batch_code, in->group_id, in->status, q->after,
+  VBP_CHECK(catalog_store_list_results(c, a, in->batch_code, in->group_id, in->status, q->after,
                                    q->limit + 1, &results, &n));
   Vbp__V1__ListResultsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_results_response__init(r);
@@ -860,13 +807,13 @@ static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__ListResultsRequest *in = (const Vbp__V1__ListResultsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
-  CHECK(need_id("batchCode", in->batch_code));
-  if (*in->group_id) CHECK(need_id("groupId", in->group_id));
-  CHECK(opt_enum("status", in->status, &vbp__v1__result_status__descriptor));
+  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
+  if (*in->group_id) VBP_CHECK(vbp_need_id("groupId", in->group_id));
+  VBP_CHECK(vbp_opt_enum("status", in->status, &vbp__v1__result_status__descriptor));
   list_query q = {.in = in};
-  CHECK(vbp_page_size(in->page_size, &q.limit));
+  VBP_CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "results|%s|%s|%d", in->batch_code, in->group_id, in->status);
-  CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  VBP_CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
   return in_read(call, list_results_tx, &q, response);
 }
 
@@ -896,8 +843,8 @@ static void random_hex(char *out, size_t bytes) {
 static vbp_status create_api_key_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__CreateApiKeyRequest);
   Vbp__V1__Organization *org = NULL;
-  CHECK(catalog_store_find_organization(c, a, in->organization_id, &org));
-  CHECK(managed_organization(who, org, "organization", in->organization_id));
+  VBP_CHECK(catalog_store_find_organization(c, a, in->organization_id, &org));
+  VBP_CHECK(managed_organization(who, org, "organization", in->organization_id));
   char secret[65], id_hex[33], sha[65];
   random_hex(secret, 32);
   random_hex(id_hex, 16);
@@ -908,7 +855,7 @@ static vbp_status create_api_key_tx(vbp_pg_conn *c, void *ctx) {
   key->organization_id = org->id;
   key->role = org->kind;
   vbp_sha256_hex(key->key, strlen(key->key), sha);
-  CHECK(catalog_store_insert_api_key(c, key->id, org->id, sha));
+  VBP_CHECK(catalog_store_insert_api_key(c, key->id, org->id, sha));
   t->out = &key->base;
   return ok();
 }
@@ -916,16 +863,16 @@ static vbp_status create_api_key_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status create_api_key(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   const Vbp__V1__CreateApiKeyRequest *in = (const Vbp__V1__CreateApiKeyRequest *)request;
-  CHECK(need_id("organizationId", in->organization_id));
+  VBP_CHECK(vbp_need_id("organizationId", in->organization_id));
   return in_tx(call, create_api_key_tx, in, response);
 }
 
 static vbp_status revoke_api_key_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__RevokeApiKeyRequest);
   Vbp__V1__Organization *owner = NULL;
-  CHECK(catalog_store_find_api_key_owner(c, a, in->id, &owner));
-  CHECK(managed_organization(who, owner, "API key", in->id));
-  CHECK(catalog_store_revoke_api_key(c, in->id));
+  VBP_CHECK(catalog_store_find_api_key_owner(c, a, in->id, &owner));
+  VBP_CHECK(managed_organization(who, owner, "API key", in->id));
+  VBP_CHECK(catalog_store_revoke_api_key(c, in->id));
   Google__Protobuf__Empty *empty = vbp_arena_alloc(a, sizeof *empty);
   google__protobuf__empty__init(empty);
   t->out = &empty->base;
@@ -935,7 +882,7 @@ static vbp_status revoke_api_key_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status revoke_api_key(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   const Vbp__V1__RevokeApiKeyRequest *in = (const Vbp__V1__RevokeApiKeyRequest *)request;
-  CHECK(need_id("id", in->id));
+  VBP_CHECK(vbp_need_id("id", in->id));
   vbp_status st = in_tx(call, revoke_api_key_tx, in, response);
   /* This process stops accepting the key at once; the others within their cache's lifetime. */
   if (vbp_ok(&st) && service_of(call)->auth) vbp_authenticator_forget(service_of(call)->auth);
@@ -969,7 +916,7 @@ static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
   if (n != 64 || strspn(in->key_sha256, "0123456789abcdef") != 64)
     return vbp_invalid("keySha256", "must be 64 lowercase hex digits");
   key_lookup k = {.sha = in->key_sha256};
-  CHECK(vbp_pg_read(service_of(call)->pool, key_lookup_tx, &k));
+  VBP_CHECK(vbp_pg_read(service_of(call)->pool, key_lookup_tx, &k));
   Vbp__V1__AuthenticateResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__authenticate_response__init(r);
   r->key_id = vbp_arena_strdup(a, k.key_id);
@@ -986,15 +933,15 @@ static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__GetPriceInputsRequest);
   /* One snapshot for the version and everything read with it: a write committing in between
    * would otherwise pair new inputs with an old version (or the reverse) in pricing-svc's cache. */
-  CHECK(catalog_store_begin_snapshot(c));
+  VBP_CHECK(catalog_store_begin_snapshot(c));
   long long version = 0;
-  CHECK(catalog_store_get_price_inputs_version(c, &version));
+  VBP_CHECK(catalog_store_get_price_inputs_version(c, &version));
   size_t n = in->n_product_ids;
   Vbp__V1__Product **products = vbp_arena_alloc(a, n * sizeof *products);
-  CHECK(catalog_store_find_products(c, a, in->product_ids, n, products));
+  VBP_CHECK(catalog_store_find_products(c, a, in->product_ids, n, products));
   catalog_product_execution *candidates = NULL;
   size_t n_candidates = 0;
-  CHECK(catalog_store_list_price_executions(c, a, in->region_code, in->date, in->product_ids, n,
+  VBP_CHECK(catalog_store_list_price_executions(c, a, in->region_code, in->date, in->product_ids, n,
                                             &candidates, &n_candidates));
 
   Vbp__V1__ProductPriceInputs **inputs = vbp_arena_alloc(a, n * sizeof *inputs);
@@ -1017,7 +964,7 @@ static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
     if (catalog_execution_in_force(executions, end - first, date, &chosen))
       inputs[index]->batch_code = (char *)executions[chosen].batch_code;
   }
-  CHECK(catalog_store_fill_price_inputs(c, a, inputs, n));
+  VBP_CHECK(catalog_store_fill_price_inputs(c, a, inputs, n));
 
   Vbp__V1__PriceInputs *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__price_inputs__init(r);
@@ -1032,7 +979,7 @@ static vbp_status get_price_inputs(vbp_call *call, const ProtobufCMessage *reque
                                    ProtobufCMessage **response) {
   const Vbp__V1__GetPriceInputsRequest *in = (const Vbp__V1__GetPriceInputsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
-  CHECK(need_region_code("regionCode", in->region_code));
+  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   /* A province: pricing-svc maps a city or county to its province before it asks. */
   if (vbp_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
     return vbp_invalid("regionCode", "must be a province (six digits ending in 0000), got \"%s\"",
@@ -1042,9 +989,9 @@ static vbp_status get_price_inputs(vbp_call *call, const ProtobufCMessage *reque
     return vbp_invalid("productIds", "must name at most %d products, got %zu",
                        PRICE_INPUTS_MAX_PRODUCTS, in->n_product_ids);
   for (size_t i = 0; i < in->n_product_ids; i++)
-    CHECK(need_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]));
+    VBP_CHECK(vbp_need_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]));
   vbp_date date;
-  CHECK(need_date("date", in->date, &date));
+  VBP_CHECK(vbp_need_date("date", in->date, &date));
   return in_tx(call, get_price_inputs_tx, in, response);
 }
 
@@ -1054,7 +1001,7 @@ static vbp_status price_inputs_version_tx(vbp_pg_conn *c, void *ctx) {
   Vbp__V1__PriceInputsVersion *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__price_inputs_version__init(r);
   long long version = 0;
-  CHECK(catalog_store_get_price_inputs_version(c, &version));
+  VBP_CHECK(catalog_store_get_price_inputs_version(c, &version));
   r->version = version;
   t->out = &r->base;
   return ok();
@@ -1081,7 +1028,7 @@ typedef struct export_page {
 static vbp_status export_page_tx(vbp_pg_conn *c, void *ctx) {
   export_page *p = ctx;
   if (!*p->after) {
-    CHECK(catalog_store_find_batch(c, p->arena, p->in->code, false, &p->batch));
+    VBP_CHECK(catalog_store_find_batch(c, p->arena, p->in->code, false, &p->batch));
     if (!p->batch) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", p->in->code);
   }
   return catalog_store_list_results(c, p->arena, p->in->code, "", 0, p->after, EXPORT_PAGE,
@@ -1093,8 +1040,8 @@ static vbp_status export_page_tx(vbp_pg_conn *c, void *ctx) {
  * allocation, contract and progress records join when those services exist. */
 static vbp_status export_batch(vbp_call *call, const ProtobufCMessage *request) {
   const Vbp__V1__ExportBatchRequest *in = (const Vbp__V1__ExportBatchRequest *)request;
-  CHECK(need_id("code", in->code));
-  if (*in->region_code) CHECK(need_region_code("regionCode", in->region_code));
+  VBP_CHECK(vbp_need_id("code", in->code));
+  if (*in->region_code) VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   export_page p = {.in = in, .after = ""};
   vbp_arena *page = vbp_arena_create();
   p.arena = page;

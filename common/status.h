@@ -59,6 +59,13 @@ vbp_status vbp_status_field(vbp_code code, const char *field, const char *reason
 /* INVALID_ARGUMENT about one field: the usual answer to bad input. */
 #define vbp_invalid(field, ...) vbp_status_field(VBP_INVALID_ARGUMENT, (field), __VA_ARGS__)
 
+/* Returns from the enclosing function the status expr gives unless it is OK. */
+#define VBP_CHECK(expr)                    \
+  do {                                     \
+    vbp_status check__ = (expr);           \
+    if (!vbp_ok(&check__)) return check__; \
+  } while (0)
+
 /* The canonical name of a code ("INVALID_ARGUMENT"), as API.md's error body spells it. */
 const char *vbp_code_name(vbp_code code);
 

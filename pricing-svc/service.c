@@ -10,6 +10,7 @@
 #include "common/money.h"
 #include "common/regions.h"
 #include "common/scope.h"
+#include "common/validate.h"
 #include "pricing-svc/cache.h"
 #include "pricing-svc/lookup.h"
 #include "pricing-svc/rules.h"
@@ -23,12 +24,6 @@
 #define DEFAULT_POLL_MS 200
 #define DEFAULT_LEASE_MS 500
 #define DEFAULT_MEMO_SLOTS 65536
-
-#define CHECK(expr)                        \
-  do {                                     \
-    vbp_status check__ = (expr);           \
-    if (!vbp_ok(&check__)) return check__; \
-  } while (0)
 
 static const vbp_method catalog_get_price_inputs = {
     .path = "/vbp.v1.CatalogService/GetPriceInputs",
@@ -56,18 +51,10 @@ static void count(vbp_counter *counter, uint64_t n) {
 
 /* ---------------------------------------------------------------- checks */
 
-static vbp_status need_product_id(const char *field, const char *id) {
-  if (!id || !*id) return vbp_invalid(field, "is required");
-  if (!vbp_valid_id(id))
-    return vbp_invalid(field, "must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'");
-  return vbp_status_ok();
-}
-
 /* A province, city or county code, answered for its province. */
 static vbp_status need_region(const char *field, const char *code, char province[7]) {
-  if (!code || !*code) return vbp_invalid(field, "is required");
-  if (!vbp_region_province_of(code, province))
-    return vbp_invalid(field, "must be a six-digit GB/T 2260 region code, got \"%s\"", code);
+  VBP_CHECK(vbp_need_region_code(field, code));
+  vbp_region_province_of(code, province);
   return vbp_status_ok();
 }
 
@@ -121,8 +108,8 @@ typedef struct own_inputs {
 
 static vbp_status own_inputs_tx(vbp_pg_conn *c, void *ctx) {
   own_inputs *o = ctx;
-  CHECK(pricing_store_version(c, &o->version));
-  CHECK(pricing_store_policies(c, o->arena, &o->policies, &o->n_policies));
+  VBP_CHECK(pricing_store_version(c, &o->version));
+  VBP_CHECK(pricing_store_policies(c, o->arena, &o->policies, &o->n_policies));
   return pricing_store_listed(c, o->arena, o->province, o->date, o->ids, o->n_ids, &o->listed,
                               &o->n_listed);
 }
@@ -165,7 +152,7 @@ static vbp_status compute(vbp_call *call, const char *province, vbp_date date,
       all[k++] = inputs->products[i]->others[j]->product_id;
   }
   own_inputs o = {.arena = a, .province = province, .date = date, .ids = all, .n_ids = n_ids};
-  CHECK(vbp_pg_read(svc->pool, own_inputs_tx, &o));
+  VBP_CHECK(vbp_pg_read(svc->pool, own_inputs_tx, &o));
 
   for (size_t i = 0; i < n; i++) {
     const Vbp__V1__ProductPriceInputs *in = inputs->products[i];
@@ -302,7 +289,7 @@ static vbp_status look_up(vbp_call *call, const char *province, vbp_date date,
   pricing_service *svc = service_of(call);
   vbp_arena *a = vbp_call_arena(call);
   int64_t catalog, own;
-  CHECK(pricing_versions_get(svc->versions, &catalog, &own));
+  VBP_CHECK(pricing_versions_get(svc->versions, &catalog, &own));
 
   slot *slots = vbp_arena_alloc(a, (n + 1) * sizeof *slots);
   const char *prefix = pricing_cache_prefix(a, catalog, own, province, date);
@@ -361,12 +348,12 @@ static vbp_status get_price(vbp_call *call, const ProtobufCMessage *request,
   const Vbp__V1__GetPriceRequest *in = (const Vbp__V1__GetPriceRequest *)request;
   char province[7];
   vbp_date date;
-  CHECK(need_region("regionCode", in->region_code, province));
-  CHECK(need_product_id("productId", in->product_id));
-  CHECK(date_or_today("date", in->date, &date));
+  VBP_CHECK(need_region("regionCode", in->region_code, province));
+  VBP_CHECK(vbp_need_id("productId", in->product_id));
+  VBP_CHECK(date_or_today("date", in->date, &date));
   Vbp__V1__Price **prices = NULL;
   const char *ids[] = {in->product_id};
-  CHECK(look_up(call, province, date, ids, 1, "productId", false, &prices));
+  VBP_CHECK(look_up(call, province, date, ids, 1, "productId", false, &prices));
   *response = &prices[0]->base;
   return vbp_status_ok();
 }
@@ -377,17 +364,17 @@ static vbp_status batch_get_prices(vbp_call *call, const ProtobufCMessage *reque
   vbp_arena *a = vbp_call_arena(call);
   char province[7];
   vbp_date date;
-  CHECK(need_region("regionCode", in->region_code, province));
+  VBP_CHECK(need_region("regionCode", in->region_code, province));
   if (in->n_product_ids == 0) return vbp_invalid("productIds", "must name at least one product");
   if (in->n_product_ids > MAX_PRODUCTS)
     return vbp_invalid("productIds", "must name at most %d products", MAX_PRODUCTS);
   for (size_t i = 0; i < in->n_product_ids; i++) /* the field's name made only when wrong */
     if (!in->product_ids[i] || !vbp_valid_id(in->product_ids[i]))
-      return need_product_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]);
-  CHECK(date_or_today("date", in->date, &date));
+      return vbp_need_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]);
+  VBP_CHECK(date_or_today("date", in->date, &date));
   Vbp__V1__BatchGetPricesResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__batch_get_prices_response__init(r);
-  CHECK(look_up(call, province, date, (const char *const *)in->product_ids, in->n_product_ids,
+  VBP_CHECK(look_up(call, province, date, (const char *const *)in->product_ids, in->n_product_ids,
                 "productIds", true, &r->prices));
   r->n_prices = in->n_product_ids;
   *response = &r->base;
@@ -417,7 +404,7 @@ static vbp_status list_pricing_policies(vbp_call *call, const ProtobufCMessage *
   (void)request;
   vbp_arena *a = vbp_call_arena(call);
   policies_read p = {.arena = a};
-  CHECK(vbp_pg_read(service_of(call)->pool, policies_tx, &p));
+  VBP_CHECK(vbp_pg_read(service_of(call)->pool, policies_tx, &p));
   Vbp__V1__ListPricingPoliciesResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_pricing_policies_response__init(r);
   r->policies = vbp_arena_alloc(a, (p.n + 1) * sizeof *r->policies);
@@ -447,7 +434,7 @@ typedef struct listing_write {
 static vbp_status listing_tx(vbp_pg_conn *c, void *ctx) {
   listing_write *w = ctx;
   bool changed = false;
-  CHECK(pricing_store_upsert_listing(c, w->province, w->product_id, w->listed_on, w->price,
+  VBP_CHECK(pricing_store_upsert_listing(c, w->province, w->product_id, w->listed_on, w->price,
                                      w->recorded_by, &changed));
   /* After the write, in its transaction: the version the trigger has just bumped. */
   return pricing_store_version(c, &w->version);
@@ -477,23 +464,18 @@ static vbp_status upsert_listing(vbp_call *call, const ProtobufCMessage *request
   const vbp_caller *who = vbp_call_caller(call);
   vbp_arena *a = vbp_call_arena(call);
   char province[7];
-  CHECK(need_region("regionCode", in->region_code, province));
+  VBP_CHECK(need_region("regionCode", in->region_code, province));
   if (strcmp(province, in->region_code) != 0)
     return vbp_invalid("regionCode", "must be a province (listings are provincial), got \"%s\"",
                        in->region_code);
   if (!vbp_scope_region(who, province)) return vbp_scope_denied();
-  CHECK(need_product_id("productId", in->product_id));
+  VBP_CHECK(vbp_need_id("productId", in->product_id));
   listing_write w = {.province = province, .product_id = in->product_id,
                      .recorded_by = vbp_caller_name(who)};
-  if (!in->price || !*in->price) return vbp_invalid("price", "is required");
-  if (!vbp_money_parse(in->price, &w.price) || w.price <= 0)
-    return vbp_invalid("price", "must be a positive amount of yuan with at most 4 decimals, got "
-                       "\"%s\"", in->price);
-  if (!in->listed_on || !*in->listed_on) return vbp_invalid("listedOn", "is required");
-  if (!vbp_date_parse(in->listed_on, &w.listed_on))
-    return vbp_invalid("listedOn", "must be a real date as YYYY-MM-DD, got \"%s\"", in->listed_on);
-  CHECK(need_product(call, in->product_id));
-  CHECK(vbp_pg_transaction(service_of(call)->pool, listing_tx, &w));
+  VBP_CHECK(vbp_need_price("price", in->price, &w.price));
+  VBP_CHECK(vbp_need_date("listedOn", in->listed_on, &w.listed_on));
+  VBP_CHECK(need_product(call, in->product_id));
+  VBP_CHECK(vbp_pg_transaction(service_of(call)->pool, listing_tx, &w));
   /* Before the answer: the next look-up here already keys by the new version. */
   pricing_versions_saw(service_of(call)->versions, 0, w.version);
 
