@@ -154,18 +154,3 @@ vbp_status vbp_identity_verify(const char *secret, const char *method, const cha
   *out = c;
   return vbp_status_ok();
 }
-
-static bool six_digits(const char *code) {
-  for (int i = 0; i < 6; i++)
-    if (code[i] < '0' || code[i] > '9') return false;
-  return code[6] == '\0';
-}
-
-bool vbp_region_contains(const char *ancestor, const char *region_code) {
-  if (!six_digits(ancestor) || !six_digits(region_code)) return false;
-  /* Significant digits of the ancestor: 2 for a province (xx0000), 4 for a city (xxxx00). */
-  size_t n = 6;
-  if (strcmp(ancestor + 2, "0000") == 0) n = 2;
-  else if (strcmp(ancestor + 4, "00") == 0) n = 4;
-  return strncmp(ancestor, region_code, n) == 0;
-}
