@@ -505,12 +505,48 @@ static vbp_status enum_from_number(reader *r, const ProtobufCFieldDescriptor *fi
   return vbp_status_ok();
 }
 
+/* Where one value comes from: a JSON value of the body (gw_json_merge), or the text of a path
+ * variable or a query parameter (gw_message_set_text), which spells every type as a string.
+ * Exactly one of the two is set. */
+typedef struct source {
+  const json_t *json;
+  const char *text;
+} source;
+
+/* The string src gives, its length in *len: the text, or a JSON string's value; NULL for any
+ * other JSON value. */
+static const char *source_string(const source *src, size_t *len) {
+  if (src->text) {
+    *len = strlen(src->text);
+    return src->text;
+  }
+  if (!json_is_string(src->json)) return NULL;
+  *len = json_string_length(src->json);
+  return json_string_value(src->json);
+}
+
+/* A text's enum: a decimal number when it is one, else a value name. */
+static vbp_status enum_from_text(reader *r, const ProtobufCFieldDescriptor *field,
+                                 const char *text, void *dst) {
+  bool negative;
+  uint64_t magnitude;
+  if (parse_decimal(text, &negative, &magnitude) == 0 && magnitude <= INT32_MAX)
+    return enum_from_number(r, field, negative ? -(long long)magnitude : (long long)magnitude, dst);
+  return enum_from_name(r, field, text, dst);
+}
+
 static vbp_status merge_object(reader *r, ProtobufCMessage *msg, const json_t *object);
 
-/* One value (a singular field's, or one element of a repeated field) from JSON into dst, the
- * storage of that value. A message value merges into *dst when it is already set. */
-static vbp_status value_from_json(reader *r, const ProtobufCFieldDescriptor *field,
-                                  const json_t *value, void *dst) {
+/* One value (a singular field's, or one element of a repeated field) from src into dst, the
+ * storage of that value. A message value merges into *dst when it is already set. JSON and a
+ * text agree on every type but booleans, enums and messages: a text spells a boolean
+ * "true"/"false" and an enum's number in decimal, and cannot be a message (a wrapper's plain
+ * value aside). */
+static vbp_status read_value(reader *r, const ProtobufCFieldDescriptor *field, const source *src,
+                             void *dst) {
+  const json_t *json = src->json;
+  const char *text;
+  size_t len;
   switch (field->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
@@ -522,31 +558,35 @@ static vbp_status value_from_json(reader *r, const ProtobufCFieldDescriptor *fie
     case PROTOBUF_C_TYPE_FIXED32:
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-      return integer_from_json(r, field, value, dst);
+      return json ? integer_from_json(r, field, json, dst)
+                  : integer_from_text(r, field, src->text, dst);
     case PROTOBUF_C_TYPE_FLOAT:
     case PROTOBUF_C_TYPE_DOUBLE:
-      if (json_is_number(value)) return store_floating(r, field, json_number_value(value), dst);
-      if (json_is_string(value)) return floating_from_text(r, field, json_string_value(value), dst);
-      return INVALID(r, "must be a number");
+      if (json && json_is_number(json))
+        return store_floating(r, field, json_number_value(json), dst);
+      if (!(text = source_string(src, &len))) return INVALID(r, "must be a number");
+      return floating_from_text(r, field, text, dst);
     case PROTOBUF_C_TYPE_BOOL:
-      if (!json_is_boolean(value)) return INVALID(r, "must be true or false");
-      *(protobuf_c_boolean *)dst = json_is_true(value);
+      if (json ? !json_is_boolean(json)
+               : strcmp(src->text, "true") != 0 && strcmp(src->text, "false") != 0)
+        return INVALID(r, "must be true or false");
+      *(protobuf_c_boolean *)dst = json ? json_is_true(json) : src->text[0] == 't';
       return vbp_status_ok();
     case PROTOBUF_C_TYPE_ENUM:
-      if (json_is_string(value)) return enum_from_name(r, field, json_string_value(value), dst);
-      if (json_is_integer(value)) return enum_from_number(r, field, json_integer_value(value), dst);
+      if (!json) return enum_from_text(r, field, src->text, dst);
+      if (json_is_string(json)) return enum_from_name(r, field, json_string_value(json), dst);
+      if (json_is_integer(json)) return enum_from_number(r, field, json_integer_value(json), dst);
       return INVALID(r, "must be a value name of %s",
                      ((const ProtobufCEnumDescriptor *)field->descriptor)->name);
     case PROTOBUF_C_TYPE_STRING:
-      /* jansson has checked the UTF-8 and refused \u0000 (no JSON_ALLOW_NUL). */
-      if (!json_is_string(value)) return INVALID(r, "must be a string");
-      *(char **)dst =
-          vbp_arena_strndup(r->arena, json_string_value(value), json_string_length(value));
+      if (!(text = source_string(src, &len))) return INVALID(r, "must be a string");
+      /* jansson has checked a JSON string's UTF-8 and refused \u0000 (no JSON_ALLOW_NUL). */
+      if (!json && !utf8_valid(text, len)) return INVALID(r, "must be valid UTF-8");
+      *(char **)dst = vbp_arena_strndup(r->arena, text, len);
       return vbp_status_ok();
     case PROTOBUF_C_TYPE_BYTES:
-      if (!json_is_string(value)) return INVALID(r, "must be a base64 string");
-      if (!base64_decode(json_string_value(value), json_string_length(value), r->arena, dst))
-        return INVALID(r, "is not valid base64");
+      if (!(text = source_string(src, &len))) return INVALID(r, "must be a base64 string");
+      if (!base64_decode(text, len, r->arena, dst)) return INVALID(r, "is not valid base64");
       return vbp_status_ok();
     case PROTOBUF_C_TYPE_MESSAGE: {
       const ProtobufCMessageDescriptor *desc = field->descriptor;
@@ -554,13 +594,14 @@ static vbp_status value_from_json(reader *r, const ProtobufCFieldDescriptor *fie
       if (gw_json_is_wrapper(desc)) {
         const ProtobufCFieldDescriptor *inner = &desc->fields[0];
         ProtobufCMessage *wrapper = *slot ? *slot : gw_message_new(desc, r->arena);
-        vbp_status s = value_from_json(r, inner, value, (char *)wrapper + inner->offset);
+        vbp_status s = read_value(r, inner, src, (char *)wrapper + inner->offset);
         if (vbp_ok(&s)) *slot = wrapper;
         return s;
       }
-      if (!json_is_object(value)) return INVALID(r, "must be an object");
+      if (!json) return INVALID(r, "is a message, not a single value");
+      if (!json_is_object(json)) return INVALID(r, "must be an object");
       if (!*slot) *slot = gw_message_new(desc, r->arena);
-      return merge_object(r, *slot, value);
+      return merge_object(r, *slot, json);
     }
   }
   return INVALID(r, "has a type the gateway cannot read");
@@ -569,11 +610,14 @@ static vbp_status value_from_json(reader *r, const ProtobufCFieldDescriptor *fie
 static bool enter(reader *r) { return ++r->depth <= MAX_DEPTH; }
 static void leave(reader *r) { r->depth--; }
 
-/* Appends the elements of a JSON array to a repeated field. */
+/* Appends to a repeated field the elements of a JSON array, or a text as one more element
+ * (errors then name the field, not an index). The field changes only once every element is
+ * read, so a failure leaves it as it was. */
 static vbp_status merge_repeated(reader *r, ProtobufCMessage *msg,
-                                 const ProtobufCFieldDescriptor *field, const json_t *array) {
-  if (!json_is_array(array)) return INVALID(r, "must be an array");
-  size_t added = json_array_size(array);
+                                 const ProtobufCFieldDescriptor *field, const source *src) {
+  const json_t *array = src->json;
+  if (array && !json_is_array(array)) return INVALID(r, "must be an array");
+  size_t added = array ? json_array_size(array) : 1;
   if (added == 0) return vbp_status_ok();
   if (!enter(r)) {
     leave(r);
@@ -585,11 +629,15 @@ static vbp_status merge_repeated(reader *r, ProtobufCMessage *msg,
   char *grown = vbp_arena_alloc(r->arena, (*count + added) * size);
   if (*count) memcpy(grown, *items, *count * size);
   for (size_t i = 0; i < added; i++) {
-    size_t mark = path_push_index(r, i);
-    const json_t *element = json_array_get(array, i);
-    vbp_status s = json_is_null(element)
+    source element = {.text = src->text};
+    size_t mark = r->path_len;
+    if (array) {
+      element.json = json_array_get(array, i);
+      mark = path_push_index(r, i);
+    }
+    vbp_status s = element.json && json_is_null(element.json)
                        ? INVALID(r, "must not be null")
-                       : value_from_json(r, field, element, grown + (*count + i) * size);
+                       : read_value(r, field, &element, grown + (*count + i) * size);
     if (!vbp_ok(&s)) {
       leave(r);
       return s;
@@ -597,7 +645,6 @@ static vbp_status merge_repeated(reader *r, ProtobufCMessage *msg,
     path_pop(r, mark);
   }
   leave(r);
-  /* Written only now, so a failure leaves the field as it was. */
   *items = grown;
   *count += added;
   return vbp_status_ok();
@@ -606,7 +653,7 @@ static vbp_status merge_repeated(reader *r, ProtobufCMessage *msg,
 /* A singular field (plain, optional, or a oneof member): reads into a copy of its storage and
  * writes back on success, so a failure never leaves a oneof's union half-written. */
 static vbp_status merge_singular(reader *r, ProtobufCMessage *msg,
-                                 const ProtobufCFieldDescriptor *field, const json_t *value) {
+                                 const ProtobufCFieldDescriptor *field, const source *src) {
   char *base = (char *)msg;
   union {
     int64_t i;
@@ -621,7 +668,7 @@ static vbp_status merge_singular(reader *r, ProtobufCMessage *msg,
   memset(&scratch, 0, sizeof scratch);
   /* A oneof's storage is shared: only the member that is set holds a value to merge into. */
   if (!oneof_case || *oneof_case == field->id) memcpy(&scratch, base + field->offset, size);
-  vbp_status s = value_from_json(r, field, value, &scratch);
+  vbp_status s = read_value(r, field, src, &scratch);
   if (!vbp_ok(&s)) return s;
   memcpy(base + field->offset, &scratch, size);
   if (oneof_case)
@@ -629,6 +676,13 @@ static vbp_status merge_singular(reader *r, ProtobufCMessage *msg,
   else if (has_presence_flag(field))
     *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
   return s;
+}
+
+/* One field of msg from src: a repeated field appends, a singular one is replaced or merged. */
+static vbp_status merge_field(reader *r, ProtobufCMessage *msg,
+                              const ProtobufCFieldDescriptor *field, const source *src) {
+  return field->label == PROTOBUF_C_LABEL_REPEATED ? merge_repeated(r, msg, field, src)
+                                                   : merge_singular(r, msg, field, src);
 }
 
 enum { UNSEEN = 0, SEEN_NULL, SEEN_SET };
@@ -677,8 +731,8 @@ static vbp_status merge_object(reader *r, ProtobufCMessage *msg, const json_t *o
         }
       }
     }
-    s = field->label == PROTOBUF_C_LABEL_REPEATED ? merge_repeated(r, msg, field, value)
-                                                  : merge_singular(r, msg, field, value);
+    source src = {.json = value};
+    s = merge_field(r, msg, field, &src);
     if (!vbp_ok(&s)) goto done;
     path_pop(r, mark);
   }
@@ -735,60 +789,6 @@ vbp_status gw_json_merge(ProtobufCMessage *msg, const char *text, size_t len, vb
 
 /* ---- set_text: one value from a path variable or a query parameter ---------------------- */
 
-static vbp_status value_from_text(reader *r, const ProtobufCFieldDescriptor *field,
-                                  const char *text, void *dst) {
-  switch (field->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-      return integer_from_text(r, field, text, dst);
-    case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_DOUBLE:
-      return floating_from_text(r, field, text, dst);
-    case PROTOBUF_C_TYPE_BOOL:
-      if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
-        return INVALID(r, "must be true or false");
-      *(protobuf_c_boolean *)dst = text[0] == 't';
-      return vbp_status_ok();
-    case PROTOBUF_C_TYPE_ENUM: {
-      bool negative;
-      uint64_t magnitude;
-      if (parse_decimal(text, &negative, &magnitude) == 0 && magnitude <= INT32_MAX)
-        return enum_from_number(r, field, negative ? -(long long)magnitude : (long long)magnitude,
-                                dst);
-      return enum_from_name(r, field, text, dst);
-    }
-    case PROTOBUF_C_TYPE_STRING: {
-      size_t len = strlen(text);
-      if (!utf8_valid(text, len)) return INVALID(r, "must be valid UTF-8");
-      *(char **)dst = vbp_arena_strndup(r->arena, text, len);
-      return vbp_status_ok();
-    }
-    case PROTOBUF_C_TYPE_BYTES:
-      if (!base64_decode(text, strlen(text), r->arena, dst))
-        return INVALID(r, "is not valid base64");
-      return vbp_status_ok();
-    case PROTOBUF_C_TYPE_MESSAGE: {
-      const ProtobufCMessageDescriptor *desc = field->descriptor;
-      if (!gw_json_is_wrapper(desc)) return INVALID(r, "is a message, not a single value");
-      ProtobufCMessage **slot = dst;
-      const ProtobufCFieldDescriptor *inner = &desc->fields[0];
-      ProtobufCMessage *wrapper = *slot ? *slot : gw_message_new(desc, r->arena);
-      vbp_status s = value_from_text(r, inner, text, (char *)wrapper + inner->offset);
-      if (vbp_ok(&s)) *slot = wrapper;
-      return s;
-    }
-  }
-  return INVALID(r, "has a type the gateway cannot read");
-}
-
 vbp_status gw_message_set_text(ProtobufCMessage *msg, const char *path, const char *text,
                                vbp_arena *arena) {
   reader r = {.arena = arena};
@@ -808,53 +808,24 @@ vbp_status gw_message_set_text(ProtobufCMessage *msg, const char *path, const ch
     char name[NAME_CAP];
     gw_json_name(field->name, name, sizeof name);
     path_push_name(&r, name);
+    if (!dot) {
+      source src = {.text = text};
+      return merge_field(&r, msg, field, &src);
+    }
+    if (field->type != PROTOBUF_C_TYPE_MESSAGE || field->label == PROTOBUF_C_LABEL_REPEATED ||
+        gw_json_is_wrapper(field->descriptor))
+      return INVALID(&r, "is not a message field, so it has no fields");
     char *base = (char *)msg;
     uint32_t *oneof_case = field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF
                                ? (uint32_t *)(base + field->quantifier_offset)
                                : NULL;
-    if (dot) {
-      if (field->type != PROTOBUF_C_TYPE_MESSAGE || field->label == PROTOBUF_C_LABEL_REPEATED ||
-          gw_json_is_wrapper(field->descriptor))
-        return INVALID(&r, "is not a message field, so it has no fields");
-      ProtobufCMessage **slot = (ProtobufCMessage **)(base + field->offset);
-      if ((oneof_case && *oneof_case != field->id) || !*slot) {
-        *slot = gw_message_new(field->descriptor, arena);
-        if (oneof_case) *oneof_case = field->id;
-      }
-      msg = *slot;
-      segment = dot + 1;
-      continue;
+    ProtobufCMessage **slot = (ProtobufCMessage **)(base + field->offset);
+    if ((oneof_case && *oneof_case != field->id) || !*slot) {
+      *slot = gw_message_new(field->descriptor, arena);
+      if (oneof_case) *oneof_case = field->id;
     }
-    if (field->type == PROTOBUF_C_TYPE_MESSAGE && !gw_json_is_wrapper(field->descriptor))
-      return INVALID(&r, "is a message, not a single value");
-    size_t size = value_size(field);
-    if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-      size_t *count = (size_t *)(base + field->quantifier_offset);
-      void **items = (void **)(base + field->offset);
-      char *grown = vbp_arena_alloc(arena, (*count + 1) * size);
-      vbp_status s = value_from_text(&r, field, text, grown + *count * size);
-      if (!vbp_ok(&s)) return s;
-      if (*count) memcpy(grown, *items, *count * size);
-      *items = grown;
-      (*count)++;
-      return s;
-    }
-    union {
-      int64_t i;
-      double d;
-      void *p;
-      ProtobufCBinaryData b;
-    } scratch;
-    memset(&scratch, 0, sizeof scratch);
-    if (!oneof_case || *oneof_case == field->id) memcpy(&scratch, base + field->offset, size);
-    vbp_status s = value_from_text(&r, field, text, &scratch);
-    if (!vbp_ok(&s)) return s;
-    memcpy(base + field->offset, &scratch, size);
-    if (oneof_case)
-      *oneof_case = field->id;
-    else if (has_presence_flag(field))
-      *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
-    return s;
+    msg = *slot;
+    segment = dot + 1;
   }
 }
 
