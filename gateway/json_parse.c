@@ -1,12 +1,11 @@
-/* The JSON transcoder: jansson parses, then a walk of the json_t tree against the protobuf-c
- * descriptors fills the message in the caller's arena; the writer walks the message the same way
- * into a growing buffer of its own (not jansson), so the output's format is ours and cheap.
- * Everything here is pure and reentrant: no globals but constant tables. */
+/* JSON to protobuf (gw_json_merge) and one path or query text to a field (gw_message_set_text):
+ * jansson parses, then a walk of the json_t tree against the protobuf-c descriptors fills the
+ * message in the caller's arena. A path/query text goes through the same walk as a JSON value
+ * would. Everything here is pure and reentrant: no globals but constant tables. */
 #include "gateway/json.h"
 
 #include <errno.h>
 #include <float.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,137 +16,19 @@
 
 #include <jansson.h>
 
+#include "gateway/json_internal.h"
+
 /* Containers (objects and arrays) the input may nest, the top-level object included. */
 #define MAX_DEPTH 32
 /* Longer paths are cut; vbp_status keeps fewer bytes than this anyway. */
 #define PATH_CAP 256
-/* Proto identifiers are short; a longer one is cut in error paths only. */
-#define NAME_CAP 128
 
-/* ---- Small helpers shared by both directions -------------------------------------------- */
-
-static size_t value_size(const ProtobufCFieldDescriptor *field) {
-  switch (field->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-      return sizeof(int32_t);
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-      return sizeof(uint32_t);
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-      return sizeof(int64_t);
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-      return sizeof(uint64_t);
-    case PROTOBUF_C_TYPE_FLOAT:
-      return sizeof(float);
-    case PROTOBUF_C_TYPE_DOUBLE:
-      return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-      return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_ENUM:
-      return sizeof(int); /* protobuf-c forces its enums to int size */
-    case PROTOBUF_C_TYPE_STRING:
-      return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-      return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-      return sizeof(ProtobufCMessage *);
-  }
-  return sizeof(uint64_t);
-}
-
-/* Where protobuf-c keeps a has_ flag: optional fields other than strings and messages. */
-static bool has_presence_flag(const ProtobufCFieldDescriptor *field) {
-  return field->label == PROTOBUF_C_LABEL_OPTIONAL &&
-         !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && field->type != PROTOBUF_C_TYPE_STRING &&
-         field->type != PROTOBUF_C_TYPE_MESSAGE;
-}
-
-bool gw_json_is_wrapper(const ProtobufCMessageDescriptor *desc) {
-  static const char *const names[] = {"DoubleValue", "FloatValue",  "Int64Value",
-                                      "UInt64Value", "Int32Value",  "UInt32Value",
-                                      "BoolValue",   "StringValue", "BytesValue"};
-  if (desc->n_fields != 1 || strncmp(desc->name, "google.protobuf.", 16) != 0) return false;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcmp(desc->name + 16, names[i]) == 0) return true;
-  return false;
-}
-
-static char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c; }
-
-void gw_json_name(const char *proto_name, char *out, size_t cap) {
-  if (cap == 0) return;
-  size_t n = 0;
-  bool upper = false;
-  /* protoc's ToJsonName: drop each '_' and upper-case the character after it. */
-  for (const char *p = proto_name; *p && n + 1 < cap; p++) {
-    if (*p == '_') {
-      upper = true;
-      continue;
-    }
-    out[n++] = upper ? ascii_upper(*p) : *p;
-    upper = false;
-  }
-  out[n] = '\0';
-}
-
-/* Whether key is the JSON name of proto_name, without building it. */
-static bool json_name_is(const char *proto_name, const char *key) {
-  bool upper = false;
-  for (const char *p = proto_name; *p; p++) {
-    if (*p == '_') {
-      upper = true;
-      continue;
-    }
-    if (*key++ != (upper ? ascii_upper(*p) : *p)) return false;
-    upper = false;
-  }
-  return *key == '\0';
-}
-
-/* A field by JSON name first (as protobuf's own parser does), then by proto name. */
-static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *desc,
-                                                  const char *key) {
-  for (unsigned i = 0; i < desc->n_fields; i++)
-    if (json_name_is(desc->fields[i].name, key)) return &desc->fields[i];
-  return protobuf_c_message_descriptor_get_field_by_name(desc, key);
-}
-
-/* The length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF) starting at s, or 0 when there is none. */
-static size_t utf8_sequence(const unsigned char *s, size_t n) {
-  if (n == 0) return 0;
-  unsigned char c = s[0];
-  if (c < 0x80) return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < len || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < len; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-  return len;
-}
+/* ---- Text checks -------------------------------------------------------------------------- */
 
 static bool utf8_valid(const char *text, size_t n) {
   const unsigned char *s = (const unsigned char *)text;
   for (size_t i = 0, k; i < n; i += k)
-    if ((k = utf8_sequence(s + i, n - i)) == 0) return false;
+    if ((k = gw_json__utf8_sequence(s + i, n - i)) == 0) return false;
   return true;
 }
 
@@ -160,7 +41,7 @@ static void trim_partial_utf8(char *text) {
     start--;
   else
     return;
-  if (utf8_sequence((const unsigned char *)text + start, n - start) != n - start)
+  if (gw_json__utf8_sequence((const unsigned char *)text + start, n - start) != n - start)
     text[start] = '\0';
 }
 
@@ -172,8 +53,6 @@ static vbp_status tidy(vbp_status s) {
 }
 
 /* ---- Base64 ------------------------------------------------------------------------------- */
-
-static const char BASE64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int base64_digit(unsigned char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -625,7 +504,7 @@ static vbp_status merge_repeated(reader *r, ProtobufCMessage *msg,
   }
   size_t *count = (size_t *)((char *)msg + field->quantifier_offset);
   void **items = (void **)((char *)msg + field->offset);
-  size_t size = value_size(field);
+  size_t size = gw_json__value_size(field);
   char *grown = vbp_arena_alloc(r->arena, (*count + added) * size);
   if (*count) memcpy(grown, *items, *count * size);
   for (size_t i = 0; i < added; i++) {
@@ -661,7 +540,7 @@ static vbp_status merge_singular(reader *r, ProtobufCMessage *msg,
     void *p;
     ProtobufCBinaryData b;
   } scratch;
-  size_t size = value_size(field);
+  size_t size = gw_json__value_size(field);
   uint32_t *oneof_case = NULL;
   if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
     oneof_case = (uint32_t *)(base + field->quantifier_offset);
@@ -673,7 +552,7 @@ static vbp_status merge_singular(reader *r, ProtobufCMessage *msg,
   memcpy(base + field->offset, &scratch, size);
   if (oneof_case)
     *oneof_case = field->id;
-  else if (has_presence_flag(field))
+  else if (gw_json__has_presence_flag(field))
     *(protobuf_c_boolean *)(base + field->quantifier_offset) = 1;
   return s;
 }
@@ -700,13 +579,13 @@ static vbp_status merge_object(reader *r, ProtobufCMessage *msg, const json_t *o
   const char *key;
   json_t *value;
   json_object_foreach((json_t *)object, key, value) {
-    const ProtobufCFieldDescriptor *field = find_field(desc, key);
+    const ProtobufCFieldDescriptor *field = gw_json__find_field(desc, key);
     if (!field) {
       path_push_name(r, key);
       s = INVALID(r, "is not a field of %s", desc->name);
       goto done;
     }
-    char name[NAME_CAP];
+    char name[GW_JSON_NAME_CAP];
     gw_json_name(field->name, name, sizeof name);
     size_t mark = path_push_name(r, name);
     size_t index = (size_t)(field - desc->fields);
@@ -724,7 +603,7 @@ static vbp_status merge_object(reader *r, ProtobufCMessage *msg, const json_t *o
         const ProtobufCFieldDescriptor *other = &desc->fields[j];
         if (j != index && seen[j] == SEEN_SET && (other->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
             other->quantifier_offset == field->quantifier_offset) {
-          char other_name[NAME_CAP];
+          char other_name[GW_JSON_NAME_CAP];
           gw_json_name(other->name, other_name, sizeof other_name);
           s = INVALID(r, "is in the same oneof as %s, which is also set", other_name);
           goto done;
@@ -741,19 +620,13 @@ done:
   return s;
 }
 
-ProtobufCMessage *gw_message_new(const ProtobufCMessageDescriptor *desc, vbp_arena *arena) {
-  ProtobufCMessage *msg = vbp_arena_alloc(arena, desc->sizeof_message);
-  protobuf_c_message_init(desc, msg);
-  return msg;
-}
-
 /* A reason quoting input bytes (jansson's "near '...'") goes into a JSON error body: keep it
  * printable and valid UTF-8. */
 static void sanitize_text(char *text) {
   unsigned char *s = (unsigned char *)text;
   size_t n = strlen(text);
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_sequence(s + i, n - i);
+    size_t k = gw_json__utf8_sequence(s + i, n - i);
     if (k == 0) {
       s[i++] = '?';
     } else {
@@ -797,15 +670,16 @@ vbp_status gw_message_set_text(ProtobufCMessage *msg, const char *path, const ch
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
     const char *dot = strchr(segment, '.');
     size_t segment_len = dot ? (size_t)(dot - segment) : strlen(segment);
-    char key[NAME_CAP];
-    snprintf(key, sizeof key, "%.*s", (int)(segment_len < NAME_CAP ? segment_len : NAME_CAP - 1),
-             segment);
-    const ProtobufCFieldDescriptor *field = segment_len < NAME_CAP ? find_field(desc, key) : NULL;
+    char key[GW_JSON_NAME_CAP];
+    int key_len = (int)(segment_len < sizeof key ? segment_len : sizeof key - 1);
+    snprintf(key, sizeof key, "%.*s", key_len, segment);
+    const ProtobufCFieldDescriptor *field =
+        segment_len < sizeof key ? gw_json__find_field(desc, key) : NULL;
     if (!field) {
       path_push_name(&r, key);
       return INVALID(&r, "is not a field of %s", desc->name);
     }
-    char name[NAME_CAP];
+    char name[GW_JSON_NAME_CAP];
     gw_json_name(field->name, name, sizeof name);
     path_push_name(&r, name);
     if (!dot) {
@@ -827,269 +701,4 @@ vbp_status gw_message_set_text(ProtobufCMessage *msg, const char *path, const ch
     msg = *slot;
     segment = dot + 1;
   }
-}
-
-/* ---- Writing ------------------------------------------------------------------------------ */
-
-typedef struct writer {
-  char *data;
-  size_t len, cap;
-} writer;
-
-static void reserve(writer *w, size_t more) {
-  if (w->cap - w->len > more) return; /* keeps room for the final NUL */
-  size_t cap = w->cap ? w->cap : 256;
-  while (cap - w->len <= more) cap *= 2;
-  char *grown = realloc(w->data, cap);
-  if (!grown) {
-    fputs("{\"level\":\"fatal\",\"msg\":\"out of memory\"}\n", stderr);
-    abort();
-  }
-  w->data = grown;
-  w->cap = cap;
-}
-
-static void put(writer *w, const char *bytes, size_t n) {
-  reserve(w, n);
-  memcpy(w->data + w->len, bytes, n);
-  w->len += n;
-}
-
-static void put_text(writer *w, const char *text) { put(w, text, strlen(text)); }
-
-static void put_char(writer *w, char c) {
-  reserve(w, 1);
-  w->data[w->len++] = c;
-}
-
-/* A JSON string (RFC 8259): '"', '\\' and control characters escaped, UTF-8 kept as it is.
- * Bytes that are not UTF-8 (a message can hold any) become U+FFFD, so the output stays JSON. */
-static void put_string(writer *w, const char *text, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *s = (const unsigned char *)text;
-  reserve(w, n + 2);
-  put_char(w, '"');
-  size_t run = 0; /* bytes at s[run..i) that need no escaping */
-  for (size_t i = 0; i < n;) {
-    unsigned char c = s[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      i++;
-      continue;
-    }
-    size_t k = c < 0x80 ? 1 : utf8_sequence(s + i, n - i);
-    if (k > 1) {
-      i += k;
-      continue;
-    }
-    put(w, text + run, i - run);
-    if (k == 0) {
-      put_text(w, "\xEF\xBF\xBD");
-    } else if (c == '"' || c == '\\') {
-      char escaped[2] = {'\\', (char)c};
-      put(w, escaped, 2);
-    } else {
-      char escaped[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      put(w, escaped, 6);
-    }
-    run = ++i;
-  }
-  put(w, text + run, n - run);
-  put_char(w, '"');
-}
-
-static void put_base64(writer *w, const uint8_t *data, size_t n) {
-  reserve(w, (n + 2) / 3 * 4 + 2);
-  put_char(w, '"');
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t bits = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-    char quad[4] = {BASE64[bits >> 18], BASE64[bits >> 12 & 63], BASE64[bits >> 6 & 63],
-                    BASE64[bits & 63]};
-    put(w, quad, 4);
-  }
-  if (n - i == 1) {
-    uint32_t bits = (uint32_t)data[i] << 16;
-    char quad[4] = {BASE64[bits >> 18], BASE64[bits >> 12 & 63], '=', '='};
-    put(w, quad, 4);
-  } else if (n - i == 2) {
-    uint32_t bits = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
-    char quad[4] = {BASE64[bits >> 18], BASE64[bits >> 12 & 63], BASE64[bits >> 6 & 63], '='};
-    put(w, quad, 4);
-  }
-  put_char(w, '"');
-}
-
-/* The first of %.15g, %.16g, %.17g (floats: %.6g ... %.9g) that reads back as the same value,
- * so 0.1 stays "0.1"; NaN and the infinities as the strings proto3 JSON uses. -0 is written
- * "-0.0": jansson reads "-0" as the integer 0, which would lose the sign. snprintf and strtod
- * follow LC_NUMERIC, which the gateway leaves at "C". */
-static void put_floating(writer *w, double d, bool single) {
-  char buf[40];
-  if (isnan(d)) {
-    snprintf(buf, sizeof buf, "\"NaN\"");
-  } else if (isinf(d)) {
-    snprintf(buf, sizeof buf, "%s", d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else if (d == 0) {
-    snprintf(buf, sizeof buf, "%s", signbit(d) ? "-0.0" : "0");
-  } else {
-    for (int precision = single ? 6 : 15; precision <= (single ? 9 : 17); precision++) {
-      snprintf(buf, sizeof buf, "%.*g", precision, d);
-      if (single ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
-    }
-  }
-  put_text(w, buf);
-}
-
-static void put_message(writer *w, const ProtobufCMessage *msg);
-
-static void put_value(writer *w, const ProtobufCFieldDescriptor *field, const void *value) {
-  char buf[32];
-  switch (field->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-      snprintf(buf, sizeof buf, "%" PRId32, *(const int32_t *)value);
-      put_text(w, buf);
-      return;
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-      snprintf(buf, sizeof buf, "%" PRIu32, *(const uint32_t *)value);
-      put_text(w, buf);
-      return;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-      snprintf(buf, sizeof buf, "\"%" PRId64 "\"", *(const int64_t *)value);
-      put_text(w, buf);
-      return;
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-      snprintf(buf, sizeof buf, "\"%" PRIu64 "\"", *(const uint64_t *)value);
-      put_text(w, buf);
-      return;
-    case PROTOBUF_C_TYPE_FLOAT:
-      put_floating(w, *(const float *)value, true);
-      return;
-    case PROTOBUF_C_TYPE_DOUBLE:
-      put_floating(w, *(const double *)value, false);
-      return;
-    case PROTOBUF_C_TYPE_BOOL:
-      put_text(w, *(const protobuf_c_boolean *)value ? "true" : "false");
-      return;
-    case PROTOBUF_C_TYPE_ENUM: {
-      int number = *(const int *)value;
-      const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(field->descriptor, number);
-      if (v) {
-        put_string(w, v->name, strlen(v->name));
-        return;
-      }
-      snprintf(buf, sizeof buf, "%d", number); /* a value this build does not know */
-      put_text(w, buf);
-      return;
-    }
-    case PROTOBUF_C_TYPE_STRING: {
-      const char *text = *(char *const *)value;
-      put_string(w, text ? text : "", text ? strlen(text) : 0);
-      return;
-    }
-    case PROTOBUF_C_TYPE_BYTES: {
-      const ProtobufCBinaryData *bytes = value;
-      put_base64(w, bytes->data, bytes->data ? bytes->len : 0);
-      return;
-    }
-    case PROTOBUF_C_TYPE_MESSAGE: {
-      const ProtobufCMessageDescriptor *desc = field->descriptor;
-      const ProtobufCMessage *sub = *(ProtobufCMessage *const *)value;
-      if (gw_json_is_wrapper(desc)) {
-        const ProtobufCFieldDescriptor *inner = &desc->fields[0];
-        if (sub) {
-          put_value(w, inner, (const char *)sub + inner->offset);
-          return;
-        }
-        /* Only a NULL element of a repeated wrapper gets here: write the zero value. */
-        uint64_t zero[2] = {0, 0};
-        put_value(w, inner, zero);
-        return;
-      }
-      if (sub)
-        put_message(w, sub);
-      else
-        put_text(w, "{}");
-      return;
-    }
-  }
-  put_text(w, "null");
-}
-
-/* Whether a singular field that is not in a oneof is written (API.md: every number and
- * boolean; no empty string, empty bytes, enum 0 or absent message). */
-static bool is_written(const ProtobufCFieldDescriptor *field, const char *base) {
-  const void *value = base + field->offset;
-  if (has_presence_flag(field))
-    return *(const protobuf_c_boolean *)(base + field->quantifier_offset);
-  switch (field->type) {
-    case PROTOBUF_C_TYPE_STRING: {
-      const char *text = *(char *const *)value;
-      return text && text[0];
-    }
-    case PROTOBUF_C_TYPE_BYTES:
-      return ((const ProtobufCBinaryData *)value)->len > 0;
-    case PROTOBUF_C_TYPE_ENUM:
-      return *(const int *)value != 0;
-    case PROTOBUF_C_TYPE_MESSAGE:
-      return *(ProtobufCMessage *const *)value != NULL;
-    default:
-      return true;
-  }
-}
-
-static void put_message(writer *w, const ProtobufCMessage *msg) {
-  const ProtobufCMessageDescriptor *desc = msg->descriptor;
-  const char *base = (const char *)msg;
-  bool first = true;
-  put_char(w, '{');
-  for (unsigned i = 0; i < desc->n_fields; i++) {
-    const ProtobufCFieldDescriptor *field = &desc->fields[i];
-    size_t count = 1;
-    if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-      count = *(const size_t *)(base + field->quantifier_offset);
-      if (count == 0) continue;
-    } else if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-      /* The member that is set is written even when zero: its presence is the information. */
-      if (*(const uint32_t *)(base + field->quantifier_offset) != field->id) continue;
-      if (field->type == PROTOBUF_C_TYPE_MESSAGE &&
-          !*(ProtobufCMessage *const *)(base + field->offset))
-        continue;
-    } else if (!is_written(field, base)) {
-      continue;
-    }
-    char name[NAME_CAP];
-    gw_json_name(field->name, name, sizeof name);
-    if (!first) put_char(w, ',');
-    first = false;
-    put_char(w, '"');
-    put_text(w, name);
-    put(w, "\":", 2);
-    if (field->label != PROTOBUF_C_LABEL_REPEATED) {
-      put_value(w, field, base + field->offset);
-      continue;
-    }
-    const char *items = *(char *const *)(base + field->offset);
-    size_t size = value_size(field);
-    put_char(w, '[');
-    for (size_t k = 0; k < count; k++) {
-      if (k) put_char(w, ',');
-      put_value(w, field, items + k * size);
-    }
-    put_char(w, ']');
-  }
-  put_char(w, '}');
-}
-
-char *gw_message_to_json(const ProtobufCMessage *msg, size_t *len) {
-  writer w = {0};
-  put_message(&w, msg);
-  w.data[w.len] = '\0';
-  if (len) *len = w.len;
-  return w.data;
 }
