@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "gateway/json_internal.h"
 
 typedef struct writer {
@@ -47,7 +48,6 @@ static void put_char(writer *w, char c) {
 /* A JSON string (RFC 8259): '"', '\\' and control characters escaped, UTF-8 kept as it is.
  * Bytes that are not UTF-8 (a message can hold any) become U+FFFD, so the output stays JSON. */
 static void put_string(writer *w, const char *text, size_t n) {
-  static const char hex[] = "0123456789abcdef";
   const unsigned char *s = (const unsigned char *)text;
   reserve(w, n + 2);
   put_char(w, '"');
@@ -70,7 +70,8 @@ static void put_string(writer *w, const char *text, size_t n) {
       char escaped[2] = {'\\', (char)c};
       put(w, escaped, 2);
     } else {
-      char escaped[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      char escaped[7] = {'\\', 'u', '0', '0'}; /* \u00XX, then the encoder's NUL, not put */
+      vbp_hex_encode(&c, 1, escaped + 4);
       put(w, escaped, 6);
     }
     run = ++i;
