@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/hex.h"
+
 static const char *const role_names[] = {
     [VBP_ROLE_BUREAU] = "BUREAU",
     [VBP_ROLE_INSURANCE_AGENCY] = "INSURANCE_AGENCY",
@@ -36,15 +38,6 @@ vbp_role vbp_role_parse(const char *name) {
 
 const char *vbp_caller_name(const vbp_caller *caller) {
   return caller->org_id[0] ? caller->org_id : vbp_role_name(caller->role);
-}
-
-static void hex(const unsigned char *bytes, size_t n, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 15];
-  }
-  out[2 * n] = '\0';
 }
 
 /* SHA-256 fetched from OpenSSL's provider once. OpenSSL 3's one-shot SHA256() and HMAC() fetch
@@ -79,7 +72,7 @@ void vbp_sha256_hex(const void *data, size_t len, char out[65]) {
   if (!ctx) abort();
   digest_parts(ctx, &data, &len, 1, digest);
   EVP_MD_CTX_free(ctx);
-  hex(digest, sizeof digest, out);
+  vbp_hex_encode(digest, sizeof digest, out);
 }
 
 /* HMAC-SHA256 (RFC 2104) of text under key into mac (32 bytes). */
@@ -125,7 +118,7 @@ static void signature(const char *secret, const char *method, const char *org, c
   if (n < 0 || (size_t)n >= sizeof text) n = (int)sizeof text - 1;
   unsigned char mac[32];
   hmac_sha256(secret, text, (size_t)n, mac);
-  hex(mac, sizeof mac, out);
+  vbp_hex_encode(mac, sizeof mac, out);
 }
 
 void vbp_identity_sign(const char *secret, const char *method, const vbp_caller *caller,
@@ -160,19 +153,4 @@ vbp_status vbp_identity_verify(const char *secret, const char *method, const cha
   strcpy(c.region_code, region);
   *out = c;
   return vbp_status_ok();
-}
-
-static bool six_digits(const char *code) {
-  for (int i = 0; i < 6; i++)
-    if (code[i] < '0' || code[i] > '9') return false;
-  return code[6] == '\0';
-}
-
-bool vbp_region_contains(const char *ancestor, const char *region_code) {
-  if (!six_digits(ancestor) || !six_digits(region_code)) return false;
-  /* Significant digits of the ancestor: 2 for a province (xx0000), 4 for a city (xxxx00). */
-  size_t n = 6;
-  if (strcmp(ancestor + 2, "0000") == 0) n = 2;
-  else if (strcmp(ancestor + 4, "00") == 0) n = 4;
-  return strncmp(ancestor, region_code, n) == 0;
 }

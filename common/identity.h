@@ -81,10 +81,6 @@ void vbp_sha256_hex(const void *data, size_t len, char out[65]);
 /* Compares two strings in time independent of where they differ. */
 bool vbp_secure_equal(const char *a, const char *b);
 
-/* Whether region_code lies in (or is) the region `ancestor`, by GB/T 2260 prefixes: a province
- * "35xxxx" contains every "35....", a city "3501xx" every "3501..". */
-bool vbp_region_contains(const char *ancestor, const char *region_code);
-
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,10 @@ void vbp_region_prefix(const char *code, char out[7]);
  * (7 bytes). Returns false, leaving out alone, when code has no level (above). */
 bool vbp_region_province_of(const char *code, char out[7]);
 
+/* Whether region_code lies in (or is) the region `ancestor`, by GB/T 2260 prefixes: a province
+ * "35xxxx" contains every "35....", a city "3501xx" every "3501..". */
+bool vbp_region_contains(const char *ancestor, const char *region_code);
+
 #ifdef __cplusplus
 }
 #endif

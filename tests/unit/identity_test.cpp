@@ -1,6 +1,6 @@
 /* Signed caller identity (API.md "Who may do what"): HMAC-signed metadata round-trips, and any
  * change of a field, the method, the secret or a timestamp more than 60 s away is refused with
- * UNAUTHENTICATED. Also role names, SHA-256 and region containment by GB/T 2260 prefixes. */
+ * UNAUTHENTICATED. Also role names and SHA-256. */
 #include "common/identity.h"
 
 #include <gtest/gtest.h>
@@ -208,59 +208,6 @@ TEST(Identity, SecureEqualComparesWholeStrings) {
   EXPECT_FALSE(vbp_secure_equal("key", "kez"));
   EXPECT_FALSE(vbp_secure_equal("key", "key2"));
   EXPECT_FALSE(vbp_secure_equal("key2", "key"));
-}
-
-struct ContainsCase {
-  const char *ancestor, *code;
-  bool expected;
-};
-
-TEST(RegionContains, FollowsProvinceCityAndCountyPrefixes) {
-  const ContainsCase cases[] = {
-      /* A province contains itself, its cities and its counties. */
-      {"350000", "350000", true},
-      {"350000", "350100", true},
-      {"350000", "350102", true},
-      {"350000", "359900", true},
-      {"350000", "360000", false},
-      {"350000", "360102", false},
-      /* A city contains itself and its counties, not its province or sibling cities. */
-      {"350100", "350100", true},
-      {"350100", "350102", true},
-      {"350100", "350199", true},
-      {"350100", "350200", false},
-      {"350100", "350203", false},
-      {"350100", "350000", false},
-      /* A county contains only itself. */
-      {"350102", "350102", true},
-      {"350102", "350103", false},
-      {"350102", "350100", false},
-      {"350102", "350000", false},
-  };
-  for (const ContainsCase &c : cases)
-    EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
-        << c.ancestor << " contains " << c.code;
-}
-
-TEST(RegionContains, MalformedCodesAreNeverContained) {
-  const ContainsCase cases[] = {
-      {"350000", "", false},        {"350000", "3501", false},  {"350000", "35010", false},
-      {"350000", "3501020", false}, {"", "350102", false},      {"35", "350102", false},
-      {"3500000", "350102", false}, {"35000", "350102", false}, {"", "", false},
-  };
-  for (const ContainsCase &c : cases)
-    EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
-        << "\"" << c.ancestor << "\" contains \"" << c.code << "\"";
-}
-
-TEST(RegionContains, CodesWithNonDigitsAreNeverContained) {
-  const ContainsCase cases[] = {
-      {"350000", "35010x", false}, {"350000", "35 102", false}, {"350100", "3501ab", false},
-      {"35xxxx", "35xxxx", false}, {"3500a0", "3500a0", false},
-  };
-  for (const ContainsCase &c : cases)
-    EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
-        << "\"" << c.ancestor << "\" contains \"" << c.code << "\"";
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// GB/T 2260 region codes and client-chosen ids, as common/regions.h and common/ids.h check them.
+// GB/T 2260 region codes and client-chosen ids, as common/regions.h and common/ids.h check them,
+// and region containment by the codes' prefixes.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -40,6 +41,59 @@ TEST(RegionCodes, AnythingButSixDigitsHasNoLevel) {
   for (const char *bad : {"", "35000", "3500000", "35000a", " 35000", "000000", "001000", "35-000"})
     EXPECT_EQ(vbp_region_level_of(bad), 0) << "\"" << bad << "\"";
   EXPECT_EQ(vbp_region_level_of(nullptr), 0);
+}
+
+struct ContainsCase {
+  const char *ancestor, *code;
+  bool expected;
+};
+
+TEST(RegionContains, FollowsProvinceCityAndCountyPrefixes) {
+  const ContainsCase cases[] = {
+      /* A province contains itself, its cities and its counties. */
+      {"350000", "350000", true},
+      {"350000", "350100", true},
+      {"350000", "350102", true},
+      {"350000", "359900", true},
+      {"350000", "360000", false},
+      {"350000", "360102", false},
+      /* A city contains itself and its counties, not its province or sibling cities. */
+      {"350100", "350100", true},
+      {"350100", "350102", true},
+      {"350100", "350199", true},
+      {"350100", "350200", false},
+      {"350100", "350203", false},
+      {"350100", "350000", false},
+      /* A county contains only itself. */
+      {"350102", "350102", true},
+      {"350102", "350103", false},
+      {"350102", "350100", false},
+      {"350102", "350000", false},
+  };
+  for (const ContainsCase &c : cases)
+    EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
+        << c.ancestor << " contains " << c.code;
+}
+
+TEST(RegionContains, MalformedCodesAreNeverContained) {
+  const ContainsCase cases[] = {
+      {"350000", "", false},        {"350000", "3501", false},  {"350000", "35010", false},
+      {"350000", "3501020", false}, {"", "350102", false},      {"35", "350102", false},
+      {"3500000", "350102", false}, {"35000", "350102", false}, {"", "", false},
+  };
+  for (const ContainsCase &c : cases)
+    EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
+        << "\"" << c.ancestor << "\" contains \"" << c.code << "\"";
+}
+
+TEST(RegionContains, CodesWithNonDigitsAreNeverContained) {
+  const ContainsCase cases[] = {
+      {"350000", "35010x", false}, {"350000", "35 102", false}, {"350100", "3501ab", false},
+      {"35xxxx", "35xxxx", false}, {"3500a0", "3500a0", false},
+  };
+  for (const ContainsCase &c : cases)
+    EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
+        << "\"" << c.ancestor << "\" contains \"" << c.code << "\"";
 }
 
 TEST(ClientIds, AcceptOneToSixtyFourSafeCharacters) {
