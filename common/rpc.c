@@ -21,7 +21,6 @@
 #include <grpc/support/time.h>
 #include <dlfcn.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,18 +72,6 @@ void vbp_rpc_init(void) {
 }
 
 void vbp_rpc_shutdown(void) { grpc_shutdown(); }
-
-int64_t vbp_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t vbp_monotonic_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static grpc_byte_buffer *pack(const ProtobufCMessage *message) {
   size_t len = protobuf_c_message_get_packed_size(message);
@@ -642,25 +629,6 @@ void vbp_server_stop(vbp_server *srv, int grace_ms) {
   free(srv->workers);
   free(srv->methods);
   free(srv);
-}
-
-void vbp_block_stop_signals(void) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-}
-
-int vbp_wait_stop_signal(void) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
 }
 
 vbp_arena *vbp_call_arena(vbp_call *call) { return call->arena; }
