@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 static const char *service_name = "vbp";
 static vbp_log_level min_level = VBP_LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -62,13 +64,13 @@ static void put_json(line *l, const char *s) {
 }
 
 static void begin(line *l, vbp_log_level level) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now_ms = vbp_now_ms();
+  time_t seconds = (time_t)(now_ms / 1000);
   struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
+  gmtime_r(&seconds, &tm);
   char when[40];
   size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
+  snprintf(when + n, sizeof when - n, ".%03dZ", (int)(now_ms % 1000));
   l->len = 0;
   put_str(l, "{\"ts\":\"");
   put_str(l, when);

@@ -4,6 +4,7 @@
 #include "common/pg.h"
 
 #include "common/arena.h" /* vbp_xcalloc: out of memory aborts */
+#include "common/clock.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -328,9 +329,9 @@ vbp_status vbp_pg_status(const PGresult *r, const char *what) {
 static void backoff(int attempt) {
   static _Thread_local uint64_t rng;
   if (rng == 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)(uintptr_t)&ts ^ (uint64_t)ts.tv_sec;
+    /* The clock and this thread's own copy of rng: threads seeded in the same microsecond still
+     * differ. */
+    rng = ((uint64_t)vbp_monotonic_us() << 20) ^ (uint64_t)(uintptr_t)&rng;
     if (rng == 0) rng = 88172645463325252ULL;
   }
   rng ^= rng << 13; /* xorshift64 */

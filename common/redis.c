@@ -5,6 +5,7 @@
 #include "common/redis.h"
 
 #include "common/arena.h" /* vbp_xcalloc: out of memory aborts */
+#include "common/clock.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 
 #define DEFAULT_TIMEOUT_MS 50
 #define DEFAULT_RETRY_INTERVAL_MS 250
@@ -43,12 +43,6 @@ struct vbp_redis {
   pthread_mutex_t error_mu;
   char last_error[ERROR_MAX]; /* why the last connect failed; guarded by error_mu */
 };
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timeval tv_ms(int ms) {
   struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
@@ -160,7 +154,7 @@ static void mark_down(vbp_redis *r, const char *reason) {
   pthread_mutex_lock(&r->error_mu);
   snprintf(r->last_error, sizeof r->last_error, "%s", reason);
   pthread_mutex_unlock(&r->error_mu);
-  atomic_store(&r->retry_after_ms, now_ms() + r->retry_interval_ms);
+  atomic_store(&r->retry_after_ms, vbp_monotonic_us() / 1000 + r->retry_interval_ms);
 }
 
 /* Makes s->ctx a live connection, or says why not. Called with s->mu held. */
@@ -168,7 +162,7 @@ static vbp_status ensure_connected(vbp_redis *r, slot *s, const char *what) {
   if (s->ctx != NULL) drop_if_closed(s);
   if (s->ctx != NULL) return vbp_status_ok();
 
-  long long now = now_ms();
+  long long now = vbp_monotonic_us() / 1000;
   long long retry_after = atomic_load(&r->retry_after_ms);
   if (now < retry_after) {
     char reason[ERROR_MAX];

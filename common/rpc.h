@@ -1,6 +1,8 @@
 /* The gRPC runtime of every binary: a server that dispatches a static method table to handlers
  * on a fixed pool of worker threads, and a client for calling other services. This interface is
- * ours and narrow on purpose: common/rpc.c is the only file that includes <grpc/grpc.h>. */
+ * ours and narrow on purpose: only common/rpc_*.c include gRPC core (rpc_wire.c: what both sides
+ * share; rpc_server.c; rpc_client.c; their private common/rpc_internal.h), since its C API
+ * changes between releases. */
 #ifndef VBP_RPC_H
 #define VBP_RPC_H
 
@@ -16,6 +18,11 @@
 #include "common/identity.h"
 #include "common/metrics.h"
 #include "common/status.h"
+
+/* The clocks and the stop signals used to be declared here. Still included because the mains and
+ * pricing-svc reach them through rpc.h; new code includes clock.h or signals.h itself. */
+#include "common/clock.h"
+#include "common/signals.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,11 +85,6 @@ int vbp_server_port(const vbp_server *server);
 /* Stops accepting calls, lets those in flight finish for up to grace_ms, cancels the rest,
  * joins the workers and frees everything. NULL does nothing. */
 void vbp_server_stop(vbp_server *server, int grace_ms);
-
-/* Blocks SIGINT and SIGTERM in the calling thread (call in main before starting anything, so
- * every thread inherits the mask) and then waits for one of them. */
-void vbp_block_stop_signals(void);
-int vbp_wait_stop_signal(void);
 
 /* What a handler may ask of its call. The pointers live until the handler returns. */
 vbp_arena *vbp_call_arena(vbp_call *call);
@@ -147,12 +149,6 @@ vbp_status vbp_client_stream(vbp_client *client, const vbp_method *method,
 /* Asks target's grpc.health.v1.Health/Check about service ("" or NULL: the whole server;
  * "liveness": the process only); OK when it answers SERVING. */
 vbp_status vbp_client_health(vbp_client *client, const char *service, int timeout_ms);
-
-/* Unix time in milliseconds. */
-int64_t vbp_now_ms(void);
-
-/* Microseconds of CLOCK_MONOTONIC, for durations and deadlines inside the process. */
-int64_t vbp_monotonic_us(void);
 
 #ifdef __cplusplus
 }

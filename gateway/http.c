@@ -11,18 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "gateway/gateway.h"
 #include "grpc/health/v1/health.pb-c.h"
 
 static _Atomic int in_flight;
-
-static int64_t monotonic_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 const char *gw_header(gw_request *r, const char *name) {
   return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
@@ -230,7 +225,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->server = cls;
     r->conn = conn;
     r->arena = vbp_arena_create();
-    r->started_us = monotonic_us();
+    r->started_us = vbp_monotonic_us();
     r->method = vbp_arena_strdup(r->arena, method);
     r->path = vbp_arena_strdup(r->arena, url);
     atomic_fetch_add(&in_flight, 1);
@@ -270,7 +265,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   gw_server *srv = cls;
   gw_request *r = *state;
   if (!r) return;
-  int64_t took = monotonic_us() - r->started_us;
+  int64_t took = vbp_monotonic_us() - r->started_us;
   vbp_code code = r->answered ? r->code : VBP_CANCELLED;
   unsigned status = r->answered ? r->status : 499;
   if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->answered) code = VBP_CANCELLED;

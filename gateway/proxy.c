@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "gateway/gateway.h"
 #include "gateway/idempotency.h"
 #include "gateway/json.h"
@@ -128,9 +128,7 @@ static bool idempotency(gw_request *r) {
 
 /* The caller's share of the rate limit: OK, or RESOURCE_EXHAUSTED with r->retry_after_s. */
 static vbp_status within_limit(gw_request *r) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  int64_t now_us = vbp_monotonic_us();
   const char *key = r->caller.role == VBP_ROLE_ADMIN ? "admin" : r->key_sha256;
   if (gw_limiter_take(r->server->limiter, key, now_us, &r->retry_after_s)) return vbp_status_ok();
   return vbp_status_make(VBP_RESOURCE_EXHAUSTED, "this API key is over its rate limit; retry "

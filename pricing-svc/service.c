@@ -61,7 +61,7 @@ static vbp_status need_region(const char *field, const char *code, char province
 /* A date, or today in China when absent. */
 static vbp_status date_or_today(const char *field, const char *text, vbp_date *out) {
   if (!text || !*text) {
-    *out = vbp_date_china_today(time(NULL));
+    *out = vbp_today();
     return vbp_status_ok();
   }
   if (!vbp_date_parse(text, out))

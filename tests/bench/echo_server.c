@@ -4,11 +4,12 @@
  * loopback cost on this machine; the gap to catalog-svc is what our stack adds on top.
  *
  * It is written directly against <grpc/grpc.h> on purpose, and it is the one file besides
- * common/rpc.c allowed to include it (STYLE.md keeps every gRPC core call in rpc.c because the
- * C API changes between releases): a reference must not share the code it is compared with.
- * When the gRPC version changes, this file is expected to need the same care as rpc.c.
+ * common/rpc_*.c allowed to include it (STYLE.md keeps every gRPC core call in those files
+ * because the C API changes between releases): a reference must not share the code it is
+ * compared with. When the gRPC version changes, this file is expected to need the same care as
+ * rpc_*.c.
  *
- * The shape copies common/rpc.c's server so the comparison is fair: one completion queue polled
+ * The shape copies common/rpc_server.c so the comparison is fair: one completion queue polled
  * by a fixed pool of worker threads (default 4, catalog-svc's VBP_WORKERS default), and the same
  * small number of calls kept requested; the worker that receives a call posts the next request,
  * then starts the answer batch without waiting for it.
@@ -33,7 +34,7 @@
 #define ECHO_PATH "/bench.Echo/Echo"
 #define DEFAULT_WORKERS 4 /* catalog-svc's VBP_WORKERS default */
 #define MAX_WORKERS 256
-#define REQUESTS_POSTED 2 /* as common/rpc.c's REQUESTS_PER_METHOD */
+#define REQUESTS_POSTED 2 /* as common/rpc_server.c's REQUESTS_PER_METHOD */
 #define GRACE_MS 1000     /* a benchmark's calls are short; cancel whatever is left after this */
 
 typedef enum call_state {
