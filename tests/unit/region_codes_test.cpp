@@ -1,9 +1,6 @@
-// GB/T 2260 region codes and client-chosen ids, as common/regions.h and common/ids.h check them.
+// GB/T 2260 region codes, as common/regions.h checks them.
 #include <gtest/gtest.h>
 
-#include <string>
-
-#include "common/ids.h"
 #include "common/regions.h"
 
 namespace {
@@ -40,17 +37,6 @@ TEST(RegionCodes, AnythingButSixDigitsHasNoLevel) {
   for (const char *bad : {"", "35000", "3500000", "35000a", " 35000", "000000", "001000", "35-000"})
     EXPECT_EQ(vbp_region_level_of(bad), 0) << "\"" << bad << "\"";
   EXPECT_EQ(vbp_region_level_of(nullptr), 0);
-}
-
-TEST(ClientIds, AcceptOneToSixtyFourSafeCharacters) {
-  EXPECT_TRUE(vbp_valid_id("JX-YP2023-01"));
-  EXPECT_TRUE(vbp_valid_id("org_fj.bureau"));
-  EXPECT_TRUE(vbp_valid_id(std::string(64, 'a').c_str()));
-  EXPECT_FALSE(vbp_valid_id(std::string(65, 'a').c_str()));
-  EXPECT_FALSE(vbp_valid_id(""));
-  EXPECT_FALSE(vbp_valid_id("a b"));
-  EXPECT_FALSE(vbp_valid_id("a/b"));
-  EXPECT_FALSE(vbp_valid_id("干扰素"));
 }
 
 }  // namespace
