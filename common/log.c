@@ -28,37 +28,101 @@ bool vbp_log_level_parse(const char *name, vbp_log_level *out) {
 
 bool vbp_log_enabled(vbp_log_level level) { return level >= min_level; }
 
-/* A line under construction; too long a line is cut, never overflowed. */
+/* A line under construction. Too long a line is cut, never overflowed, and stays one JSON
+ * object: a piece goes in whole or not at all, a string is cut between two characters and still
+ * closed, and once something is cut nothing after it goes in (finish closes the object). */
 typedef struct line {
   char buf[2048];
   size_t len;
+  bool cut;
 } line;
 
+/* Whether n more bytes fit, keeping room for the "}\n" that finish appends. */
+static bool fits(const line *l, size_t n) { return !l->cut && n <= sizeof l->buf - 2 - l->len; }
+
 static void put(line *l, const char *s, size_t n) {
-  size_t room = sizeof l->buf - 2 - l->len; /* keep room for "}\n" */
-  if (n > room) n = room;
   memcpy(l->buf + l->len, s, n);
   l->len += n;
 }
 
-static void put_str(line *l, const char *s) { put(l, s, strlen(s)); }
+/* Appends text whole (a key, a number), or cuts the line there. */
+static void put_raw(line *l, const char *text) {
+  size_t n = strlen(text);
+  if (fits(l, n))
+    put(l, text, n);
+  else
+    l->cut = true;
+}
 
-/* A JSON string value: quotes, backslashes and control characters escaped; UTF-8 kept. */
-static void put_json(line *l, const char *s) {
+/* How many bytes the UTF-8 character at s[0..n) takes (RFC 3629: no overlongs, no surrogates,
+ * at most U+10FFFF): 1 to 4; 0 when s does not start one; -1 when s ends inside one. */
+static int utf8_length(const unsigned char *s, size_t n) {
+  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+  int len;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  for (int i = 1; i < len; i++, lo = 0x80, hi = 0xBF) {
+    if ((size_t)i == n) return -1;
+    if (s[i] < lo || s[i] > hi) return 0;
+  }
+  return len;
+}
+
+/* Appends key (`,"name":`) and s as a JSON string: quotes, backslashes and control characters
+ * escaped, UTF-8 kept. A byte that does not begin a UTF-8 character (a request's path can hold
+ * any) becomes U+FFFD, as in the gateway's JSON, so the line stays JSON; a character cut off at
+ * the very end is dropped instead, since that is where s itself was cut at a byte count (a
+ * formatted message, a status message). */
+static void put_string(line *l, const char *key, const char *s) {
+  size_t key_len = strlen(key);
+  if (!fits(l, key_len + 2)) { /* the key and "" at least */
+    l->cut = true;
+    return;
+  }
+  put(l, key, key_len);
   put(l, "\"", 1);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = strlen(s);
+  for (size_t i = 0, taken; i < n; i += taken) {
+    unsigned char c = p[i];
     char esc[8];
+    const char *out = esc;
+    size_t len;
+    taken = 1;
     if (c == '"' || c == '\\') {
       esc[0] = '\\';
       esc[1] = (char)c;
-      put(l, esc, 2);
+      len = 2;
     } else if (c < 0x20) {
-      snprintf(esc, sizeof esc, "\\u%04x", c);
-      put(l, esc, 6);
+      len = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
     } else {
-      put(l, (const char *)&c, 1);
+      int k = utf8_length(p + i, n - i);
+      if (k < 0) break; /* cut inside its last character */
+      if (k == 0) {
+        out = "\xEF\xBF\xBD"; /* U+FFFD */
+        len = 3;
+      } else {
+        out = (const char *)p + i;
+        len = taken = (size_t)k;
+      }
     }
+    if (!fits(l, len + 1)) { /* and the closing quote */
+      l->cut = true;
+      break;
+    }
+    put(l, out, len);
   }
   put(l, "\"", 1);
 }
@@ -71,18 +135,16 @@ static void begin(line *l, vbp_log_level level) {
   char when[40];
   size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(when + n, sizeof when - n, ".%03dZ", (int)(now_ms % 1000));
+  char head[96];
+  snprintf(head, sizeof head, "{\"ts\":\"%s\",\"level\":\"%s\"", when, level_names[level]);
   l->len = 0;
-  put_str(l, "{\"ts\":\"");
-  put_str(l, when);
-  put_str(l, "\",\"level\":\"");
-  put_str(l, level_names[level]);
-  put_str(l, "\",\"service\":");
-  put_json(l, service_name);
+  l->cut = false;
+  put_raw(l, head);
+  put_string(l, ",\"service\":", service_name);
 }
 
 static void finish(line *l) {
-  l->buf[l->len++] = '}';
-  l->buf[l->len++] = '\n';
+  put(l, "}\n", 2);
   ssize_t ignored = write(STDERR_FILENO, l->buf, l->len);
   (void)ignored;
 }
@@ -96,8 +158,7 @@ void vbp_log(vbp_log_level level, const char *fmt, ...) {
   va_end(ap);
   line l;
   begin(&l, level);
-  put_str(&l, ",\"msg\":");
-  put_json(&l, msg);
+  put_string(&l, ",\"msg\":", msg);
   finish(&l);
 }
 
@@ -106,23 +167,14 @@ void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id,
   if (!vbp_log_enabled(level)) return;
   line l;
   begin(&l, level);
-  put_str(&l, ",\"rpc\":");
-  put_json(&l, rpc ? rpc : "");
-  put_str(&l, ",\"request_id\":");
-  put_json(&l, request_id ? request_id : "");
-  if (caller && *caller) {
-    put_str(&l, ",\"caller\":");
-    put_json(&l, caller);
-  }
-  put_str(&l, ",\"code\":\"");
-  put_str(&l, vbp_code_name(status->code));
+  put_string(&l, ",\"rpc\":", rpc ? rpc : "");
+  put_string(&l, ",\"request_id\":", request_id ? request_id : "");
+  if (caller && *caller) put_string(&l, ",\"caller\":", caller);
+  put_string(&l, ",\"code\":", vbp_code_name(status->code));
   char num[48];
-  snprintf(num, sizeof num, "\",\"duration_ms\":%.3f", (double)duration_us / 1000.0);
-  put_str(&l, num);
-  if (status->code != VBP_OK && status->message[0]) {
-    put_str(&l, ",\"msg\":");
-    put_json(&l, status->message);
-  }
+  snprintf(num, sizeof num, ",\"duration_ms\":%.3f", (double)duration_us / 1000.0);
+  put_raw(&l, num);
+  if (status->code != VBP_OK && status->message[0]) put_string(&l, ",\"msg\":", status->message);
   finish(&l);
 }
 
@@ -132,24 +184,15 @@ void vbp_log_http(vbp_log_level level, const char *method, const char *path, con
   if (!vbp_log_enabled(level)) return;
   line l;
   begin(&l, level);
-  put_str(&l, ",\"method\":");
-  put_json(&l, method);
-  put_str(&l, ",\"path\":");
-  put_json(&l, path);
-  if (route) {
-    put_str(&l, ",\"route\":");
-    put_json(&l, route);
-  }
+  put_string(&l, ",\"method\":", method);
+  put_string(&l, ",\"path\":", path);
+  if (route) put_string(&l, ",\"route\":", route);
   char num[64];
   snprintf(num, sizeof num, ",\"status\":%u", status);
-  put_str(&l, num);
-  put_str(&l, ",\"request_id\":");
-  put_json(&l, request_id ? request_id : "");
-  if (caller && *caller) {
-    put_str(&l, ",\"caller\":");
-    put_json(&l, caller);
-  }
+  put_raw(&l, num);
+  put_string(&l, ",\"request_id\":", request_id ? request_id : "");
+  if (caller && *caller) put_string(&l, ",\"caller\":", caller);
   snprintf(num, sizeof num, ",\"duration_ms\":%.3f", (double)duration_us / 1000.0);
-  put_str(&l, num);
+  put_raw(&l, num);
   finish(&l);
 }

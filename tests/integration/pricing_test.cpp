@@ -345,6 +345,20 @@ TEST_F(PricingTest, ARetriedListingChangesNothing) {
   EXPECT_EQ(vbp_test_sql(dsn, "SELECT count(*) FROM listing_changes WHERE product_id = 'B'"), "1");
 }
 
+// Regression: the triggers' function looked inputs_version up through the writer's search_path,
+// so a writer whose search_path was another schema (a data loader, psql) could not write a
+// listing at all: the table was not found.
+TEST_F(PricingTest, AListingWrittenUnderAnotherSearchPathBumpsTheVersion) {
+  std::string dsn = vbp_test_dsn_with(CatalogStack::instance()->dsn(), "options",
+                                      "-csearch_path=public");
+  const std::string version = "SELECT version FROM pricing.inputs_version";
+  long long before = std::stoll(vbp_test_sql(dsn, version));
+  EXPECT_NO_THROW(vbp_test_sql(dsn, "INSERT INTO pricing.listings (region_code, product_id, "
+                                    "listed_on, price) VALUES ('350000', 'B', '2024-10-01', "
+                                    "430000)"));
+  EXPECT_EQ(vbp_test_sql(dsn, version), std::to_string(before + 1));
+}
+
 TEST_F(PricingTest, ACatalogWriteIsSeenByTheNextLookUp) {
   EXPECT_EQ(price("B"), "45.0000 LISTED / 30.0000 P2c @ FJ-YP2024-01");
   // D wins at 25.0000: its own limit is P1a (its manufacturer lists it at 50.0000), and L(G)

@@ -1,17 +1,12 @@
 /* List pagination (API.md: pageSize default 50, max 500; AIP-158): page sizes and opaque,
- * URL-safe page tokens bound to the query they came from. Also the status helpers the pages
- * answer with (API.md error body) and integer settings from the environment. */
+ * URL-safe page tokens bound to the query they came from. */
 #include "common/page.h"
 
 #include <gtest/gtest.h>
 
-#include <climits>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
-#include "common/config.h"
 #include "common/status.h"
 
 namespace {
@@ -182,131 +177,6 @@ TEST_F(Page, ATokenMissingItsLastCharactersIsInvalidOnPageToken) {
 TEST_F(Page, AnOverlongTokenIsInvalidOnPageToken) {
   expect_malformed(std::string(1025, 'A'));
   expect_malformed(std::string(4096, 'A'));
-}
-
-/* ------------------------------------------------------------------ status */
-
-TEST(Status, AFieldStatusSaysFieldThenReason) {
-  vbp_status st = vbp_invalid("code", "must be six digits");
-  EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT);
-  EXPECT_STREQ(st.field, "code");
-  EXPECT_STREQ(st.reason, "must be six digits");
-  EXPECT_STREQ(st.message, "code must be six digits");
-}
-
-TEST(Status, AFieldStatusFormatsItsReason) {
-  vbp_status st = vbp_status_field(VBP_FAILED_PRECONDITION, "memberRegionCodes[2]",
-                                   "must lie in %s, not %d", "350000", 360000);
-  EXPECT_EQ(st.code, VBP_FAILED_PRECONDITION);
-  EXPECT_STREQ(st.field, "memberRegionCodes[2]");
-  EXPECT_STREQ(st.reason, "must lie in 350000, not 360000");
-  EXPECT_STREQ(st.message, "memberRegionCodes[2] must lie in 350000, not 360000");
-}
-
-TEST(Status, OverlongPartsAreCutNotOverflowed) {
-  std::string field(300, 'f'), reason(500, 'r');
-  vbp_status st = vbp_invalid(field.c_str(), "%s", reason.c_str());
-  EXPECT_EQ(std::strlen(st.field), VBP_STATUS_FIELD_MAX - 1u);
-  EXPECT_EQ(std::strlen(st.reason), VBP_STATUS_REASON_MAX - 1u);
-  EXPECT_EQ(std::strlen(st.message), VBP_STATUS_MESSAGE_MAX - 1u);
-}
-
-TEST(Status, OkAndMadeStatusesHaveNoField) {
-  vbp_status ok = vbp_status_ok();
-  EXPECT_EQ(ok.code, VBP_OK);
-  EXPECT_TRUE(vbp_ok(&ok));
-  EXPECT_STREQ(ok.field, "");
-  EXPECT_STREQ(ok.reason, "");
-  EXPECT_STREQ(ok.message, "");
-  vbp_status st = vbp_status_make(VBP_NOT_FOUND, "organization %s not found", "org-1");
-  EXPECT_FALSE(vbp_ok(&st));
-  EXPECT_EQ(st.code, VBP_NOT_FOUND);
-  EXPECT_STREQ(st.message, "organization org-1 not found");
-  EXPECT_STREQ(st.field, "");
-  EXPECT_STREQ(st.reason, "");
-}
-
-TEST(Status, CodeNamesAreGooglesCanonicalNames) {
-  const char *names[] = {"OK",
-                         "CANCELLED",
-                         "UNKNOWN",
-                         "INVALID_ARGUMENT",
-                         "DEADLINE_EXCEEDED",
-                         "NOT_FOUND",
-                         "ALREADY_EXISTS",
-                         "PERMISSION_DENIED",
-                         "RESOURCE_EXHAUSTED",
-                         "FAILED_PRECONDITION",
-                         "ABORTED",
-                         "OUT_OF_RANGE",
-                         "UNIMPLEMENTED",
-                         "INTERNAL",
-                         "UNAVAILABLE",
-                         "DATA_LOSS",
-                         "UNAUTHENTICATED"};
-  for (int code = 0; code <= 16; code++)
-    EXPECT_STREQ(vbp_code_name(static_cast<vbp_code>(code)), names[code]) << code;
-  EXPECT_STREQ(vbp_code_name(static_cast<vbp_code>(17)), "UNKNOWN");
-  EXPECT_STREQ(vbp_code_name(static_cast<vbp_code>(-1)), "UNKNOWN");
-}
-
-/* ------------------------------------------------------------------ config */
-
-class EnvInt : public ::testing::Test {
- protected:
-  static constexpr const char *kName = "VBP_UNIT_TEST_INT";
-  void TearDown() override { unsetenv(kName); }
-  vbp_status read(const char *value, int *out) {
-    if (value)
-      setenv(kName, value, 1);
-    else
-      unsetenv(kName);
-    return vbp_env_int(kName, 7, 1, 100, out);
-  }
-};
-
-TEST_F(EnvInt, UnsetOrEmptyGivesTheFallback) {
-  int out = 0;
-  ASSERT_EQ(read(nullptr, &out).code, VBP_OK);
-  EXPECT_EQ(out, 7);
-  out = 0;
-  ASSERT_EQ(read("", &out).code, VBP_OK);
-  EXPECT_EQ(out, 7);
-}
-
-TEST_F(EnvInt, ValuesWithinTheBoundsAreAccepted) {
-  for (const auto &c : {std::pair<const char *, int>{"1", 1}, {"42", 42}, {"100", 100}}) {
-    int out = 0;
-    vbp_status st = read(c.first, &out);
-    ASSERT_EQ(st.code, VBP_OK) << c.first;
-    EXPECT_EQ(out, c.second);
-  }
-}
-
-TEST_F(EnvInt, OutOfBoundsOrMalformedValuesAreInvalidNamingTheVariable) {
-  for (const char *bad : {"0", "101", "-1", "abc", "12abc", "4.5", "99999999999999999999",
-                          "2147483648", "0x10", "5 "}) {
-    int out = 555;
-    vbp_status st = read(bad, &out);
-    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << bad;
-    EXPECT_STREQ(st.field, "VBP_UNIT_TEST_INT") << bad;
-    EXPECT_STREQ(st.reason, "must be a whole number from 1 to 100") << bad;
-    EXPECT_EQ(out, 555) << bad;
-  }
-}
-
-TEST(Env, RequiredAndFallbackValues) {
-  unsetenv("VBP_UNIT_TEST_STR");
-  EXPECT_STREQ(vbp_env("VBP_UNIT_TEST_STR", "fallback"), "fallback");
-  const char *out = nullptr;
-  vbp_status st = vbp_env_required("VBP_UNIT_TEST_STR", &out);
-  EXPECT_EQ(st.code, VBP_FAILED_PRECONDITION);
-  EXPECT_STREQ(st.field, "VBP_UNIT_TEST_STR");
-  setenv("VBP_UNIT_TEST_STR", "value", 1);
-  EXPECT_STREQ(vbp_env("VBP_UNIT_TEST_STR", "fallback"), "value");
-  ASSERT_EQ(vbp_env_required("VBP_UNIT_TEST_STR", &out).code, VBP_OK);
-  EXPECT_STREQ(out, "value");
-  unsetenv("VBP_UNIT_TEST_STR");
 }
 
 }  // namespace

@@ -1,10 +1,7 @@
-// GB/T 2260 region codes and client-chosen ids, as common/regions.h and common/ids.h check them,
-// and region containment by the codes' prefixes.
+// GB/T 2260 region codes, as common/regions.h checks them, and region containment by the
+// codes' prefixes.
 #include <gtest/gtest.h>
 
-#include <string>
-
-#include "common/ids.h"
 #include "common/regions.h"
 
 namespace {
@@ -94,17 +91,6 @@ TEST(RegionContains, CodesWithNonDigitsAreNeverContained) {
   for (const ContainsCase &c : cases)
     EXPECT_EQ(vbp_region_contains(c.ancestor, c.code), c.expected)
         << "\"" << c.ancestor << "\" contains \"" << c.code << "\"";
-}
-
-TEST(ClientIds, AcceptOneToSixtyFourSafeCharacters) {
-  EXPECT_TRUE(vbp_valid_id("JX-YP2023-01"));
-  EXPECT_TRUE(vbp_valid_id("org_fj.bureau"));
-  EXPECT_TRUE(vbp_valid_id(std::string(64, 'a').c_str()));
-  EXPECT_FALSE(vbp_valid_id(std::string(65, 'a').c_str()));
-  EXPECT_FALSE(vbp_valid_id(""));
-  EXPECT_FALSE(vbp_valid_id("a b"));
-  EXPECT_FALSE(vbp_valid_id("a/b"));
-  EXPECT_FALSE(vbp_valid_id("干扰素"));
 }
 
 }  // namespace
