@@ -17,9 +17,8 @@ bool catalog_execution_in_force(const catalog_execution *executions, size_t n, v
     if (e->start > date || catalog_cycle_last_day(e->start, &e->cycle) < date) continue;
     bool better = !best || e->start > best->start;
     if (best && e->start == best->start)
-      better = e->has_result != best->has_result
-                   ? e->has_result
-                   : strcmp(e->batch_code, best->batch_code) < 0;
+      better = e->has_result != best->has_result ? e->has_result
+                                                 : strcmp(e->batch_code, best->batch_code) < 0;
     if (better) best = e;
   }
   if (!best) return false;

@@ -17,9 +17,9 @@ extern "C" {
  * the day before start + years) or an explicit last day (set at creation or by an extension).
  * When has_last_day is set, last_day wins over years. */
 typedef struct catalog_cycle {
-  int years;          /* 0 when the batch gives an explicit end */
+  int years; /* 0 when the batch gives an explicit end */
   bool has_last_day;
-  vbp_date last_day;  /* explicit or extended end: the last day itself */
+  vbp_date last_day; /* explicit or extended end: the last day itself */
 } catalog_cycle;
 
 typedef struct catalog_agreement_year {
@@ -60,7 +60,6 @@ vbp_date catalog_alignment_date(vbp_date anniversary);
  * The last year is cut at the cycle's last day. Returns 0 if the cycle ends before start. */
 size_t catalog_agreement_years(vbp_date start, const catalog_cycle *cycle, bool align,
                                catalog_agreement_year *out, size_t cap);
-
 
 #ifdef __cplusplus
 }

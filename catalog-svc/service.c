@@ -133,12 +133,12 @@ static vbp_status in_read(vbp_call *call, vbp_pg_tx_fn fn, const void *in, Proto
   return st;
 }
 
-#define TX_PROLOGUE(T)             \
-  tx *t = ctx;                     \
-  const T *in = t->in;             \
-  vbp_arena *a = vbp_call_arena(t->call); \
+#define TX_PROLOGUE(T)                              \
+  tx *t = ctx;                                      \
+  const T *in = t->in;                              \
+  vbp_arena *a = vbp_call_arena(t->call);           \
   const vbp_caller *who = vbp_call_caller(t->call); \
-  (void)who;                       \
+  (void)who;                                        \
   (void)a
 
 /* ---------------------------------------------------------------- regions */
@@ -176,9 +176,9 @@ static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
   char parent[7];
   vbp_region_parent_of(in->code, parent);
   if (strcmp(in->parent_code, parent) != 0)
-    return *parent ? vbp_invalid("parentCode", "must be %s, the region containing %s", parent,
-                                 in->code)
-                   : vbp_invalid("parentCode", "must be empty for a province");
+    return *parent
+               ? vbp_invalid("parentCode", "must be %s, the region containing %s", parent, in->code)
+               : vbp_invalid("parentCode", "must be empty for a province");
   return in_tx(call, create_region_tx, in, response);
 }
 
@@ -220,7 +220,8 @@ static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *re
   char reason[VBP_STATUS_REASON_MAX];
   if (!vbp_credit_code_check(in->credit_code, reason, sizeof reason))
     return vbp_invalid("creditCode", "%s", reason);
-  VBP_CHECK(vbp_opt_enum("institutionType", in->institution_type, &vbp__v1__institution_type__descriptor));
+  VBP_CHECK(vbp_opt_enum("institutionType", in->institution_type,
+                         &vbp__v1__institution_type__descriptor));
   bool institution = in->kind == VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION;
   if (in->institution_type && !institution)
     return vbp_invalid("institutionType", "applies to medical institutions only");
@@ -251,9 +252,8 @@ static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *reque
   char *packed = NULL;
   size_t len = 0;
   if (kept && vbp_memo_get(kept, in->id, a, &packed, &len)) {
-    ProtobufCMessage *o = protobuf_c_message_unpack(&vbp__v1__organization__descriptor,
-                                                    vbp_call_allocator(call), len,
-                                                    (const uint8_t *)packed);
+    ProtobufCMessage *o = protobuf_c_message_unpack(
+        &vbp__v1__organization__descriptor, vbp_call_allocator(call), len, (const uint8_t *)packed);
     if (o) {
       *response = o;
       return ok();
@@ -283,8 +283,8 @@ static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
   vbp_arena *a = vbp_call_arena(t->call);
   Vbp__V1__Organization **orgs = NULL;
   size_t n = 0;
-  VBP_CHECK(catalog_store_list_organizations(c, a, in->kind, q->prefix, q->after, q->limit + 1, &orgs,
-                                         &n));
+  VBP_CHECK(catalog_store_list_organizations(c, a, in->kind, q->prefix, q->after, q->limit + 1,
+                                             &orgs, &n));
   Vbp__V1__ListOrganizationsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_organizations_response__init(r);
   if (n > (size_t)q->limit) { /* one more row than asked for: there is a next page */
@@ -299,8 +299,7 @@ static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
 
 static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *request,
                                      ProtobufCMessage **response) {
-  const Vbp__V1__ListOrganizationsRequest *in =
-      (const Vbp__V1__ListOrganizationsRequest *)request;
+  const Vbp__V1__ListOrganizationsRequest *in = (const Vbp__V1__ListOrganizationsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
   VBP_CHECK(vbp_opt_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
   char prefix[7] = "";
@@ -363,7 +362,7 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
   VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
   VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
   VBP_CHECK(vbp_need_enum("organizerLevel", in->organizer_level,
-                  &vbp__v1__batch__organizer_level__descriptor));
+                          &vbp__v1__batch__organizer_level__descriptor));
   VBP_CHECK(vbp_need_region_code("leadRegionCode", in->lead_region_code));
   bool lead_is_member = false;
   for (size_t i = 0; i < in->n_member_region_codes; i++) {
@@ -388,8 +387,9 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
     return vbp_invalid("memberRegionCodes", "must include the lead region %s",
                        in->lead_region_code);
   if (single && in->n_member_region_codes != 1)
-    return vbp_invalid("memberRegionCodes", "must hold only the lead region for a batch "
-                                            "organized by one province or city");
+    return vbp_invalid("memberRegionCodes",
+                       "must hold only the lead region for a batch "
+                       "organized by one province or city");
   if (in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__ALLIANCE &&
       in->n_member_region_codes < 2)
     return vbp_invalid("memberRegionCodes", "must name at least two regions for an alliance");
@@ -397,14 +397,16 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
     return vbp_invalid("cycleYears", "must be 1 to %d", MAX_CYCLE_YEARS);
   vbp_date end;
   if (in->cycle_years && *in->cycle_end)
-    return vbp_invalid("cycleEnd", "must not be given with cycleYears: the cycle is one or the "
-                                   "other");
+    return vbp_invalid("cycleEnd",
+                       "must not be given with cycleYears: the cycle is one or the "
+                       "other");
   if (!in->cycle_years && !*in->cycle_end)
     return vbp_invalid("cycleYears", "is required (or give cycleEnd)");
   if (*in->cycle_end) VBP_CHECK(vbp_need_date("cycleEnd", in->cycle_end, &end));
   if (in->non_winning_cap_percent < 0 || in->non_winning_cap_percent > 100)
     return vbp_invalid("nonWinningCapPercent", "must be 0 to 100");
-  VBP_CHECK(vbp_opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
+  VBP_CHECK(
+      vbp_opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
   if (!in->renewal_floor) in->renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__FIRST_YEAR;
   in->created_by = (char *)who->org_id;
   return in_tx(call, create_batch_tx, in, response);
@@ -428,12 +430,11 @@ static vbp_status get_batch(vbp_call *call, const ProtobufCMessage *request,
 
 /* The batch a write under it names, for a caller who must own it: the admin, or the alliance
  * office that created it. Anyone else is refused whether or not the batch exists. */
-static vbp_status owned_batch(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *who,
-                              const char *code, bool for_update, Vbp__V1__Batch **out) {
+static vbp_status owned_batch(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *who, const char *code,
+                              bool for_update, Vbp__V1__Batch **out) {
   Vbp__V1__Batch *b = NULL;
   VBP_CHECK(catalog_store_find_batch(c, a, code, for_update, &b));
-  if (!b ? !vbp_scope_is_admin(who) : !vbp_scope_own(who, b->created_by))
-    return vbp_scope_denied();
+  if (!b ? !vbp_scope_is_admin(who) : !vbp_scope_own(who, b->created_by)) return vbp_scope_denied();
   if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", code);
   *out = b;
   return ok();
@@ -500,8 +501,9 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
   if (!region) return vbp_invalid("regionCode", "names no region");
   if (region->level != VBP__V1__REGION_LEVEL__PROVINCE &&
       b->organizer_level != VBP__V1__BATCH__ORGANIZER_LEVEL__CITY)
-    return vbp_invalid("regionCode", "must be a province: a batch is executed province by "
-                                     "province");
+    return vbp_invalid("regionCode",
+                       "must be a province: a batch is executed province by "
+                       "province");
   catalog_cycle cycle = cycle_of(b);
   vbp_date start;
   vbp_date_parse(in->start_date, &start);
@@ -552,9 +554,9 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
   VBP_CHECK(vbp_need_date("startDate", in->start_date, &start));
   if (start < listing) return vbp_invalid("startDate", "must not be before listingDate");
   VBP_CHECK(check_window("enterpriseSignFrom", in->enterprise_sign_from, "enterpriseSignTo",
-                     in->enterprise_sign_to));
+                         in->enterprise_sign_to));
   VBP_CHECK(check_window("institutionSignFrom", in->institution_sign_from, "institutionSignTo",
-                     in->institution_sign_to));
+                         in->institution_sign_to));
   if (!in->align_renewal) { /* absent means aligned (C6) */
     in->align_renewal = vbp_arena_alloc(vbp_call_arena(call), sizeof *in->align_renewal);
     google__protobuf__bool_value__init(in->align_renewal);
@@ -571,15 +573,15 @@ static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
   Vbp__V1__Execution *e = NULL;
   VBP_CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &e));
   if (!e)
-    return vbp_status_make(VBP_NOT_FOUND, "batch %s has no execution in region %s",
-                           in->batch_code, in->region_code);
+    return vbp_status_make(VBP_NOT_FOUND, "batch %s has no execution in region %s", in->batch_code,
+                           in->region_code);
   vbp_date start;
   if (!vbp_date_parse(e->start_date, &start))
     return vbp_status_make(VBP_INTERNAL, "stored start date is unreadable");
   catalog_cycle cycle = cycle_of(b);
   catalog_agreement_year years[AGREEMENT_YEARS_MAX];
-  size_t n = catalog_agreement_years(start, &cycle, e->align_renewal->value, years,
-                                     AGREEMENT_YEARS_MAX);
+  size_t n =
+      catalog_agreement_years(start, &cycle, e->align_renewal->value, years, AGREEMENT_YEARS_MAX);
   if (n > AGREEMENT_YEARS_MAX) n = AGREEMENT_YEARS_MAX; /* cycles are at most 20 years */
   Vbp__V1__ListAgreementYearsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_agreement_years_response__init(r);
@@ -723,12 +725,12 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   VBP_CHECK(catalog_store_find_product(c, a, in->product_id, &product));
   if (!product) return vbp_invalid("productId", "names no product");
   if (product->kind != b->kind)
-    return vbp_invalid("productId", "is a %s but batch %s buys %s",
-                       protobuf_c_enum_descriptor_get_value(&vbp__v1__product_kind__descriptor,
-                                                            product->kind)->name,
-                       b->code,
-                       protobuf_c_enum_descriptor_get_value(&vbp__v1__product_kind__descriptor,
-                                                            b->kind)->name);
+    return vbp_invalid(
+        "productId", "is a %s but batch %s buys %s",
+        protobuf_c_enum_descriptor_get_value(&vbp__v1__product_kind__descriptor, product->kind)
+            ->name,
+        b->code,
+        protobuf_c_enum_descriptor_get_value(&vbp__v1__product_kind__descriptor, b->kind)->name);
   if (product->kind == VBP__V1__PRODUCT_KIND__DRUG &&
       strcmp(product->generic_name, g->generic_name) != 0)
     return vbp_invalid("groupId", "is the group of %s, not of the product's %s", g->generic_name,
@@ -736,8 +738,8 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   Vbp__V1__Result *stored = NULL;
   VBP_CHECK(catalog_store_find_result(c, a, in->batch_code, in->product_id, &stored));
   if (stored)
-    return existing(a, &stored->base, &in->base, "productId", "result for product",
-                    in->product_id, &t->out);
+    return existing(a, &stored->base, &in->base, "productId", "result for product", in->product_id,
+                    &t->out);
   int sum = 0;
   VBP_CHECK(catalog_store_group_share_sum(c, in->batch_code, in->group_id, &sum));
   if (sum + in->share_percent > 100)
@@ -766,8 +768,8 @@ static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request
       return vbp_invalid("winningPrice", "must be yuan with at most four decimals, got \"%s\"",
                          in->winning_price);
     if (p.price <= 0) return vbp_invalid("winningPrice", "must be more than zero");
-    in->winning_price = vbp_money_format(p.price, vbp_arena_alloc(vbp_call_arena(call),
-                                                                  VBP_MONEY_FORMAT_MAX));
+    in->winning_price =
+        vbp_money_format(p.price, vbp_arena_alloc(vbp_call_arena(call), VBP_MONEY_FORMAT_MAX));
   } else {
     if (*in->winning_price)
       return vbp_invalid("winningPrice", "applies to WINNING and BACKUP results only");
@@ -790,7 +792,7 @@ static vbp_status list_results_tx(vbp_pg_conn *c, void *ctx) {
   Vbp__V1__Result **results = NULL;
   size_t n = 0;
   VBP_CHECK(catalog_store_list_results(c, a, in->batch_code, in->group_id, in->status, q->after,
-                                   q->limit + 1, &results, &n));
+                                       q->limit + 1, &results, &n));
   Vbp__V1__ListResultsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_results_response__init(r);
   if (n > (size_t)q->limit) {
@@ -942,7 +944,7 @@ static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
   catalog_product_execution *candidates = NULL;
   size_t n_candidates = 0;
   VBP_CHECK(catalog_store_list_price_executions(c, a, in->region_code, in->date, in->product_ids, n,
-                                            &candidates, &n_candidates));
+                                                &candidates, &n_candidates));
 
   Vbp__V1__ProductPriceInputs **inputs = vbp_arena_alloc(a, n * sizeof *inputs);
   for (size_t i = 0; i < n; i++) {
@@ -1079,9 +1081,11 @@ static vbp_status export_batch(vbp_call *call, const ProtobufCMessage *request) 
 #define MANUFACTURER VBP_ALLOW_MANUFACTURER
 #define INTERNAL (VBP_ALLOW_SERVICE | VBP_ALLOW_ADMIN)
 
-#define UNARY(name, req, resp, fn, who)                                                        \
-  {.path = "/vbp.v1.CatalogService/" name, .request = &req##__descriptor,                     \
-   .response = &resp##__descriptor, .unary = fn, .roles = (who)}
+#define UNARY(name, req, resp, fn, who)                                    \
+  {                                                                        \
+    .path = "/vbp.v1.CatalogService/" name, .request = &req##__descriptor, \
+    .response = &resp##__descriptor, .unary = fn, .roles = (who)           \
+  }
 
 const vbp_method catalog_methods[] = {
     UNARY("CreateRegion", vbp__v1__region, vbp__v1__region, create_region, ADMIN | BUREAU),
@@ -1108,8 +1112,8 @@ const vbp_method catalog_methods[] = {
           list_results, ANY),
     UNARY("CreateApiKey", vbp__v1__create_api_key_request, vbp__v1__api_key, create_api_key,
           ADMIN | BUREAU),
-    UNARY("RevokeApiKey", vbp__v1__revoke_api_key_request, google__protobuf__empty,
-          revoke_api_key, ADMIN | BUREAU),
+    UNARY("RevokeApiKey", vbp__v1__revoke_api_key_request, google__protobuf__empty, revoke_api_key,
+          ADMIN | BUREAU),
     UNARY("Authenticate", vbp__v1__authenticate_request, vbp__v1__authenticate_response,
           authenticate, INTERNAL),
     UNARY("GetPriceInputs", vbp__v1__get_price_inputs_request, vbp__v1__price_inputs,

@@ -55,9 +55,8 @@ static vbp_status exec_only(vbp_pg_conn *c, const char *what, const char *sql, i
 /* Runs a query and turns each row into a message with make; *out gets an arena array. */
 typedef void *(*row_fn)(const row *r);
 
-static vbp_status query_rows(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql,
-                             int n, const char *const *params, row_fn make, void ***out,
-                             size_t *count) {
+static vbp_status query_rows(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql, int n,
+                             const char *const *params, row_fn make, void ***out, size_t *count) {
   PGresult *res = NULL;
   vbp_status st = vbp_pg_query(c, what, sql, n, params, &res);
   if (!vbp_ok(&st)) return st;
@@ -73,8 +72,8 @@ static vbp_status query_rows(vbp_pg_conn *c, vbp_arena *a, const char *what, con
   return st;
 }
 
-static vbp_status query_one(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql,
-                            int n, const char *const *params, row_fn make, void **out) {
+static vbp_status query_one(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql, int n,
+                            const char *const *params, row_fn make, void **out) {
   void **items = NULL;
   size_t count = 0;
   vbp_status st = query_rows(c, a, what, sql, n, params, make, &items, &count);
@@ -133,11 +132,16 @@ static void *make_organization(const row *r) {
 vbp_status catalog_store_insert_organization(vbp_pg_conn *c, const Vbp__V1__Organization *o,
                                              bool *inserted) {
   vbp_arena *a = vbp_arena_create();
-  const char *p[] = {o->id,          o->name,        num(a, o->kind),
-                     o->region_code, o->credit_code, num(a, o->institution_type),
+  const char *p[] = {o->id,
+                     o->name,
+                     num(a, o->kind),
+                     o->region_code,
+                     o->credit_code,
+                     num(a, o->institution_type),
                      nullable(o->consortium_id)};
   vbp_status st = insert(c, "insert organization",
-                         "INSERT INTO organizations (" ORG_COLUMNS ") "
+                         "INSERT INTO organizations (" ORG_COLUMNS
+                         ") "
                          "VALUES ($1, $2, $3, $4, $5, $6, $7) "
                          "ON CONFLICT (id) DO NOTHING RETURNING 1",
                          7, p, inserted);
@@ -162,7 +166,8 @@ vbp_status catalog_store_list_organizations(vbp_pg_conn *c, vbp_arena *a, int ki
   const char *p[] = {num(a, kind), vbp_arena_printf(a, "%s%%", region_prefix), after_id,
                      num(a, limit)};
   return query_rows(c, a, "list organizations",
-                    "SELECT " ORG_COLUMNS " FROM organizations "
+                    "SELECT " ORG_COLUMNS
+                    " FROM organizations "
                     "WHERE ($1::int = 0 OR kind = $1::int) AND region_code LIKE $2 AND id > $3 "
                     "ORDER BY id LIMIT $4",
                     4, p, make_organization, (void ***)out, n);
@@ -170,7 +175,7 @@ vbp_status catalog_store_list_organizations(vbp_pg_conn *c, vbp_arena *a, int ki
 
 /* ---------------------------------------------------------------- batches */
 
-#define BATCH_COLUMNS                                                                      \
+#define BATCH_COLUMNS                                                                          \
   "code, name, kind, organizer_level, lead_region_code, array_to_string(member_region_codes, " \
   "','), cycle_years, cycle_end, non_winning_cap_percent, renewal_floor, created_by"
 
@@ -236,8 +241,8 @@ vbp_status catalog_store_insert_batch(vbp_pg_conn *c, const Vbp__V1__Batch *b, b
   return st;
 }
 
-vbp_status catalog_store_find_batch(vbp_pg_conn *c, vbp_arena *a, const char *code,
-                                    bool for_update, Vbp__V1__Batch **out) {
+vbp_status catalog_store_find_batch(vbp_pg_conn *c, vbp_arena *a, const char *code, bool for_update,
+                                    Vbp__V1__Batch **out) {
   const char *p[] = {code};
   return query_one(c, a, "find batch",
                    for_update ? "SELECT " BATCH_COLUMNS " FROM batches WHERE code = $1 FOR UPDATE"
@@ -252,8 +257,8 @@ vbp_status catalog_store_set_cycle_end(vbp_pg_conn *c, const char *code, const c
 
 /* ---------------------------------------------------------------- executions */
 
-#define EXECUTION_COLUMNS                                                                  \
-  "batch_code, region_code, listing_date, start_date, enterprise_sign_from, "              \
+#define EXECUTION_COLUMNS                                                     \
+  "batch_code, region_code, listing_date, start_date, enterprise_sign_from, " \
   "enterprise_sign_to, institution_sign_from, institution_sign_to, align_renewal"
 
 static void *make_execution(const row *r) {
@@ -286,7 +291,8 @@ vbp_status catalog_store_insert_execution(vbp_pg_conn *c, const Vbp__V1__Executi
                      nullable(e->institution_sign_to),
                      align ? "true" : "false"};
   return insert(c, "insert execution",
-                "INSERT INTO executions (" EXECUTION_COLUMNS ") "
+                "INSERT INTO executions (" EXECUTION_COLUMNS
+                ") "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
                 "ON CONFLICT (batch_code, region_code) DO NOTHING RETURNING 1",
                 9, p, inserted);
@@ -312,7 +318,7 @@ vbp_status catalog_store_list_executions(vbp_pg_conn *c, vbp_arena *a, const cha
 
 /* ---------------------------------------------------------------- products */
 
-#define PRODUCT_COLUMNS                                                                   \
+#define PRODUCT_COLUMNS                                                                       \
   "id, kind, generic_name, dosage_form, specification, unit, manufacturer_id, quality_tier, " \
   "in_insurance_catalog, category, function"
 
@@ -333,8 +339,7 @@ static void *make_product(const row *r) {
   return m;
 }
 
-vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *m,
-                                        bool *inserted) {
+vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *m, bool *inserted) {
   vbp_arena *a = vbp_arena_create();
   const char *p[] = {m->id,
                      num(a, m->kind),
@@ -348,7 +353,8 @@ vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *
                      m->category,
                      m->function};
   vbp_status st = insert(c, "insert product",
-                         "INSERT INTO products (" PRODUCT_COLUMNS ") "
+                         "INSERT INTO products (" PRODUCT_COLUMNS
+                         ") "
                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                          "ON CONFLICT (id) DO NOTHING RETURNING 1",
                          11, p, inserted);
@@ -359,9 +365,8 @@ vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *
 vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                       Vbp__V1__Product **out) {
   const char *p[] = {id};
-  return query_one(c, a, "find product",
-                   "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1", 1, p, make_product,
-                   (void **)out);
+  return query_one(c, a, "find product", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1",
+                   1, p, make_product, (void **)out);
 }
 
 /* ---------------------------------------------------------------- groups and results */
@@ -416,10 +421,15 @@ vbp_status catalog_store_insert_result(vbp_pg_conn *c, const Vbp__V1__Result *r,
                                        long long winning_price, bool *inserted) {
   vbp_arena *a = vbp_arena_create();
   bool priced = r->status != VBP__V1__RESULT_STATUS__NON_WINNING;
-  const char *p[] = {r->batch_code, r->product_id, r->group_id, num(a, r->status),
-                     priced ? num(a, winning_price) : NULL, num(a, r->share_percent)};
+  const char *p[] = {r->batch_code,
+                     r->product_id,
+                     r->group_id,
+                     num(a, r->status),
+                     priced ? num(a, winning_price) : NULL,
+                     num(a, r->share_percent)};
   vbp_status st = insert(c, "insert result",
-                         "INSERT INTO results (" RESULT_COLUMNS ") "
+                         "INSERT INTO results (" RESULT_COLUMNS
+                         ") "
                          "VALUES ($1, $2, $3, $4, $5, $6) "
                          "ON CONFLICT (batch_code, product_id) DO NOTHING RETURNING 1",
                          6, p, inserted);
@@ -455,7 +465,8 @@ vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *
                                       int limit, Vbp__V1__Result ***out, size_t *n) {
   const char *p[] = {batch_code, group_id, num(a, status), after, num(a, limit)};
   return query_rows(c, a, "list results",
-                    "SELECT " RESULT_COLUMNS " FROM results WHERE batch_code = $1 "
+                    "SELECT " RESULT_COLUMNS
+                    " FROM results WHERE batch_code = $1 "
                     "AND ($2 = '' OR group_id = $2) AND ($3::int = 0 OR status = $3::int) "
                     "AND product_id > $4 ORDER BY product_id LIMIT $5",
                     5, p, make_result, (void ***)out, n);
@@ -463,12 +474,12 @@ vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *
 
 /* ---------------------------------------------------------------- API keys */
 
-vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id,
-                                        const char *organization_id, const char *key_sha256) {
+vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id, const char *organization_id,
+                                        const char *key_sha256) {
   const char *p[] = {id, organization_id, key_sha256};
   return exec_only(c, "insert API key",
-                   "INSERT INTO api_keys (id, organization_id, key_sha256) VALUES ($1, $2, $3)",
-                   3, p);
+                   "INSERT INTO api_keys (id, organization_id, key_sha256) VALUES ($1, $2, $3)", 3,
+                   p);
 }
 
 vbp_status catalog_store_find_api_key_owner(vbp_pg_conn *c, vbp_arena *a, const char *id,
@@ -548,11 +559,12 @@ vbp_status catalog_store_find_products(vbp_pg_conn *c, vbp_arena *a, char *const
   const char *p[] = {vbp_pg_text_array(a, (const char *const *)ids, n)};
   PGresult *res = NULL;
   /* The product's columns first, so make_product reads them where it always does. */
-  vbp_status st = vbp_pg_query(
-      c, "find products",
-      "SELECT " PRODUCT_COLUMNS ", x.position FROM unnest($1::text[]) "
-      "WITH ORDINALITY AS x(wanted, position) JOIN products ON id = x.wanted",
-      1, p, &res);
+  vbp_status st =
+      vbp_pg_query(c, "find products",
+                   "SELECT " PRODUCT_COLUMNS
+                   ", x.position FROM unnest($1::text[]) "
+                   "WITH ORDINALITY AS x(wanted, position) JOIN products ON id = x.wanted",
+                   1, p, &res);
   if (!vbp_ok(&st)) return st;
   for (size_t i = 0; i < n; i++) out[i] = NULL;
   for (int i = 0; i < PQntuples(res); i++) {
@@ -574,24 +586,24 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
   PGresult *res = NULL;
   /* "Concerns" (store.h): a result of the product itself, or a group of a drug's generic name, or
    * a result for a consumable of the same category. */
-  vbp_status st =
-      vbp_pg_query(c, "list executions in force",
-          "SELECT x.position, b.code, e.start_date, b.cycle_years, b.cycle_end, "
-          "       EXISTS (SELECT 1 FROM results r "
-          "               WHERE r.batch_code = b.code AND r.product_id = p.id) AS own "
-          "FROM unnest($1::text[]) WITH ORDINALITY AS x(wanted, position) "
-          "JOIN products p ON p.id = x.wanted "
-          "JOIN executions e ON e.region_code = $2 AND e.start_date <= $3::date "
-          "JOIN batches b ON b.code = e.batch_code AND b.kind = p.kind "
-          "WHERE EXISTS (SELECT 1 FROM results r "
-          "              WHERE r.batch_code = b.code AND r.product_id = p.id) "
-          "   OR (p.kind = $4::int AND EXISTS (SELECT 1 FROM groups g "
-          "       WHERE g.batch_code = b.code AND g.generic_name = p.generic_name)) "
-          "   OR (p.kind = $5::int AND p.category <> '' AND EXISTS (SELECT 1 FROM results r "
-          "       JOIN products q ON q.id = r.product_id "
-          "       WHERE r.batch_code = b.code AND q.category = p.category)) "
-          "ORDER BY x.position",
-          5, p, &res);
+  vbp_status st = vbp_pg_query(
+      c, "list executions in force",
+      "SELECT x.position, b.code, e.start_date, b.cycle_years, b.cycle_end, "
+      "       EXISTS (SELECT 1 FROM results r "
+      "               WHERE r.batch_code = b.code AND r.product_id = p.id) AS own "
+      "FROM unnest($1::text[]) WITH ORDINALITY AS x(wanted, position) "
+      "JOIN products p ON p.id = x.wanted "
+      "JOIN executions e ON e.region_code = $2 AND e.start_date <= $3::date "
+      "JOIN batches b ON b.code = e.batch_code AND b.kind = p.kind "
+      "WHERE EXISTS (SELECT 1 FROM results r "
+      "              WHERE r.batch_code = b.code AND r.product_id = p.id) "
+      "   OR (p.kind = $4::int AND EXISTS (SELECT 1 FROM groups g "
+      "       WHERE g.batch_code = b.code AND g.generic_name = p.generic_name)) "
+      "   OR (p.kind = $5::int AND p.category <> '' AND EXISTS (SELECT 1 FROM results r "
+      "       JOIN products q ON q.id = r.product_id "
+      "       WHERE r.batch_code = b.code AND q.category = p.category)) "
+      "ORDER BY x.position",
+      5, p, &res);
   if (!vbp_ok(&st)) return st;
   size_t rows = (size_t)PQntuples(res);
   catalog_product_execution *items = vbp_arena_alloc(a, (rows ? rows : 1) * sizeof *items);
@@ -605,8 +617,8 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
     e->execution.has_result = boolean(&r, 5);
     e->execution.cycle.years = integer(&r, 3);
     e->execution.cycle.has_last_day =
-        !PQgetisnull(res, (int)i, 4) && vbp_date_parse(PQgetvalue(res, (int)i, 4),
-                                                       &e->execution.cycle.last_day);
+        !PQgetisnull(res, (int)i, 4) &&
+        vbp_date_parse(PQgetvalue(res, (int)i, 4), &e->execution.cycle.last_day);
     /* The table's types make both dates readable; a row that is not is skipped, not guessed. */
     if (e->index < n && vbp_date_parse(PQgetvalue(res, (int)i, 2), &e->execution.start)) kept++;
   }
@@ -745,8 +757,7 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
   sent = 0;
   for (size_t i = 0; i < n; i++) {
     const Vbp__V1__ProductPriceInputs *in = inputs[i];
-    if (!*in->batch_code || !in->product ||
-        in->product->kind != VBP__V1__PRODUCT_KIND__CONSUMABLE)
+    if (!*in->batch_code || !in->product || in->product->kind != VBP__V1__PRODUCT_KIND__CONSUMABLE)
       continue;
     batches[sent] = in->batch_code;
     products[sent] = in->product_id;
@@ -755,10 +766,10 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
     at[sent++] = i;
   }
   if (sent > 0) {
-    const char *p3[] = {vbp_pg_text_array(a, batches, sent), vbp_pg_text_array(a, products, sent),
-                        vbp_pg_text_array(a, thirds, sent), vbp_pg_text_array(a, fourths, sent),
-                        num(a, VBP__V1__RESULT_STATUS__WINNING),
-                        num(a, VBP__V1__RESULT_STATUS__BACKUP)};
+    const char *p3[] = {
+        vbp_pg_text_array(a, batches, sent),     vbp_pg_text_array(a, products, sent),
+        vbp_pg_text_array(a, thirds, sent),      vbp_pg_text_array(a, fourths, sent),
+        num(a, VBP__V1__RESULT_STATUS__WINNING), num(a, VBP__V1__RESULT_STATUS__BACKUP)};
     st = vbp_pg_query(
         c, "read category winners",
         "SELECT x.position, r.product_id, q.manufacturer_id, r.status, r.winning_price "

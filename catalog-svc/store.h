@@ -36,8 +36,8 @@ vbp_status catalog_store_list_organizations(vbp_pg_conn *c, vbp_arena *a, int ki
 
 vbp_status catalog_store_insert_batch(vbp_pg_conn *c, const Vbp__V1__Batch *b, bool *inserted);
 /* for_update locks the batch row until the transaction ends. */
-vbp_status catalog_store_find_batch(vbp_pg_conn *c, vbp_arena *a, const char *code,
-                                    bool for_update, Vbp__V1__Batch **out);
+vbp_status catalog_store_find_batch(vbp_pg_conn *c, vbp_arena *a, const char *code, bool for_update,
+                                    Vbp__V1__Batch **out);
 vbp_status catalog_store_set_cycle_end(vbp_pg_conn *c, const char *code, const char *cycle_end);
 
 vbp_status catalog_store_insert_execution(vbp_pg_conn *c, const Vbp__V1__Execution *e,
@@ -47,8 +47,7 @@ vbp_status catalog_store_find_execution(vbp_pg_conn *c, vbp_arena *a, const char
 vbp_status catalog_store_list_executions(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                          Vbp__V1__Execution ***out, size_t *n);
 
-vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *p,
-                                        bool *inserted);
+vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *p, bool *inserted);
 vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                       Vbp__V1__Product **out);
 
@@ -70,8 +69,8 @@ vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *
                                       const char *group_id, int status, const char *after,
                                       int limit, Vbp__V1__Result ***out, size_t *n);
 
-vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id,
-                                        const char *organization_id, const char *key_sha256);
+vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id, const char *organization_id,
+                                        const char *key_sha256);
 /* The organization of key id, or NULL when there is no such key (revoked or not). */
 vbp_status catalog_store_find_api_key_owner(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                             Vbp__V1__Organization **owner);

@@ -118,8 +118,8 @@ static vbp_status resolve_key(vbp_authenticator *a, const char *key, int64_t now
   return vbp_status_ok();
 }
 
-vbp_status vbp_authenticate(vbp_authenticator *auth, const char *method,
-                            const vbp_credentials *c, int64_t now_ms, vbp_caller *out) {
+vbp_status vbp_authenticate(vbp_authenticator *auth, const char *method, const vbp_credentials *c,
+                            int64_t now_ms, vbp_caller *out) {
   /* Any part of a caller identity means the call claims one: it must then verify. */
   if (c->sig || c->ts || c->role || c->org || c->region)
     return vbp_identity_verify(auth->secret, method, c->org, c->role, c->region, c->ts, c->sig,

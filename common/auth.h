@@ -25,7 +25,7 @@ typedef struct vbp_authenticator vbp_authenticator;
 
 /* The credentials a call carries; each NUL-terminated, NULL when absent. */
 typedef struct vbp_credentials {
-  const char *authorization; /* "Bearer <key>" */
+  const char *authorization;                  /* "Bearer <key>" */
   const char *org, *role, *region, *ts, *sig; /* signed caller metadata (identity.h) */
 } vbp_credentials;
 

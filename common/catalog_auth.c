@@ -22,8 +22,7 @@ vbp_status vbp_catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller
   vbp_status st = vbp_client_call(catalog, &authenticate, &req.base, &options, NULL, &answer);
   if (st.code == VBP_NOT_FOUND) return st;
   if (!vbp_ok(&st))
-    return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc could not check the key: %s",
-                           st.message);
+    return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc could not check the key: %s", st.message);
   const Vbp__V1__AuthenticateResponse *r = (const Vbp__V1__AuthenticateResponse *)answer;
   vbp_caller caller = {.role = (vbp_role)r->role};
   snprintf(caller.org_id, sizeof caller.org_id, "%s", r->organization_id);

@@ -18,8 +18,8 @@ vbp_status vbp_env_int(const char *name, int fallback, int min, int max, int *ou
   errno = 0;
   long n = strtol(v, &end, 10);
   if (errno || *end || n < min || n > max)
-    return vbp_status_field(VBP_INVALID_ARGUMENT, name, "must be a whole number from %d to %d",
-                            min, max);
+    return vbp_status_field(VBP_INVALID_ARGUMENT, name, "must be a whole number from %d to %d", min,
+                            max);
   *out = (int)n;
   return vbp_status_ok();
 }

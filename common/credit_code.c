@@ -32,10 +32,10 @@ char vbp_credit_code_check_char(const char *first17) {
 }
 
 /* printf into reason_buf when the caller gave one. */
-#define SET_REASON(...)                                                                     \
-  do {                                                                                      \
-    if (reason_buf != NULL && reason_len > 0)                                               \
-      snprintf(reason_buf, (size_t)reason_len, __VA_ARGS__);                                \
+#define SET_REASON(...)                                      \
+  do {                                                       \
+    if (reason_buf != NULL && reason_len > 0)                \
+      snprintf(reason_buf, (size_t)reason_len, __VA_ARGS__); \
   } while (0)
 
 bool vbp_credit_code_check(const char *code, char *reason_buf, int reason_len) {

@@ -11,7 +11,7 @@
 vbp_date vbp_date_from_ymd(int year, int month, int day) {
   int y = month <= 2 ? year - 1 : year;
   int era = (y >= 0 ? y : y - 399) / 400;
-  int year_of_era = y - era * 400; /* [0, 399] */
+  int year_of_era = y - era * 400;                                                 /* [0, 399] */
   int day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1; /* [0, 365] */
   int day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return (vbp_date)(era * 146097 + day_of_era - 719468);
@@ -31,9 +31,7 @@ void vbp_date_to_ymd(vbp_date date, int *year, int *month, int *day) {
   *day = d;
 }
 
-bool vbp_is_leap_year(int year) {
-  return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-}
+bool vbp_is_leap_year(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
 
 int vbp_days_in_month(int year, int month) {
   static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -33,7 +33,7 @@ typedef enum vbp_role {
 
 typedef struct vbp_caller {
   vbp_role role;
-  char org_id[VBP_ORG_ID_MAX + 1];          /* "" for ADMIN and SERVICE */
+  char org_id[VBP_ORG_ID_MAX + 1];           /* "" for ADMIN and SERVICE */
   char region_code[VBP_REGION_CODE_LEN + 1]; /* "" for ADMIN and SERVICE */
 } vbp_caller;
 

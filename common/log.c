@@ -162,8 +162,8 @@ void vbp_log(vbp_log_level level, const char *fmt, ...) {
   finish(&l);
 }
 
-void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id,
-                  const char *caller, const vbp_status *status, int64_t duration_us) {
+void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id, const char *caller,
+                  const vbp_status *status, int64_t duration_us) {
   if (!vbp_log_enabled(level)) return;
   line l;
   begin(&l, level);

@@ -32,14 +32,13 @@ void vbp_log(vbp_log_level level, const char *fmt, ...) __attribute__((format(pr
 
 /* One line for a finished RPC: rpc, request id, caller, code, duration, and the message of a
  * failed status. Any string may be NULL. */
-void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id,
-                  const char *caller, const vbp_status *status, int64_t duration_us);
+void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id, const char *caller,
+                  const vbp_status *status, int64_t duration_us);
 
 /* One access-log line for an HTTP request: method, path, route template, status, request id,
  * caller and duration. route and caller may be NULL. */
 void vbp_log_http(vbp_log_level level, const char *method, const char *path, const char *route,
-                  unsigned status, const char *request_id, const char *caller,
-                  int64_t duration_us);
+                  unsigned status, const char *request_id, const char *caller, int64_t duration_us);
 
 #ifdef __cplusplus
 }

@@ -44,8 +44,7 @@ void vbp_memo_destroy(vbp_memo *m) {
   free(m);
 }
 
-bool vbp_memo_get(vbp_memo *m, const char *key, vbp_arena *arena, char **value,
-                      size_t *len) {
+bool vbp_memo_get(vbp_memo *m, const char *key, vbp_arena *arena, char **value, size_t *len) {
   if (m->n == 0) return false;
   size_t i = slot_of(m, key);
   pthread_mutex_t *lock = &m->locks[i % STRIPES];

@@ -22,8 +22,7 @@ vbp_memo *vbp_memo_create(size_t slots);
 void vbp_memo_destroy(vbp_memo *memo);
 
 /* The value kept for key, copied into arena (NUL appended, not counted in *len). */
-bool vbp_memo_get(vbp_memo *memo, const char *key, vbp_arena *arena, char **value,
-                      size_t *len);
+bool vbp_memo_get(vbp_memo *memo, const char *key, vbp_arena *arena, char **value, size_t *len);
 /* Keeps a copy of key and of the len bytes at value. */
 void vbp_memo_put(vbp_memo *memo, const char *key, const char *value, size_t len);
 

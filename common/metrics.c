@@ -12,7 +12,7 @@
 #define CODES 17
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
-static const int64_t bounds_us[] = {250,   500,    1000,   2500,   5000,    10000,  25000,
+static const int64_t bounds_us[] = {250,   500,    1000,   2500,   5000,    10000,   25000,
                                     50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
 #define BUCKETS (sizeof bounds_us / sizeof bounds_us[0] + 1)
 
@@ -118,8 +118,9 @@ static void emit(text *t, const char *fmt, ...) {
 char *vbp_metrics_render(vbp_metrics *m) {
   text t = {.buf = vbp_xmalloc(4096), .len = 0, .cap = 4096};
   t.buf[0] = '\0';
-  emit(&t, "# HELP vbp_rpc_requests_total RPCs handled, by method and gRPC code.\n"
-           "# TYPE vbp_rpc_requests_total counter\n");
+  emit(&t,
+       "# HELP vbp_rpc_requests_total RPCs handled, by method and gRPC code.\n"
+       "# TYPE vbp_rpc_requests_total counter\n");
   for (size_t i = 0; i < m->n; i++)
     for (int c = 0; c < CODES; c++) {
       uint64_t v = atomic_load_explicit(&m->methods[i].calls[c], memory_order_relaxed);
@@ -127,8 +128,9 @@ char *vbp_metrics_render(vbp_metrics *m) {
         emit(&t, "vbp_rpc_requests_total{service=\"%s\",method=\"%s\",code=\"%s\"} %llu\n",
              m->service, m->methods[i].name, vbp_code_name((vbp_code)c), (unsigned long long)v);
     }
-  emit(&t, "# HELP vbp_rpc_duration_seconds Time from a call's arrival to its answer.\n"
-           "# TYPE vbp_rpc_duration_seconds histogram\n");
+  emit(&t,
+       "# HELP vbp_rpc_duration_seconds Time from a call's arrival to its answer.\n"
+       "# TYPE vbp_rpc_duration_seconds histogram\n");
   for (size_t i = 0; i < m->n; i++) {
     method_stats *s = &m->methods[i];
     uint64_t cumulative = 0;

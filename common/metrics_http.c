@@ -46,9 +46,9 @@ vbp_status vbp_metrics_http_start(vbp_metrics *metrics, const char *addr, vbp_me
   if (!vbp_ok(&st)) return st;
   vbp_metrics_http *h = vbp_xcalloc(1, sizeof *h);
   h->metrics = metrics;
-  h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-                               answer, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-                               MHD_OPTION_END);
+  h->daemon =
+      MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, answer, h,
+                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_END);
   if (!h->daemon) {
     free(h);
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on metrics address %s", addr);

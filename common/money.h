@@ -13,7 +13,7 @@ extern "C" {
 
 typedef int64_t vbp_money;
 
-#define VBP_MONEY_SCALE 10000 /* units per yuan */
+#define VBP_MONEY_SCALE 10000   /* units per yuan */
 #define VBP_MONEY_FORMAT_MAX 32 /* bytes a formatted amount needs, NUL included */
 
 /* Parses yuan with 0 to 4 decimals ("30", "30.5", "30.0000", "-1.25"). No spaces, no exponent,

@@ -9,7 +9,7 @@
 
 vbp_status vbp_page_size(int32_t requested, int *out) {
   if (requested < 0) return vbp_invalid("pageSize", "must not be negative");
-  *out = requested == 0                   ? VBP_PAGE_SIZE_DEFAULT
+  *out = requested == 0                  ? VBP_PAGE_SIZE_DEFAULT
          : requested > VBP_PAGE_SIZE_MAX ? VBP_PAGE_SIZE_MAX
                                          : requested;
   return vbp_status_ok();
@@ -58,9 +58,12 @@ vbp_status vbp_page_token_decode(vbp_arena *arena, const char *scope, const char
   char *b64 = vbp_arena_alloc(arena, n + 4);
   for (size_t i = 0; i < n; i++) {
     char ch = token[i];
-    if (ch == '-') ch = '+';
-    else if (ch == '_') ch = '/';
-    else if (ch == '+' || ch == '/' || ch == '=') return vbp_invalid("pageToken", "is malformed");
+    if (ch == '-')
+      ch = '+';
+    else if (ch == '_')
+      ch = '/';
+    else if (ch == '+' || ch == '/' || ch == '=')
+      return vbp_invalid("pageToken", "is malformed");
     b64[i] = ch;
   }
   size_t padded = n;
@@ -74,8 +77,7 @@ vbp_status vbp_page_token_decode(vbp_arena *arena, const char *scope, const char
     return vbp_invalid("pageToken", "is malformed");
   char tag[17];
   token_tag(scope, (const char *)plain + 17, tag);
-  if (memcmp(plain, tag, 16) != 0)
-    return vbp_invalid("pageToken", "does not belong to this query");
+  if (memcmp(plain, tag, 16) != 0) return vbp_invalid("pageToken", "does not belong to this query");
   *last_key = (const char *)plain + 17;
   return vbp_status_ok();
 }

@@ -42,12 +42,12 @@ typedef struct prepared {
 } prepared;
 
 struct vbp_pg_conn {
-  PGconn *pg;          /* NULL until first acquired */
-  bool needs_reset;    /* released with a command still in flight */
-  prepared *stmts;     /* capacity cap, a power of two */
+  PGconn *pg;       /* NULL until first acquired */
+  bool needs_reset; /* released with a command still in flight */
+  prepared *stmts;  /* capacity cap, a power of two */
   size_t cap;
-  size_t count;        /* statements prepared on the current session */
-  size_t next_id;      /* name suffix of the next statement: s1, s2, ... */
+  size_t count;   /* statements prepared on the current session */
+  size_t next_id; /* name suffix of the next statement: s1, s2, ... */
   vbp_pg_conn *next_free;
 };
 
@@ -459,8 +459,8 @@ static vbp_status migrate_one(vbp_pg_conn *c, void *arg) {
   /* Serialises every process migrating this schema; released at COMMIT/ROLLBACK. Under READ
    * COMMITTED each later statement takes a fresh snapshot, so it sees what the previous holder
    * committed. */
-  st = exec_params(pg, "migrate: lock", "SELECT pg_advisory_xact_lock(hashtext($1))",
-                   mc->schema, NULL);
+  st = exec_params(pg, "migrate: lock", "SELECT pg_advisory_xact_lock(hashtext($1))", mc->schema,
+                   NULL);
   if (!vbp_ok(&st)) goto done;
 
   quoted = PQescapeIdentifier(pg, mc->schema, strlen(mc->schema));
@@ -520,8 +520,7 @@ done:
   return st;
 }
 
-vbp_status vbp_pg_migrate(vbp_pg_pool *pool, const char *schema, const vbp_migration *m,
-                          size_t n) {
+vbp_status vbp_pg_migrate(vbp_pg_pool *pool, const char *schema, const vbp_migration *m, size_t n) {
   if (schema == NULL || schema[0] == '\0')
     return vbp_status_make(VBP_INVALID_ARGUMENT, "migrate: schema name is empty");
   for (size_t i = 0; i < n; i++) {

@@ -177,7 +177,9 @@ static vbp_status ensure_connected(vbp_redis *r, slot *s, const char *what) {
   if (ctx == NULL || ctx->err != 0 || redisSetTimeout(ctx, r->command_timeout) != REDIS_OK) {
     char reason[ERROR_MAX];
     snprintf(reason, sizeof reason, "%s",
-             ctx == NULL ? "out of memory" : ctx->errstr[0] ? ctx->errstr : "connect failed");
+             ctx == NULL      ? "out of memory"
+             : ctx->errstr[0] ? ctx->errstr
+                              : "connect failed");
     if (ctx != NULL) redisFree(ctx);
     /* While Redis is down every call would otherwise wait up to the connect timeout. */
     mark_down(r, reason);
@@ -388,8 +390,8 @@ vbp_status vbp_redis_set_many(vbp_redis *r, const char *const *keys, const char 
       break;
     }
     if (reply->type == REDIS_REPLY_ERROR && vbp_ok(&first_error))
-      first_error = vbp_status_make(VBP_UNAVAILABLE, "redis SET: %.*s", (int)reply->len,
-                                    reply->str);
+      first_error =
+          vbp_status_make(VBP_UNAVAILABLE, "redis SET: %.*s", (int)reply->len, reply->str);
     freeReplyObject(reply);
   }
   pthread_mutex_unlock(&s->mu);

@@ -41,7 +41,9 @@ bool vbp_region_contains(const char *ancestor, const char *region_code) {
   if (!six_digits(ancestor) || !six_digits(region_code)) return false;
   /* Significant digits of the ancestor: 2 for a province (xx0000), 4 for a city (xxxx00). */
   size_t n = 6;
-  if (strcmp(ancestor + 2, "0000") == 0) n = 2;
-  else if (strcmp(ancestor + 4, "00") == 0) n = 4;
+  if (strcmp(ancestor + 2, "0000") == 0)
+    n = 2;
+  else if (strcmp(ancestor + 4, "00") == 0)
+    n = 4;
   return strncmp(ancestor, region_code, n) == 0;
 }

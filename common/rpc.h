@@ -48,7 +48,7 @@ typedef struct vbp_method {
   const char *path; /* "/vbp.v1.CatalogService/GetOrganization" */
   const ProtobufCMessageDescriptor *request;
   const ProtobufCMessageDescriptor *response;
-  vbp_unary_fn unary;   /* exactly one of unary and stream */
+  vbp_unary_fn unary; /* exactly one of unary and stream */
   vbp_stream_fn stream;
   /* The roles that may call it (authz.h); the server refuses any other caller with
    * PERMISSION_DENIED before the handler runs. Unused by clients. */
@@ -121,14 +121,13 @@ typedef struct vbp_call_options {
 /* Called once when an asynchronous call ends, on the clients' shared thread: keep it short (it
  * holds up every client's completions) and never wait there for another call. On OK,
  * response was unpacked with allocator (or malloc when NULL) and belongs to the callee. */
-typedef void (*vbp_client_done_fn)(void *ctx, const vbp_status *status,
-                                   ProtobufCMessage *response);
+typedef void (*vbp_client_done_fn)(void *ctx, const vbp_status *status, ProtobufCMessage *response);
 
 /* Starts a unary call of method; done runs when it ends (also on failure to start). allocator
  * (may be NULL) must stay valid until done runs. Thread-safe. */
-void vbp_client_start(vbp_client *client, const vbp_method *method,
-                      const ProtobufCMessage *request, const vbp_call_options *options,
-                      ProtobufCAllocator *allocator, vbp_client_done_fn done, void *ctx);
+void vbp_client_start(vbp_client *client, const vbp_method *method, const ProtobufCMessage *request,
+                      const vbp_call_options *options, ProtobufCAllocator *allocator,
+                      vbp_client_done_fn done, void *ctx);
 
 /* A blocking unary call. On OK *response is unpacked with allocator (malloc when NULL: free it
  * with protobuf_c_message_free_unpacked). Thread-safe. */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grpc/health/v1/health.pb-c.h"
 #include "common/clock.h"
+#include "grpc/health/v1/health.pb-c.h"
 
 #define MAX_REGISTERED 128
 
@@ -163,8 +163,8 @@ static void client_finish(client_call *cc, bool batch_ok) {
     cc->recv = NULL;
     response = rpc_unpack(bb, cc->method->response, cc->allocator);
     if (!response)
-      st = vbp_status_make(VBP_INTERNAL, "the answer is not a valid %s",
-                           cc->method->response->name);
+      st =
+          vbp_status_make(VBP_INTERNAL, "the answer is not a valid %s", cc->method->response->name);
   }
   vbp_client *client = cc->client;
   cc->done(cc->ctx, &st, response);
@@ -213,8 +213,7 @@ static client_call *client_call_new(vbp_client *c, const vbp_method *method,
 
 static gpr_timespec deadline_after(const vbp_call_options *options) {
   int timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 5000;
-  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                      gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
 }
 
 /* The status a finished call reports: its code, details, and the field and reason from
@@ -270,8 +269,8 @@ void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMe
   cc->done = done;
   cc->ctx = ctx;
   outstanding_add(c, 1);
-  cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
-                                                 c->cq, registered_handle(c, method->path),
+  cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+                                                 registered_handle(c, method->path),
                                                  deadline_after(options), NULL);
   grpc_op ops[6];
   request_ops(cc, request, ops);
@@ -365,9 +364,9 @@ static void sync_done(void *ctx, const vbp_status *status, ProtobufCMessage *res
   pthread_mutex_unlock(&w->lock);
 }
 
-vbp_status vbp_client_call(vbp_client *c, const vbp_method *method,
-                           const ProtobufCMessage *request, const vbp_call_options *options,
-                           ProtobufCAllocator *allocator, ProtobufCMessage **response) {
+vbp_status vbp_client_call(vbp_client *c, const vbp_method *method, const ProtobufCMessage *request,
+                           const vbp_call_options *options, ProtobufCAllocator *allocator,
+                           ProtobufCMessage **response) {
   sync_wait w = {.finished = false};
   pthread_mutex_init(&w.lock, NULL);
   pthread_cond_init(&w.cond, NULL);

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "grpc/health/v1/health.pb-c.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "grpc/health/v1/health.pb-c.h"
 
 #define REQUESTS_PER_METHOD 2 /* calls kept requested per method */
 #define UNKNOWN_REQUESTS 2    /* generic requests kept posted for unregistered methods */
@@ -41,8 +41,8 @@ struct vbp_call {
   gpr_timespec deadline;
   grpc_metadata_array request_md;
   grpc_byte_buffer *payload;
-  grpc_call_details details;         /* generic requests only */
-  grpc_completion_queue *stream_cq;  /* streaming methods only */
+  grpc_call_details details;        /* generic requests only */
+  grpc_completion_queue *stream_cq; /* streaming methods only */
   int cancelled;
   bool active; /* counted in server->active */
   bool initial_sent, closed;
@@ -124,9 +124,9 @@ static bool request_call(vbp_server *srv, size_t i) {
   const vbp_method *m = srv->methods[i].method;
   grpc_completion_queue *bound = srv->cq;
   if (m->stream) bound = c->stream_cq = grpc_completion_queue_create_for_pluck(NULL);
-  grpc_call_error err = grpc_server_request_registered_call(
-      srv->server, srv->methods[i].handle, &c->call, &c->deadline, &c->request_md, &c->payload,
-      bound, srv->cq, c);
+  grpc_call_error err = grpc_server_request_registered_call(srv->server, srv->methods[i].handle,
+                                                            &c->call, &c->deadline, &c->request_md,
+                                                            &c->payload, bound, srv->cq, c);
   if (err != GRPC_CALL_OK) {
     vbp_log(VBP_LOG_ERROR, "cannot request a call of %s: %d", m->path, err);
     call_free(c);
@@ -138,8 +138,8 @@ static bool request_call(vbp_server *srv, size_t i) {
 static bool request_unknown(vbp_server *srv) {
   if (atomic_load(&srv->draining)) return false;
   vbp_call *c = call_new(srv, TAG_UNKNOWN_REQUESTED, 0);
-  grpc_call_error err = grpc_server_request_call(srv->server, &c->call, &c->details,
-                                                 &c->request_md, srv->cq, srv->cq, c);
+  grpc_call_error err = grpc_server_request_call(srv->server, &c->call, &c->details, &c->request_md,
+                                                 srv->cq, srv->cq, c);
   if (err != GRPC_CALL_OK) {
     call_free(c);
     return false;
@@ -183,9 +183,8 @@ static void initial_op(vbp_call *c, grpc_op *op) {
 static void log_and_count(vbp_call *c) {
   vbp_server *srv = c->server;
   int64_t took = vbp_monotonic_us() - c->started_us;
-  const char *path = c->method_index < srv->n_methods
-                         ? srv->methods[c->method_index].method->path
-                         : "unknown";
+  const char *path =
+      c->method_index < srv->n_methods ? srv->methods[c->method_index].method->path : "unknown";
   vbp_code code = c->status.code;
   vbp_log_level level = code == VBP_OK || code == VBP_NOT_FOUND || code == VBP_INVALID_ARGUMENT ||
                                 code == VBP_ALREADY_EXISTS || code == VBP_FAILED_PRECONDITION
@@ -308,8 +307,8 @@ static void handle_call(vbp_call *c) {
     c->payload = NULL;
     request = payload ? rpc_unpack(payload, m->request, &c->allocator) : NULL;
     if (!request)
-      c->status = vbp_status_make(VBP_INVALID_ARGUMENT, "the request is not a valid %s",
-                                  m->request->name);
+      c->status =
+          vbp_status_make(VBP_INVALID_ARGUMENT, "the request is not a valid %s", m->request->name);
   }
   if (m->stream) {
     if (c->status.code == VBP_OK) {
@@ -348,8 +347,7 @@ static void answer_unknown(vbp_call *c) {
 static void *worker_main(void *arg) {
   vbp_server *srv = arg;
   for (;;) {
-    grpc_event ev =
-        grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    grpc_event ev = grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
     if (ev.type != GRPC_OP_COMPLETE) continue;
     vbp_call *c = ev.tag;
@@ -448,9 +446,9 @@ vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
   srv->cq = grpc_completion_queue_create_for_next(NULL);
   grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
   for (size_t i = 0; i < srv->n_methods; i++)
-    srv->methods[i].handle = grpc_server_register_method(
-        srv->server, srv->methods[i].method->path, NULL,
-        GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+    srv->methods[i].handle =
+        grpc_server_register_method(srv->server, srv->methods[i].method->path, NULL,
+                                    GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
 
   grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
   srv->port = grpc_server_add_http2_port(srv->server, config->listen_addr, creds);
@@ -483,8 +481,8 @@ void vbp_server_stop(vbp_server *srv, int grace_ms) {
   grpc_completion_queue *shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
   static char shutdown_tag;
   grpc_server_shutdown_and_notify(srv->server, shutdown_cq, &shutdown_tag);
-  gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                    gpr_time_from_millis(grace_ms, GPR_TIMESPAN));
+  gpr_timespec grace =
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(grace_ms, GPR_TIMESPAN));
   grpc_event ev = grpc_completion_queue_pluck(shutdown_cq, &shutdown_tag, grace, NULL);
   if (ev.type == GRPC_QUEUE_TIMEOUT) {
     vbp_log(VBP_LOG_WARN, "calls still running after %d ms: cancelling them", grace_ms);

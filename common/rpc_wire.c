@@ -5,9 +5,9 @@
  * rpc_server.c, rpc_client.c, and rpc_internal.h for what they share. */
 #include "common/rpc_internal.h"
 
+#include <dlfcn.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/log.h>
-#include <dlfcn.h>
 #include <string.h>
 
 #include "common/log.h"

@@ -39,8 +39,8 @@ vbp_status vbp_service_config_read(const vbp_service_def *def, vbp_service_confi
     st = vbp_env_int("VBP_REDIS_TIMEOUT_MS", 50, 1, 5000, &c.redis_timeout_ms);
   if (vbp_ok(&st)) st = vbp_env_log_level(&c.log_level);
   if (!vbp_ok(&st)) return st;
-  c.pg_dsn = dsn_for(vbp_env("VBP_PG_DSN", "host=127.0.0.1 port=55432 dbname=vbp user=vbp"),
-                     def->schema);
+  c.pg_dsn =
+      dsn_for(vbp_env("VBP_PG_DSN", "host=127.0.0.1 port=55432 dbname=vbp user=vbp"), def->schema);
   *out = c;
   return st;
 }
@@ -82,7 +82,8 @@ int vbp_service_main(const vbp_service_def *def) {
   if (!started("database", st)) goto done;
   /* Redis down at start is no reason to stop: the client reconnects, callers fall back. */
   if (def->uses_redis &&
-      !started("VBP_REDIS_ADDR", vbp_redis_open(cfg.redis_addr, cfg.redis_timeout_ms, &parts.redis)))
+      !started("VBP_REDIS_ADDR",
+               vbp_redis_open(cfg.redis_addr, cfg.redis_timeout_ms, &parts.redis)))
     goto done;
   /* catalog-svc need not be up yet: the channel connects lazily. */
   if (def->uses_catalog &&

@@ -25,18 +25,18 @@ extern "C" {
 /* What the shared main opened for the service, handed to its start hook; all owned by the main
  * and valid until the stop hook returns. */
 typedef struct vbp_service_parts {
-  vbp_pg_pool *pool;        /* the service's schema on every connection */
-  vbp_redis *redis;         /* NULL unless the service uses Redis */
-  vbp_client *catalog;      /* CatalogService, NULL unless the service calls it */
-  vbp_authenticator *auth;  /* resolves this server's callers */
-  vbp_metrics *metrics;     /* this server's; a service adds its counters here */
-  const char *secret;       /* VBP_INTERNAL_SECRET, to open clients of other services */
+  vbp_pg_pool *pool;       /* the service's schema on every connection */
+  vbp_redis *redis;        /* NULL unless the service uses Redis */
+  vbp_client *catalog;     /* CatalogService, NULL unless the service calls it */
+  vbp_authenticator *auth; /* resolves this server's callers */
+  vbp_metrics *metrics;    /* this server's; a service adds its counters here */
+  const char *secret;      /* VBP_INTERNAL_SECRET, to open clients of other services */
 } vbp_service_parts;
 
 typedef struct vbp_service_def {
-  const char *name;   /* "pricing-svc": logs and metrics */
-  const char *schema; /* "pricing": the search_path of every pooled connection */
-  const char *addr_env, *addr_default;       /* "VBP_PRICING_ADDR", "127.0.0.1:50053" */
+  const char *name;                    /* "pricing-svc": logs and metrics */
+  const char *schema;                  /* "pricing": the search_path of every pooled connection */
+  const char *addr_env, *addr_default; /* "VBP_PRICING_ADDR", "127.0.0.1:50053" */
   const char *metrics_env, *metrics_default; /* "VBP_PRICING_METRICS_ADDR", ... */
   /* Workers per core when VBP_WORKERS is unset: 1 where handlers mostly compute (measured on 2
    * cores, 2 workers beat 4: tests/bench), 2 where they mostly wait on other servers. */

@@ -8,21 +8,36 @@
 
 unsigned gw_http_status(vbp_code code) {
   switch (code) {
-    case VBP_OK: return 200;
-    case VBP_CANCELLED: return 499;
-    case VBP_INVALID_ARGUMENT: return 400;
-    case VBP_FAILED_PRECONDITION: return 400;
-    case VBP_OUT_OF_RANGE: return 400;
-    case VBP_UNAUTHENTICATED: return 401;
-    case VBP_PERMISSION_DENIED: return 403;
-    case VBP_NOT_FOUND: return 404;
-    case VBP_ALREADY_EXISTS: return 409;
-    case VBP_ABORTED: return 409;
-    case VBP_RESOURCE_EXHAUSTED: return 429;
-    case VBP_UNIMPLEMENTED: return 501;
-    case VBP_UNAVAILABLE: return 503;
-    case VBP_DEADLINE_EXCEEDED: return 504;
-    default: return 500;
+    case VBP_OK:
+      return 200;
+    case VBP_CANCELLED:
+      return 499;
+    case VBP_INVALID_ARGUMENT:
+      return 400;
+    case VBP_FAILED_PRECONDITION:
+      return 400;
+    case VBP_OUT_OF_RANGE:
+      return 400;
+    case VBP_UNAUTHENTICATED:
+      return 401;
+    case VBP_PERMISSION_DENIED:
+      return 403;
+    case VBP_NOT_FOUND:
+      return 404;
+    case VBP_ALREADY_EXISTS:
+      return 409;
+    case VBP_ABORTED:
+      return 409;
+    case VBP_RESOURCE_EXHAUSTED:
+      return 429;
+    case VBP_UNIMPLEMENTED:
+      return 501;
+    case VBP_UNAVAILABLE:
+      return 503;
+    case VBP_DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
   }
 }
 

@@ -47,12 +47,12 @@ typedef struct gw_backend {
 typedef struct gw_server {
   gw_config config;
   const gw_routes *routes;
-  vbp_method *methods;      /* one per route, same index: what vbp_client calls */
+  vbp_method *methods; /* one per route, same index: what vbp_client calls */
   gw_backend backends[GW_MAX_BACKENDS];
   size_t n_backends;
-  vbp_client *catalog; /* resolves API keys (Authenticate); one of the backends' clients */
-  vbp_authenticator *auth;  /* the admin key and the cache of resolved keys */
-  vbp_metrics *metrics;     /* method i: route i; then the operations endpoints, then unmatched */
+  vbp_client *catalog;     /* resolves API keys (Authenticate); one of the backends' clients */
+  vbp_authenticator *auth; /* the admin key and the cache of resolved keys */
+  vbp_metrics *metrics;    /* method i: route i; then the operations endpoints, then unmatched */
   vbp_counter *backend_errors;
   struct gw_limiter *limiter;
   vbp_redis *redis; /* Idempotency-Key answers; NULL: requests with a key are refused */
@@ -84,7 +84,7 @@ typedef struct gw_request {
   vbp_caller caller;
   char key_sha256[65];
   ProtobufCMessage *message;
-  vbp_status decoded; /* how decoding went; reported once the caller is known */
+  vbp_status decoded;          /* how decoding went; reported once the caller is known */
   const char *idempotency_key; /* set while this request is the first attempt under its key */
   char fingerprint[65];
   int timeout_ms;

@@ -50,7 +50,6 @@ static const vbp_method health_method = {
     .response = &grpc__health__v1__health_check_response__descriptor,
 };
 
-
 /* /readyz asks every backend at once and answers when the last one has. */
 typedef struct readiness readiness;
 typedef struct probe {
@@ -72,8 +71,7 @@ static void readiness_answer(readiness *rd) {
   for (size_t i = 0; i < r->server->n_backends; i++) {
     all &= rd->serving[i];
     n += (size_t)snprintf(body + n, sizeof body - n, "%s\"%s\":\"%s\"", i ? "," : "",
-                          r->server->backends[i].name,
-                          rd->serving[i] ? "SERVING" : "NOT_SERVING");
+                          r->server->backends[i].name, rd->serving[i] ? "SERVING" : "NOT_SERVING");
   }
   n += (size_t)snprintf(body + n, sizeof body - n, "},\"status\":\"%s\"}",
                         all ? "ready" : "not ready");
@@ -216,8 +214,8 @@ static enum MHD_Result respond(gw_request *r) {
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **state) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state) {
   (void)version;
   gw_request *r = *state;
   if (!r) {
@@ -234,8 +232,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     begin(r);
     /* A body far too large is refused before it is read (the client may see only a reset). */
     const char *length = gw_header(r, "Content-Length");
-    if (r->answered && r->status == 413 && length &&
-        beyond_discard(r, strtoull(length, NULL, 10)))
+    if (r->answered && r->status == 413 && length && beyond_discard(r, strtoull(length, NULL, 10)))
       return respond(r);
     return MHD_YES;
   }
@@ -289,9 +286,9 @@ vbp_status gw_server_start(gw_server *srv) {
   unsigned threads = srv->config.threads > 0 ? (unsigned)srv->config.threads : 2;
   srv->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-      on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-      MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-      MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
+      on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
+      threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+      MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
   if (!srv->daemon)
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s", srv->config.listen_addr);
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

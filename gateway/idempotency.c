@@ -32,10 +32,13 @@ vbp_status gw_idem_begin(vbp_redis *redis, const char *caller, const char *key,
   char pending[1 + FP_LEN + 1];
   snprintf(pending, sizeof pending, "P%s", fingerprint);
   bool created = false;
-  vbp_status st = vbp_redis_set_nx(redis, rkey, pending, strlen(pending), GW_IDEMPOTENCY_TTL_S,
-                                   &created);
-  if (!vbp_ok(&st)) return vbp_status_make(VBP_UNAVAILABLE, "Idempotency-Key cannot be honoured "
-                                                            "now: %s", st.message);
+  vbp_status st =
+      vbp_redis_set_nx(redis, rkey, pending, strlen(pending), GW_IDEMPOTENCY_TTL_S, &created);
+  if (!vbp_ok(&st))
+    return vbp_status_make(VBP_UNAVAILABLE,
+                           "Idempotency-Key cannot be honoured "
+                           "now: %s",
+                           st.message);
   if (created) {
     *out = GW_IDEM_PROCEED;
     return st;
@@ -43,21 +46,25 @@ vbp_status gw_idem_begin(vbp_redis *redis, const char *caller, const char *key,
   char *value = NULL;
   size_t value_len = 0;
   st = vbp_redis_get(redis, rkey, &value, &value_len);
-  if (!vbp_ok(&st)) return vbp_status_make(VBP_UNAVAILABLE, "Idempotency-Key cannot be honoured "
-                                                            "now: %s", st.message);
+  if (!vbp_ok(&st))
+    return vbp_status_make(VBP_UNAVAILABLE,
+                           "Idempotency-Key cannot be honoured "
+                           "now: %s",
+                           st.message);
   if (!value) /* expired or forgotten between the two commands: the caller may retry */
-    return vbp_status_make(VBP_ABORTED, "the request with this Idempotency-Key changed state; "
-                                        "retry");
+    return vbp_status_make(VBP_ABORTED,
+                           "the request with this Idempotency-Key changed state; "
+                           "retry");
   bool same = value_len >= 1 + FP_LEN && memcmp(value + 1, fingerprint, FP_LEN) == 0;
   if (!same) {
     free(value);
-    return vbp_status_field(VBP_ALREADY_EXISTS, "Idempotency-Key",
-                            "was used for another request");
+    return vbp_status_field(VBP_ALREADY_EXISTS, "Idempotency-Key", "was used for another request");
   }
   if (value[0] == 'P') {
     free(value);
-    return vbp_status_make(VBP_ABORTED, "the first request with this Idempotency-Key is still "
-                                        "running; retry");
+    return vbp_status_make(VBP_ABORTED,
+                           "the first request with this Idempotency-Key is still "
+                           "running; retry");
   }
   if (value[0] != 'D' || value_len < 1 + FP_LEN + 3) {
     free(value);
@@ -74,8 +81,8 @@ vbp_status gw_idem_begin(vbp_redis *redis, const char *caller, const char *key,
   return st;
 }
 
-void gw_idem_finish(vbp_redis *redis, const char *caller, const char *key,
-                    const char *fingerprint, unsigned status, const char *body, size_t len) {
+void gw_idem_finish(vbp_redis *redis, const char *caller, const char *key, const char *fingerprint,
+                    unsigned status, const char *body, size_t len) {
   char rkey[200];
   redis_key(caller, key, rkey, sizeof rkey);
   bool final = status < 500 && status != 429;

@@ -34,8 +34,8 @@ vbp_status gw_idem_begin(vbp_redis *redis, const char *caller, const char *key,
 
 /* Records the answer of the first attempt: kept for 24 h when it is final (2xx and 4xx but 429),
  * forgotten (so a retry runs again) when the backend could not answer. */
-void gw_idem_finish(vbp_redis *redis, const char *caller, const char *key,
-                    const char *fingerprint, unsigned status, const char *body, size_t len);
+void gw_idem_finish(vbp_redis *redis, const char *caller, const char *key, const char *fingerprint,
+                    unsigned status, const char *body, size_t len);
 
 #ifdef __cplusplus
 }

@@ -405,8 +405,8 @@ static const char *source_string(const source *src, size_t *len) {
 }
 
 /* A text's enum: a decimal number when it is one, else a value name. */
-static vbp_status enum_from_text(reader *r, const ProtobufCFieldDescriptor *field,
-                                 const char *text, void *dst) {
+static vbp_status enum_from_text(reader *r, const ProtobufCFieldDescriptor *field, const char *text,
+                                 void *dst) {
   bool negative;
   uint64_t magnitude;
   if (parse_decimal(text, &negative, &magnitude) == 0 && magnitude <= INT32_MAX)

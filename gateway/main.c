@@ -42,8 +42,7 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_GATEWAY_THREADS", cores > 0 ? (int)cores : 2, 1, 256, &c->threads);
   /* A revoked key stops working within this time: at most 30 s (the gateway's promise). */
-  if (vbp_ok(&st))
-    st = vbp_env_int("VBP_KEY_CACHE_TTL_MS", 30000, 0, 30000, &c->key_cache_ttl_ms);
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_KEY_CACHE_TTL_MS", 30000, 0, 30000, &c->key_cache_ttl_ms);
   if (vbp_ok(&st)) st = vbp_env_int("VBP_RATE_LIMIT_RPS", 2000, 0, 100000000, &c->rate_limit_rps);
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_RATE_LIMIT_BURST", 2 * c->rate_limit_rps, 0, 100000000,
@@ -94,8 +93,8 @@ int main(void) {
   srv.backend_errors = vbp_metrics_counter(srv.metrics, "vbp_gateway_backend_errors_total",
                                            "Backend calls that failed for want of the backend.");
   srv.limiter = gw_limiter_create(cfg.rate_limit_rps, cfg.rate_limit_burst, 65536);
-  srv.auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, NULL, NULL,
-                                      cfg.key_cache_ttl_ms, KEY_CACHE_SLOTS);
+  srv.auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, NULL, NULL, cfg.key_cache_ttl_ms,
+                                      KEY_CACHE_SLOTS);
   for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
     const char *addr = vbp_env(addresses[i].variable, addresses[i].fallback);
     gw_backend *b = &srv.backends[srv.n_backends];

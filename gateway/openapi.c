@@ -286,12 +286,18 @@ static const char *short_name(const char *full_name) {
 
 static const char *verb_key(gw_verb verb) {
   switch (verb) {
-    case GW_GET: return "get";
-    case GW_POST: return "post";
-    case GW_PUT: return "put";
-    case GW_DELETE: return "delete";
-    case GW_PATCH: return "patch";
-    case GW_VERB_COUNT: break;
+    case GW_GET:
+      return "get";
+    case GW_POST:
+      return "post";
+    case GW_PUT:
+      return "put";
+    case GW_DELETE:
+      return "delete";
+    case GW_PATCH:
+      return "patch";
+    case GW_VERB_COUNT:
+      break;
   }
   return "get";
 }

@@ -42,8 +42,7 @@ extern "C" {
  * Returns a NUL-terminated heap string the caller frees with free(); its length goes to *len
  * unless len is NULL. Never fails (out of memory aborts); reentrant, and the routes are only
  * read, so it may run while they serve. */
-char *gw_openapi_json(const gw_routes *routes, const char *title, const char *version,
-                      size_t *len);
+char *gw_openapi_json(const gw_routes *routes, const char *title, const char *version, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -60,8 +60,8 @@ static vbp_status decode(gw_request *r) {
   if (!vbp_ok(&q.status)) return q.status;
   /* Path variables last: the resource named in the URL is the one acted on. */
   for (size_t i = 0; i < r->n_bindings; i++) {
-    vbp_status st = gw_message_set_text(r->message, r->bindings[i].field_path,
-                                        r->bindings[i].value, r->arena);
+    vbp_status st =
+        gw_message_set_text(r->message, r->bindings[i].field_path, r->bindings[i].value, r->arena);
     if (!vbp_ok(&st)) return st;
   }
   return vbp_status_ok();
@@ -112,8 +112,8 @@ static bool idempotency(gw_request *r) {
   unsigned status = 0;
   char *body = NULL;
   size_t len = 0;
-  st = gw_idem_begin(r->server->redis, vbp_caller_name(&r->caller), key, r->fingerprint,
-                     &outcome, &status, &body, &len);
+  st = gw_idem_begin(r->server->redis, vbp_caller_name(&r->caller), key, r->fingerprint, &outcome,
+                     &status, &body, &len);
   if (!vbp_ok(&st)) {
     gw_answer_error(r, &st);
     return false;
@@ -131,8 +131,10 @@ static vbp_status within_limit(gw_request *r) {
   int64_t now_us = vbp_monotonic_us();
   const char *key = r->caller.role == VBP_ROLE_ADMIN ? "admin" : r->key_sha256;
   if (gw_limiter_take(r->server->limiter, key, now_us, &r->retry_after_s)) return vbp_status_ok();
-  return vbp_status_make(VBP_RESOURCE_EXHAUSTED, "this API key is over its rate limit; retry "
-                                                 "after %d s", r->retry_after_s);
+  return vbp_status_make(VBP_RESOURCE_EXHAUSTED,
+                         "this API key is over its rate limit; retry "
+                         "after %d s",
+                         r->retry_after_s);
 }
 
 static void call_backend(gw_request *r) {
@@ -162,8 +164,8 @@ static void call_backend(gw_request *r) {
   }
   vbp_call_options options = {
       .timeout_ms = r->timeout_ms, .caller = &r->caller, .request_id = r->request_id};
-  vbp_client_start(client, &srv->methods[r->route_index], r->message, &options, NULL,
-                   backend_done, r);
+  vbp_client_start(client, &srv->methods[r->route_index], r->message, &options, NULL, backend_done,
+                   r);
 }
 
 /* ---------------------------------------------------------------- authentication */
@@ -197,8 +199,8 @@ static void authenticated(void *ctx, const vbp_status *status, ProtobufCMessage 
     gw_answer_error(r, &st);
   } else {
     vbp_counter_add(srv->backend_errors, 1);
-    vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "the API key could not be checked: %s",
-                                    status->message);
+    vbp_status st =
+        vbp_status_make(VBP_UNAVAILABLE, "the API key could not be checked: %s", status->message);
     gw_answer_error(r, &st);
   }
   gw_resume(r);
@@ -213,8 +215,7 @@ static vbp_status authenticate(gw_request *r, bool *pending) {
   static const char prefix[] = "Bearer ";
   if (!authorization)
     return vbp_status_make(VBP_UNAUTHENTICATED, "missing Authorization: Bearer <API key>");
-  if (strncmp(authorization, prefix, sizeof prefix - 1) != 0 ||
-      !authorization[sizeof prefix - 1])
+  if (strncmp(authorization, prefix, sizeof prefix - 1) != 0 || !authorization[sizeof prefix - 1])
     return vbp_status_make(VBP_UNAUTHENTICATED, "Authorization must be \"Bearer <API key>\"");
   const char *key = authorization + sizeof prefix - 1;
   if (vbp_authenticator_is_admin(srv->auth, key)) {
@@ -242,13 +243,26 @@ static int grpc_timeout_ms(const char *text) {
   if (end == text || n < 0 || strlen(end) != 1) return 0;
   double ms;
   switch (*end) {
-    case 'H': ms = (double)n * 3600e3; break;
-    case 'M': ms = (double)n * 60e3; break;
-    case 'S': ms = (double)n * 1e3; break;
-    case 'm': ms = (double)n; break;
-    case 'u': ms = (double)n / 1e3; break;
-    case 'n': ms = (double)n / 1e6; break;
-    default: return 0;
+    case 'H':
+      ms = (double)n * 3600e3;
+      break;
+    case 'M':
+      ms = (double)n * 60e3;
+      break;
+    case 'S':
+      ms = (double)n * 1e3;
+      break;
+    case 'm':
+      ms = (double)n;
+      break;
+    case 'u':
+      ms = (double)n / 1e3;
+      break;
+    case 'n':
+      ms = (double)n / 1e6;
+      break;
+    default:
+      return 0;
   }
   if (ms < 1) return 1;
   return ms > 60000 ? 60000 : (int)ms;

@@ -319,29 +319,29 @@ static vbp_status build_route(gw_routes *routes, route_entry *e, vbp_arena *scra
 
   const char *tmpl;
   switch (rule->pattern_case) {
-  case VBP__API__HTTP_RULE__PATTERN_GET:
-    e->pub.verb = GW_GET;
-    tmpl = rule->get;
-    break;
-  case VBP__API__HTTP_RULE__PATTERN_POST:
-    e->pub.verb = GW_POST;
-    tmpl = rule->post;
-    break;
-  case VBP__API__HTTP_RULE__PATTERN_PUT:
-    e->pub.verb = GW_PUT;
-    tmpl = rule->put;
-    break;
-  case VBP__API__HTTP_RULE__PATTERN_DELETE:
-    e->pub.verb = GW_DELETE;
-    tmpl = rule->delete_;
-    break;
-  case VBP__API__HTTP_RULE__PATTERN_PATCH:
-    e->pub.verb = GW_PATCH;
-    tmpl = rule->patch;
-    break;
-  default:
-    return vbp_status_make(VBP_INVALID_ARGUMENT, "%s has an HTTP rule without a verb and path",
-                           rpc);
+    case VBP__API__HTTP_RULE__PATTERN_GET:
+      e->pub.verb = GW_GET;
+      tmpl = rule->get;
+      break;
+    case VBP__API__HTTP_RULE__PATTERN_POST:
+      e->pub.verb = GW_POST;
+      tmpl = rule->post;
+      break;
+    case VBP__API__HTTP_RULE__PATTERN_PUT:
+      e->pub.verb = GW_PUT;
+      tmpl = rule->put;
+      break;
+    case VBP__API__HTTP_RULE__PATTERN_DELETE:
+      e->pub.verb = GW_DELETE;
+      tmpl = rule->delete_;
+      break;
+    case VBP__API__HTTP_RULE__PATTERN_PATCH:
+      e->pub.verb = GW_PATCH;
+      tmpl = rule->patch;
+      break;
+    default:
+      return vbp_status_make(VBP_INVALID_ARGUMENT, "%s has an HTTP rule without a verb and path",
+                             rpc);
   }
   tmpl = or_empty(tmpl);
   char reason[192];

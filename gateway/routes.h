@@ -38,7 +38,7 @@ typedef struct gw_segment {
 /* A route; every pointer is owned by the gw_routes it came from and lives as long. */
 typedef struct gw_route {
   gw_verb verb;
-  const char *pattern;     /* the template as declared: "/v1/contracts/{id}:sign" */
+  const char *pattern; /* the template as declared: "/v1/contracts/{id}:sign" */
   const gw_segment *segments;
   size_t n_segments;
   const char *custom_verb; /* "sign" for ".../{id}:sign", NULL otherwise */
@@ -49,9 +49,9 @@ typedef struct gw_route {
   const char *rpc_path;    /* "/vbp.v1.ContractService/SignContract" */
   const char *service;     /* "vbp.v1.ContractService" */
   const char *method;      /* "SignContract" */
-  const ProtobufCMessageDescriptor *request;  /* from services[]: static */
+  const ProtobufCMessageDescriptor *request; /* from services[]: static */
   const ProtobufCMessageDescriptor *response;
-  bool server_streaming;   /* from the MethodDescriptorProto */
+  bool server_streaming; /* from the MethodDescriptorProto */
 } gw_route;
 
 typedef struct gw_routes gw_routes;
@@ -121,8 +121,8 @@ typedef enum gw_match {
  *   An unknown method ("HEAD") is GW_METHOD_NOT_ALLOWED or GW_NOT_FOUND by the same rule.
  * No allocation other than the decoded values; no locks. Thread-safe (one arena per call). */
 gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const char *path,
-                         vbp_arena *arena, const gw_route **route, gw_binding *bindings,
-                         size_t cap, size_t *n_bindings);
+                         vbp_arena *arena, const gw_route **route, gw_binding *bindings, size_t cap,
+                         size_t *n_bindings);
 
 /* "GET", "POST", ...; NULL for a value out of range. */
 const char *gw_verb_name(gw_verb verb);

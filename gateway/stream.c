@@ -35,13 +35,13 @@ struct gw_stream {
   pthread_cond_t room;
   char *buf;
   size_t len, off, cap;
-  bool started;          /* the first message, or the end, has come */
-  bool done;             /* the producer has finished */
-  bool handler_waiting;  /* the request is suspended until started */
-  bool reader_waiting;   /* the reader suspended the connection until there is data */
-  bool gone;             /* MHD is done with the response: stop */
+  bool started;         /* the first message, or the end, has come */
+  bool done;            /* the producer has finished */
+  bool handler_waiting; /* the request is suspended until started */
+  bool reader_waiting;  /* the reader suspended the connection until there is data */
+  bool gone;            /* MHD is done with the response: stop */
   vbp_status status;
-  int refs;              /* the producer, and the request or response */
+  int refs; /* the producer, and the request or response */
 };
 
 static void stream_unref(gw_stream *s) {
@@ -111,13 +111,12 @@ static bool on_message(void *ctx, const ProtobufCMessage *message) {
 
 static void *produce(void *arg) {
   gw_stream *s = arg;
-  vbp_status st =
-      vbp_client_stream(s->client, s->method, s->request, &s->options, on_message, s);
+  vbp_status st = vbp_client_stream(s->client, s->method, s->request, &s->options, on_message, s);
   pthread_mutex_lock(&s->lock);
   if (!vbp_ok(&st) && s->started && !s->gone) {
     /* The 200 is already out: the failure travels as a last line the client can read. */
-    json_t *line = json_pack("{s:{s:s,s:s}}", "error", "code", vbp_code_name(st.code), "message",
-                             st.message);
+    json_t *line =
+        json_pack("{s:{s:s,s:s}}", "error", "code", vbp_code_name(st.code), "message", st.message);
     char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (text) {
       append(s, text, strlen(text));
@@ -221,8 +220,7 @@ bool gw_stream_respond(gw_request *r, int *mhd_result) {
     return false;
   }
   struct MHD_Response *response =
-      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_stream, s,
-                                        response_done);
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_stream, s, response_done);
   MHD_add_response_header(response, "Content-Type", "application/x-ndjson");
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
   *mhd_result = MHD_queue_response(r->conn, 200, response);

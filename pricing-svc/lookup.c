@@ -16,10 +16,14 @@ static bool listed_limit(const pricing_listed *listed, size_t n, const char *pro
 
 static pricing_result_status status_of(Vbp__V1__ResultStatus status) {
   switch (status) {
-  case VBP__V1__RESULT_STATUS__WINNING: return PRICING_WINNING;
-  case VBP__V1__RESULT_STATUS__BACKUP: return PRICING_BACKUP;
-  case VBP__V1__RESULT_STATUS__NON_WINNING: return PRICING_NON_WINNING;
-  default: return PRICING_NO_RESULT;
+    case VBP__V1__RESULT_STATUS__WINNING:
+      return PRICING_WINNING;
+    case VBP__V1__RESULT_STATUS__BACKUP:
+      return PRICING_BACKUP;
+    case VBP__V1__RESULT_STATUS__NON_WINNING:
+      return PRICING_NON_WINNING;
+    default:
+      return PRICING_NO_RESULT;
   }
 }
 

@@ -12,8 +12,7 @@ static vbp_status configure(void *context) {
   vbp_status st = vbp_env_int("VBP_PRICING_POLL_MS", 200, 10, 5000, &s->poll_ms);
   if (vbp_ok(&st)) st = vbp_env_int("VBP_PRICING_LEASE_MS", 500, 20, 10000, &s->lease_ms);
   /* memo.h: answers kept in memory in front of Redis; -1 keeps none. */
-  if (vbp_ok(&st))
-    st = vbp_env_int("VBP_PRICING_MEMO_SLOTS", 65536, -1, 1 << 24, &s->memo_slots);
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_PRICING_MEMO_SLOTS", 65536, -1, 1 << 24, &s->memo_slots);
   if (vbp_ok(&st) && s->poll_ms >= s->lease_ms)
     st = vbp_invalid("VBP_PRICING_POLL_MS", "must be less than VBP_PRICING_LEASE_MS");
   return st;

@@ -29,34 +29,46 @@ const pricing_policy *pricing_policy_for(const pricing_policy *rows, size_t coun
 
 bool pricing_limit_family_parse(const char *name, pricing_limit_family *out) {
   if (!name) return false;
-  if (strcmp(name, "P1") == 0) *out = PRICING_LIMIT_P1;
-  else if (strcmp(name, "WINNING_PRICE") == 0) *out = PRICING_LIMIT_WINNING_PRICE;
-  else return false;
+  if (strcmp(name, "P1") == 0)
+    *out = PRICING_LIMIT_P1;
+  else if (strcmp(name, "WINNING_PRICE") == 0)
+    *out = PRICING_LIMIT_WINNING_PRICE;
+  else
+    return false;
   return true;
 }
 
 bool pricing_standard_family_parse(const char *name, pricing_standard_family *out) {
   if (!name) return false;
-  if (strcmp(name, "P2") == 0) *out = PRICING_STANDARD_P2;
-  else if (strcmp(name, "P3") == 0) *out = PRICING_STANDARD_P3;
-  else if (strcmp(name, "P4") == 0) *out = PRICING_STANDARD_P4;
-  else return false;
+  if (strcmp(name, "P2") == 0)
+    *out = PRICING_STANDARD_P2;
+  else if (strcmp(name, "P3") == 0)
+    *out = PRICING_STANDARD_P3;
+  else if (strcmp(name, "P4") == 0)
+    *out = PRICING_STANDARD_P4;
+  else
+    return false;
   return true;
 }
 
 const char *const *pricing_limit_rules(pricing_limit_family family) {
   switch (family) {
-  case PRICING_LIMIT_P1: return p1_limit_rules;
-  case PRICING_LIMIT_WINNING_PRICE: return winning_limit_rules;
+    case PRICING_LIMIT_P1:
+      return p1_limit_rules;
+    case PRICING_LIMIT_WINNING_PRICE:
+      return winning_limit_rules;
   }
   return NULL;
 }
 
 const char *const *pricing_standard_rules(pricing_standard_family family) {
   switch (family) {
-  case PRICING_STANDARD_P2: return p2_rules;
-  case PRICING_STANDARD_P3: return p3_rules;
-  case PRICING_STANDARD_P4: return p4_rules;
+    case PRICING_STANDARD_P2:
+      return p2_rules;
+    case PRICING_STANDARD_P3:
+      return p3_rules;
+    case PRICING_STANDARD_P4:
+      return p4_rules;
   }
   return NULL;
 }
@@ -107,8 +119,8 @@ typedef struct group_view {
 static group_view view_of(const pricing_lookup *lookup) {
   const pricing_product *p = &lookup->product;
   group_view view = {&lookup->group,
-                     {p->id, p->manufacturer_id, p->status, p->has_winning_price,
-                      p->winning_price, p->has_listing, p->listed_limit},
+                     {p->id, p->manufacturer_id, p->status, p->has_winning_price, p->winning_price,
+                      p->has_listing, p->listed_limit},
                      p->status != PRICING_NO_RESULT};
   return view;
 }
@@ -205,8 +217,7 @@ static bool uses_group(const pricing_policy *policy) {
 /* The prices and status of one product with a result (or the product asked about): NULL when
  * consistent, else why not. */
 static const char *check_prices(pricing_result_status status, bool has_winning_price,
-                                vbp_money winning_price, bool has_listing,
-                                vbp_money listed_limit) {
+                                vbp_money winning_price, bool has_listing, vbp_money listed_limit) {
   if (!valid_status(status)) return "a result status is not one of the known values";
   if (is_winner(status) && !has_winning_price)
     return "a WINNING or BACKUP product has no winning price";
@@ -224,8 +235,8 @@ static const char *check_lookup(const pricing_policy *policy, const pricing_look
     return "the policy's limit family is unknown";
   if (!pricing_standard_rules(policy->standard_family))
     return "the policy's standard family is unknown";
-  const char *why = check_prices(p->status, p->has_winning_price, p->winning_price,
-                                 p->has_listing, p->listed_limit);
+  const char *why = check_prices(p->status, p->has_winning_price, p->winning_price, p->has_listing,
+                                 p->listed_limit);
   if (why) return why;
 
   if (policy->standard_family == PRICING_STANDARD_P3) {
@@ -315,35 +326,35 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
 
   answer.has_payment_standard = true;
   switch (policy->standard_family) {
-  case PRICING_STANDARD_P2:
-    if (winner) {
-      answer.standard_rule = "P2a";
-      answer.payment_standard = sale_price;
-    } else {
-      /* An empty L(g) (no WINNING or BACKUP product published yet) bounds nothing. */
-      bound floor = group_floor(policy, &view);
-      if (view.group->competitive) {
-        answer.standard_rule = "P2c";
-        answer.payment_standard = capped(sale_price, floor);
+    case PRICING_STANDARD_P2:
+      if (winner) {
+        answer.standard_rule = "P2a";
+        answer.payment_standard = sale_price;
       } else {
-        answer.standard_rule = "P2b";
-        answer.payment_standard =
-            !floor.set || sale_price <= floor.amount
-                ? sale_price
-                : money_max(vbp_money_percent(sale_price, 70), floor.amount);
+        /* An empty L(g) (no WINNING or BACKUP product published yet) bounds nothing. */
+        bound floor = group_floor(policy, &view);
+        if (view.group->competitive) {
+          answer.standard_rule = "P2c";
+          answer.payment_standard = capped(sale_price, floor);
+        } else {
+          answer.standard_rule = "P2b";
+          answer.payment_standard =
+              !floor.set || sale_price <= floor.amount
+                  ? sale_price
+                  : money_max(vbp_money_percent(sale_price, 70), floor.amount);
+        }
       }
-    }
-    break;
-  case PRICING_STANDARD_P3:
-    answer.standard_rule = winner ? "P3a" : "P3b";
-    answer.payment_standard =
-        winner ? p->winning_price : capped(sale_price, category_ceiling(lookup));
-    break;
-  case PRICING_STANDARD_P4:
-    answer.standard_rule = winner ? "P4a" : "P4b";
-    answer.payment_standard =
-        winner ? p->winning_price : capped(sale_price, lowest_winning_price(&view));
-    break;
+      break;
+    case PRICING_STANDARD_P3:
+      answer.standard_rule = winner ? "P3a" : "P3b";
+      answer.payment_standard =
+          winner ? p->winning_price : capped(sale_price, category_ceiling(lookup));
+      break;
+    case PRICING_STANDARD_P4:
+      answer.standard_rule = winner ? "P4a" : "P4b";
+      answer.payment_standard =
+          winner ? p->winning_price : capped(sale_price, lowest_winning_price(&view));
+      break;
   }
 
 done:

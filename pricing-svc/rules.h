@@ -79,7 +79,7 @@ typedef struct pricing_product {
   pricing_result_status status; /* in the batch of the execution in force */
   bool has_winning_price;       /* required for WINNING and BACKUP, ignored otherwise */
   vbp_money winning_price;
-  bool has_listing;             /* listed (挂网) in the province on the look-up date */
+  bool has_listing; /* listed (挂网) in the province on the look-up date */
   vbp_money listed_limit;
 } pricing_product;
 

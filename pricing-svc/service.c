@@ -18,7 +18,7 @@
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
-#define MAX_PRODUCTS 1000     /* per BatchGetPrices, as GetPriceInputs takes */
+#define MAX_PRODUCTS 1000 /* per BatchGetPrices, as GetPriceInputs takes */
 #define CATALOG_TIMEOUT_MS 2000
 #define VERSION_TIMEOUT_MS 300 /* well inside the lease */
 #define DEFAULT_POLL_MS 200
@@ -167,15 +167,15 @@ static vbp_status compute(vbp_call *call, const char *province, vbp_date date,
     }
     Vbp__V1__Price *price = vbp_arena_alloc(a, sizeof *price);
     const char *reason = "";
-    pricing_status ps = pricing_lookup_answer(a, o.policies, o.n_policies, province, in,
-                                              o.listed, o.n_listed, price, &reason);
+    pricing_status ps = pricing_lookup_answer(a, o.policies, o.n_policies, province, in, o.listed,
+                                              o.n_listed, price, &reason);
     if (ps == PRICING_OK)
       values[i] = pricing_cache_encode_price(a, price, &lens[i]);
     else if (ps == PRICING_NOT_FOUND)
       values[i] = pricing_cache_encode_none(a, reason, &lens[i]);
     else
-      statuses[i] = vbp_status_make(VBP_INTERNAL, "the price inputs of %s contradict: %s", ids[i],
-                                    reason);
+      statuses[i] =
+          vbp_status_make(VBP_INTERNAL, "the price inputs of %s contradict: %s", ids[i], reason);
   }
   *catalog = inputs->version;
   *own = o.version;
@@ -375,7 +375,7 @@ static vbp_status batch_get_prices(vbp_call *call, const ProtobufCMessage *reque
   Vbp__V1__BatchGetPricesResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__batch_get_prices_response__init(r);
   VBP_CHECK(look_up(call, province, date, (const char *const *)in->product_ids, in->n_product_ids,
-                "productIds", true, &r->prices));
+                    "productIds", true, &r->prices));
   r->n_prices = in->n_product_ids;
   *response = &r->base;
   return vbp_status_ok();
@@ -435,7 +435,7 @@ static vbp_status listing_tx(vbp_pg_conn *c, void *ctx) {
   listing_write *w = ctx;
   bool changed = false;
   VBP_CHECK(pricing_store_upsert_listing(c, w->province, w->product_id, w->listed_on, w->price,
-                                     w->recorded_by, &changed));
+                                         w->recorded_by, &changed));
   /* After the write, in its transaction: the version the trigger has just bumped. */
   return pricing_store_version(c, &w->version);
 }
@@ -470,8 +470,8 @@ static vbp_status upsert_listing(vbp_call *call, const ProtobufCMessage *request
                        in->region_code);
   if (!vbp_scope_region(who, province)) return vbp_scope_denied();
   VBP_CHECK(vbp_need_id("productId", in->product_id));
-  listing_write w = {.province = province, .product_id = in->product_id,
-                     .recorded_by = vbp_caller_name(who)};
+  listing_write w = {
+      .province = province, .product_id = in->product_id, .recorded_by = vbp_caller_name(who)};
   VBP_CHECK(vbp_need_price("price", in->price, &w.price));
   VBP_CHECK(vbp_need_date("listedOn", in->listed_on, &w.listed_on));
   VBP_CHECK(need_product(call, in->product_id));
@@ -505,15 +505,16 @@ static vbp_status price_inputs_changed(vbp_call *call, const ProtobufCMessage *r
 /* ---------------------------------------------------------------- method table */
 
 /* Who may call what (API.md "Who may do what"); scope is the handlers' (common/scope.h). */
-#define UNARY(name, req, resp, fn, who)                                                        \
-  {.path = "/vbp.v1.PricingService/" name, .request = &req##__descriptor,                     \
-   .response = &resp##__descriptor, .unary = fn, .roles = (who)}
+#define UNARY(name, req, resp, fn, who)                                    \
+  {                                                                        \
+    .path = "/vbp.v1.PricingService/" name, .request = &req##__descriptor, \
+    .response = &resp##__descriptor, .unary = fn, .roles = (who)           \
+  }
 
 const vbp_method pricing_methods[] = {
-    UNARY("GetPrice", vbp__v1__get_price_request, vbp__v1__price, get_price,
-          VBP_ALLOW_ANY_CALLER),
-    UNARY("BatchGetPrices", vbp__v1__batch_get_prices_request,
-          vbp__v1__batch_get_prices_response, batch_get_prices, VBP_ALLOW_ANY_CALLER),
+    UNARY("GetPrice", vbp__v1__get_price_request, vbp__v1__price, get_price, VBP_ALLOW_ANY_CALLER),
+    UNARY("BatchGetPrices", vbp__v1__batch_get_prices_request, vbp__v1__batch_get_prices_response,
+          batch_get_prices, VBP_ALLOW_ANY_CALLER),
     UNARY("ListPricingPolicies", vbp__v1__list_pricing_policies_request,
           vbp__v1__list_pricing_policies_response, list_pricing_policies, VBP_ALLOW_ANY_CALLER),
     UNARY("UpsertListing", vbp__v1__listing, vbp__v1__listing, upsert_listing,
@@ -546,8 +547,8 @@ void pricing_service_start(pricing_service *svc, vbp_metrics *metrics) {
   }
   svc->flights = pricing_flights_create();
   svc->memo = vbp_memo_create(svc->memo_slots < 0    ? 0
-                                  : svc->memo_slots == 0 ? DEFAULT_MEMO_SLOTS
-                                                         : (size_t)svc->memo_slots);
+                              : svc->memo_slots == 0 ? DEFAULT_MEMO_SLOTS
+                                                     : (size_t)svc->memo_slots);
   svc->versions = pricing_versions_start(pricing_fetch_versions, svc,
                                          svc->poll_ms > 0 ? svc->poll_ms : DEFAULT_POLL_MS,
                                          svc->lease_ms > 0 ? svc->lease_ms : DEFAULT_LEASE_MS);

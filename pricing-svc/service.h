@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/memo.h"
 #include "common/metrics.h"
 #include "common/pg.h"
 #include "common/redis.h"
 #include "common/rpc.h"
 #include "pricing-svc/flight.h"
-#include "common/memo.h"
 #include "pricing-svc/versions.h"
 
 #ifdef __cplusplus
@@ -22,9 +22,9 @@ extern "C" {
 
 /* What the handlers share. Set the borrowed parts, then pricing_service_start. */
 typedef struct pricing_service {
-  vbp_pg_pool *pool;   /* borrowed */
-  vbp_redis *redis;    /* borrowed */
-  vbp_client *catalog; /* borrowed; opened with the internal secret (calls sign as SERVICE) */
+  vbp_pg_pool *pool;     /* borrowed */
+  vbp_redis *redis;      /* borrowed */
+  vbp_client *catalog;   /* borrowed; opened with the internal secret (calls sign as SERVICE) */
   int poll_ms, lease_ms; /* versions.h; 0: 200 and 500 */
   int memo_slots;        /* memo.h; < 0: none, 0: 65536 */
   /* Owned, made by pricing_service_start. */

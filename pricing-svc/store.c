@@ -7,8 +7,8 @@
 #include <string.h>
 
 vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
-                                        const char *product_id, vbp_date listed_on,
-                                        vbp_money price, const char *recorded_by, bool *changed) {
+                                        const char *product_id, vbp_date listed_on, vbp_money price,
+                                        const char *recorded_by, bool *changed) {
   char day[11], amount[24];
   vbp_date_format(listed_on, day);
   snprintf(amount, sizeof amount, "%lld", (long long)price);
@@ -40,12 +40,12 @@ vbp_status pricing_store_listed(vbp_pg_conn *c, vbp_arena *a, const char *provin
   vbp_date_format(date, day);
   const char *params[] = {province, day, vbp_pg_text_array(a, ids, n)};
   PGresult *r = NULL;
-  vbp_status st = vbp_pg_query(
-      c, "read listings",
-      "SELECT DISTINCT ON (product_id) product_id, price FROM listings"
-      " WHERE region_code = $1 AND listed_on <= $2 AND product_id = ANY($3::text[])"
-      " ORDER BY product_id, listed_on DESC",
-      3, params, &r);
+  vbp_status st =
+      vbp_pg_query(c, "read listings",
+                   "SELECT DISTINCT ON (product_id) product_id, price FROM listings"
+                   " WHERE region_code = $1 AND listed_on <= $2 AND product_id = ANY($3::text[])"
+                   " ORDER BY product_id, listed_on DESC",
+                   3, params, &r);
   if (!vbp_ok(&st)) return st;
   size_t rows = (size_t)PQntuples(r);
   pricing_listed *listed = vbp_arena_alloc(a, (rows + 1) * sizeof *listed);

@@ -142,8 +142,8 @@ static int parse_int(const char *text, int lo, int hi, const char *what) {
   errno = 0;
   long v = strtol(text, &end, 10);
   if (errno || end == text || *end || v < lo || v > hi) {
-    fprintf(stderr, "echo_server: %s must be an integer from %d to %d, got \"%s\"\n", what, lo,
-            hi, text);
+    fprintf(stderr, "echo_server: %s must be an integer from %d to %d, got \"%s\"\n", what, lo, hi,
+            text);
     exit(2);
   }
   return (int)v;
@@ -172,9 +172,8 @@ int main(int argc, char **argv) {
   s.cq = grpc_completion_queue_create_for_next(NULL);
   /* SO_REUSEPORT is on by default: a second server on a taken port would bind silently and
    * take half the traffic. Turn it off so a taken port fails here instead. */
-  grpc_arg args[1] = {{.type = GRPC_ARG_INTEGER,
-                       .key = GRPC_ARG_ALLOW_REUSEPORT,
-                       .value.integer = 0}};
+  grpc_arg args[1] = {
+      {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0}};
   grpc_channel_args server_args = {.num_args = 1, .args = args};
   s.server = grpc_server_create(&server_args, NULL);
   s.method = grpc_server_register_method(s.server, ECHO_PATH, NULL,
@@ -209,8 +208,8 @@ int main(int argc, char **argv) {
   grpc_completion_queue *shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
   static char shutdown_tag;
   grpc_server_shutdown_and_notify(s.server, shutdown_cq, &shutdown_tag);
-  gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                    gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+  gpr_timespec grace =
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
   grpc_event ev = grpc_completion_queue_pluck(shutdown_cq, &shutdown_tag, grace, NULL);
   if (ev.type == GRPC_QUEUE_TIMEOUT) {
     grpc_server_cancel_all_calls(s.server);

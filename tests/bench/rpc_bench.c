@@ -44,10 +44,10 @@
 
 #include "common/arena.h"
 #include "common/credit_code.h"
+#include "common/date.h"
 #include "common/log.h"
 #include "common/rpc.h"
 #include "common/status.h"
-#include "common/date.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
@@ -194,7 +194,6 @@ done:
   return rc;
 }
 
-
 /* ---------------------------------------------------------------- price-setup */
 
 static bool setup_call(vbp_client *client, const char *rpc, const vbp_method *m,
@@ -206,14 +205,16 @@ static bool setup_call(vbp_client *client, const char *rpc, const vbp_method *m,
     print_error(rpc, &st);
     return false;
   }
-  if (keep) *keep = answer;
-  else protobuf_c_message_free_unpacked(answer, NULL);
+  if (keep)
+    *keep = answer;
+  else
+    protobuf_c_message_free_unpacked(answer, NULL);
   return true;
 }
 
-#define SETUP_METHOD(svc, name, req, resp)                                              \
-  static const vbp_method name##_method = {.path = "/vbp.v1." svc "/" #name,            \
-                                           .request = &req##__descriptor,               \
+#define SETUP_METHOD(svc, name, req, resp)                                   \
+  static const vbp_method name##_method = {.path = "/vbp.v1." svc "/" #name, \
+                                           .request = &req##__descriptor,    \
                                            .response = &resp##__descriptor}
 SETUP_METHOD("CatalogService", CreateBatch, vbp__v1__batch, vbp__v1__batch);
 SETUP_METHOD("CatalogService", CreateExecution, vbp__v1__execution, vbp__v1__execution);
@@ -279,8 +280,7 @@ static int run_price_setup(const options *opt) {
     grp.id = group;
     grp.generic_name = "苯磺酸氨氯地平";
     grp.competitive = true;
-    if (!setup_call(catalog, "CreateGroup", &CreateGroup_method, &grp.base, &call, NULL))
-      goto done;
+    if (!setup_call(catalog, "CreateGroup", &CreateGroup_method, &grp.base, &call, NULL)) goto done;
     for (int i = g * 10; i < g * 10 + 10; i++) {
       snprintf(id, sizeof id, "BP%03d", i);
       Vbp__V1__Product p = VBP__V1__PRODUCT__INIT;
@@ -315,8 +315,7 @@ static int run_price_setup(const options *opt) {
   }
   Vbp__V1__CreateApiKeyRequest key_request = VBP__V1__CREATE_API_KEY_REQUEST__INIT;
   key_request.organization_id = org.id;
-  if (!setup_call(catalog, "CreateApiKey", &create_api_key_method, &key_request.base, &call,
-                  &key))
+  if (!setup_call(catalog, "CreateApiKey", &create_api_key_method, &key_request.base, &call, &key))
     goto done;
   printf("%s\n", ((Vbp__V1__ApiKey *)key)->key);
   protobuf_c_message_free_unpacked(key, NULL);
@@ -364,8 +363,8 @@ struct bench {
   int running; /* slots whose chain has not ended */
   int64_t *latencies_ns;
   size_t n_latencies, latencies_cap;
-  uint64_t errors;          /* in the measured window */
-  uint64_t errors_outside;  /* during warm-up or drain: reported, not counted */
+  uint64_t errors;         /* in the measured window */
+  uint64_t errors_outside; /* during warm-up or drain: reported, not counted */
   vbp_status first_error;
   bool have_error;
   size_t answer_bytes;
@@ -446,12 +445,13 @@ static void call_done(void *ctx, const vbp_status *status, ProtobufCMessage *res
     if (measured) record_latency(b, ended - s->started_ns);
     if (!b->answer_bytes) b->answer_bytes = protobuf_c_message_get_packed_size(response);
   } else {
-    if (measured) b->errors++;
-    else b->errors_outside++;
+    if (measured)
+      b->errors++;
+    else
+      b->errors_outside++;
     if (!b->have_error) {
       b->have_error = true;
-      b->first_error =
-          vbp_ok(status) ? vbp_status_make(VBP_INTERNAL, "a wrong answer") : *status;
+      b->first_error = vbp_ok(status) ? vbp_status_make(VBP_INTERNAL, "a wrong answer") : *status;
     }
   }
   bool again = ended < b->measure_to_ns && !starting;
@@ -542,12 +542,13 @@ static int run_load(const options *opt) {
 
   qsort(b.latencies_ns, b.n_latencies, sizeof *b.latencies_ns, compare_ns);
   size_t n = b.n_latencies;
-  printf("%-7s calls/s=%.0f p50_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f max_ms=%.3f errors=%llu "
-         "calls=%zu in_flight=%d seconds=%d answer_bytes=%zu\n",
-         opt->mode, (double)n / opt->seconds, percentile_ms(b.latencies_ns, n, 500),
-         percentile_ms(b.latencies_ns, n, 990), percentile_ms(b.latencies_ns, n, 999),
-         n ? (double)b.latencies_ns[n - 1] / 1e6 : 0.0, (unsigned long long)b.errors, n,
-         opt->in_flight, opt->seconds, b.answer_bytes);
+  printf(
+      "%-7s calls/s=%.0f p50_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f max_ms=%.3f errors=%llu "
+      "calls=%zu in_flight=%d seconds=%d answer_bytes=%zu\n",
+      opt->mode, (double)n / opt->seconds, percentile_ms(b.latencies_ns, n, 500),
+      percentile_ms(b.latencies_ns, n, 990), percentile_ms(b.latencies_ns, n, 999),
+      n ? (double)b.latencies_ns[n - 1] / 1e6 : 0.0, (unsigned long long)b.errors, n,
+      opt->in_flight, opt->seconds, b.answer_bytes);
   if (b.have_error) {
     fprintf(stderr, "rpc_bench: %s: %llu errors measured, %llu during warm-up or drain\n",
             opt->mode, (unsigned long long)b.errors, (unsigned long long)b.errors_outside);
@@ -584,8 +585,8 @@ static int parse_int(const char *text, int lo, int hi, char flag) {
   errno = 0;
   long v = strtol(text, &end, 10);
   if (errno || end == text || *end || v < lo || v > hi) {
-    fprintf(stderr, "rpc_bench: -%c must be an integer from %d to %d, got \"%s\"\n", flag, lo,
-            hi, text);
+    fprintf(stderr, "rpc_bench: -%c must be an integer from %d to %d, got \"%s\"\n", flag, lo, hi,
+            text);
     exit(2);
   }
   return (int)v;
@@ -609,14 +610,29 @@ int main(int argc, char **argv) {
   int c;
   while ((c = getopt(argc - 1, argv + 1, "t:p:k:o:n:d:w:")) != -1) {
     switch (c) {
-      case 't': opt.target = optarg; break;
-      case 'p': opt.pricing = optarg; break;
-      case 'k': opt.key = optarg; break;
-      case 'o': opt.org_id = optarg; break;
-      case 'n': opt.in_flight = parse_int(optarg, 1, MAX_IN_FLIGHT, 'n'); break;
-      case 'd': opt.seconds = parse_int(optarg, 1, MAX_SECONDS, 'd'); break;
-      case 'w': opt.warmup_seconds = parse_int(optarg, 0, MAX_SECONDS, 'w'); break;
-      default: usage();
+      case 't':
+        opt.target = optarg;
+        break;
+      case 'p':
+        opt.pricing = optarg;
+        break;
+      case 'k':
+        opt.key = optarg;
+        break;
+      case 'o':
+        opt.org_id = optarg;
+        break;
+      case 'n':
+        opt.in_flight = parse_int(optarg, 1, MAX_IN_FLIGHT, 'n');
+        break;
+      case 'd':
+        opt.seconds = parse_int(optarg, 1, MAX_SECONDS, 'd');
+        break;
+      case 'w':
+        opt.warmup_seconds = parse_int(optarg, 0, MAX_SECONDS, 'w');
+        break;
+      default:
+        usage();
     }
   }
   if (optind != argc - 1 || !opt.target || (price_setup && !opt.pricing)) usage();

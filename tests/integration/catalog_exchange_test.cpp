@@ -42,8 +42,8 @@ vbp_status export_batch(const std::string &bearer, const std::string &code, Expo
   options.timeout_ms = 30000;
   if (!bearer.empty()) options.bearer_key = bearer.c_str();
   return vbp_client_stream(CatalogStack::instance()->client(),
-                           method_named("/vbp.v1.CatalogService/ExportBatch"), &req.base,
-                           &options, collect, out);
+                           method_named("/vbp.v1.CatalogService/ExportBatch"), &req.base, &options,
+                           collect, out);
 }
 
 class CatalogExport : public CatalogTest {};
@@ -106,7 +106,8 @@ TEST_F(CatalogExport, AMalformedCodeIsRefusedOnCode) {
 // in name, the region in code.
 vbp_status who_am_i(vbp_call *call, const ProtobufCMessage *, ProtobufCMessage **response) {
   const vbp_caller *who = vbp_call_caller(call);
-  auto *r = static_cast<Vbp__V1__Region *>(vbp_arena_alloc(vbp_call_arena(call), sizeof(Vbp__V1__Region)));
+  auto *r = static_cast<Vbp__V1__Region *>(
+      vbp_arena_alloc(vbp_call_arena(call), sizeof(Vbp__V1__Region)));
   vbp__v1__region__init(r);
   r->name = vbp_arena_strdup(vbp_call_arena(call), who->org_id);
   r->code = vbp_arena_strdup(vbp_call_arena(call), who->region_code);
@@ -116,7 +117,8 @@ vbp_status who_am_i(vbp_call *call, const ProtobufCMessage *, ProtobufCMessage *
 }
 
 const vbp_method kWhoAmI[] = {{"/test.Other/WhoAmI", &vbp__v1__region__descriptor,
-                               &vbp__v1__region__descriptor, who_am_i, nullptr, VBP_ALLOW_ANY_CALLER}};
+                               &vbp__v1__region__descriptor, who_am_i, nullptr,
+                               VBP_ALLOW_ANY_CALLER}};
 
 // Another service whose authenticator resolves keys through catalog_client.
 class OtherService {

@@ -227,7 +227,7 @@ std::vector<std::string> texts_of(const Reply<Vbp__V1__PriceInputs> &r) {
 // ---------------------------------------------------------------- the Fujian scenario
 
 const char *const kIfn = "重组人干扰素α2b";
-const char *const kDrugBatch = "JX-YP2023-01";  // seed 000: Fujian from 2024-07-22, 4 years
+const char *const kDrugBatch = "JX-YP2023-01";   // seed 000: Fujian from 2024-07-22, 4 years
 const char *const kStentBatch = "FJ-HC2024-01";  // consumables: Fujian from 2024-09-01, 2 years
 const char *const kStent = "冠脉支架";
 const char *const kEluting = "药物洗脱";
@@ -247,8 +247,8 @@ ProductSpec drug(const std::string &id, const std::string &maker) {
   return p;
 }
 
-ProductSpec consumable(const std::string &id, const std::string &maker,
-                       const std::string &category, const std::string &function) {
+ProductSpec consumable(const std::string &id, const std::string &maker, const std::string &category,
+                       const std::string &function) {
   ProductSpec p;
   p.id = id;
   p.kind = VBP__V1__PRODUCT_KIND__CONSUMABLE;
@@ -308,14 +308,14 @@ void ensure_fujian() {
   MUST(create_product(admin, drug("pi-c", "pi-m3")));
   MUST(create_product(admin, drug("pi-d", "pi-m1")));
   MUST(create_product(admin, drug("pi-e", "pi-m2")));
-  MUST(publish_result(office, result(kDrugBatch, "pi-a", "G1", VBP__V1__RESULT_STATUS__WINNING,
-                                     "30.0000", 60)));
-  MUST(publish_result(office, result(kDrugBatch, "pi-b", "G1", VBP__V1__RESULT_STATUS__BACKUP,
-                                     "32.5000", 40)));
-  MUST(publish_result(office, result(kDrugBatch, "pi-c", "G1",
-                                     VBP__V1__RESULT_STATUS__NON_WINNING, "", 0)));
-  MUST(publish_result(office, result(kDrugBatch, "pi-e", "G0", VBP__V1__RESULT_STATUS__WINNING,
-                                     "28.0000", 100)));
+  MUST(publish_result(
+      office, result(kDrugBatch, "pi-a", "G1", VBP__V1__RESULT_STATUS__WINNING, "30.0000", 60)));
+  MUST(publish_result(
+      office, result(kDrugBatch, "pi-b", "G1", VBP__V1__RESULT_STATUS__BACKUP, "32.5000", 40)));
+  MUST(publish_result(
+      office, result(kDrugBatch, "pi-c", "G1", VBP__V1__RESULT_STATUS__NON_WINNING, "", 0)));
+  MUST(publish_result(
+      office, result(kDrugBatch, "pi-e", "G0", VBP__V1__RESULT_STATUS__WINNING, "28.0000", 100)));
 
   BatchSpec stents;
   stents.code = kStentBatch;
@@ -339,12 +339,12 @@ void ensure_fujian() {
   MUST(create_product(admin, consumable("pi-s4", "pi-m3", kStent, kEluting)));
   MUST(create_product(admin, consumable("pi-s5", "pi-m2", kStent, kEluting)));
   MUST(create_product(admin, consumable("pi-s6", "pi-m1", "人工关节", "髋关节")));
-  MUST(publish_result(admin, result(kStentBatch, "pi-s1", "S-DE", VBP__V1__RESULT_STATUS__WINNING,
-                                    "590", 70)));
-  MUST(publish_result(admin, result(kStentBatch, "pi-s2", "S-DE", VBP__V1__RESULT_STATUS__BACKUP,
-                                    "620.0000", 30)));
-  MUST(publish_result(admin, result(kStentBatch, "pi-s4", "S-DE",
-                                    VBP__V1__RESULT_STATUS__NON_WINNING, "", 0)));
+  MUST(publish_result(
+      admin, result(kStentBatch, "pi-s1", "S-DE", VBP__V1__RESULT_STATUS__WINNING, "590", 70)));
+  MUST(publish_result(
+      admin, result(kStentBatch, "pi-s2", "S-DE", VBP__V1__RESULT_STATUS__BACKUP, "620.0000", 30)));
+  MUST(publish_result(
+      admin, result(kStentBatch, "pi-s4", "S-DE", VBP__V1__RESULT_STATUS__NON_WINNING, "", 0)));
   MUST(publish_result(admin, result(kStentBatch, "pi-s3", "S-BM", VBP__V1__RESULT_STATUS__WINNING,
                                     "700.0000", 100)));
 }
@@ -362,8 +362,8 @@ class PriceInputs : public CatalogTest {
 
 TEST_F(PriceInputs, FujianDrugsInForceWithTheirGroupsAndOthers) {
   ASSERT_NO_FATAL_FAILURE(ensure_fujian());
-  auto r = get_price_inputs(service(), "350000", {"pi-a", "pi-b", "pi-c", "pi-d", "pi-e"},
-                            "2025-01-01");
+  auto r =
+      get_price_inputs(service(), "350000", {"pi-a", "pi-b", "pi-c", "pi-d", "pi-e"}, "2025-01-01");
   ASSERT_TRUE(IsOk(r));
   const std::string g1 = "G1(重组人干扰素α2b, competitive)";
   const std::string g0 = "G0(重组人干扰素α2b, non-competitive)";
@@ -438,7 +438,7 @@ TEST_F(PriceInputs, AnotherProvinceWithoutAnExecutionIsNotInVbp) {
   auto r = get_price_inputs(service(), "360000", {"pi-a", "pi-s1"}, "2025-01-01");
   ASSERT_TRUE(IsOk(r));
   EXPECT_EQ(texts_of(r), (std::vector<std::string>{"pi-a | product pi-a | not in VBP",
-                                                    "pi-s1 | product pi-s1 | not in VBP"}));
+                                                   "pi-s1 | product pi-s1 | not in VBP"}));
 }
 
 // ---------------------------------------------------------------- the execution in force
@@ -530,8 +530,8 @@ TEST_F(PriceInputs, LatestStartWinsAmongTheExecutionsInForce) {
   auto r = get_price_inputs(service(), "350000", {"pi-x"}, "2024-06-01");
   ASSERT_TRUE(IsOk(r));
   EXPECT_EQ(texts_of(r), (std::vector<std::string>{"pi-x | product pi-x | PI-NEW WINNING 8.0000 | "
-                                                    "group g(氨氯地平, competitive) | others [] | "
-                                                    "winners []"}));
+                                                   "group g(氨氯地平, competitive) | others [] | "
+                                                   "winners []"}));
 }
 
 // ---------------------------------------------------------------- refusals
@@ -678,14 +678,11 @@ TEST_F(PriceInputs, EveryRealWriteBumpsAndPushesAndNoReplayDoes) {
   // Group g's shares are at 100 already.
   ResultSpec too_much =
       result("PI-BUMP", "pi-bump-2", "g", VBP__V1__RESULT_STATUS__WINNING, "5", 1);
-  expect_unchanged(measure([&] {
-                     EXPECT_FALSE(IsOk(publish_result(admin, too_much)));
-                   }),
+  expect_unchanged(measure([&] { EXPECT_FALSE(IsOk(publish_result(admin, too_much))); }),
                    "a refused PublishResult");
-  expect_unchanged(measure([&] {
-                     EXPECT_FALSE(IsOk(extend_batch(admin, "PI-BUMP", "2026-01-01")));
-                   }),
-                   "a refused ExtendBatch");
+  expect_unchanged(
+      measure([&] { EXPECT_FALSE(IsOk(extend_batch(admin, "PI-BUMP", "2026-01-01"))); }),
+      "a refused ExtendBatch");
 }
 
 TEST_F(PriceInputs, WriteStandsWhenPricingIsDownOrSlow) {

@@ -72,8 +72,8 @@ Http request(int port, const std::string &method, const std::string &path,
   if (with_key) text += std::string("Authorization: Bearer ") + kAdminKey + "\r\n";
   text += extra_headers;
   if (!body.empty())
-    text += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n";
+    text +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   text += "\r\n" + body;
   EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
   std::string answer;

@@ -286,8 +286,8 @@ TEST_F(PgTest, TextArraysCarryAnyTextAndNullsThroughUnnest) {
   vbp_pg_conn *c = nullptr;
   ASSERT_EQ(vbp_pg_acquire(pool.get(), &c).code, VBP_OK);
   vbp_arena *a = vbp_arena_create();
-  const char *items[] = {"JX-YP2023-01", "a \"quoted\", b", "back\\slash", "{}", "NULL",
-                         nullptr, "人工关节", ""};
+  const char *items[] = {"JX-YP2023-01", "a \"quoted\", b", "back\\slash", "{}",
+                         "NULL",         nullptr,           "人工关节",    ""};
   const size_t n = sizeof items / sizeof items[0];
   const char *params[] = {vbp_pg_text_array(a, items, n)};
   PGresult *r = nullptr;

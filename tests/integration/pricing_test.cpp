@@ -38,14 +38,14 @@ class PricingStack : public ::testing::Environment {
     g_pricing = this;
     CatalogStack *catalog = CatalogStack::instance();
     if (catalog == nullptr || !catalog->failure().empty()) return;
-    std::string dsn = vbp_test_dsn_with(catalog->dsn(), "options",
-                                        "-csearch_path=pricing -cdatestyle=ISO");
+    std::string dsn =
+        vbp_test_dsn_with(catalog->dsn(), "options", "-csearch_path=pricing -cdatestyle=ISO");
     vbp_status st = vbp_pg_pool_open(dsn.c_str(), 4, &pool_);
     ASSERT_TRUE(IsOk(st));
     ASSERT_TRUE(IsOk(pricing_store_migrate(pool_)));
     ASSERT_TRUE(IsOk(vbp_redis_open(vbp_test_env("VBP_REDIS_ADDR").c_str(), 50, &redis_)));
-    auth_ = vbp_authenticator_create(kAdminKey, kSecret, vbp_catalog_resolve_key,
-                                     catalog->client(), 1000, 64);
+    auth_ = vbp_authenticator_create(kAdminKey, kSecret, vbp_catalog_resolve_key, catalog->client(),
+                                     1000, 64);
     start();
   }
 
@@ -287,8 +287,8 @@ class PricingTest : public CatalogTest {
   std::string key_now(const std::string &date, const std::string &product) {
     int64_t catalog = 0, own = 0;
     EXPECT_TRUE(IsOk(pricing_versions_get(svc().versions, &catalog, &own)));
-    return "vbp:price:" + std::to_string(catalog) + ":" + std::to_string(own) + ":350000:" +
-           date + ":" + product;
+    return "vbp:price:" + std::to_string(catalog) + ":" + std::to_string(own) + ":350000:" + date +
+           ":" + product;
   }
 };
 
@@ -312,8 +312,8 @@ TEST_F(PricingTest, BeforeTheStartOrElsewhereTheAnswerIsTheListing) {
   EXPECT_TRUE(IsRefused(get_price(Caller::admin(), "350000", "A", "2024-07-31"), VBP_NOT_FOUND,
                         "productId"));
   // Jilin executes nothing and lists nothing.
-  EXPECT_TRUE(IsRefused(get_price(Caller::admin(), "220000", "B", kDay), VBP_NOT_FOUND,
-                        "productId"));
+  EXPECT_TRUE(
+      IsRefused(get_price(Caller::admin(), "220000", "B", kDay), VBP_NOT_FOUND, "productId"));
   // After the cycle's last day (2026-07-31).
   EXPECT_EQ(price("B", "2026-07-31"), "45.0000 LISTED / 30.0000 P2c @ FJ-YP2024-01");
   EXPECT_EQ(price("B", "2026-08-01"), "45.0000 NOT_IN_VBP /   @ ");
@@ -333,8 +333,8 @@ TEST_F(PricingTest, ListingsKeepTheirHistoryAndAChangeIsSeenAtOnce) {
 }
 
 TEST_F(PricingTest, ARetriedListingChangesNothing) {
-  std::string dsn = vbp_test_dsn_with(CatalogStack::instance()->dsn(), "options",
-                                      "-csearch_path=pricing");
+  std::string dsn =
+      vbp_test_dsn_with(CatalogStack::instance()->dsn(), "options", "-csearch_path=pricing");
   std::string before = vbp_test_sql(dsn, "SELECT version FROM inputs_version");
   auto r = upsert_listing(Caller::admin(), "350000", "B", "45", "2024-01-01");
   ASSERT_TRUE(IsOk(r));
@@ -349,13 +349,14 @@ TEST_F(PricingTest, ARetriedListingChangesNothing) {
 // so a writer whose search_path was another schema (a data loader, psql) could not write a
 // listing at all: the table was not found.
 TEST_F(PricingTest, AListingWrittenUnderAnotherSearchPathBumpsTheVersion) {
-  std::string dsn = vbp_test_dsn_with(CatalogStack::instance()->dsn(), "options",
-                                      "-csearch_path=public");
+  std::string dsn =
+      vbp_test_dsn_with(CatalogStack::instance()->dsn(), "options", "-csearch_path=public");
   const std::string version = "SELECT version FROM pricing.inputs_version";
   long long before = std::stoll(vbp_test_sql(dsn, version));
-  EXPECT_NO_THROW(vbp_test_sql(dsn, "INSERT INTO pricing.listings (region_code, product_id, "
-                                    "listed_on, price) VALUES ('350000', 'B', '2024-10-01', "
-                                    "430000)"));
+  EXPECT_NO_THROW(vbp_test_sql(dsn,
+                               "INSERT INTO pricing.listings (region_code, product_id, "
+                               "listed_on, price) VALUES ('350000', 'B', '2024-10-01', "
+                               "430000)"));
   EXPECT_EQ(vbp_test_sql(dsn, version), std::to_string(before + 1));
 }
 
@@ -460,11 +461,10 @@ TEST_F(PricingTest, BatchGetPricesAnswersInOrderAndNamesAProductWithoutAPrice) {
   ASSERT_EQ(r->n_prices, 4u);
   std::vector<std::string> got;
   for (size_t i = 0; i < r->n_prices; i++)
-    got.push_back(std::string(r->prices[i]->product_id) + " " + r->prices[i]->max_sale_price +
-                  " " + r->prices[i]->rule + " " + r->prices[i]->payment_standard);
+    got.push_back(std::string(r->prices[i]->product_id) + " " + r->prices[i]->max_sale_price + " " +
+                  r->prices[i]->rule + " " + r->prices[i]->payment_standard);
   EXPECT_EQ(got, (std::vector<std::string>{"D 50.0000 LISTED 30.0000", "A 30.0000 P1c 30.0000",
-                                           "B 45.0000 LISTED 30.0000",
-                                           "A 30.0000 P1c 30.0000"}));
+                                           "B 45.0000 LISTED 30.0000", "A 30.0000 P1c 30.0000"}));
   EXPECT_TRUE(IsRefused(batch_get(Caller::admin(), "350000", {"B", "A"}, "2024-07-01"),
                         VBP_NOT_FOUND, "productIds[1]"));
   EXPECT_TRUE(IsRefused(batch_get(Caller::admin(), "350000", {"B", "NOPE"}, kDay), VBP_NOT_FOUND,
@@ -492,10 +492,10 @@ TEST_F(PricingTest, BadInputIsRefusedNamingTheField) {
                         VBP_INVALID_ARGUMENT, "price"));
   EXPECT_TRUE(IsRefused(upsert_listing(admin, "350000", "B", "4.00001", "2024-01-01"),
                         VBP_INVALID_ARGUMENT, "price"));
-  EXPECT_TRUE(IsRefused(upsert_listing(admin, "350000", "B", "40", ""), VBP_INVALID_ARGUMENT,
-                        "listedOn"));
-  EXPECT_TRUE(IsRefused(upsert_listing(admin, "350000", "NOPE", "40", "2024-01-01"),
-                        VBP_NOT_FOUND, "productId"));
+  EXPECT_TRUE(
+      IsRefused(upsert_listing(admin, "350000", "B", "40", ""), VBP_INVALID_ARGUMENT, "listedOn"));
+  EXPECT_TRUE(IsRefused(upsert_listing(admin, "350000", "NOPE", "40", "2024-01-01"), VBP_NOT_FOUND,
+                        "productId"));
   // Nothing changed.
   EXPECT_EQ(price("B"), "45.0000 LISTED / 30.0000 P2c @ FJ-YP2024-01");
 }
@@ -509,11 +509,10 @@ TEST_F(PricingTest, WhoMayDoWhat) {
   // Every caller may look up prices; nobody without a caller.
   EXPECT_TRUE(IsOk(get_price(maker, "350000", "B", kDay)));
   EXPECT_TRUE(IsOk(get_price(hospital, "350000", "B", kDay)));
-  EXPECT_TRUE(IsRefused(get_price(Caller::nobody(), "350000", "B", kDay), VBP_UNAUTHENTICATED,
-                        ""));
-  EXPECT_TRUE(IsRefused(get_price(Caller::forged_as(VBP_ROLE_BUREAU, "X", "350000"), "350000",
-                                  "B", kDay),
-                        VBP_UNAUTHENTICATED, ""));
+  EXPECT_TRUE(IsRefused(get_price(Caller::nobody(), "350000", "B", kDay), VBP_UNAUTHENTICATED, ""));
+  EXPECT_TRUE(
+      IsRefused(get_price(Caller::forged_as(VBP_ROLE_BUREAU, "X", "350000"), "350000", "B", kDay),
+                VBP_UNAUTHENTICATED, ""));
   // Listings: the admin and the bureau of the province only.
   EXPECT_TRUE(IsRefused(upsert_listing(maker, "350000", "B", "1", "2024-01-01"),
                         VBP_PERMISSION_DENIED, ""));
@@ -527,9 +526,9 @@ TEST_F(PricingTest, WhoMayDoWhat) {
   // The push is for services only.
   Vbp__V1__PriceInputsChangedRequest push = VBP__V1__PRICE_INPUTS_CHANGED_REQUEST__INIT;
   push.catalog_version = 1;
-  EXPECT_TRUE(IsRefused(pricing_call<Vbp__V1__PriceInputsChangedResponse>("PriceInputsChanged",
-                                                                          fujian, &push.base),
-                        VBP_PERMISSION_DENIED, ""));
+  EXPECT_TRUE(IsRefused(
+      pricing_call<Vbp__V1__PriceInputsChangedResponse>("PriceInputsChanged", fujian, &push.base),
+      VBP_PERMISSION_DENIED, ""));
   EXPECT_TRUE(IsOk(pricing_call<Vbp__V1__PriceInputsChangedResponse>(
       "PriceInputsChanged", Caller::signed_as(VBP_ROLE_SERVICE, "", ""), &push.base)));
 }
@@ -544,17 +543,18 @@ TEST_F(PricingTest, PoliciesAreListedFromTheirRows) {
     const Vbp__V1__PricingPolicy *p = r->policies[i];
     std::string s = std::string(p->region_code) + "/" + std::to_string(p->product_kind) + " " +
                     p->rule_family + " [";
-    for (size_t j = 0; j < p->n_limit_rules; j++) s += std::string(j ? "," : "") + p->limit_rules[j];
+    for (size_t j = 0; j < p->n_limit_rules; j++)
+      s += std::string(j ? "," : "") + p->limit_rules[j];
     s += "] [";
     for (size_t j = 0; j < p->n_standard_rules; j++)
       s += std::string(j ? "," : "") + p->standard_rules[j];
     got.push_back(s + "] " + p->source);
   }
   EXPECT_EQ(got, (std::vector<std::string>{
-                      "350000/1 P1+P2 [P1a,P1b,P1c,LISTED] [P2a,P2b,P2c] 闽医保〔2024〕54号 五",
-                      "350000/2 P3 [WINNING_PRICE,LISTED] [P3a,P3b] 闽医保〔2022〕21号 三(三)2",
-                      "/1 P4 [WINNING_PRICE,LISTED] [P4a,P4b] 晋医保发〔2021〕22号 八(二)",
-                      "/2 P3 [WINNING_PRICE,LISTED] [P3a,P3b] 晋医保发〔2021〕22号 八(二)"}));
+                     "350000/1 P1+P2 [P1a,P1b,P1c,LISTED] [P2a,P2b,P2c] 闽医保〔2024〕54号 五",
+                     "350000/2 P3 [WINNING_PRICE,LISTED] [P3a,P3b] 闽医保〔2022〕21号 三(三)2",
+                     "/1 P4 [WINNING_PRICE,LISTED] [P4a,P4b] 晋医保发〔2021〕22号 八(二)",
+                     "/2 P3 [WINNING_PRICE,LISTED] [P3a,P3b] 晋医保发〔2021〕22号 八(二)"}));
 }
 
 // Stops the Redis every test program shares: run alone (RUN_SERIAL, see CMakeLists.txt).

@@ -157,12 +157,13 @@ TEST(Redis, SetManyAndMgetTakeOneRoundTripForManyKeys) {
     even_l.push_back(lens[i]);
   }
   for (int i = 1; i < 100; i += 2) vbp_redis_del(r.get(), kp[i]);
-  ASSERT_EQ(vbp_redis_set_many(r.get(), even_k.data(), even_v.data(), even_l.data(),
-                               even_k.size(), 60).code, VBP_OK);
+  ASSERT_EQ(
+      vbp_redis_set_many(r.get(), even_k.data(), even_v.data(), even_l.data(), even_k.size(), 60)
+          .code,
+      VBP_OK);
   std::vector<char *> got(100, nullptr);
   std::vector<size_t> got_len(100, 0);
-  ASSERT_EQ(vbp_redis_mget(r.get(), kp.data(), kp.size(), got.data(), got_len.data()).code,
-            VBP_OK);
+  ASSERT_EQ(vbp_redis_mget(r.get(), kp.data(), kp.size(), got.data(), got_len.data()).code, VBP_OK);
   for (int i = 0; i < 100; i++) {
     if (i % 2 == 0) {
       ASSERT_NE(got[i], nullptr) << i;

@@ -140,9 +140,7 @@ std::string vbp_test_sql(const std::string &dsn, const std::string &sql) {
 
 // ---------------------------------------------------------------- Redis outages
 
-static void run_or_fail(const std::string &cmd) {
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-}
+static void run_or_fail(const std::string &cmd) { EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd; }
 
 RedisStopped::RedisStopped()
     : port_(vbp_test_env("VBP_REDIS_PORT")), pidfile_(vbp_test_env("VBP_REDIS_PIDFILE")) {

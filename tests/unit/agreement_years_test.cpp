@@ -77,12 +77,9 @@ TEST(AgreementYears, AlignmentDateMovesAnniversariesToTheNextFirstOfJulyOrJanuar
     const char *expected;
   } cases[] = {
       {"2025-01-01", "2025-01-01"}, /* stays */
-      {"2025-01-02", "2025-07-01"},
-      {"2025-02-28", "2025-07-01"},
-      {"2025-06-30", "2025-07-01"},
-      {"2025-07-01", "2025-07-01"}, /* stays */
-      {"2025-07-02", "2026-01-01"},
-      {"2025-12-31", "2026-01-01"},
+      {"2025-01-02", "2025-07-01"}, {"2025-02-28", "2025-07-01"},
+      {"2025-06-30", "2025-07-01"}, {"2025-07-01", "2025-07-01"}, /* stays */
+      {"2025-07-02", "2026-01-01"}, {"2025-12-31", "2026-01-01"},
   };
   for (const auto &c : cases)
     EXPECT_EQ(format(catalog_alignment_date(day(c.anniversary))), c.expected) << c.anniversary;
@@ -270,8 +267,8 @@ TEST(ExecutionInForce, LatestStartWinsAmongThoseInForce) {
       execution("NEW", "2024-01-01", years_cycle(2)),
       execution("FUTURE", "2025-06-01", years_cycle(3)),
   };
-  EXPECT_EQ(in_force(executions, "2023-06-01"), "OLD");    /* NEW not started */
-  EXPECT_EQ(in_force(executions, "2024-01-01"), "NEW");    /* NEW's first day */
+  EXPECT_EQ(in_force(executions, "2023-06-01"), "OLD"); /* NEW not started */
+  EXPECT_EQ(in_force(executions, "2024-01-01"), "NEW"); /* NEW's first day */
   EXPECT_EQ(in_force(executions, "2025-05-31"), "NEW");
   EXPECT_EQ(in_force(executions, "2025-06-01"), "FUTURE");
   EXPECT_EQ(in_force(executions, "2028-05-31"), "FUTURE"); /* OLD and NEW over */
@@ -310,8 +307,6 @@ TEST(ExecutionInForce, SameStartGoesFirstToABatchTheProductHasAResultIn) {
   EXPECT_EQ(in_force(executions, "2025-01-01"), "N-2025");
 }
 
-TEST(ExecutionInForce, NoneWithoutExecutions) {
-  EXPECT_EQ(in_force({}, "2025-01-01"), "");
-}
+TEST(ExecutionInForce, NoneWithoutExecutions) { EXPECT_EQ(in_force({}, "2025-01-01"), ""); }
 
 } /* namespace */

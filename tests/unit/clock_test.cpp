@@ -35,8 +35,8 @@ TEST_F(Clock, PinnedTodayIsTheDateInVbpToday) {
 }
 
 TEST_F(Clock, MalformedVbpTodayIsRefusedByNameAndLeavesTodayUnpinned) {
-  const char *malformed[] = {"2023-02-29", "2024-2-29", "20240229", "2024-02-29 ", "today",
-                             "0000-01-01", "2024-13-01"};
+  const char *malformed[] = {"2023-02-29", "2024-2-29",  "20240229",  "2024-02-29 ",
+                             "today",      "0000-01-01", "2024-13-01"};
   for (const char *text : malformed) {
     vbp_status pin = init_with("2024-06-01"); /* a refused value must not keep an older pin */
     ASSERT_TRUE(vbp_ok(&pin));

@@ -47,9 +47,9 @@ TEST(CreditCode, RejectsEveryOtherCheckCharacterAndNamesTheRightOne) {
       if (*c == code[17]) continue;
       std::string wrong = code;
       wrong[17] = *c;
-      EXPECT_EQ(reason_for(wrong.c_str()),
-                std::string("fails the GB 32100 check (last character should be '") + code[17] +
-                    "')")
+      EXPECT_EQ(
+          reason_for(wrong.c_str()),
+          std::string("fails the GB 32100 check (last character should be '") + code[17] + "')")
           << wrong;
     }
   }
@@ -77,10 +77,8 @@ TEST(CreditCode, RejectsAnyLengthButEighteen) {
 }
 
 TEST(CreditCode, RejectsLowerCaseLetters) {
-  EXPECT_EQ(reason_for("91350100m000100Y43"),
-            "has 'm' at position 9; letters must be upper case");
-  EXPECT_EQ(reason_for("9144030071526726xg"),
-            "has 'x' at position 17; letters must be upper case");
+  EXPECT_EQ(reason_for("91350100m000100Y43"), "has 'm' at position 9; letters must be upper case");
+  EXPECT_EQ(reason_for("9144030071526726xg"), "has 'x' at position 17; letters must be upper case");
 }
 
 TEST(CreditCode, RejectsTheLettersIOSVZThatTheStandardLeavesOut) {
@@ -103,7 +101,8 @@ TEST(CreditCode, RejectsPunctuationSpacesAndOtherBytes) {
             "has '-' at position 9, outside the GB 32100 alphabet");
   EXPECT_EQ(reason_for("91350100 000100Y43"),
             "has byte 0x20 at position 9, outside the GB 32100 alphabet");
-  EXPECT_EQ(reason_for("91350100\xff" "000100Y43"),
+  EXPECT_EQ(reason_for("91350100\xff"
+                       "000100Y43"),
             "has byte 0xFF at position 9, outside the GB 32100 alphabet");
 }
 

@@ -73,8 +73,8 @@ json_t *resolve(json_t *doc, const std::string &ref) {
   size_t start = 2;
   while (v) {
     size_t slash = ref.find('/', start);
-    std::string token = ref.substr(start, slash == std::string::npos ? std::string::npos
-                                                                     : slash - start);
+    std::string token =
+        ref.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     std::string key;
     for (size_t i = 0; i < token.size(); i++) {
       if (token[i] == '~' && i + 1 < token.size()) {
@@ -179,7 +179,7 @@ TEST_F(GwOpenApi, OneOperationPerRouteUnderItsPath) {
     const char *verb;
     json_t *op;
     json_object_foreach(item, verb, op)
-      ids.emplace_back(json_string_value(json_object_get(op, "operationId")));
+        ids.emplace_back(json_string_value(json_object_get(op, "operationId")));
   }
   EXPECT_EQ(ids.size(), gw_routes_count(routes_));
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size())
@@ -208,8 +208,7 @@ TEST_F(GwOpenApi, GetPriceHasTwoPathParametersAndADateQuery) {
     {"name":"productId","in":"path","required":true,"schema":{"type":"string"}},
     {"name":"date","in":"query","schema":{"type":"string"}}])"));
   EXPECT_EQ(at(op, {"requestBody"}), nullptr);
-  EXPECT_EQ(canon(at(op, {"responses", "200", "content"})),
-            canon(R"({"application/json":
+  EXPECT_EQ(canon(at(op, {"responses", "200", "content"})), canon(R"({"application/json":
                         {"schema":{"$ref":"#/components/schemas/vbp.v1.Price"}}})"))
       << canon(at(op, {"responses"}));
   EXPECT_EQ(canon(at(op, {"responses", "default", "content"})),
@@ -244,9 +243,7 @@ TEST_F(GwOpenApi, SignContractKeepsItsCustomVerbAndTakesTheRequestAsBody) {
   EXPECT_EQ(canon(at(op, {"tags"})), "[\"ContractService\"]");
   EXPECT_EQ(canon(at(op, {"parameters"})), canon(R"([
     {"name":"id","in":"path","required":true,"schema":{"type":"string"}}])"));
-  EXPECT_EQ(
-      canon(at(op, {"requestBody", "content"})),
-      canon(R"({"application/json":
+  EXPECT_EQ(canon(at(op, {"requestBody", "content"})), canon(R"({"application/json":
                   {"schema":{"$ref":"#/components/schemas/vbp.v1.SignContractRequest"}}})"));
   EXPECT_EQ(canon(at(op, {"responses", "200", "content", "application/json", "schema"})),
             canon(R"({"$ref":"#/components/schemas/vbp.v1.Contract"})"));
@@ -311,8 +308,7 @@ TEST_F(GwOpenApi, FieldsAreTypedPerTheJsonMapping) {
 TEST_F(GwOpenApi, ExportBatchStreamsNdjsonAndImportBatchTakesIt) {
   json_t *exp = at(doc(), {"paths", "/v1/exchange/batches/{code}", "get"});
   ASSERT_NE(exp, nullptr);
-  EXPECT_EQ(canon(at(exp, {"responses", "200", "content"})),
-            canon(R"({"application/x-ndjson":
+  EXPECT_EQ(canon(at(exp, {"responses", "200", "content"})), canon(R"({"application/x-ndjson":
                         {"schema":{"$ref":"#/components/schemas/vbp.v1.ExchangeRecord"}}})"));
   EXPECT_EQ(canon(at(exp, {"parameters"})), canon(R"([
     {"name":"code","in":"path","required":true,"schema":{"type":"string"}},
@@ -325,8 +321,7 @@ TEST_F(GwOpenApi, ExportBatchStreamsNdjsonAndImportBatchTakesIt) {
   EXPECT_EQ(canon(at(imp, {"requestBody", "description"})),
             "\"The raw body, taken as ndjson; at most 67108864 bytes (413 beyond).\"");
   EXPECT_EQ(at(imp, {"parameters"}), nullptr); /* its one field is the body */
-  EXPECT_EQ(canon(at(imp, {"responses", "200", "content"})),
-            canon(R"({"application/json":
+  EXPECT_EQ(canon(at(imp, {"responses", "200", "content"})), canon(R"({"application/json":
                         {"schema":{"$ref":"#/components/schemas/vbp.v1.ImportBatchResponse"}}})"));
 }
 
@@ -384,8 +379,7 @@ TEST_F(GwOpenApi, EveryRefResolvesAndEverySchemaIsReferenced) {
     const gw_route *r = gw_routes_at(routes_, i);
     EXPECT_EQ(targets.count(std::string("#/components/schemas/") + r->response->name), 1u)
         << r->response->name;
-    EXPECT_NE(at(doc(), {"components", "schemas", r->request->name}), nullptr)
-        << r->request->name;
+    EXPECT_NE(at(doc(), {"components", "schemas", r->request->name}), nullptr) << r->request->name;
   }
   EXPECT_EQ(targets.count("#/components/schemas/vbp.v1.Signature"), 1u);
 }
@@ -475,7 +469,7 @@ TEST(GwOpenApiTestProto, QueryParametersOfEveryScalarKind) {
   const char *name;
   json_t *schema;
   json_object_foreach(at(doc.json.v, {"components", "schemas"}), name, schema)
-    names.emplace_back(name);
+      names.emplace_back(name);
   EXPECT_EQ(names, (std::vector<std::string>{"gwtest.HelloRequest", "gwtest.HelloReply",
                                              "gwtest.Inner", "gwtest.Deeper", "Error"}));
   EXPECT_EQ(canon(at(doc.json.v, {"tags"})),

@@ -35,8 +35,8 @@ struct Built {
 template <size_t N>
 void build(Built &b, const std::string &set, const ProtobufCServiceDescriptor *const (&services)[N],
            size_t n = N) {
-  b.status = gw_routes_build(reinterpret_cast<const uint8_t *>(set.data()), set.size(), services,
-                             n, &b.routes);
+  b.status = gw_routes_build(reinterpret_cast<const uint8_t *>(set.data()), set.size(), services, n,
+                             &b.routes);
 }
 
 struct Match {
@@ -55,7 +55,8 @@ Match match(const gw_routes *routes, const char *http_method, const char *path) 
                              GW_ROUTE_MAX_VARIABLES, &n);
   if (m.result == GW_MATCHED) {
     m.method = m.route->method;
-    for (size_t i = 0; i < n; i++) m.bindings.emplace_back(bindings[i].field_path, bindings[i].value);
+    for (size_t i = 0; i < n; i++)
+      m.bindings.emplace_back(bindings[i].field_path, bindings[i].value);
   }
   vbp_arena_destroy(arena);
   return m;
@@ -111,8 +112,8 @@ TEST_F(GwRoutes, EveryMethodWithAnHttpOptionIsOneRoute) {
   for (const ProtobufCServiceDescriptor *s : kRealServices) methods += s->n_methods;
   EXPECT_EQ(gw_routes_count(routes_), count_methods_with_http_option(*set_));
   /* All but the internal ones, which have no route. */
-  const std::set<std::string> internal = {"Authenticate", "GetPriceInputs",
-                                          "GetPriceInputsVersion", "PriceInputsChanged"};
+  const std::set<std::string> internal = {"Authenticate", "GetPriceInputs", "GetPriceInputsVersion",
+                                          "PriceInputsChanged"};
   EXPECT_EQ(gw_routes_count(routes_), methods - internal.size());
   for (size_t i = 0; i < gw_routes_count(routes_); i++)
     EXPECT_EQ(internal.count(gw_routes_at(routes_, i)->method), 0u)
@@ -152,9 +153,13 @@ const Family kFamilies[] = {
     {"POST", "/v1/batches", "CreateBatch", {}},
     {"GET", "/v1/batches/JX-YP2023-01", "GetBatch", {{"code", "JX-YP2023-01"}}},
     {"POST", "/v1/batches/JX-YP2023-01:extend", "ExtendBatch", {{"code", "JX-YP2023-01"}}},
-    {"POST", "/v1/batches/JX-YP2023-01/executions", "CreateExecution",
+    {"POST",
+     "/v1/batches/JX-YP2023-01/executions",
+     "CreateExecution",
      {{"batch_code", "JX-YP2023-01"}}},
-    {"GET", "/v1/batches/JX-YP2023-01/executions/350000/agreementYears", "ListAgreementYears",
+    {"GET",
+     "/v1/batches/JX-YP2023-01/executions/350000/agreementYears",
+     "ListAgreementYears",
      {{"batch_code", "JX-YP2023-01"}, {"region_code", "350000"}}},
     {"POST", "/v1/products", "CreateProduct", {}},
     {"GET", "/v1/products/P1", "GetProduct", {{"id", "P1"}}},
@@ -168,7 +173,9 @@ const Family kFamilies[] = {
     {"GET", "/v1/prices/350000/P1", "GetPrice", {{"region_code", "350000"}, {"product_id", "P1"}}},
     {"POST", "/v1/prices:batchGet", "BatchGetPrices", {}},
     {"GET", "/v1/pricingPolicies", "ListPricingPolicies", {}},
-    {"PUT", "/v1/listings/350000/P1", "UpsertListing",
+    {"PUT",
+     "/v1/listings/350000/P1",
+     "UpsertListing",
      {{"region_code", "350000"}, {"product_id", "P1"}}},
     {"POST", "/v1/distributorAuthorizations", "AuthorizeDistributor", {}},
     {"POST", "/v1/agencyAuthorizations", "AuthorizeAgency", {}},
@@ -265,13 +272,15 @@ TEST_F(GwRoutes, APathServedOnlyForAnotherMethodIsMethodNotAllowed) {
   EXPECT_EQ(m("PATCH", "/v1/listings/350000/P1").result, GW_METHOD_NOT_ALLOWED);
   EXPECT_EQ(m("PUT", "/v1/contracts/C-1:sign").result, GW_METHOD_NOT_ALLOWED);
   EXPECT_EQ(m("HEAD", "/v1/regions").result, GW_METHOD_NOT_ALLOWED);
-  EXPECT_EQ(m("post", "/v1/regions").result, GW_METHOD_NOT_ALLOWED); /* methods are case-sensitive */
+  EXPECT_EQ(m("post", "/v1/regions").result,
+            GW_METHOD_NOT_ALLOWED); /* methods are case-sensitive */
 }
 
 TEST_F(GwRoutes, APathNoRouteHasIsNotFound) {
-  for (const char *path : {"/v1/nothing", "/v1", "/", "", "v1/regions", "/v2/regions",
-                           "/v1/prices/350000", "/v1/prices/350000/P1/extra", "/V1/regions",
-                           "/v1/organizations/o1/x/y/z/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x"}) {
+  for (const char *path :
+       {"/v1/nothing", "/v1", "/", "", "v1/regions", "/v2/regions", "/v1/prices/350000",
+        "/v1/prices/350000/P1/extra", "/V1/regions",
+        "/v1/organizations/o1/x/y/z/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x"}) {
     SCOPED_TRACE(path);
     EXPECT_EQ(m("GET", path).result, GW_NOT_FOUND);
     EXPECT_EQ(m("HEAD", path).result, GW_NOT_FOUND);
@@ -306,10 +315,10 @@ TEST_F(GwRoutes, LiteralsCompareTheDecodedSegment) {
 }
 
 TEST_F(GwRoutes, AnEncodedSlashOrNulOrABadEscapeMatchesNothing) {
-  for (const char *path : {"/v1/organizations/a%2Fb", "/v1/organizations/a%2fb",
-                           "/v1/organizations/%2F", "/v1/organizations/a%00b",
-                           "/v1/organizations/a%G1", "/v1/organizations/a%4", "/v1/organizations/%",
-                           "/v1/organizations%2Fo1", "/v1/prices/35%2F00/P1"}) {
+  for (const char *path :
+       {"/v1/organizations/a%2Fb", "/v1/organizations/a%2fb", "/v1/organizations/%2F",
+        "/v1/organizations/a%00b", "/v1/organizations/a%G1", "/v1/organizations/a%4",
+        "/v1/organizations/%", "/v1/organizations%2Fo1", "/v1/prices/35%2F00/P1"}) {
     SCOPED_TRACE(path);
     EXPECT_EQ(m("GET", path).result, GW_NOT_FOUND);
   }
@@ -395,7 +404,7 @@ std::string with_rule(const std::string &set, const char *method, const Vbp__Api
   if (rule) {
     std::vector<uint8_t> payload(vbp__api__http_rule__get_packed_size(rule));
     vbp__api__http_rule__pack(rule, payload.data());
-    for (size_t n = payload.size(); ; n >>= 7) { /* protobuf-c keeps the length prefix */
+    for (size_t n = payload.size();; n >>= 7) { /* protobuf-c keeps the length prefix */
       field.push_back(static_cast<uint8_t>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
       if (n < 0x80) break;
     }
@@ -432,11 +441,21 @@ Vbp__Api__HttpRule rule_of(gw_verb verb, const char *tmpl, const char *body = ""
   Vbp__Api__HttpRule rule = VBP__API__HTTP_RULE__INIT;
   char *t = const_cast<char *>(tmpl);
   switch (verb) {
-    case GW_GET: rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_GET, rule.get = t; break;
-    case GW_POST: rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_POST, rule.post = t; break;
-    case GW_PUT: rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_PUT, rule.put = t; break;
-    case GW_DELETE: rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_DELETE, rule.delete_ = t; break;
-    default: rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_PATCH, rule.patch = t; break;
+    case GW_GET:
+      rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_GET, rule.get = t;
+      break;
+    case GW_POST:
+      rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_POST, rule.post = t;
+      break;
+    case GW_PUT:
+      rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_PUT, rule.put = t;
+      break;
+    case GW_DELETE:
+      rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_DELETE, rule.delete_ = t;
+      break;
+    default:
+      rule.pattern_case = VBP__API__HTTP_RULE__PATTERN_PATCH, rule.patch = t;
+      break;
   }
   rule.body = const_cast<char *>(body);
   rule.max_body_bytes = max_body_bytes;
@@ -535,8 +554,7 @@ TEST_F(GwRoutesFromATestProto, ACustomVerbRouteWinsOverAPlainOneOnTheSamePath) {
 
 TEST_F(GwRoutesFromATestProto, WellFormedTemplatesAreAccepted) {
   for (const char *tmpl : {"/v1/{inner.id}", "/v1/{inner.deeper.level}", "/v1/{loud}",
-                           "/v1/{count}/{name}", "/x", "/a.b_c~d-e/{name}:do.it",
-                           "/{name}"}) {
+                           "/v1/{count}/{name}", "/x", "/a.b_c~d-e/{name}:do.it", "/{name}"}) {
     SCOPED_TRACE(tmpl);
     Built b;
     build_hello(b, GW_GET, tmpl);
@@ -546,13 +564,39 @@ TEST_F(GwRoutesFromATestProto, WellFormedTemplatesAreAccepted) {
 }
 
 TEST_F(GwRoutesFromATestProto, MalformedTemplatesAreRefusedNamingTheMethod) {
-  for (const char *tmpl :
-       {"v1/x", "", "/", "/v1/{", "/v1/{nosuchfield}", "/v1//x", "/v1/x/", "/v1/{name",
-        "/v1/{na-me}", "/v1/{name}x", "/v1/x{name}", "/v1/{}", "/v1/{.name}", "/v1/{inner.}",
-        "/v1/{name=*}", "/v1/{name=**}", "/v1/*", "/v1/a b", "/v1/x?y", "/v1/x:", "/v1/x:a:b",
-        "/v1/x:a/b", "/v1/:verb", "/v1/%41", "/v1/{inner}", "/v1/{tags}", "/v1/{payload}",
-        "/v1/{inner.nosuch}", "/v1/{name.x}", "/v1/{inner.deeper}", "/v1/{name}/{name}",
-        "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24/25/26/27/28/29/30/31/32/33"}) {
+  for (const char *tmpl : {"v1/x",
+                           "",
+                           "/",
+                           "/v1/{",
+                           "/v1/{nosuchfield}",
+                           "/v1//x",
+                           "/v1/x/",
+                           "/v1/{name",
+                           "/v1/{na-me}",
+                           "/v1/{name}x",
+                           "/v1/x{name}",
+                           "/v1/{}",
+                           "/v1/{.name}",
+                           "/v1/{inner.}",
+                           "/v1/{name=*}",
+                           "/v1/{name=**}",
+                           "/v1/*",
+                           "/v1/a b",
+                           "/v1/x?y",
+                           "/v1/x:",
+                           "/v1/x:a:b",
+                           "/v1/x:a/b",
+                           "/v1/:verb",
+                           "/v1/%41",
+                           "/v1/{inner}",
+                           "/v1/{tags}",
+                           "/v1/{payload}",
+                           "/v1/{inner.nosuch}",
+                           "/v1/{name.x}",
+                           "/v1/{inner.deeper}",
+                           "/v1/{name}/{name}",
+                           "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/19/20/21/22/23/24/25/26/"
+                           "27/28/29/30/31/32/33"}) {
     SCOPED_TRACE(tmpl);
     Built b;
     build_hello(b, GW_GET, tmpl);

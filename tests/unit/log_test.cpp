@@ -56,8 +56,8 @@ using Json = std::unique_ptr<json_t, JsonFree>;
 Json parse(const std::string &line) {
   json_error_t error;
   Json j(json_loadb(line.data(), line.size(), JSON_REJECT_DUPLICATES, &error));
-  EXPECT_TRUE(j && json_is_object(j.get())) << error.text << " at " << error.position << ": "
-                                            << line;
+  EXPECT_TRUE(j && json_is_object(j.get()))
+      << error.text << " at " << error.position << ": " << line;
   return j && json_is_object(j.get()) ? std::move(j) : nullptr;
 }
 
@@ -153,12 +153,12 @@ TEST_F(Log, AServiceNameIsEscapedToo) {
 TEST_F(Log, ACallLineCarriesRpcRequestIdCallerCodeDurationAndTheFailuresMessage) {
   vbp_status failed = vbp_status_make(VBP_NOT_FOUND, "product \"X\" not found");
   Json j = one_line([&] {
-    vbp_log_call(VBP_LOG_DEBUG, "/vbp.v1.PricingService/GetPrice", "req-1", "BUREAU:FJ-YB",
-                 &failed, 1500);
+    vbp_log_call(VBP_LOG_DEBUG, "/vbp.v1.PricingService/GetPrice", "req-1", "BUREAU:FJ-YB", &failed,
+                 1500);
   });
   ASSERT_TRUE(j);
-  EXPECT_EQ(keys(j), (std::set<std::string>{"ts", "level", "service", "rpc", "request_id",
-                                            "caller", "code", "duration_ms", "msg"}));
+  EXPECT_EQ(keys(j), (std::set<std::string>{"ts", "level", "service", "rpc", "request_id", "caller",
+                                            "code", "duration_ms", "msg"}));
   EXPECT_EQ(text(j, "rpc"), "/vbp.v1.PricingService/GetPrice");
   EXPECT_EQ(text(j, "request_id"), "req-1");
   EXPECT_EQ(text(j, "caller"), "BUREAU:FJ-YB");
@@ -168,8 +168,8 @@ TEST_F(Log, ACallLineCarriesRpcRequestIdCallerCodeDurationAndTheFailuresMessage)
   /* An OK call has no message, and no caller when there is none. */
   vbp_status ok = vbp_status_ok();
   j = one_line([&] { vbp_log_call(VBP_LOG_INFO, "/p", nullptr, nullptr, &ok, 0); });
-  EXPECT_EQ(keys(j), (std::set<std::string>{"ts", "level", "service", "rpc", "request_id",
-                                            "code", "duration_ms"}));
+  EXPECT_EQ(keys(j), (std::set<std::string>{"ts", "level", "service", "rpc", "request_id", "code",
+                                            "duration_ms"}));
   EXPECT_EQ(text(j, "request_id"), "");
 }
 
@@ -214,9 +214,8 @@ TEST_F(Log, AnOverlongLineOfEscapesIsCutBetweenThemAndStillCloses) {
     EXPECT_TRUE(IsALongPrefix(text(j, "msg"), message));
   }
   std::string path = "/v1/" + std::string(3000, '"');
-  Json j = one_line([&] {
-    vbp_log_http(VBP_LOG_INFO, "GET", path.c_str(), nullptr, 404, "req-3", nullptr, 1);
-  });
+  Json j = one_line(
+      [&] { vbp_log_http(VBP_LOG_INFO, "GET", path.c_str(), nullptr, 404, "req-3", nullptr, 1); });
   EXPECT_TRUE(IsALongPrefix(text(j, "path"), path));
 }
 
@@ -226,8 +225,14 @@ TEST_F(Log, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
   const struct {
     const char *in, *out;
   } cases[] = {
-      {"a\xff\xfe" "b", "a\uFFFD\uFFFD" "b"},           /* never in UTF-8 */
-      {"a\x80" "b", "a\uFFFD" "b"},                     /* a continuation byte alone */
+      {"a\xff\xfe"
+       "b",
+       "a\uFFFD\uFFFD"
+       "b"}, /* never in UTF-8 */
+      {"a\x80"
+       "b",
+       "a\uFFFD"
+       "b"},                                            /* a continuation byte alone */
       {"\xe7\xa6x", "\uFFFD\uFFFDx"},                   /* a character cut short */
       {"\xc0\xaf", "\uFFFD\uFFFD"},                     /* an overlong '/' */
       {"\xed\xa0\x80", "\uFFFD\uFFFD\uFFFD"},           /* a surrogate */
@@ -238,8 +243,8 @@ TEST_F(Log, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
       {"a\xe7\xa6", "a"},
   };
   for (const auto &c : cases) {
-    Json j = one_line(
-        [&] { vbp_log_http(VBP_LOG_INFO, "GET", c.in, nullptr, 404, "r", nullptr, 1); });
+    Json j =
+        one_line([&] { vbp_log_http(VBP_LOG_INFO, "GET", c.in, nullptr, 404, "r", nullptr, 1); });
     EXPECT_EQ(text(j, "path"), std::string(c.out)) << c.in;
   }
 }

@@ -13,8 +13,8 @@ std::string get(vbp_memo *m, const std::string &key) {
   vbp_arena *a = vbp_arena_create();
   char *value = nullptr;
   size_t len = 0;
-  std::string out = vbp_memo_get(m, key.c_str(), a, &value, &len) ? std::string(value, len)
-                                                                     : "<none>";
+  std::string out =
+      vbp_memo_get(m, key.c_str(), a, &value, &len) ? std::string(value, len) : "<none>";
   vbp_arena_destroy(a);
   return out;
 }

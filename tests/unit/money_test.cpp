@@ -47,9 +47,28 @@ TEST(Money, ParsesYuanWithZeroToFourDecimals) {
 
 TEST(Money, RejectsAnythingButPlainDecimalsAndLeavesTheOutputAlone) {
   const char *const cases[] = {
-      "",      "-",       "1.",    ".5",    "-.5",   "1.23456", "0.00005", "+1",
-      " 1",    "1 ",      "1e3",   "1E3",   "--1",   "1.2.3",   "1,000",   "0x10",
-      "1.-5",  "１",      "abc",   "1.5a",  "NaN",   "inf",
+      "",
+      "-",
+      "1.",
+      ".5",
+      "-.5",
+      "1.23456",
+      "0.00005",
+      "+1",
+      " 1",
+      "1 ",
+      "1e3",
+      "1E3",
+      "--1",
+      "1.2.3",
+      "1,000",
+      "0x10",
+      "1.-5",
+      "１",
+      "abc",
+      "1.5a",
+      "NaN",
+      "inf",
       "922337203685477.5808",  /* INT64_MAX + 1 unit */
       "-922337203685477.5809", /* INT64_MIN - 1 unit */
       "922337203685478",       /* too many yuan even before the decimals are added */
@@ -99,19 +118,13 @@ struct MulDivCase {
 
 TEST(Money, MulDivRoundsHalvesAwayFromZeroOnBothSides) {
   const MulDivCase cases[] = {
-      {1, 1, 2, 1},   /* 0.00005 yuan -> 0.0001 */
-      {-1, 1, 2, -1}, /* -0.00005 yuan -> -0.0001 */
-      {3, 1, 2, 2},   /* 0.00015 -> 0.0002 */
-      {-3, 1, 2, -2},
-      {5, 1, -2, -3}, /* the sign may come from the denominator */
-      {-5, 1, -2, 3},
-      {1, -1, 2, -1},
-      {1, 1, 3, 0}, /* below the half: toward zero */
-      {-1, 1, 3, 0},
-      {2, 1, 3, 1}, /* above the half: away from zero */
-      {-2, 1, 3, -1},
-      {0, 5, 7, 0},
-      {300000, 7, 10, 210000},
+      {1, 1, 2, 1},                                 /* 0.00005 yuan -> 0.0001 */
+      {-1, 1, 2, -1},                               /* -0.00005 yuan -> -0.0001 */
+      {3, 1, 2, 2},                                 /* 0.00015 -> 0.0002 */
+      {-3, 1, 2, -2}, {5, 1, -2, -3},               /* the sign may come from the denominator */
+      {-5, 1, -2, 3}, {1, -1, 2, -1}, {1, 1, 3, 0}, /* below the half: toward zero */
+      {-1, 1, 3, 0},  {2, 1, 3, 1},                 /* above the half: away from zero */
+      {-2, 1, 3, -1}, {0, 5, 7, 0},   {300000, 7, 10, 210000},
   };
   for (const MulDivCase &c : cases)
     EXPECT_EQ(vbp_money_mul_div(c.amount, c.numerator, c.denominator), c.expected)
@@ -120,15 +133,11 @@ TEST(Money, MulDivRoundsHalvesAwayFromZeroOnBothSides) {
 
 TEST(Money, MulDivDoesNotOverflowWhenOnlyTheProductIsOutsideInt64) {
   const MulDivCase cases[] = {
-      {kMax, kMax, kMax, kMax},
-      {kMin, kMin, kMin, kMin},
-      {kMax, 3, 3, kMax},
-      {kMin, 2, 2, kMin},
-      {kMin, -1, -1, kMin},
-      {kMax, 1, 2, kMax / 2 + 1}, /* ...903.5 rounds up */
-      {kMin + 1, 1, 2, kMin / 2}, /* -...903.5 rounds down */
-      {kMin, 1, 2, kMin / 2},
-      {kMax, kMax - 1, kMax, kMax - 1},
+      {kMax, kMax, kMax, kMax},   {kMin, kMin, kMin, kMin},
+      {kMax, 3, 3, kMax},         {kMin, 2, 2, kMin},
+      {kMin, -1, -1, kMin},       {kMax, 1, 2, kMax / 2 + 1}, /* ...903.5 rounds up */
+      {kMin + 1, 1, 2, kMin / 2},                             /* -...903.5 rounds down */
+      {kMin, 1, 2, kMin / 2},     {kMax, kMax - 1, kMax, kMax - 1},
       {kMax, 1, kMin, -1}, /* -0.99.. -> -1 */
   };
   for (const MulDivCase &c : cases)
@@ -148,18 +157,13 @@ TEST(Money, PercentRoundsHalvesAwayFromZero) {
     int64_t percent;
     vbp_money expected;
   } cases[] = {
-      {500000, 70, 350000}, /* DOMAIN.md P2b: 70% of 50.0000 = 35.0000 */
-      {5, 70, 4},           /* 0.00035 -> 0.0004 */
-      {-5, 70, -4},
-      {1, 50, 1}, /* 0.00005 -> 0.0001 */
-      {-1, 50, -1},
-      {1, 70, 1},  /* 0.00007 -> 0.0001 */
-      {1, 30, 0},  /* 0.00003 -> 0 */
-      {-1, 30, 0},
-      {12345, 0, 0},
-      {12345, 100, 12345},
-      {kMax, 100, kMax},
-      {kMin, 50, kMin / 2},
+      {500000, 70, 350000},             /* DOMAIN.md P2b: 70% of 50.0000 = 35.0000 */
+      {5, 70, 4},                       /* 0.00035 -> 0.0004 */
+      {-5, 70, -4},         {1, 50, 1}, /* 0.00005 -> 0.0001 */
+      {-1, 50, -1},         {1, 70, 1}, /* 0.00007 -> 0.0001 */
+      {1, 30, 0},                       /* 0.00003 -> 0 */
+      {-1, 30, 0},          {12345, 0, 0},        {12345, 100, 12345},
+      {kMax, 100, kMax},    {kMin, 50, kMin / 2},
   };
   for (const auto &c : cases)
     EXPECT_EQ(vbp_money_percent(c.amount, c.percent), c.expected)

@@ -32,9 +32,8 @@ std::string yuan_text(vbp_money amount) {
 }
 
 /* winning_price and listed are yuan, or nullptr when absent. */
-pricing_group_member member(const char *id, const char *manufacturer,
-                            pricing_result_status status, const char *winning_price,
-                            const char *listed) {
+pricing_group_member member(const char *id, const char *manufacturer, pricing_result_status status,
+                            const char *winning_price, const char *listed) {
   pricing_group_member m = {};
   m.product_id = id;
   m.manufacturer_id = manufacturer;
@@ -47,8 +46,7 @@ pricing_group_member member(const char *id, const char *manufacturer,
 }
 
 pricing_product drug(const char *id, const char *manufacturer, pricing_result_status status,
-                     const char *winning_price, const char *listed,
-                     bool in_catalog = kInCatalog) {
+                     const char *winning_price, const char *listed, bool in_catalog = kInCatalog) {
   pricing_group_member m = member(id, manufacturer, status, winning_price, listed);
   pricing_product p = {};
   p.id = id;
@@ -64,10 +62,9 @@ pricing_product drug(const char *id, const char *manufacturer, pricing_result_st
   return p;
 }
 
-pricing_product consumable(const char *id, pricing_result_status status,
-                           const char *winning_price, const char *listed,
-                           bool in_catalog = kInCatalog, const char *category = "人工关节",
-                           const char *function = "髋关节置换") {
+pricing_product consumable(const char *id, pricing_result_status status, const char *winning_price,
+                           const char *listed, bool in_catalog = kInCatalog,
+                           const char *category = "人工关节", const char *function = "髋关节置换") {
   pricing_product p = drug(id, "M-consumable", status, winning_price, listed, in_catalog);
   p.kind = PRICING_CONSUMABLE;
   p.generic_name = "";
@@ -92,7 +89,8 @@ pricing_batch_consumable batch_consumable(const char *id, pricing_result_status 
 /* The rows pricing-svc's first migration stores (DOMAIN.md: Fujian drugs P1+P2, consumables
  * P3; the national default drugs P4, consumables P3), in the order ListPricingPolicies gives. */
 const pricing_policy policy_rows[] = {
-    {"350000", PRICING_DRUG, PRICING_LIMIT_P1, PRICING_STANDARD_P2, "P1+P2", "闽医保〔2024〕54号 五"},
+    {"350000", PRICING_DRUG, PRICING_LIMIT_P1, PRICING_STANDARD_P2, "P1+P2",
+     "闽医保〔2024〕54号 五"},
     {"350000", PRICING_CONSUMABLE, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P3, "P3",
      "闽医保〔2022〕21号 三(三)2"},
     {"", PRICING_DRUG, PRICING_LIMIT_WINNING_PRICE, PRICING_STANDARD_P4, "P4",
@@ -174,15 +172,33 @@ TEST(PricingRules, WorkedExampleCompetitiveGroupLimitsTheWinnerToItsWinningPrice
   const pricing_group_member listed38 = member("Y", "MY", PRICING_NON_WINNING, nullptr, "38.0000");
   const pricing_group_member a = member("A", "MA", PRICING_WINNING, "30.0000", nullptr);
   expect_prices({
-      {"A", {fujian_drugs(), drug("A", "MA", PRICING_WINNING, "30.0000", nullptr), true, true,
-             kCompetitive, kGenericName, {listed45, listed38}},
+      {"A",
+       {fujian_drugs(),
+        drug("A", "MA", PRICING_WINNING, "30.0000", nullptr),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {listed45, listed38}},
        "P1c 30.0000, P2a 30.0000, covered"},
       /* L(G) = 30.0000 shows in the other products' standards: min(s, L(G)) (P2c). */
-      {"X", {fujian_drugs(), drug("X", "MX", PRICING_NON_WINNING, nullptr, "45.0000"), true,
-             true, kCompetitive, kGenericName, {a, listed38}},
+      {"X",
+       {fujian_drugs(),
+        drug("X", "MX", PRICING_NON_WINNING, nullptr, "45.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {a, listed38}},
        "LISTED 45.0000, P2c 30.0000, covered"},
-      {"Y", {fujian_drugs(), drug("Y", "MY", PRICING_NON_WINNING, nullptr, "38.0000"), true,
-             true, kCompetitive, kGenericName, {a, listed45}},
+      {"Y",
+       {fujian_drugs(),
+        drug("Y", "MY", PRICING_NON_WINNING, nullptr, "38.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {a, listed45}},
        "LISTED 38.0000, P2c 30.0000, covered"},
   });
 }
@@ -192,12 +208,22 @@ TEST(PricingRules, WorkedExampleNonCompetitiveGroupPaysSeventyPercentFlooredAtTh
   const pricing_group_member w = member("W", "MW", PRICING_WINNING, "30.0000", nullptr);
   expect_prices({
       {"42.0000: max(29.4000, 30.0000)",
-       {fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000"), true, true,
-        kNonCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000"),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 42.0000, P2b 30.0000, covered"},
       {"50.0000: max(35.0000, 30.0000)",
-       {fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, "50.0000"), true, true,
-        kNonCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("B", "MB", PRICING_NON_WINNING, nullptr, "50.0000"),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 50.0000, P2b 35.0000, covered"},
   });
 }
@@ -242,10 +268,10 @@ TEST(PricingRules, WinnerLimitFollowsP1aP1bP1c) {
                   kNonCompetitive, nullptr, {other20}, "P1b 30.0000, P2a 30.0000, covered"),
       winner_case("P1b: non-competitive, nothing listed", kNonCompetitive, nullptr, {unlisted},
                   "P1b 30.0000, P2a 30.0000, covered"),
-      winner_case("P1c: the group's lowest listing below the winning price", kCompetitive,
-                  nullptr, {other27, other45}, "P1c 27.0000, P2a 27.0000, covered"),
-      winner_case("P1c: the group's lowest listing above the winning price", kCompetitive,
-                  nullptr, {other45}, "P1c 30.0000, P2a 30.0000, covered"),
+      winner_case("P1c: the group's lowest listing below the winning price", kCompetitive, nullptr,
+                  {other27, other45}, "P1c 27.0000, P2a 27.0000, covered"),
+      winner_case("P1c: the group's lowest listing above the winning price", kCompetitive, nullptr,
+                  {other45}, "P1c 30.0000, P2a 30.0000, covered"),
       winner_case("P1c: no listed product in g", kCompetitive, nullptr, {unlisted},
                   "P1c 30.0000, P2a 30.0000, covered"),
       winner_case("P1c: alone in g", kCompetitive, nullptr, {},
@@ -260,35 +286,70 @@ TEST(PricingRules, BackupCountsAsWinning) {
   const pricing_group_member other40 = member("Z", "MZ", PRICING_NON_WINNING, nullptr, "40.0000");
   expect_prices({
       {"a BACKUP product's limit by P1c, standard by P2a",
-       {fujian_drugs(), drug("K", "MK", PRICING_BACKUP, "28.0000", nullptr), true, true,
-        kCompetitive, kGenericName, {w30, other40}},
+       {fujian_drugs(),
+        drug("K", "MK", PRICING_BACKUP, "28.0000", nullptr),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w30, other40}},
        "P1c 28.0000, P2a 28.0000, covered"},
       {"a BACKUP product's limit by P1a",
-       {fujian_drugs(), drug("K", "MK", PRICING_BACKUP, "28.0000", "26.5000"), true, true,
-        kNonCompetitive, kGenericName, {w30}},
+       {fujian_drugs(),
+        drug("K", "MK", PRICING_BACKUP, "28.0000", "26.5000"),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w30}},
        "P1a 26.5000, P2a 26.5000, covered"},
       {"a BACKUP product lowers L(g) in a competitive group (P2c)",
-       {fujian_drugs(), drug("Z", "MZ", PRICING_NON_WINNING, nullptr, "40.0000"), true, true,
-        kCompetitive, kGenericName, {w30, backup28}},
+       {fujian_drugs(),
+        drug("Z", "MZ", PRICING_NON_WINNING, nullptr, "40.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w30, backup28}},
        "LISTED 40.0000, P2c 28.0000, covered"},
       {"a BACKUP product lowers L(g) in a non-competitive group (P2b)",
-       {fujian_drugs(), drug("Z", "MZ", PRICING_NON_WINNING, nullptr, "39.0000"), true, true,
-        kNonCompetitive, kGenericName, {w30, backup28}},
+       {fujian_drugs(),
+        drug("Z", "MZ", PRICING_NON_WINNING, nullptr, "39.0000"),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w30, backup28}},
        "LISTED 39.0000, P2b 28.0000, covered"},
       {"a BACKUP drug outside Fujian (P4a)",
-       {jilin_drugs(), drug("K", "MK", PRICING_BACKUP, "28.0000", "35.0000"), true, true,
-        kCompetitive, kGenericName, {w30}},
+       {jilin_drugs(),
+        drug("K", "MK", PRICING_BACKUP, "28.0000", "35.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w30}},
        "WINNING_PRICE 28.0000, P4a 28.0000, covered"},
       {"a BACKUP product lowers B(g) (P4b)",
-       {jilin_drugs(), drug("Z", "MZ", PRICING_NON_WINNING, nullptr, "40.0000"), true, true,
-        kCompetitive, kGenericName, {w30, backup28}},
+       {jilin_drugs(),
+        drug("Z", "MZ", PRICING_NON_WINNING, nullptr, "40.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w30, backup28}},
        "LISTED 40.0000, P4b 28.0000, covered"},
       {"a BACKUP consumable (P3a)",
        {fujian_consumables(), consumable("K", PRICING_BACKUP, "110.0000", "150.0000")},
        "WINNING_PRICE 110.0000, P3a 110.0000, covered"},
       {"a BACKUP consumable sets its category's maximum (P3b)",
-       {fujian_consumables(), consumable("Z", PRICING_NON_WINNING, nullptr, "200.0000"), true,
-        false, kCompetitive, kGenericName, {},
+       {fujian_consumables(),
+        consumable("Z", PRICING_NON_WINNING, nullptr, "200.0000"),
+        true,
+        false,
+        kCompetitive,
+        kGenericName,
+        {},
         {batch_consumable("W", PRICING_WINNING, "150.0000"),
          batch_consumable("K", PRICING_BACKUP, "170.0000")}},
        "LISTED 200.0000, P3b 170.0000, covered"},
@@ -305,16 +366,31 @@ TEST(PricingRules, LowestLimitOfTheGroupIsOverLimitsNotWinningPrices) {
   const pricing_group_member w = member("W", "MW", PRICING_WINNING, "30.0000", nullptr);
   expect_prices({
       {"27.0000 is above L = 26: max(18.9000, 26.0000)",
-       {fujian_drugs(), drug("P", "MP", PRICING_NON_WINNING, nullptr, "27.0000"), true, true,
-        kNonCompetitive, kGenericName, {w1, w2}},
+       {fujian_drugs(),
+        drug("P", "MP", PRICING_NON_WINNING, nullptr, "27.0000"),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w1, w2}},
        "LISTED 27.0000, P2b 26.0000, covered"},
       {"the product's own listing lowers a winner's limit by P1c",
-       {fujian_drugs(), drug("P", "MP", PRICING_NON_WINNING, nullptr, "24.0000"), true, true,
-        kCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("P", "MP", PRICING_NON_WINNING, nullptr, "24.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 24.0000, P2c 24.0000, covered"},
       {"a drug of the group's generic name without a result in g",
-       {fujian_drugs(), drug("O", "MO", PRICING_NO_RESULT, nullptr, "36.0000"), true, true,
-        kCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("O", "MO", PRICING_NO_RESULT, nullptr, "36.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 36.0000, P2c 30.0000, covered"},
   });
 }
@@ -325,8 +401,13 @@ TEST(PricingRules, LowestLimitOfTheGroupIsOverLimitsNotWinningPrices) {
  * without a listing, so L(g) = floor (P1b or P1c). */
 Case other_case(bool competitive, const char *s, const char *floor, const char *expected) {
   return {s,
-          {fujian_drugs(), drug("P", "MP", PRICING_NON_WINNING, nullptr, s), true, true,
-           competitive, kGenericName, {member("W", "MW", PRICING_WINNING, floor, nullptr)}},
+          {fujian_drugs(),
+           drug("P", "MP", PRICING_NON_WINNING, nullptr, s),
+           true,
+           true,
+           competitive,
+           kGenericName,
+           {member("W", "MW", PRICING_WINNING, floor, nullptr)}},
           expected};
 }
 
@@ -374,14 +455,32 @@ TEST(PricingRules, GroupWithoutWinnersBoundsNothing) {
    * empty and bound nothing (as P3b's "with no such winning product, s"). */
   const pricing_group_member other = member("Z", "MZ", PRICING_NON_WINNING, nullptr, "20.0000");
   expect_prices({
-      {"P2b", {fujian_drugs(), drug("P", "MP", PRICING_NON_WINNING, nullptr, "42.0000"), true,
-               true, kNonCompetitive, kGenericName, {other}},
+      {"P2b",
+       {fujian_drugs(),
+        drug("P", "MP", PRICING_NON_WINNING, nullptr, "42.0000"),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {other}},
        "LISTED 42.0000, P2b 42.0000, covered"},
-      {"P2c", {fujian_drugs(), drug("P", "MP", PRICING_NON_WINNING, nullptr, "42.0000"), true,
-               true, kCompetitive, kGenericName, {other}},
+      {"P2c",
+       {fujian_drugs(),
+        drug("P", "MP", PRICING_NON_WINNING, nullptr, "42.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {other}},
        "LISTED 42.0000, P2c 42.0000, covered"},
-      {"P4b", {jilin_drugs(), drug("P", "MP", PRICING_NON_WINNING, nullptr, "42.0000"), true,
-               true, kCompetitive, kGenericName, {other}},
+      {"P4b",
+       {jilin_drugs(),
+        drug("P", "MP", PRICING_NON_WINNING, nullptr, "42.0000"),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {other}},
        "LISTED 42.0000, P4b 42.0000, covered"},
   });
 }
@@ -447,8 +546,8 @@ TEST(PricingRules, DrugsOutsideFujianPayUpToTheLowestWinningPriceOfTheGroup) {
   const pricing_group_member k = member("K", "MK", PRICING_BACKUP, "13.0000", nullptr);
   const pricing_group_member n = member("N", "MN", PRICING_NON_WINNING, nullptr, "9.0000");
   auto look_up = [&](pricing_product product, std::vector<pricing_group_member> others) {
-    return LookUp{jilin_drugs(), product, true, true, kCompetitive, kGenericName,
-                  std::move(others), {}};
+    return LookUp{jilin_drugs(), product,           true, true, kCompetitive,
+                  kGenericName,  std::move(others), {}};
   };
   expect_prices({
       {"P4a: the winning price, whatever the listing",
@@ -460,8 +559,7 @@ TEST(PricingRules, DrugsOutsideFujianPayUpToTheLowestWinningPriceOfTheGroup) {
       {"P4b: s above B(g)",
        look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "20.0000"), {w, k}),
        "LISTED 20.0000, P4b 12.5000, covered"},
-      {"P4b: s at B(g)",
-       look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "12.5000"), {w, k}),
+      {"P4b: s at B(g)", look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "12.5000"), {w, k}),
        "LISTED 12.5000, P4b 12.5000, covered"},
       {"P4b: s below B(g)",
        look_up(drug("O", "MO", PRICING_NON_WINNING, nullptr, "9.0000"), {w, k}),
@@ -484,34 +582,69 @@ TEST(PricingRules, OutsideTheInsuranceCatalogThereIsNoPaymentStandardUnderAnyFam
       batch_consumable("W1", PRICING_WINNING, "150.0000")};
   expect_prices({
       {"P1 winner",
-       {fujian_drugs(), drug("A", "MA", PRICING_WINNING, "30.0000", nullptr, kOutsideCatalog),
-        true, true, kCompetitive, kGenericName, {listed38}},
+       {fujian_drugs(),
+        drug("A", "MA", PRICING_WINNING, "30.0000", nullptr, kOutsideCatalog),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {listed38}},
        "P1c 30.0000, no standard, not covered"},
       {"P2b other",
-       {fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000", kOutsideCatalog),
-        true, true, kNonCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000", kOutsideCatalog),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 42.0000, no standard, not covered"},
       {"P2c other",
-       {fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000", kOutsideCatalog),
-        true, true, kCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000", kOutsideCatalog),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 42.0000, no standard, not covered"},
       {"P3 winner",
        {fujian_consumables(),
-        consumable("W1", PRICING_WINNING, "150.0000", "160.0000", kOutsideCatalog), true, false,
-        kCompetitive, kGenericName, {}, batch},
+        consumable("W1", PRICING_WINNING, "150.0000", "160.0000", kOutsideCatalog),
+        true,
+        false,
+        kCompetitive,
+        kGenericName,
+        {},
+        batch},
        "WINNING_PRICE 150.0000, no standard, not covered"},
       {"P3 other",
        {shanxi_consumables(),
-        consumable("P", PRICING_NON_WINNING, nullptr, "200.0000", kOutsideCatalog), true, false,
-        kCompetitive, kGenericName, {}, batch},
+        consumable("P", PRICING_NON_WINNING, nullptr, "200.0000", kOutsideCatalog),
+        true,
+        false,
+        kCompetitive,
+        kGenericName,
+        {},
+        batch},
        "LISTED 200.0000, no standard, not covered"},
       {"P4 winner",
-       {jilin_drugs(), drug("W", "MW", PRICING_WINNING, "30.0000", "31.0000", kOutsideCatalog),
-        true, true, kCompetitive, kGenericName, {}},
+       {jilin_drugs(),
+        drug("W", "MW", PRICING_WINNING, "30.0000", "31.0000", kOutsideCatalog),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {}},
        "WINNING_PRICE 30.0000, no standard, not covered"},
       {"P4 other",
-       {jilin_drugs(), drug("O", "MO", PRICING_NON_WINNING, nullptr, "42.0000", kOutsideCatalog),
-        true, true, kCompetitive, kGenericName, {w}},
+       {jilin_drugs(),
+        drug("O", "MO", PRICING_NON_WINNING, nullptr, "42.0000", kOutsideCatalog),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w}},
        "LISTED 42.0000, no standard, not covered"},
   });
 }
@@ -544,28 +677,55 @@ TEST(PricingRules, NonWinningProductWithoutAListingIsNotFound) {
   const pricing_group_member w = member("W", "MW", PRICING_WINNING, "30.0000", "32.0000");
   expect_prices({
       {"Fujian drug",
-       {fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, nullptr), true, true,
-        kCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("B", "MB", PRICING_NON_WINNING, nullptr, nullptr),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w}},
        "NOT_FOUND"},
       {"Fujian drug without a result, outside the catalog",
-       {fujian_drugs(), drug("B", "MB", PRICING_NO_RESULT, nullptr, nullptr, kOutsideCatalog),
-        true, true, kNonCompetitive, kGenericName, {w}},
+       {fujian_drugs(),
+        drug("B", "MB", PRICING_NO_RESULT, nullptr, nullptr, kOutsideCatalog),
+        true,
+        true,
+        kNonCompetitive,
+        kGenericName,
+        {w}},
        "NOT_FOUND"},
       {"Jilin drug",
-       {jilin_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, nullptr), true, true,
-        kCompetitive, kGenericName, {w}},
+       {jilin_drugs(),
+        drug("B", "MB", PRICING_NON_WINNING, nullptr, nullptr),
+        true,
+        true,
+        kCompetitive,
+        kGenericName,
+        {w}},
        "NOT_FOUND"},
       {"consumable",
-       {shanxi_consumables(), consumable("P", PRICING_NON_WINNING, nullptr, nullptr), true, false,
-        kCompetitive, kGenericName, {}, {batch_consumable("W1", PRICING_WINNING, "150.0000")}},
+       {shanxi_consumables(),
+        consumable("P", PRICING_NON_WINNING, nullptr, nullptr),
+        true,
+        false,
+        kCompetitive,
+        kGenericName,
+        {},
+        {batch_consumable("W1", PRICING_WINNING, "150.0000")}},
        "NOT_FOUND"},
   });
 }
 
 TEST(PricingRules, ContradictingInputsAreInvalid) {
   const pricing_group_member w = member("W", "MW", PRICING_WINNING, "30.0000", nullptr);
-  LookUp base{fujian_drugs(), drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000"), true, true,
-              kCompetitive, kGenericName, {w}, {}};
+  LookUp base{fujian_drugs(),
+              drug("B", "MB", PRICING_NON_WINNING, nullptr, "42.0000"),
+              true,
+              true,
+              kCompetitive,
+              kGenericName,
+              {w},
+              {}};
   std::vector<Case> cases;
   auto add = [&](const char *name, LookUp in) {
     cases.push_back({name, std::move(in), "INVALID"});
@@ -650,18 +810,18 @@ TEST(PricingRules, PolicyIsPickedByTheProvinceOfTheRegionAndTheKind) {
     const char *policy_region; /* the row's: "" for the national default */
     const char *rule_family;
   } cases[] = {
-      {"350000", PRICING_DRUG, "350000", "P1+P2"},       /* Fujian */
-      {"350100", PRICING_DRUG, "350000", "P1+P2"},       /* Fuzhou, a city */
-      {"350102", PRICING_DRUG, "350000", "P1+P2"},       /* a county of Fuzhou */
+      {"350000", PRICING_DRUG, "350000", "P1+P2"}, /* Fujian */
+      {"350100", PRICING_DRUG, "350000", "P1+P2"}, /* Fuzhou, a city */
+      {"350102", PRICING_DRUG, "350000", "P1+P2"}, /* a county of Fuzhou */
       {"350000", PRICING_CONSUMABLE, "350000", "P3"},
       {"350100", PRICING_CONSUMABLE, "350000", "P3"},
-      {"220000", PRICING_DRUG, "", "P4"},                /* Jilin */
+      {"220000", PRICING_DRUG, "", "P4"}, /* Jilin */
       {"220000", PRICING_CONSUMABLE, "", "P3"},
-      {"140000", PRICING_CONSUMABLE, "", "P3"},          /* Shanxi */
+      {"140000", PRICING_CONSUMABLE, "", "P3"}, /* Shanxi */
       {"140000", PRICING_DRUG, "", "P4"},
-      {"141100", PRICING_DRUG, "", "P4"},                /* Lvliang, a city of Shanxi */
-      {"360000", PRICING_DRUG, "", "P4"},                /* Jiangxi led the alliance, no row */
-      {"990000", PRICING_DRUG, "", "P4"},                /* no such province */
+      {"141100", PRICING_DRUG, "", "P4"}, /* Lvliang, a city of Shanxi */
+      {"360000", PRICING_DRUG, "", "P4"}, /* Jiangxi led the alliance, no row */
+      {"990000", PRICING_DRUG, "", "P4"}, /* no such province */
       {"990000", PRICING_CONSUMABLE, "", "P3"},
   };
   for (const auto &c : cases) {
@@ -713,8 +873,7 @@ TEST(PricingRules, APolicyRowOfItsOwnWinsOverTheDefaultAndANewProvinceIsARow) {
   std::vector<pricing_policy> rows(policy_rows, policy_rows + policy_count);
   rows.push_back({"220000", PRICING_DRUG, PRICING_LIMIT_P1, PRICING_STANDARD_P2, "P1+P2", "x"});
   EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "220100", PRICING_DRUG), &rows[4]);
-  EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "220000", PRICING_CONSUMABLE),
-            &rows[3]);
+  EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "220000", PRICING_CONSUMABLE), &rows[3]);
   EXPECT_EQ(pricing_policy_for(rows.data(), rows.size(), "140000", PRICING_DRUG), &rows[2]);
   /* Without a default row a province with no row of its own has no policy. */
   EXPECT_EQ(pricing_policy_for(policy_rows, 2, "220000", PRICING_DRUG), nullptr);
@@ -755,8 +914,11 @@ TEST(PricingRules, CityAndCountyCodesAreAnsweredForTheirProvince) {
   const struct {
     const char *code;
     const char *province;
-  } cases[] = {{"350000", "350000"}, {"350100", "350000"}, {"350102", "350000"},
-               {"141100", "140000"}, {"220000", "220000"}};
+  } cases[] = {{"350000", "350000"},
+               {"350100", "350000"},
+               {"350102", "350000"},
+               {"141100", "140000"},
+               {"220000", "220000"}};
   for (const auto &c : cases) {
     char province[7] = "?";
     EXPECT_TRUE(vbp_region_province_of(c.code, province)) << c.code;

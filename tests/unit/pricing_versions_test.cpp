@@ -64,7 +64,7 @@ TEST(PricingVersions, APushRaisesAtOnceAndVersionsNeverGoDown) {
   EXPECT_EQ(get(v).first, 1);
   pricing_versions_saw(v, 9, 0);
   EXPECT_EQ(get(v), std::make_pair(int64_t{9}, int64_t{1}));  // 0 leaves own alone
-  pricing_versions_saw(v, 4, 6);                               // an older catalog version
+  pricing_versions_saw(v, 4, 6);                              // an older catalog version
   EXPECT_EQ(get(v), std::make_pair(int64_t{9}, int64_t{6}));
   pricing_versions_stop(v);
 }

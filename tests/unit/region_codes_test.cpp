@@ -8,18 +8,16 @@ namespace {
 
 struct Shape {
   const char *code;
-  int level;        // vbp.v1.RegionLevel: 1 province, 2 city, 3 county, 0 not a code
+  int level;  // vbp.v1.RegionLevel: 1 province, 2 city, 3 county, 0 not a code
   const char *parent;
   const char *prefix;
 };
 
 const Shape kShapes[] = {
-    {"350000", 1, "", "35"},         // Fujian
-    {"350100", 2, "350000", "3501"}, // Fuzhou
-    {"350102", 3, "350100", "350102"},
-    {"141100", 2, "140000", "1411"}, // Lvliang
-    {"429004", 3, "429000", "429004"},
-    {"110101", 3, "110100", "110101"},
+    {"350000", 1, "", "35"},                                             // Fujian
+    {"350100", 2, "350000", "3501"},                                     // Fuzhou
+    {"350102", 3, "350100", "350102"}, {"141100", 2, "140000", "1411"},  // Lvliang
+    {"429004", 3, "429000", "429004"}, {"110101", 3, "110100", "110101"},
 };
 
 TEST(RegionCodes, LevelParentAndPrefixFollowTheCodesShape) {

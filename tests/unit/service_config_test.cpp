@@ -29,9 +29,9 @@ class ServiceConfig : public ::testing::Test {
   }
 
   static constexpr const char *kNames[] = {
-      "VBP_ADMIN_KEY",      "VBP_INTERNAL_SECRET", "VBP_WORKERS",          "VBP_PG_POOL_SIZE",
-      "VBP_PG_DSN",         "VBP_LOG_LEVEL",       "VBP_REDIS_ADDR",       "VBP_REDIS_TIMEOUT_MS",
-      "VBP_CATALOG_ADDR",   "VBP_TEST_ADDR",       "VBP_TEST_METRICS_ADDR"};
+      "VBP_ADMIN_KEY",    "VBP_INTERNAL_SECRET", "VBP_WORKERS",          "VBP_PG_POOL_SIZE",
+      "VBP_PG_DSN",       "VBP_LOG_LEVEL",       "VBP_REDIS_ADDR",       "VBP_REDIS_TIMEOUT_MS",
+      "VBP_CATALOG_ADDR", "VBP_TEST_ADDR",       "VBP_TEST_METRICS_ADDR"};
   vbp_service_def def{};
 };
 
@@ -41,8 +41,9 @@ TEST_F(ServiceConfig, DefaultsAndTheSchemaOnEveryConnection) {
   ASSERT_EQ(st.code, VBP_OK) << st.message;
   EXPECT_STREQ(c.listen_addr, "127.0.0.1:50099");
   EXPECT_STREQ(c.metrics_addr, "127.0.0.1:9199");
-  EXPECT_STREQ(c.pg_dsn, "host=127.0.0.1 port=55432 dbname=vbp user=vbp "
-                         "options='-csearch_path=test -cdatestyle=ISO'");
+  EXPECT_STREQ(c.pg_dsn,
+               "host=127.0.0.1 port=55432 dbname=vbp user=vbp "
+               "options='-csearch_path=test -cdatestyle=ISO'");
   EXPECT_EQ(c.pg_pool_size, 8);
   EXPECT_EQ(c.workers % 2, 0);  // two per core
   EXPECT_EQ(c.redis_addr, nullptr);
