@@ -74,12 +74,6 @@ typedef struct tx {
 
 static catalog_service *service_of(vbp_call *call) { return vbp_call_context(call); }
 
-static const vbp_method price_inputs_changed = {
-    .path = "/vbp.v1.PricingService/PriceInputsChanged",
-    .request = &vbp__v1__price_inputs_changed_request__descriptor,
-    .response = &vbp__v1__price_inputs_changed_response__descriptor,
-};
-
 /* Tells pricing-svc the version a committed write made, before the writer hears back, so that
  * the writer's next price look-up need not be answered from before its write. The write stands
  * whatever happens here (the version is committed, and GetPriceInputsVersion answers it): a
@@ -94,8 +88,9 @@ static void push_price_inputs(vbp_call *call, long long version) {
                               .caller = &service,
                               .request_id = vbp_call_request_id(call)};
   ProtobufCMessage *answer = NULL; /* in the call's arena */
-  vbp_status st = vbp_client_call(pricing, &price_inputs_changed, &req.base, &options,
-                                  vbp_call_allocator(call), &answer);
+  vbp_status st = vbp_client_call(
+      pricing, vbp_method_of(&vbp__v1__pricing_service__descriptor, "PriceInputsChanged"),
+      &req.base, &options, vbp_call_allocator(call), &answer);
   if (!vbp_ok(&st))
     vbp_log(VBP_LOG_WARN, "%s (request %s): telling pricing-svc of price-input version %lld: %s %s",
             vbp_call_method(call), vbp_call_request_id(call), version, vbp_code_name(st.code),

@@ -6,12 +6,6 @@
 
 #define AUTHENTICATE_TIMEOUT_MS 2000
 
-static const vbp_method authenticate = {
-    .path = "/vbp.v1.CatalogService/Authenticate",
-    .request = &vbp__v1__authenticate_request__descriptor,
-    .response = &vbp__v1__authenticate_response__descriptor,
-};
-
 vbp_status vbp_catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out) {
   vbp_client *catalog = ctx;
   Vbp__V1__AuthenticateRequest req = VBP__V1__AUTHENTICATE_REQUEST__INIT;
@@ -19,7 +13,9 @@ vbp_status vbp_catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller
   const vbp_caller service = {.role = VBP_ROLE_SERVICE};
   vbp_call_options options = {.timeout_ms = AUTHENTICATE_TIMEOUT_MS, .caller = &service};
   ProtobufCMessage *answer = NULL;
-  vbp_status st = vbp_client_call(catalog, &authenticate, &req.base, &options, NULL, &answer);
+  vbp_status st =
+      vbp_client_call(catalog, vbp_method_of(&vbp__v1__catalog_service__descriptor, "Authenticate"),
+                      &req.base, &options, NULL, &answer);
   if (st.code == VBP_NOT_FOUND) return st;
   if (!vbp_ok(&st))
     return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc could not check the key: %s", st.message);

@@ -129,6 +129,12 @@ void vbp_client_start(vbp_client *client, const vbp_method *method, const Protob
                       const vbp_call_options *options, ProtobufCAllocator *allocator,
                       vbp_client_done_fn done, void *ctx);
 
+/* The method `name` of service as a client calls it: its path ("/vbp.v1.CatalogService/
+ * Authenticate") and message types, from protobuf-c's service descriptor, so no client spells them
+ * out by hand. Aborts when service has no such method (a programming error, found by the first
+ * test that calls it). The row lives as long as the process. Thread-safe. */
+const vbp_method *vbp_method_of(const ProtobufCServiceDescriptor *service, const char *name);
+
 /* A blocking unary call. On OK *response is unpacked with allocator (malloc when NULL: free it
  * with protobuf_c_message_free_unpacked). Thread-safe. */
 vbp_status vbp_client_call(vbp_client *client, const vbp_method *method,

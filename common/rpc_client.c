@@ -392,3 +392,38 @@ vbp_status vbp_client_health(vbp_client *c, const char *service, int timeout_ms)
   protobuf_c_message_free_unpacked(answer, NULL);
   return serving ? vbp_status_ok() : vbp_status_make(VBP_UNAVAILABLE, "not serving");
 }
+
+/* ---------------------------------------------------------------- method rows from descriptors */
+
+typedef struct method_row {
+  const ProtobufCMethodDescriptor *descriptor;
+  vbp_method method;
+  struct method_row *next;
+} method_row;
+
+static pthread_mutex_t method_rows_mu = PTHREAD_MUTEX_INITIALIZER;
+static method_row *method_rows; /* never freed: a process has a handful, each kept to its end */
+
+const vbp_method *vbp_method_of(const ProtobufCServiceDescriptor *service, const char *name) {
+  const ProtobufCMethodDescriptor *d =
+      protobuf_c_service_descriptor_get_method_by_name(service, name);
+  if (!d) {
+    fprintf(stderr, "vbp_method_of: %s has no method %s\n", service->name, name);
+    abort();
+  }
+  pthread_mutex_lock(&method_rows_mu);
+  method_row *row = method_rows;
+  while (row && row->descriptor != d) row = row->next;
+  if (!row) {
+    row = vbp_xcalloc(1, sizeof *row);
+    row->descriptor = d;
+    size_t n = strlen(service->name) + strlen(d->name) + 3;
+    char *path = vbp_xmalloc(n);
+    snprintf(path, n, "/%s/%s", service->name, d->name);
+    row->method = (vbp_method){.path = path, .request = d->input, .response = d->output};
+    row->next = method_rows;
+    method_rows = row;
+  }
+  pthread_mutex_unlock(&method_rows_mu);
+  return &row->method;
+}

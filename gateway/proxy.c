@@ -15,12 +15,6 @@
 #include "gateway/limiter.h"
 #include "vbp/v1/catalog.pb-c.h"
 
-static const vbp_method authenticate_method = {
-    .path = "/vbp.v1.CatalogService/Authenticate",
-    .request = &vbp__v1__authenticate_request__descriptor,
-    .response = &vbp__v1__authenticate_response__descriptor,
-};
-
 /* ---------------------------------------------------------------- decoding */
 
 typedef struct query_ctx {
@@ -299,6 +293,7 @@ void gw_proxy(gw_request *r) {
     authenticated(r, &none, NULL);
     return;
   }
-  vbp_client_start(srv->catalog, &authenticate_method, &req->base, &options, NULL, authenticated,
-                   r);
+  vbp_client_start(srv->catalog,
+                   vbp_method_of(&vbp__v1__catalog_service__descriptor, "Authenticate"), &req->base,
+                   &options, NULL, authenticated, r);
 }

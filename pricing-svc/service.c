@@ -25,21 +25,10 @@
 #define DEFAULT_LEASE_MS 500
 #define DEFAULT_MEMO_SLOTS 65536
 
-static const vbp_method catalog_get_price_inputs = {
-    .path = "/vbp.v1.CatalogService/GetPriceInputs",
-    .request = &vbp__v1__get_price_inputs_request__descriptor,
-    .response = &vbp__v1__price_inputs__descriptor,
-};
-static const vbp_method catalog_get_price_inputs_version = {
-    .path = "/vbp.v1.CatalogService/GetPriceInputsVersion",
-    .request = &vbp__v1__get_price_inputs_version_request__descriptor,
-    .response = &vbp__v1__price_inputs_version__descriptor,
-};
-static const vbp_method catalog_get_product = {
-    .path = "/vbp.v1.CatalogService/GetProduct",
-    .request = &vbp__v1__get_product_request__descriptor,
-    .response = &vbp__v1__product__descriptor,
-};
+/* CatalogService's method `name`, as pricing-svc calls it. */
+static const vbp_method *catalog_method(const char *name) {
+  return vbp_method_of(&vbp__v1__catalog_service__descriptor, name);
+}
 
 static const vbp_caller service_caller = {.role = VBP_ROLE_SERVICE};
 
@@ -80,7 +69,7 @@ vbp_status pricing_fetch_versions(void *ctx, int64_t *catalog, int64_t *own) {
   Vbp__V1__GetPriceInputsVersionRequest req = VBP__V1__GET_PRICE_INPUTS_VERSION_REQUEST__INIT;
   vbp_call_options options = {.timeout_ms = VERSION_TIMEOUT_MS, .caller = &service_caller};
   ProtobufCMessage *answer = NULL;
-  vbp_status st = vbp_client_call(svc->catalog, &catalog_get_price_inputs_version, &req.base,
+  vbp_status st = vbp_client_call(svc->catalog, catalog_method("GetPriceInputsVersion"), &req.base,
                                   &options, NULL, &answer);
   if (!vbp_ok(&st)) return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc: %s", st.message);
   *catalog = ((const Vbp__V1__PriceInputsVersion *)answer)->version;
@@ -132,8 +121,8 @@ static vbp_status compute(vbp_call *call, const char *province, vbp_date date,
                               .caller = &service_caller,
                               .request_id = vbp_call_request_id(call)};
   ProtobufCMessage *answer = NULL;
-  vbp_status st = vbp_client_call(svc->catalog, &catalog_get_price_inputs, &req.base, &options,
-                                  vbp_call_allocator(call), &answer);
+  vbp_status st = vbp_client_call(svc->catalog, catalog_method("GetPriceInputs"), &req.base,
+                                  &options, vbp_call_allocator(call), &answer);
   if (!vbp_ok(&st))
     return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc could not give the price inputs: %s",
                            st.message);
@@ -448,8 +437,8 @@ static vbp_status need_product(vbp_call *call, const char *id) {
                               .caller = &service_caller,
                               .request_id = vbp_call_request_id(call)};
   ProtobufCMessage *product = NULL;
-  vbp_status st = vbp_client_call(service_of(call)->catalog, &catalog_get_product, &req.base,
-                                  &options, vbp_call_allocator(call), &product);
+  vbp_status st = vbp_client_call(service_of(call)->catalog, catalog_method("GetProduct"),
+                                  &req.base, &options, vbp_call_allocator(call), &product);
   if (st.code == VBP_NOT_FOUND)
     return vbp_status_field(VBP_NOT_FOUND, "productId", "no product has the id \"%s\"", id);
   if (!vbp_ok(&st))

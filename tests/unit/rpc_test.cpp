@@ -1008,3 +1008,17 @@ TEST_F(Rpc, StopDuringAServerStreamEndsItPromptly) {
 }
 
 }  // namespace
+
+TEST(RpcMethodOf, BuildsTheClientRowFromTheServiceDescriptorOnce) {
+  const vbp_method *m = vbp_method_of(&vbp__v1__catalog_service__descriptor, "GetOrganization");
+  EXPECT_STREQ(m->path, "/vbp.v1.CatalogService/GetOrganization");
+  EXPECT_EQ(m->request, &vbp__v1__get_organization_request__descriptor);
+  EXPECT_EQ(m->response, &vbp__v1__organization__descriptor);
+  EXPECT_EQ(vbp_method_of(&vbp__v1__catalog_service__descriptor, "GetOrganization"), m);
+  EXPECT_NE(vbp_method_of(&vbp__v1__catalog_service__descriptor, "GetBatch"), m);
+}
+
+TEST(RpcMethodOfDeathTest, AMethodTheServiceDoesNotHaveAborts) {
+  EXPECT_DEATH(vbp_method_of(&vbp__v1__catalog_service__descriptor, "NoSuchMethod"),
+               "vbp.v1.CatalogService has no method NoSuchMethod");
+}
