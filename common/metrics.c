@@ -25,6 +25,7 @@ typedef struct method_stats {
 
 struct vbp_counter {
   char *name, *help;
+  const char *type; /* "counter", or "gauge" for a value that is set rather than counted */
   _Atomic uint64_t value;
 };
 
@@ -74,13 +75,23 @@ void vbp_metrics_in_flight(vbp_metrics *m, int delta) {
   atomic_fetch_add_explicit(&m->in_flight, delta, memory_order_relaxed);
 }
 
-vbp_counter *vbp_metrics_counter(vbp_metrics *m, const char *name, const char *help) {
+static vbp_counter *add_counter(vbp_metrics *m, const char *name, const char *help,
+                                const char *type) {
   size_t i = m->n_counters;
   if (i >= MAX_COUNTERS) return NULL;
   m->counters[i].name = vbp_xstrdup(name);
   m->counters[i].help = vbp_xstrdup(help);
+  m->counters[i].type = type;
   m->n_counters = i + 1;
   return &m->counters[i];
+}
+
+vbp_counter *vbp_metrics_counter(vbp_metrics *m, const char *name, const char *help) {
+  return add_counter(m, name, help, "counter");
+}
+
+vbp_counter *vbp_metrics_gauge(vbp_metrics *m, const char *name, const char *help) {
+  return add_counter(m, name, help, "gauge");
 }
 
 void vbp_counter_add(vbp_counter *c, uint64_t n) {
@@ -153,8 +164,8 @@ char *vbp_metrics_render(vbp_metrics *m) {
        (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
   for (size_t i = 0; i < m->n_counters; i++) {
     vbp_counter *c = &m->counters[i];
-    emit(&t, "# HELP %s %s\n# TYPE %s counter\n%s{service=\"%s\"} %llu\n", c->name, c->help,
-         c->name, c->name, m->service, (unsigned long long)vbp_counter_value(c));
+    emit(&t, "# HELP %s %s\n# TYPE %s %s\n%s{service=\"%s\"} %llu\n", c->name, c->help, c->name,
+         c->type, c->name, m->service, (unsigned long long)vbp_counter_value(c));
   }
   return t.buf;
 }

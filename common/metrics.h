@@ -27,6 +27,8 @@ void vbp_metrics_in_flight(vbp_metrics *metrics, int delta);
 /* A counter named name (a Prometheus metric name, copied) with help text; the metrics own it.
  * Register before serving; at most 32. Returns NULL when full. */
 vbp_counter *vbp_metrics_counter(vbp_metrics *metrics, const char *name, const char *help);
+/* The same for a gauge: a value that is set once or moves both ways (added to like a counter). */
+vbp_counter *vbp_metrics_gauge(vbp_metrics *metrics, const char *name, const char *help);
 void vbp_counter_add(vbp_counter *counter, uint64_t n);
 uint64_t vbp_counter_value(const vbp_counter *counter);
 

@@ -19,11 +19,6 @@
 #include "common/metrics.h"
 #include "common/status.h"
 
-/* The clocks and the stop signals used to be declared here. Still included because the mains and
- * pricing-svc reach them through rpc.h; new code includes clock.h or signals.h itself. */
-#include "common/clock.h"
-#include "common/signals.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif

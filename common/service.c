@@ -6,7 +6,9 @@
 
 #include "common/arena.h"
 #include "common/catalog_auth.h"
+#include "common/clock.h"
 #include "common/config.h"
+#include "common/signals.h"
 
 #define KEY_CACHE_TTL_MS 10000 /* a revoked key stops working here within this time */
 #define KEY_CACHE_SLOTS 4096
@@ -59,8 +61,9 @@ static bool started(const char *step, vbp_status st) {
 static bool database_ready(void *context) { return vbp_pg_ready(context); }
 
 int vbp_service_main(const vbp_service_def *def) {
-  vbp_service_config cfg;
+  vbp_service_config cfg = {0};
   vbp_status st = vbp_service_config_read(def, &cfg);
+  if (vbp_ok(&st)) st = vbp_clock_init();
   if (vbp_ok(&st) && def->configure) st = def->configure(def->context);
   vbp_log_init(def->name, vbp_ok(&st) ? cfg.log_level : VBP_LOG_INFO);
   if (!vbp_ok(&st)) {
@@ -68,6 +71,10 @@ int vbp_service_main(const vbp_service_def *def) {
     vbp_service_config_fini(&cfg);
     return 2;
   }
+  /* Loud, so that nobody runs on a pinned clock without knowing: here and in a metric. */
+  if (vbp_clock_pinned())
+    vbp_log(VBP_LOG_WARN, "today is pinned to %s by VBP_TODAY: dates are not the real ones",
+            vbp_clock_pinned_text());
   vbp_block_stop_signals();
   vbp_rpc_init();
 
@@ -95,6 +102,9 @@ int vbp_service_main(const vbp_service_def *def) {
                    : vbp_authenticator_create(cfg.admin_key, cfg.secret, vbp_catalog_resolve_key,
                                               parts.catalog, KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
   parts.metrics = vbp_metrics_for_methods(def->name, def->methods, def->n_methods);
+  vbp_counter_add(vbp_metrics_gauge(parts.metrics, "vbp_clock_pinned",
+                                    "1 while today comes from VBP_TODAY instead of the clock."),
+                  vbp_clock_pinned() ? 1 : 0);
   if (!started("metrics", vbp_metrics_http_start(parts.metrics, cfg.metrics_addr, &metrics_http)))
     goto done;
   /* A start that failed half way is stopped too: stop hooks undo whatever start did. */

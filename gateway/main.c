@@ -7,6 +7,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
 #include "gateway/openapi.h"

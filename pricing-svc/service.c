@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/date.h"
 #include "common/ids.h"
 #include "common/money.h"

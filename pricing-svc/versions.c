@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/arena.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rpc.h"
 

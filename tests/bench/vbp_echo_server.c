@@ -9,6 +9,7 @@
 #include "common/auth.h"
 #include "common/log.h"
 #include "common/rpc.h"
+#include "common/signals.h"
 #include "vbp/v1/catalog.pb-c.h"
 
 static vbp_status echo(vbp_call *call, const ProtobufCMessage *request,
