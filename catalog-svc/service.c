@@ -7,6 +7,7 @@
 
 #include "catalog-svc/rules.h"
 #include "catalog-svc/store.h"
+#include "common/clock.h"
 #include "common/credit_code.h"
 #include "common/date.h"
 #include "common/ids.h"
@@ -344,15 +345,20 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   }
   Vbp__V1__Batch *stored = NULL;
   VBP_CHECK(catalog_store_find_batch(c, a, in->code, false, &stored));
-  if (stored) ((Vbp__V1__Batch *)in)->created_by = stored->created_by; /* not part of the body */
-  return existing(a, stored ? &stored->base : NULL, &in->base, "code", "batch", in->code, &t->out);
+  Vbp__V1__Batch wanted = *in;
+  if (stored) wanted.created_by = stored->created_by; /* not part of the body */
+  return existing(a, stored ? &stored->base : NULL, &wanted.base, "code", "batch", in->code,
+                  &t->out);
 }
 
 static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
-  Vbp__V1__Batch *in = (Vbp__V1__Batch *)request;
+  const Vbp__V1__Batch *in = (const Vbp__V1__Batch *)request;
   const vbp_caller *who = vbp_call_caller(call);
   vbp_arena *a = vbp_call_arena(call);
+  /* The batch as stored: the request with its defaults and its creator. */
+  Vbp__V1__Batch *b = vbp_arena_alloc(a, sizeof *b);
+  *b = *in;
   VBP_CHECK(vbp_need_id("code", in->code));
   VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
   VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
@@ -372,16 +378,16 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
                 in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__CITY;
   if (single && in->n_member_region_codes == 0) {
     /* A provincial or city batch has one member: its lead. */
-    in->member_region_codes = vbp_arena_alloc(a, sizeof(char *));
-    in->member_region_codes[0] = in->lead_region_code;
-    in->n_member_region_codes = 1;
+    b->member_region_codes = vbp_arena_alloc(a, sizeof(char *));
+    b->member_region_codes[0] = in->lead_region_code;
+    b->n_member_region_codes = 1;
     lead_is_member = true;
   }
-  if (in->n_member_region_codes == 0) return vbp_invalid("memberRegionCodes", "is required");
+  if (b->n_member_region_codes == 0) return vbp_invalid("memberRegionCodes", "is required");
   if (!lead_is_member)
     return vbp_invalid("memberRegionCodes", "must include the lead region %s",
                        in->lead_region_code);
-  if (single && in->n_member_region_codes != 1)
+  if (single && b->n_member_region_codes != 1)
     return vbp_invalid("memberRegionCodes",
                        "must hold only the lead region for a batch "
                        "organized by one province or city");
@@ -402,9 +408,9 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
     return vbp_invalid("nonWinningCapPercent", "must be 0 to 100");
   VBP_CHECK(
       vbp_opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
-  if (!in->renewal_floor) in->renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__FIRST_YEAR;
-  in->created_by = (char *)who->org_id;
-  return in_tx(call, create_batch_tx, in, response);
+  if (!in->renewal_floor) b->renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__FIRST_YEAR;
+  b->created_by = (char *)who->org_id;
+  return in_tx(call, create_batch_tx, b, response);
 }
 
 static vbp_status get_batch_tx(vbp_pg_conn *c, void *ctx) {
@@ -441,22 +447,33 @@ static catalog_cycle cycle_of(const Vbp__V1__Batch *b) {
   return cycle;
 }
 
+/* An extension: the request, its new end parsed once, and the day it is asked on. */
+typedef struct extension {
+  const Vbp__V1__ExtendBatchRequest *request;
+  vbp_date end, today;
+} extension;
+
 static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
-  TX_PROLOGUE(Vbp__V1__ExtendBatchRequest);
+  TX_PROLOGUE(extension);
+  const vbp_date wanted = in->end;
+  const Vbp__V1__ExtendBatchRequest *x = in->request;
   Vbp__V1__Batch *b = NULL;
-  VBP_CHECK(owned_batch(c, a, who, in->code, true, &b));
-  vbp_date wanted;
-  vbp_date_parse(in->cycle_end, &wanted);
+  VBP_CHECK(owned_batch(c, a, who, x->code, true, &b));
   catalog_cycle cycle = cycle_of(b);
   if (cycle.has_last_day && cycle.last_day == wanted) { /* a retry: already extended */
     t->out = &b->base;
     return ok();
   }
+  /* A cycle cannot be extended into the past (a retry above may be, once that day passed). */
+  if (wanted < in->today) {
+    char buf[VBP_DATE_FORMAT_MAX];
+    return vbp_invalid("cycleEnd", "must not be before today, %s", vbp_date_format(in->today, buf));
+  }
   /* An extension moves the end later for every province that runs the batch. */
   vbp_date latest = cycle.has_last_day ? cycle.last_day : INT32_MIN;
   Vbp__V1__Execution **executions = NULL;
   size_t n = 0;
-  VBP_CHECK(catalog_store_list_executions(c, a, in->code, &executions, &n));
+  VBP_CHECK(catalog_store_list_executions(c, a, x->code, &executions, &n));
   for (size_t i = 0; i < n; i++) {
     vbp_date start;
     if (!vbp_date_parse(executions[i]->start_date, &start)) continue;
@@ -468,9 +485,9 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
     return vbp_invalid("cycleEnd", "must be after the current cycle end %s",
                        vbp_date_format(latest, buf));
   }
-  VBP_CHECK(catalog_store_set_cycle_end(c, in->code, in->cycle_end));
+  VBP_CHECK(catalog_store_set_cycle_end(c, x->code, x->cycle_end));
   VBP_CHECK(wrote_price_inputs(c, t));
-  b->cycle_end = in->cycle_end;
+  b->cycle_end = x->cycle_end;
   t->out = &b->base;
   return ok();
 }
@@ -479,20 +496,28 @@ static vbp_status extend_batch(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__ExtendBatchRequest *in = (const Vbp__V1__ExtendBatchRequest *)request;
   VBP_CHECK(vbp_need_id("code", in->code));
-  vbp_date end;
-  VBP_CHECK(vbp_need_date("cycleEnd", in->cycle_end, &end));
-  return in_tx(call, extend_batch_tx, in, response);
+  extension x = {.request = in, .today = vbp_today()};
+  VBP_CHECK(vbp_need_date("cycleEnd", in->cycle_end, &x.end));
+  return in_tx(call, extend_batch_tx, &x, response);
 }
 
 /* ---------------------------------------------------------------- executions */
 
+/* An execution to create: the request with its defaults, and its start parsed once. */
+typedef struct execution_write {
+  const Vbp__V1__Execution *execution;
+  vbp_date start;
+} execution_write;
+
 static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
-  TX_PROLOGUE(Vbp__V1__Execution);
+  TX_PROLOGUE(execution_write);
+  const vbp_date start = in->start;
+  const Vbp__V1__Execution *e = in->execution;
   Vbp__V1__Batch *b = NULL;
-  VBP_CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &b));
-  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", in->batch_code);
+  VBP_CHECK(catalog_store_find_batch(c, a, e->batch_code, false, &b));
+  if (!b) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", e->batch_code);
   Vbp__V1__Region *region = NULL;
-  VBP_CHECK(catalog_store_find_region(c, a, in->region_code, &region));
+  VBP_CHECK(catalog_store_find_region(c, a, e->region_code, &region));
   if (!region) return vbp_invalid("regionCode", "names no region");
   if (region->level != VBP__V1__REGION_LEVEL__PROVINCE &&
       b->organizer_level != VBP__V1__BATCH__ORGANIZER_LEVEL__CITY)
@@ -500,27 +525,25 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
                        "must be a province: a batch is executed province by "
                        "province");
   catalog_cycle cycle = cycle_of(b);
-  vbp_date start;
-  vbp_date_parse(in->start_date, &start);
   if (cycle.has_last_day && start > cycle.last_day)
     return vbp_invalid("startDate", "must not be after the cycle end %s of batch %s", b->cycle_end,
                        b->code);
   bool member = false;
   for (size_t i = 0; i < b->n_member_region_codes; i++)
-    member |= strcmp(b->member_region_codes[i], in->region_code) == 0;
+    member |= strcmp(b->member_region_codes[i], e->region_code) == 0;
   if (!member)
-    return vbp_invalid("regionCode", "is not a member region of batch %s", in->batch_code);
+    return vbp_invalid("regionCode", "is not a member region of batch %s", e->batch_code);
   bool inserted = false;
-  VBP_CHECK(catalog_store_insert_execution(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_execution(c, e, &inserted));
   if (inserted) {
     VBP_CHECK(wrote_price_inputs(c, t));
-    t->out = &in->base;
+    t->out = &e->base;
     return ok();
   }
   Vbp__V1__Execution *stored = NULL;
-  VBP_CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &stored));
-  return existing(a, stored ? &stored->base : NULL, &in->base, "regionCode", "execution in",
-                  in->region_code, &t->out);
+  VBP_CHECK(catalog_store_find_execution(c, a, e->batch_code, e->region_code, &stored));
+  return existing(a, stored ? &stored->base : NULL, &e->base, "regionCode", "execution in",
+                  e->region_code, &t->out);
 }
 
 /* A signing window: both ends or neither, in order. */
@@ -539,25 +562,30 @@ static vbp_status check_window(const char *from_field, const char *from, const c
 
 static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *request,
                                    ProtobufCMessage **response) {
-  Vbp__V1__Execution *in = (Vbp__V1__Execution *)request;
+  const Vbp__V1__Execution *in = (const Vbp__V1__Execution *)request;
   const vbp_caller *who = vbp_call_caller(call);
   VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
   VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
-  vbp_date listing, start;
+  vbp_date listing;
+  execution_write w = {.execution = in};
   VBP_CHECK(vbp_need_date("listingDate", in->listing_date, &listing));
-  VBP_CHECK(vbp_need_date("startDate", in->start_date, &start));
-  if (start < listing) return vbp_invalid("startDate", "must not be before listingDate");
+  VBP_CHECK(vbp_need_date("startDate", in->start_date, &w.start));
+  if (w.start < listing) return vbp_invalid("startDate", "must not be before listingDate");
   VBP_CHECK(check_window("enterpriseSignFrom", in->enterprise_sign_from, "enterpriseSignTo",
                          in->enterprise_sign_to));
   VBP_CHECK(check_window("institutionSignFrom", in->institution_sign_from, "institutionSignTo",
                          in->institution_sign_to));
   if (!in->align_renewal) { /* absent means aligned (C6) */
-    in->align_renewal = vbp_arena_alloc(vbp_call_arena(call), sizeof *in->align_renewal);
-    google__protobuf__bool_value__init(in->align_renewal);
-    in->align_renewal->value = true;
+    vbp_arena *a = vbp_call_arena(call);
+    Vbp__V1__Execution *e = vbp_arena_alloc(a, sizeof *e);
+    *e = *in;
+    e->align_renewal = vbp_arena_alloc(a, sizeof *e->align_renewal);
+    google__protobuf__bool_value__init(e->align_renewal);
+    e->align_renewal->value = true;
+    w.execution = e;
   }
-  return in_tx(call, create_execution_tx, in, response);
+  return in_tx(call, create_execution_tx, &w, response);
 }
 
 static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
@@ -750,20 +778,20 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
 
 static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
-  Vbp__V1__Result *in = (Vbp__V1__Result *)request;
+  const Vbp__V1__Result *in = (const Vbp__V1__Result *)request;
   VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
   VBP_CHECK(vbp_need_id("productId", in->product_id));
   VBP_CHECK(vbp_need_id("groupId", in->group_id));
   VBP_CHECK(vbp_need_enum("status", in->status, &vbp__v1__result_status__descriptor));
-  publish p = {.result = in};
+  /* The result as stored: the request with its price in the canonical four decimals. */
+  Vbp__V1__Result *r = vbp_arena_alloc(vbp_call_arena(call), sizeof *r);
+  *r = *in;
+  publish p = {.result = r};
   if (winning(in->status)) {
     if (!*in->winning_price)
       return vbp_invalid("winningPrice", "is required for a WINNING or BACKUP result");
-    if (!vbp_money_parse(in->winning_price, &p.price))
-      return vbp_invalid("winningPrice", "must be yuan with at most four decimals, got \"%s\"",
-                         in->winning_price);
-    if (p.price <= 0) return vbp_invalid("winningPrice", "must be more than zero");
-    in->winning_price =
+    VBP_CHECK(vbp_need_price("winningPrice", in->winning_price, &p.price));
+    r->winning_price =
         vbp_money_format(p.price, vbp_arena_alloc(vbp_call_arena(call), VBP_MONEY_FORMAT_MAX));
   } else {
     if (*in->winning_price)

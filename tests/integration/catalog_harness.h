@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catalog-svc/service.h"
+#include "common/clock.h"
 #include "common/identity.h"
 #include "common/rpc.h"
 #include "vbp/v1/catalog.pb-c.h"
@@ -61,6 +62,22 @@ class CatalogStack : public ::testing::Environment {
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override;
+};
+
+// Pins the services' today (common/clock.h) for its lifetime, as VBP_TODAY does at start-up, so
+// that a rule about today answers the same whatever day the test runs.
+class PinnedToday {
+ public:
+  explicit PinnedToday(const char *day) {
+    setenv("VBP_TODAY", day, 1);
+    vbp_clock_init();
+  }
+  ~PinnedToday() {
+    unsetenv("VBP_TODAY");
+    vbp_clock_init();
+  }
+  PinnedToday(const PinnedToday &) = delete;
+  PinnedToday &operator=(const PinnedToday &) = delete;
 };
 
 // Who makes a call: a bearer key, a caller signed with the right secret (or forged with another

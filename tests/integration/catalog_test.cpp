@@ -633,8 +633,30 @@ class CatalogExtendBatch : public CatalogTest {
     ExecutionSpec e{code, "350000", "2024-07-18", "2024-07-22"};
     ASSERT_TRUE(IsOk(create_execution(Caller::admin(), e)));
   }
+  PinnedToday today_{"2025-01-10"};
   std::string alliance_;
 };
+
+TEST_F(CatalogExtendBatch, ExtensionBeforeTodayIsRefusedNamingCycleEnd) {
+  ensure_interferon_batch("JX-EXT-PAST");  // no execution: no cycle end to pass yet
+  auto r = extend_batch(Caller::key(alliance_), "JX-EXT-PAST", "2025-01-09");
+  EXPECT_TRUE(IsRefused(r, VBP_INVALID_ARGUMENT, "cycleEnd"));
+  EXPECT_STREQ(r.status.reason, "must not be before today, 2025-01-10");
+  prepare("JX-EXT-PAST2");
+  auto past = extend_batch(Caller::key(alliance_), "JX-EXT-PAST2", "2024-12-31");
+  EXPECT_TRUE(IsRefused(past, VBP_INVALID_ARGUMENT, "cycleEnd"));
+  EXPECT_STREQ(past.status.reason, "must not be before today, 2025-01-10");
+  auto read = get_batch(Caller::admin(), "JX-EXT-PAST");
+  ASSERT_TRUE(IsOk(read));
+  EXPECT_STREQ(read->cycle_end, "");
+}
+
+TEST_F(CatalogExtendBatch, ExtensionToTodayItselfIsAccepted) {
+  ensure_interferon_batch("JX-EXT-TODAY");
+  auto r = extend_batch(Caller::key(alliance_), "JX-EXT-TODAY", "2025-01-10");
+  ASSERT_TRUE(IsOk(r));
+  EXPECT_STREQ(r->cycle_end, "2025-01-10");
+}
 
 TEST_F(CatalogExtendBatch, ExtensionPastEveryExecutionsEndIsAnswered) {
   prepare("JX-EXT-OK");
