@@ -212,6 +212,8 @@ static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *re
   VBP_CHECK(vbp_need_id("id", in->id));
   VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
   VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
+  /* OrganizationKind's numbers are the roles' (common/identity.h). */
+  if (!vbp_scope_organization(who, (vbp_role)in->kind, in->region_code)) return vbp_scope_denied();
   if (!in->credit_code || !*in->credit_code) return vbp_invalid("creditCode", "is required");
   char reason[VBP_STATUS_REASON_MAX];
   if (!vbp_credit_code_check(in->credit_code, reason, sizeof reason))
@@ -844,11 +846,12 @@ static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
 
 /* ---------------------------------------------------------------- API keys */
 
-/* The organization a bureau or the admin manages keys for; others are refused whether or not
- * it exists. */
+/* The organization whose keys the caller manages: one it could have created itself (a bureau:
+ * parties and lower bureaus in its region). Others are refused whether or not it exists. */
 static vbp_status managed_organization(const vbp_caller *who, const Vbp__V1__Organization *org,
                                        const char *what, const char *id) {
-  if (!org ? !vbp_scope_is_admin(who) : !vbp_scope_region(who, org->region_code))
+  if (!org ? !vbp_scope_is_admin(who)
+           : !vbp_scope_organization(who, (vbp_role)org->kind, org->region_code))
     return vbp_scope_denied();
   if (!org) return vbp_status_make(VBP_NOT_FOUND, "%s %s does not exist", what, id);
   return ok();

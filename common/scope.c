@@ -29,6 +29,21 @@ bool vbp_scope_acts_for(const vbp_caller *caller, const char *org_id) {
   return authority(caller->role) || vbp_scope_own(caller, org_id);
 }
 
+bool vbp_scope_organization(const vbp_caller *caller, vbp_role kind, const char *region_code) {
+  if (vbp_scope_is_admin(caller)) return true;
+  switch (kind) {
+    case VBP_ROLE_INSURANCE_AGENCY:
+    case VBP_ROLE_MEDICAL_INSTITUTION:
+    case VBP_ROLE_MANUFACTURER:
+    case VBP_ROLE_DISTRIBUTOR:
+      return vbp_scope_region(caller, region_code);
+    case VBP_ROLE_BUREAU: /* a bureau's level is its region's: strictly below is lower */
+      return vbp_scope_below_region(caller, region_code);
+    default: /* ALLIANCE_OFFICE, and anything that is no organization kind */
+      return false;
+  }
+}
+
 vbp_status vbp_scope_denied(void) {
   return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
 }

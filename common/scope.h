@@ -32,6 +32,13 @@ bool vbp_scope_own(const vbp_caller *caller, const char *org_id);
  * office) for any, a party (agency, institution, manufacturer, distributor) only for itself. */
 bool vbp_scope_acts_for(const vbp_caller *caller, const char *org_id);
 
+/* The caller may create an organization of role `kind` in region_code, and mint or revoke the
+ * keys of one: the admin any; a bureau, inside its region, the parties (INSURANCE_AGENCY,
+ * MEDICAL_INSTITUTION, MANUFACTURER, DISTRIBUTOR) and bureaus of a lower level than its own.
+ * Nobody else, and never an organization whose role could do what the caller cannot: an
+ * ALLIANCE_OFFICE, or a bureau of the caller's level or above, is the admin's alone. */
+bool vbp_scope_organization(const vbp_caller *caller, vbp_role kind, const char *region_code);
+
 /* The answer to a caller out of scope: PERMISSION_DENIED, the same whether or not the resource
  * exists. */
 vbp_status vbp_scope_denied(void);

@@ -1386,6 +1386,59 @@ TEST_F(CatalogApiKeys, OnlyAdminsAndBureausMintKeys) {
   EXPECT_TRUE(IsRefused(create_api_key(Caller::key(maker), "mfr-fj"), VBP_PERMISSION_DENIED, ""));
 }
 
+// Regression (role escalation): a provincial bureau created an ALLIANCE_OFFICE in its region,
+// minted a key for it, and with that key created a batch led by another province. Every kind x
+// caller x region: who may create the organization, and mint and revoke the keys of one.
+TEST_F(CatalogApiKeys, NoCallerCreatesAnOrganizationOrAKeyThatCouldDoMoreThanItself) {
+  const Vbp__V1__OrganizationKind kinds[] = {
+      VBP__V1__ORGANIZATION_KIND__BUREAU,          VBP__V1__ORGANIZATION_KIND__INSURANCE_AGENCY,
+      VBP__V1__ORGANIZATION_KIND__ALLIANCE_OFFICE, VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION,
+      VBP__V1__ORGANIZATION_KIND__MANUFACTURER,    VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR};
+  const char *const regions[] = {"350000", "350100", "350102", "360000"};
+  struct Who {
+    const char *name;
+    Caller caller;
+    // Per region (as above), per kind (BUR AGY ALL MED MFR DIS): x may, . may not.
+    const char *allowed[4];
+  };
+  const Who callers[] = {
+      {"admin", Caller::admin(), {"xxxxxx", "xxxxxx", "xxxxxx", "xxxxxx"}},
+      {"Fujian bureau",
+       Caller::key(key_for("esc-fj-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350000")),
+       {".x.xxx", "xx.xxx", "xx.xxx", "......"}},
+      {"Fuzhou bureau",
+       Caller::key(key_for("esc-fz-bureau", VBP__V1__ORGANIZATION_KIND__BUREAU, "350100")),
+       {"......", ".x.xxx", "xx.xxx", "......"}},
+      {"alliance office", Caller::key(alliance_key()), {"......", "......", "......", "......"}},
+      {"manufacturer",
+       Caller::key(key_for("esc-maker", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100")),
+       {"......", "......", "......", "......"}},
+  };
+  for (const char *region : regions) ensure_region(region);
+  int n = 0;
+  for (size_t r = 0; r < 4; r++) {
+    for (size_t k = 0; k < 6; k++) {
+      // One organization of this kind here, made by the admin, whose keys the callers try.
+      std::string target = "esc-t-" + std::to_string(r) + "-" + std::to_string(k);
+      ensure_org(target, kinds[k], regions[r]);
+      auto admin_key = create_api_key(Caller::admin(), target);
+      ASSERT_TRUE(IsOk(admin_key));
+      for (const Who &w : callers) {
+        bool may = w.allowed[r][k] == 'x';
+        std::string where =
+            std::string(w.name) + " / kind " + std::to_string(kinds[k]) + " / " + regions[r];
+        auto created =
+            create_organization(w.caller, org("esc-" + std::to_string(n++), kinds[k], regions[r]));
+        EXPECT_TRUE(may ? IsOk(created) : IsRefused(created, VBP_PERMISSION_DENIED, "")) << where;
+        auto key = create_api_key(w.caller, target);
+        EXPECT_TRUE(may ? IsOk(key) : IsRefused(key, VBP_PERMISSION_DENIED, "")) << where;
+        auto revoked = revoke_api_key(w.caller, admin_key->id);
+        EXPECT_TRUE(may ? IsOk(revoked) : IsRefused(revoked, VBP_PERMISSION_DENIED, "")) << where;
+      }
+    }
+  }
+}
+
 TEST_F(CatalogApiKeys, AuthenticateIsRefusedToOrdinaryKeys) {
   std::string maker = key_for("mfr-fj", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
   char sha[65];

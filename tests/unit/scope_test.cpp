@@ -59,6 +59,38 @@ TEST(Scope, APartyActsOnlyForItselfAnAuthorityForAnyone) {
   EXPECT_TRUE(vbp_scope_acts_for(&kAdmin, "mfr-2"));
 }
 
+TEST(Scope, ABureauCreatesPartiesInItsRegionAndOnlyLowerBureaus) {
+  const vbp_role parties[] = {VBP_ROLE_INSURANCE_AGENCY, VBP_ROLE_MEDICAL_INSTITUTION,
+                              VBP_ROLE_MANUFACTURER, VBP_ROLE_DISTRIBUTOR};
+  for (vbp_role kind : parties) {
+    EXPECT_TRUE(vbp_scope_organization(&kFujian, kind, "350000")) << kind;
+    EXPECT_TRUE(vbp_scope_organization(&kFujian, kind, "350102")) << kind;
+    EXPECT_FALSE(vbp_scope_organization(&kFujian, kind, "360000")) << kind;
+    EXPECT_TRUE(vbp_scope_organization(&kFuzhou, kind, "350100")) << kind;
+    EXPECT_FALSE(vbp_scope_organization(&kFuzhou, kind, "350000")) << kind;
+    EXPECT_FALSE(vbp_scope_organization(&kFuzhou, kind, "350200")) << kind;
+    EXPECT_TRUE(vbp_scope_organization(&kAdmin, kind, "620000")) << kind;
+  }
+  /* Bureaus: strictly lower, inside. */
+  EXPECT_FALSE(vbp_scope_organization(&kFujian, VBP_ROLE_BUREAU, "350000"));
+  EXPECT_TRUE(vbp_scope_organization(&kFujian, VBP_ROLE_BUREAU, "350100"));
+  EXPECT_TRUE(vbp_scope_organization(&kFujian, VBP_ROLE_BUREAU, "350102"));
+  EXPECT_FALSE(vbp_scope_organization(&kFujian, VBP_ROLE_BUREAU, "360000"));
+  EXPECT_FALSE(vbp_scope_organization(&kFuzhou, VBP_ROLE_BUREAU, "350100"));
+  EXPECT_TRUE(vbp_scope_organization(&kFuzhou, VBP_ROLE_BUREAU, "350102"));
+  EXPECT_FALSE(vbp_scope_organization(&kFuzhou, VBP_ROLE_BUREAU, "350000"));
+  EXPECT_TRUE(vbp_scope_organization(&kAdmin, VBP_ROLE_BUREAU, "350000"));
+  /* An alliance office is the admin's alone, wherever it is. */
+  EXPECT_FALSE(vbp_scope_organization(&kFujian, VBP_ROLE_ALLIANCE_OFFICE, "350000"));
+  EXPECT_FALSE(vbp_scope_organization(&kFujian, VBP_ROLE_ALLIANCE_OFFICE, "350100"));
+  EXPECT_TRUE(vbp_scope_organization(&kAdmin, VBP_ROLE_ALLIANCE_OFFICE, "360000"));
+  /* Nobody but a bureau or the admin, and no role that is no organization kind. */
+  EXPECT_FALSE(vbp_scope_organization(&kOffice, VBP_ROLE_MANUFACTURER, "360000"));
+  EXPECT_FALSE(vbp_scope_organization(&kMaker, VBP_ROLE_MANUFACTURER, "350100"));
+  EXPECT_FALSE(vbp_scope_organization(&kFujian, VBP_ROLE_ADMIN, "350100"));
+  EXPECT_FALSE(vbp_scope_organization(&kFujian, VBP_ROLE_SERVICE, "350100"));
+}
+
 TEST(Scope, ARefusalIsPermissionDenied) {
   EXPECT_EQ(vbp_scope_denied().code, VBP_PERMISSION_DENIED);
 }
