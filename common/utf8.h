@@ -1,5 +1,5 @@
 /* UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing above U+10FFFF), the
- * one decoder of the tree: the JSON-line logs and the gateway's JSON both keep text valid UTF-8
+ * one check of the tree: the JSON-line logs and the gateway's JSON both keep text valid UTF-8
  * with it. Pure and thread-safe. */
 #ifndef VBP_UTF8_H
 #define VBP_UTF8_H
