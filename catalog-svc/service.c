@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/credit_code.h"
 #include "common/date.h"
+#include "common/hex.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/money.h"
@@ -860,12 +861,7 @@ static vbp_status managed_organization(const vbp_caller *who, const Vbp__V1__Org
 static void random_hex(char *out, size_t bytes) {
   unsigned char raw[32];
   if (RAND_bytes(raw, (int)bytes) != 1) abort(); /* no entropy: nothing safe to hand out */
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < bytes; i++) {
-    out[2 * i] = digits[raw[i] >> 4];
-    out[2 * i + 1] = digits[raw[i] & 15];
-  }
-  out[2 * bytes] = '\0';
+  vbp_hex_encode(raw, bytes, out);
 }
 
 static vbp_status create_api_key_tx(vbp_pg_conn *c, void *ctx) {

@@ -10,96 +10,39 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef struct row {
-  PGresult *res;
-  int i;
-  vbp_arena *a;
-} row;
-
-static char *text(const row *r, int col) {
-  if (PQgetisnull(r->res, r->i, col)) return (char *)"";
-  return vbp_arena_strdup(r->a, PQgetvalue(r->res, r->i, col));
-}
-
-static int integer(const row *r, int col) {
-  return PQgetisnull(r->res, r->i, col) ? 0 : atoi(PQgetvalue(r->res, r->i, col));
-}
-
-static bool boolean(const row *r, int col) {
-  return !PQgetisnull(r->res, r->i, col) && PQgetvalue(r->res, r->i, col)[0] == 't';
-}
-
 static const char *num(vbp_arena *a, long long v) { return vbp_arena_printf(a, "%lld", v); }
 
 static const char *nullable(const char *s) { return s && *s ? s : NULL; }
 
-/* An INSERT ... ON CONFLICT (key) DO NOTHING RETURNING 1: a row back means it was written. */
-static vbp_status insert(vbp_pg_conn *c, const char *what, const char *sql, int n,
-                         const char *const *params, bool *inserted) {
-  PGresult *r = NULL;
-  vbp_status st = vbp_pg_query(c, what, sql, n, params, &r);
-  if (!vbp_ok(&st)) return st;
-  *inserted = PQntuples(r) == 1;
-  PQclear(r);
-  return st;
-}
+/* The 1-based position WITH ORDINALITY gave a row, as a 0-based index into the arrays sent. */
+static size_t position(const vbp_pg_row *r, int col) { return (size_t)vbp_pg_int64(r, col) - 1; }
 
-static vbp_status exec_only(vbp_pg_conn *c, const char *what, const char *sql, int n,
-                            const char *const *params) {
-  PGresult *r = NULL;
-  vbp_status st = vbp_pg_query(c, what, sql, n, params, &r);
-  PQclear(r);
-  return st;
-}
-
-/* Runs a query and turns each row into a message with make; *out gets an arena array. */
-typedef void *(*row_fn)(const row *r);
-
-static vbp_status query_rows(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql, int n,
-                             const char *const *params, row_fn make, void ***out, size_t *count) {
-  PGresult *res = NULL;
-  vbp_status st = vbp_pg_query(c, what, sql, n, params, &res);
-  if (!vbp_ok(&st)) return st;
-  size_t rows = (size_t)PQntuples(res);
-  void **items = vbp_arena_alloc(a, (rows ? rows : 1) * sizeof *items);
-  for (size_t i = 0; i < rows; i++) {
-    row r = {.res = res, .i = (int)i, .a = a};
-    items[i] = make(&r);
-  }
-  PQclear(res);
-  *out = items;
-  *count = rows;
-  return st;
-}
-
-static vbp_status query_one(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql, int n,
-                            const char *const *params, row_fn make, void **out) {
-  void **items = NULL;
-  size_t count = 0;
-  vbp_status st = query_rows(c, a, what, sql, n, params, make, &items, &count);
-  if (vbp_ok(&st)) *out = count ? items[0] : NULL;
-  return st;
+/* A money column (0.0001 yuan) as the API writes amounts; NULL reads as "". */
+static char *money_text(const vbp_pg_row *r, int col) {
+  if (vbp_pg_is_null(r, col)) return (char *)"";
+  char *formatted = vbp_arena_alloc(r->arena, VBP_MONEY_FORMAT_MAX);
+  return vbp_money_format(vbp_pg_int64(r, col), formatted);
 }
 
 /* ---------------------------------------------------------------- regions */
 
-static void *make_region(const row *r) {
-  Vbp__V1__Region *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_region(const vbp_pg_row *r) {
+  Vbp__V1__Region *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__region__init(m);
-  m->code = text(r, 0);
-  m->name = text(r, 1);
-  m->level = (Vbp__V1__RegionLevel)integer(r, 2);
-  m->parent_code = text(r, 3);
+  m->code = vbp_pg_text(r, 0);
+  m->name = vbp_pg_text(r, 1);
+  m->level = (Vbp__V1__RegionLevel)vbp_pg_int(r, 2);
+  m->parent_code = vbp_pg_text(r, 3);
   return m;
 }
 
 vbp_status catalog_store_insert_region(vbp_pg_conn *c, const Vbp__V1__Region *r, bool *inserted) {
   vbp_arena *a = vbp_arena_create();
   const char *p[] = {r->code, r->name, num(a, r->level), nullable(r->parent_code)};
-  vbp_status st = insert(c, "insert region",
-                         "INSERT INTO regions (code, name, level, parent_code) "
-                         "VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING RETURNING 1",
-                         4, p, inserted);
+  vbp_status st = vbp_pg_write(c, "insert region",
+                               "INSERT INTO regions (code, name, level, parent_code) "
+                               "VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING RETURNING 1",
+                               4, p, inserted);
   vbp_arena_destroy(a);
   return st;
 }
@@ -107,25 +50,25 @@ vbp_status catalog_store_insert_region(vbp_pg_conn *c, const Vbp__V1__Region *r,
 vbp_status catalog_store_find_region(vbp_pg_conn *c, vbp_arena *a, const char *code,
                                      Vbp__V1__Region **out) {
   const char *p[] = {code};
-  return query_one(c, a, "find region",
-                   "SELECT code, name, level, parent_code FROM regions WHERE code = $1", 1, p,
-                   make_region, (void **)out);
+  return vbp_pg_find_row(c, a, "find region",
+                         "SELECT code, name, level, parent_code FROM regions WHERE code = $1", 1, p,
+                         make_region, (void **)out);
 }
 
 /* ---------------------------------------------------------------- organizations */
 
 #define ORG_COLUMNS "id, name, kind, region_code, credit_code, institution_type, consortium_id"
 
-static void *make_organization(const row *r) {
-  Vbp__V1__Organization *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_organization(const vbp_pg_row *r) {
+  Vbp__V1__Organization *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__organization__init(m);
-  m->id = text(r, 0);
-  m->name = text(r, 1);
-  m->kind = (Vbp__V1__OrganizationKind)integer(r, 2);
-  m->region_code = text(r, 3);
-  m->credit_code = text(r, 4);
-  m->institution_type = (Vbp__V1__InstitutionType)integer(r, 5);
-  m->consortium_id = text(r, 6);
+  m->id = vbp_pg_text(r, 0);
+  m->name = vbp_pg_text(r, 1);
+  m->kind = (Vbp__V1__OrganizationKind)vbp_pg_int(r, 2);
+  m->region_code = vbp_pg_text(r, 3);
+  m->credit_code = vbp_pg_text(r, 4);
+  m->institution_type = (Vbp__V1__InstitutionType)vbp_pg_int(r, 5);
+  m->consortium_id = vbp_pg_text(r, 6);
   return m;
 }
 
@@ -139,12 +82,12 @@ vbp_status catalog_store_insert_organization(vbp_pg_conn *c, const Vbp__V1__Orga
                      o->credit_code,
                      num(a, o->institution_type),
                      nullable(o->consortium_id)};
-  vbp_status st = insert(c, "insert organization",
-                         "INSERT INTO organizations (" ORG_COLUMNS
-                         ") "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                         "ON CONFLICT (id) DO NOTHING RETURNING 1",
-                         7, p, inserted);
+  vbp_status st = vbp_pg_write(c, "insert organization",
+                               "INSERT INTO organizations (" ORG_COLUMNS
+                               ") "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                               "ON CONFLICT (id) DO NOTHING RETURNING 1",
+                               7, p, inserted);
   if (st.code == VBP_ALREADY_EXISTS)
     st = vbp_status_field(VBP_ALREADY_EXISTS, "creditCode",
                           "belongs to another organization already");
@@ -155,9 +98,9 @@ vbp_status catalog_store_insert_organization(vbp_pg_conn *c, const Vbp__V1__Orga
 vbp_status catalog_store_find_organization(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                            Vbp__V1__Organization **out) {
   const char *p[] = {id};
-  return query_one(c, a, "find organization",
-                   "SELECT " ORG_COLUMNS " FROM organizations WHERE id = $1", 1, p,
-                   make_organization, (void **)out);
+  return vbp_pg_find_row(c, a, "find organization",
+                         "SELECT " ORG_COLUMNS " FROM organizations WHERE id = $1", 1, p,
+                         make_organization, (void **)out);
 }
 
 vbp_status catalog_store_list_organizations(vbp_pg_conn *c, vbp_arena *a, int kind,
@@ -165,12 +108,13 @@ vbp_status catalog_store_list_organizations(vbp_pg_conn *c, vbp_arena *a, int ki
                                             int limit, Vbp__V1__Organization ***out, size_t *n) {
   const char *p[] = {num(a, kind), vbp_arena_printf(a, "%s%%", region_prefix), after_id,
                      num(a, limit)};
-  return query_rows(c, a, "list organizations",
-                    "SELECT " ORG_COLUMNS
-                    " FROM organizations "
-                    "WHERE ($1::int = 0 OR kind = $1::int) AND region_code LIKE $2 AND id > $3 "
-                    "ORDER BY id LIMIT $4",
-                    4, p, make_organization, (void ***)out, n);
+  return vbp_pg_query_rows(
+      c, a, "list organizations",
+      "SELECT " ORG_COLUMNS
+      " FROM organizations "
+      "WHERE ($1::int = 0 OR kind = $1::int) AND region_code LIKE $2 AND id > $3 "
+      "ORDER BY id LIMIT $4",
+      4, p, make_organization, (void ***)out, n);
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -179,18 +123,18 @@ vbp_status catalog_store_list_organizations(vbp_pg_conn *c, vbp_arena *a, int ki
   "code, name, kind, organizer_level, lead_region_code, array_to_string(member_region_codes, " \
   "','), cycle_years, cycle_end, non_winning_cap_percent, renewal_floor, created_by"
 
-static void *make_batch(const row *r) {
-  Vbp__V1__Batch *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_batch(const vbp_pg_row *r) {
+  Vbp__V1__Batch *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__batch__init(m);
-  m->code = text(r, 0);
-  m->name = text(r, 1);
-  m->kind = (Vbp__V1__ProductKind)integer(r, 2);
-  m->organizer_level = (Vbp__V1__Batch__OrganizerLevel)integer(r, 3);
-  m->lead_region_code = text(r, 4);
-  char *members = text(r, 5);
+  m->code = vbp_pg_text(r, 0);
+  m->name = vbp_pg_text(r, 1);
+  m->kind = (Vbp__V1__ProductKind)vbp_pg_int(r, 2);
+  m->organizer_level = (Vbp__V1__Batch__OrganizerLevel)vbp_pg_int(r, 3);
+  m->lead_region_code = vbp_pg_text(r, 4);
+  char *members = vbp_pg_text(r, 5);
   size_t count = *members ? 1 : 0;
   for (char *s = members; *s; s++) count += *s == ',';
-  m->member_region_codes = vbp_arena_alloc(r->a, (count ? count : 1) * sizeof(char *));
+  m->member_region_codes = vbp_arena_alloc(r->arena, (count ? count : 1) * sizeof(char *));
   m->n_member_region_codes = count;
   for (size_t i = 0; i < count; i++) {
     m->member_region_codes[i] = members;
@@ -200,25 +144,18 @@ static void *make_batch(const row *r) {
       members = comma + 1;
     }
   }
-  m->cycle_years = integer(r, 6);
-  m->cycle_end = text(r, 7);
-  m->non_winning_cap_percent = integer(r, 8);
-  m->renewal_floor = (Vbp__V1__Batch__RenewalFloor)integer(r, 9);
-  m->created_by = text(r, 10);
+  m->cycle_years = vbp_pg_int(r, 6);
+  m->cycle_end = vbp_pg_text(r, 7);
+  m->non_winning_cap_percent = vbp_pg_int(r, 8);
+  m->renewal_floor = (Vbp__V1__Batch__RenewalFloor)vbp_pg_int(r, 9);
+  m->created_by = vbp_pg_text(r, 10);
   return m;
 }
 
 vbp_status catalog_store_insert_batch(vbp_pg_conn *c, const Vbp__V1__Batch *b, bool *inserted) {
   vbp_arena *a = vbp_arena_create();
-  /* A text[] literal; region codes are six digits, so nothing needs quoting. */
-  size_t len = 3 + b->n_member_region_codes * 8;
-  char *members = vbp_arena_alloc(a, len);
-  strcpy(members, "{");
-  for (size_t i = 0; i < b->n_member_region_codes; i++) {
-    if (i) strcat(members, ",");
-    strcat(members, b->member_region_codes[i]);
-  }
-  strcat(members, "}");
+  const char *members =
+      vbp_pg_text_array(a, (const char *const *)b->member_region_codes, b->n_member_region_codes);
   const char *p[] = {b->code,
                      b->name,
                      num(a, b->kind),
@@ -230,13 +167,13 @@ vbp_status catalog_store_insert_batch(vbp_pg_conn *c, const Vbp__V1__Batch *b, b
                      num(a, b->non_winning_cap_percent),
                      num(a, b->renewal_floor),
                      b->created_by};
-  vbp_status st = insert(c, "insert batch",
-                         "INSERT INTO batches (code, name, kind, organizer_level, "
-                         "lead_region_code, member_region_codes, cycle_years, cycle_end, "
-                         "non_winning_cap_percent, renewal_floor, created_by) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                         "ON CONFLICT (code) DO NOTHING RETURNING 1",
-                         11, p, inserted);
+  vbp_status st = vbp_pg_write(c, "insert batch",
+                               "INSERT INTO batches (code, name, kind, organizer_level, "
+                               "lead_region_code, member_region_codes, cycle_years, cycle_end, "
+                               "non_winning_cap_percent, renewal_floor, created_by) "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                               "ON CONFLICT (code) DO NOTHING RETURNING 1",
+                               11, p, inserted);
   vbp_arena_destroy(a);
   return st;
 }
@@ -244,15 +181,17 @@ vbp_status catalog_store_insert_batch(vbp_pg_conn *c, const Vbp__V1__Batch *b, b
 vbp_status catalog_store_find_batch(vbp_pg_conn *c, vbp_arena *a, const char *code, bool for_update,
                                     Vbp__V1__Batch **out) {
   const char *p[] = {code};
-  return query_one(c, a, "find batch",
-                   for_update ? "SELECT " BATCH_COLUMNS " FROM batches WHERE code = $1 FOR UPDATE"
-                              : "SELECT " BATCH_COLUMNS " FROM batches WHERE code = $1",
-                   1, p, make_batch, (void **)out);
+  return vbp_pg_find_row(c, a, "find batch",
+                         for_update ? "SELECT " BATCH_COLUMNS
+                                      " FROM batches WHERE code = $1 FOR UPDATE"
+                                    : "SELECT " BATCH_COLUMNS " FROM batches WHERE code = $1",
+                         1, p, make_batch, (void **)out);
 }
 
 vbp_status catalog_store_set_cycle_end(vbp_pg_conn *c, const char *code, const char *cycle_end) {
   const char *p[] = {code, cycle_end};
-  return exec_only(c, "extend batch", "UPDATE batches SET cycle_end = $2 WHERE code = $1", 2, p);
+  return vbp_pg_command(c, "extend batch", "UPDATE batches SET cycle_end = $2 WHERE code = $1", 2,
+                        p);
 }
 
 /* ---------------------------------------------------------------- executions */
@@ -261,20 +200,20 @@ vbp_status catalog_store_set_cycle_end(vbp_pg_conn *c, const char *code, const c
   "batch_code, region_code, listing_date, start_date, enterprise_sign_from, " \
   "enterprise_sign_to, institution_sign_from, institution_sign_to, align_renewal"
 
-static void *make_execution(const row *r) {
-  Vbp__V1__Execution *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_execution(const vbp_pg_row *r) {
+  Vbp__V1__Execution *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__execution__init(m);
-  m->batch_code = text(r, 0);
-  m->region_code = text(r, 1);
-  m->listing_date = text(r, 2);
-  m->start_date = text(r, 3);
-  m->enterprise_sign_from = text(r, 4);
-  m->enterprise_sign_to = text(r, 5);
-  m->institution_sign_from = text(r, 6);
-  m->institution_sign_to = text(r, 7);
-  m->align_renewal = vbp_arena_alloc(r->a, sizeof *m->align_renewal);
+  m->batch_code = vbp_pg_text(r, 0);
+  m->region_code = vbp_pg_text(r, 1);
+  m->listing_date = vbp_pg_text(r, 2);
+  m->start_date = vbp_pg_text(r, 3);
+  m->enterprise_sign_from = vbp_pg_text(r, 4);
+  m->enterprise_sign_to = vbp_pg_text(r, 5);
+  m->institution_sign_from = vbp_pg_text(r, 6);
+  m->institution_sign_to = vbp_pg_text(r, 7);
+  m->align_renewal = vbp_arena_alloc(r->arena, sizeof *m->align_renewal);
   google__protobuf__bool_value__init(m->align_renewal);
-  m->align_renewal->value = boolean(r, 8);
+  m->align_renewal->value = vbp_pg_bool(r, 8);
   return m;
 }
 
@@ -290,30 +229,30 @@ vbp_status catalog_store_insert_execution(vbp_pg_conn *c, const Vbp__V1__Executi
                      nullable(e->institution_sign_from),
                      nullable(e->institution_sign_to),
                      align ? "true" : "false"};
-  return insert(c, "insert execution",
-                "INSERT INTO executions (" EXECUTION_COLUMNS
-                ") "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                "ON CONFLICT (batch_code, region_code) DO NOTHING RETURNING 1",
-                9, p, inserted);
+  return vbp_pg_write(c, "insert execution",
+                      "INSERT INTO executions (" EXECUTION_COLUMNS
+                      ") "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                      "ON CONFLICT (batch_code, region_code) DO NOTHING RETURNING 1",
+                      9, p, inserted);
 }
 
 vbp_status catalog_store_find_execution(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                         const char *region_code, Vbp__V1__Execution **out) {
   const char *p[] = {batch_code, region_code};
-  return query_one(c, a, "find execution",
-                   "SELECT " EXECUTION_COLUMNS
-                   " FROM executions WHERE batch_code = $1 AND region_code = $2",
-                   2, p, make_execution, (void **)out);
+  return vbp_pg_find_row(c, a, "find execution",
+                         "SELECT " EXECUTION_COLUMNS
+                         " FROM executions WHERE batch_code = $1 AND region_code = $2",
+                         2, p, make_execution, (void **)out);
 }
 
 vbp_status catalog_store_list_executions(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                          Vbp__V1__Execution ***out, size_t *n) {
   const char *p[] = {batch_code};
-  return query_rows(c, a, "list executions",
-                    "SELECT " EXECUTION_COLUMNS
-                    " FROM executions WHERE batch_code = $1 ORDER BY region_code",
-                    1, p, make_execution, (void ***)out, n);
+  return vbp_pg_query_rows(c, a, "list executions",
+                           "SELECT " EXECUTION_COLUMNS
+                           " FROM executions WHERE batch_code = $1 ORDER BY region_code",
+                           1, p, make_execution, (void ***)out, n);
 }
 
 /* ---------------------------------------------------------------- products */
@@ -322,20 +261,20 @@ vbp_status catalog_store_list_executions(vbp_pg_conn *c, vbp_arena *a, const cha
   "id, kind, generic_name, dosage_form, specification, unit, manufacturer_id, quality_tier, " \
   "in_insurance_catalog, category, function"
 
-static void *make_product(const row *r) {
-  Vbp__V1__Product *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_product(const vbp_pg_row *r) {
+  Vbp__V1__Product *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__product__init(m);
-  m->id = text(r, 0);
-  m->kind = (Vbp__V1__ProductKind)integer(r, 1);
-  m->generic_name = text(r, 2);
-  m->dosage_form = text(r, 3);
-  m->specification = text(r, 4);
-  m->unit = text(r, 5);
-  m->manufacturer_id = text(r, 6);
-  m->quality_tier = (Vbp__V1__QualityTier)integer(r, 7);
-  m->in_insurance_catalog = boolean(r, 8);
-  m->category = text(r, 9);
-  m->function = text(r, 10);
+  m->id = vbp_pg_text(r, 0);
+  m->kind = (Vbp__V1__ProductKind)vbp_pg_int(r, 1);
+  m->generic_name = vbp_pg_text(r, 2);
+  m->dosage_form = vbp_pg_text(r, 3);
+  m->specification = vbp_pg_text(r, 4);
+  m->unit = vbp_pg_text(r, 5);
+  m->manufacturer_id = vbp_pg_text(r, 6);
+  m->quality_tier = (Vbp__V1__QualityTier)vbp_pg_int(r, 7);
+  m->in_insurance_catalog = vbp_pg_bool(r, 8);
+  m->category = vbp_pg_text(r, 9);
+  m->function = vbp_pg_text(r, 10);
   return m;
 }
 
@@ -352,12 +291,12 @@ vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *
                      m->in_insurance_catalog ? "true" : "false",
                      m->category,
                      m->function};
-  vbp_status st = insert(c, "insert product",
-                         "INSERT INTO products (" PRODUCT_COLUMNS
-                         ") "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                         "ON CONFLICT (id) DO NOTHING RETURNING 1",
-                         11, p, inserted);
+  vbp_status st = vbp_pg_write(c, "insert product",
+                               "INSERT INTO products (" PRODUCT_COLUMNS
+                               ") "
+                               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                               "ON CONFLICT (id) DO NOTHING RETURNING 1",
+                               11, p, inserted);
   vbp_arena_destroy(a);
   return st;
 }
@@ -365,55 +304,54 @@ vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *
 vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                       Vbp__V1__Product **out) {
   const char *p[] = {id};
-  return query_one(c, a, "find product", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1",
-                   1, p, make_product, (void **)out);
+  return vbp_pg_find_row(c, a, "find product",
+                         "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1", 1, p,
+                         make_product, (void **)out);
 }
 
 /* ---------------------------------------------------------------- groups and results */
 
-static void *make_group(const row *r) {
-  Vbp__V1__Group *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_group(const vbp_pg_row *r) {
+  Vbp__V1__Group *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__group__init(m);
-  m->batch_code = text(r, 0);
-  m->id = text(r, 1);
-  m->generic_name = text(r, 2);
-  m->competitive = boolean(r, 3);
+  m->batch_code = vbp_pg_text(r, 0);
+  m->id = vbp_pg_text(r, 1);
+  m->generic_name = vbp_pg_text(r, 2);
+  m->competitive = vbp_pg_bool(r, 3);
   return m;
 }
 
 vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g, bool *inserted) {
   const char *p[] = {g->batch_code, g->id, g->generic_name, g->competitive ? "true" : "false"};
-  return insert(c, "insert group",
-                "INSERT INTO groups (batch_code, id, generic_name, competitive) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_code, id) DO NOTHING RETURNING 1",
-                4, p, inserted);
+  return vbp_pg_write(c, "insert group",
+                      "INSERT INTO groups (batch_code, id, generic_name, competitive) "
+                      "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_code, id) DO NOTHING RETURNING 1",
+                      4, p, inserted);
 }
 
 vbp_status catalog_store_find_group(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                     const char *id, bool for_update, Vbp__V1__Group **out) {
   const char *p[] = {batch_code, id};
-  return query_one(c, a, "find group",
-                   for_update ? "SELECT batch_code, id, generic_name, competitive FROM groups "
-                                "WHERE batch_code = $1 AND id = $2 FOR UPDATE"
-                              : "SELECT batch_code, id, generic_name, competitive FROM groups "
-                                "WHERE batch_code = $1 AND id = $2",
-                   2, p, make_group, (void **)out);
+  return vbp_pg_find_row(c, a, "find group",
+                         for_update
+                             ? "SELECT batch_code, id, generic_name, competitive FROM groups "
+                               "WHERE batch_code = $1 AND id = $2 FOR UPDATE"
+                             : "SELECT batch_code, id, generic_name, competitive FROM groups "
+                               "WHERE batch_code = $1 AND id = $2",
+                         2, p, make_group, (void **)out);
 }
 
 #define RESULT_COLUMNS "batch_code, product_id, group_id, status, winning_price, share_percent"
 
-static void *make_result(const row *r) {
-  Vbp__V1__Result *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_result(const vbp_pg_row *r) {
+  Vbp__V1__Result *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__result__init(m);
-  m->batch_code = text(r, 0);
-  m->product_id = text(r, 1);
-  m->group_id = text(r, 2);
-  m->status = (Vbp__V1__ResultStatus)integer(r, 3);
-  if (!PQgetisnull(r->res, r->i, 4)) {
-    char *formatted = vbp_arena_alloc(r->a, VBP_MONEY_FORMAT_MAX);
-    m->winning_price = vbp_money_format(strtoll(PQgetvalue(r->res, r->i, 4), NULL, 10), formatted);
-  }
-  m->share_percent = integer(r, 5);
+  m->batch_code = vbp_pg_text(r, 0);
+  m->product_id = vbp_pg_text(r, 1);
+  m->group_id = vbp_pg_text(r, 2);
+  m->status = (Vbp__V1__ResultStatus)vbp_pg_int(r, 3);
+  if (!vbp_pg_is_null(r, 4)) m->winning_price = money_text(r, 4);
+  m->share_percent = vbp_pg_int(r, 5);
   return m;
 }
 
@@ -427,12 +365,12 @@ vbp_status catalog_store_insert_result(vbp_pg_conn *c, const Vbp__V1__Result *r,
                      num(a, r->status),
                      priced ? num(a, winning_price) : NULL,
                      num(a, r->share_percent)};
-  vbp_status st = insert(c, "insert result",
-                         "INSERT INTO results (" RESULT_COLUMNS
-                         ") "
-                         "VALUES ($1, $2, $3, $4, $5, $6) "
-                         "ON CONFLICT (batch_code, product_id) DO NOTHING RETURNING 1",
-                         6, p, inserted);
+  vbp_status st = vbp_pg_write(c, "insert result",
+                               "INSERT INTO results (" RESULT_COLUMNS
+                               ") "
+                               "VALUES ($1, $2, $3, $4, $5, $6) "
+                               "ON CONFLICT (batch_code, product_id) DO NOTHING RETURNING 1",
+                               6, p, inserted);
   vbp_arena_destroy(a);
   return st;
 }
@@ -440,36 +378,35 @@ vbp_status catalog_store_insert_result(vbp_pg_conn *c, const Vbp__V1__Result *r,
 vbp_status catalog_store_find_result(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                      const char *product_id, Vbp__V1__Result **out) {
   const char *p[] = {batch_code, product_id};
-  return query_one(c, a, "find result",
-                   "SELECT " RESULT_COLUMNS
-                   " FROM results WHERE batch_code = $1 AND product_id = $2",
-                   2, p, make_result, (void **)out);
+  return vbp_pg_find_row(c, a, "find result",
+                         "SELECT " RESULT_COLUMNS
+                         " FROM results WHERE batch_code = $1 AND product_id = $2",
+                         2, p, make_result, (void **)out);
 }
 
 vbp_status catalog_store_group_share_sum(vbp_pg_conn *c, const char *batch_code,
                                          const char *group_id, int *sum) {
   const char *p[] = {batch_code, group_id};
-  PGresult *res = NULL;
-  vbp_status st = vbp_pg_query(c, "sum shares",
-                               "SELECT coalesce(sum(share_percent), 0) FROM results "
-                               "WHERE batch_code = $1 AND group_id = $2",
-                               2, p, &res);
-  if (!vbp_ok(&st)) return st;
-  *sum = atoi(PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return st;
+  int64_t total = 0;
+  /* An aggregate without GROUP BY gives one row, so "missing" cannot happen. */
+  VBP_CHECK(vbp_pg_get_int64(c, "sum shares",
+                             "SELECT coalesce(sum(share_percent), 0) FROM results "
+                             "WHERE batch_code = $1 AND group_id = $2",
+                             2, p, "sum shares: no row", &total));
+  *sum = (int)total;
+  return vbp_status_ok();
 }
 
 vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                       const char *group_id, int status, const char *after,
                                       int limit, Vbp__V1__Result ***out, size_t *n) {
   const char *p[] = {batch_code, group_id, num(a, status), after, num(a, limit)};
-  return query_rows(c, a, "list results",
-                    "SELECT " RESULT_COLUMNS
-                    " FROM results WHERE batch_code = $1 "
-                    "AND ($2 = '' OR group_id = $2) AND ($3::int = 0 OR status = $3::int) "
-                    "AND product_id > $4 ORDER BY product_id LIMIT $5",
-                    5, p, make_result, (void ***)out, n);
+  return vbp_pg_query_rows(c, a, "list results",
+                           "SELECT " RESULT_COLUMNS
+                           " FROM results WHERE batch_code = $1 "
+                           "AND ($2 = '' OR group_id = $2) AND ($3::int = 0 OR status = $3::int) "
+                           "AND product_id > $4 ORDER BY product_id LIMIT $5",
+                           5, p, make_result, (void ***)out, n);
 }
 
 /* ---------------------------------------------------------------- API keys */
@@ -477,26 +414,26 @@ vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *
 vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id, const char *organization_id,
                                         const char *key_sha256) {
   const char *p[] = {id, organization_id, key_sha256};
-  return exec_only(c, "insert API key",
-                   "INSERT INTO api_keys (id, organization_id, key_sha256) VALUES ($1, $2, $3)", 3,
-                   p);
+  return vbp_pg_command(
+      c, "insert API key",
+      "INSERT INTO api_keys (id, organization_id, key_sha256) VALUES ($1, $2, $3)", 3, p);
 }
 
 vbp_status catalog_store_find_api_key_owner(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                             Vbp__V1__Organization **owner) {
   const char *p[] = {id};
-  return query_one(c, a, "find API key",
-                   "SELECT o.id, o.name, o.kind, o.region_code, o.credit_code, "
-                   "o.institution_type, o.consortium_id FROM api_keys k "
-                   "JOIN organizations o ON o.id = k.organization_id WHERE k.id = $1",
-                   1, p, make_organization, (void **)owner);
+  return vbp_pg_find_row(c, a, "find API key",
+                         "SELECT o.id, o.name, o.kind, o.region_code, o.credit_code, "
+                         "o.institution_type, o.consortium_id FROM api_keys k "
+                         "JOIN organizations o ON o.id = k.organization_id WHERE k.id = $1",
+                         1, p, make_organization, (void **)owner);
 }
 
 vbp_status catalog_store_revoke_api_key(vbp_pg_conn *c, const char *id) {
   const char *p[] = {id};
-  return exec_only(c, "revoke API key",
-                   "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", 1,
-                   p);
+  return vbp_pg_command(
+      c, "revoke API key",
+      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", 1, p);
 }
 
 vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vbp_caller *out,
@@ -525,33 +462,17 @@ vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vb
 /* ---------------------------------------------------------------- price inputs */
 
 vbp_status catalog_store_get_price_inputs_version(vbp_pg_conn *c, long long *version) {
-  PGresult *res = NULL;
-  vbp_status st = vbp_pg_query(c, "read price-input version",
-                               "SELECT version FROM price_inputs_version", 0, NULL, &res);
-  if (!vbp_ok(&st)) return st;
-  if (PQntuples(res) != 1) {
-    PQclear(res);
-    return vbp_status_make(VBP_INTERNAL, "read price-input version: the version row is missing");
-  }
-  *version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-  PQclear(res);
-  return st;
+  int64_t read = 0;
+  VBP_CHECK(vbp_pg_get_int64(c, "read price-input version",
+                             "SELECT version FROM price_inputs_version", 0, NULL,
+                             "read price-input version: the version row is missing", &read));
+  *version = read;
+  return vbp_status_ok();
 }
 
 vbp_status catalog_store_begin_snapshot(vbp_pg_conn *c) {
-  return exec_only(c, "begin snapshot",
-                   "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
-}
-
-/* The 1-based position WITH ORDINALITY gave a row, as a 0-based index into the arrays sent. */
-static size_t position(const row *r, int col) {
-  return (size_t)strtoull(PQgetvalue(r->res, r->i, col), NULL, 10) - 1;
-}
-
-static char *money_text(const row *r, int col) {
-  if (PQgetisnull(r->res, r->i, col)) return (char *)"";
-  char *formatted = vbp_arena_alloc(r->a, VBP_MONEY_FORMAT_MAX);
-  return vbp_money_format(strtoll(PQgetvalue(r->res, r->i, col), NULL, 10), formatted);
+  return vbp_pg_command(c, "begin snapshot",
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
 }
 
 vbp_status catalog_store_find_products(vbp_pg_conn *c, vbp_arena *a, char *const *ids, size_t n,
@@ -568,7 +489,7 @@ vbp_status catalog_store_find_products(vbp_pg_conn *c, vbp_arena *a, char *const
   if (!vbp_ok(&st)) return st;
   for (size_t i = 0; i < n; i++) out[i] = NULL;
   for (int i = 0; i < PQntuples(res); i++) {
-    row r = {.res = res, .i = i, .a = a};
+    vbp_pg_row r = {.result = res, .index = i, .arena = a};
     size_t at = position(&r, 11);
     if (at < n) out[at] = make_product(&r);
   }
@@ -609,18 +530,16 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
   catalog_product_execution *items = vbp_arena_alloc(a, (rows ? rows : 1) * sizeof *items);
   size_t kept = 0;
   for (size_t i = 0; i < rows; i++) {
-    row r = {.res = res, .i = (int)i, .a = a};
+    vbp_pg_row r = {.result = res, .index = (int)i, .arena = a};
     catalog_product_execution *e = &items[kept];
     memset(e, 0, sizeof *e);
     e->index = position(&r, 0);
-    e->execution.batch_code = text(&r, 1);
-    e->execution.has_result = boolean(&r, 5);
-    e->execution.cycle.years = integer(&r, 3);
-    e->execution.cycle.has_last_day =
-        !PQgetisnull(res, (int)i, 4) &&
-        vbp_date_parse(PQgetvalue(res, (int)i, 4), &e->execution.cycle.last_day);
+    e->execution.batch_code = vbp_pg_text(&r, 1);
+    e->execution.has_result = vbp_pg_bool(&r, 5);
+    e->execution.cycle.years = vbp_pg_int(&r, 3);
+    e->execution.cycle.has_last_day = vbp_pg_date(&r, 4, &e->execution.cycle.last_day);
     /* The table's types make both dates readable; a row that is not is skipped, not guessed. */
-    if (e->index < n && vbp_date_parse(PQgetvalue(res, (int)i, 2), &e->execution.start)) kept++;
+    if (e->index < n && vbp_pg_date(&r, 2, &e->execution.start)) kept++;
   }
   PQclear(res);
   *out = items;
@@ -628,12 +547,12 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
   return st;
 }
 
-static void *make_member(const row *r) {
-  Vbp__V1__PriceInputsMember *m = vbp_arena_alloc(r->a, sizeof *m);
+static void *make_member(const vbp_pg_row *r) {
+  Vbp__V1__PriceInputsMember *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__price_inputs_member__init(m);
-  m->product_id = text(r, 1);
-  m->manufacturer_id = text(r, 2);
-  m->status = (Vbp__V1__ResultStatus)integer(r, 3);
+  m->product_id = vbp_pg_text(r, 1);
+  m->manufacturer_id = vbp_pg_text(r, 2);
+  m->status = (Vbp__V1__ResultStatus)vbp_pg_int(r, 3);
   m->winning_price = money_text(r, 4);
   return m;
 }
@@ -644,17 +563,17 @@ static void deal_members(PGresult *res, vbp_arena *a, Vbp__V1__ProductPriceInput
                          const size_t *at, size_t sent, bool category_winners) {
   int rows = PQntuples(res);
   for (int first = 0, end; first < rows; first = end) {
-    row r = {.res = res, .i = first, .a = a};
+    vbp_pg_row r = {.result = res, .index = first, .arena = a};
     size_t pos = position(&r, 0);
     for (end = first + 1; end < rows; end++) {
-      row next = {.res = res, .i = end, .a = a};
+      vbp_pg_row next = {.result = res, .index = end, .arena = a};
       if (position(&next, 0) != pos) break;
     }
     if (pos >= sent) continue;
     size_t n = (size_t)(end - first);
     Vbp__V1__PriceInputsMember **members = vbp_arena_alloc(a, n * sizeof *members);
     for (size_t k = 0; k < n; k++) {
-      row m = {.res = res, .i = first + (int)k, .a = a};
+      vbp_pg_row m = {.result = res, .index = first + (int)k, .arena = a};
       members[k] = make_member(&m);
     }
     Vbp__V1__ProductPriceInputs *in = inputs[at[pos]];
@@ -707,19 +626,19 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
       3, p1, &res);
   if (!vbp_ok(&st)) return st;
   for (int i = 0; i < PQntuples(res); i++) {
-    row r = {.res = res, .i = i, .a = a};
+    vbp_pg_row r = {.result = res, .index = i, .arena = a};
     size_t pos = position(&r, 0);
     if (pos >= sent) continue;
     Vbp__V1__ProductPriceInputs *in = inputs[at[pos]];
-    in->status = (Vbp__V1__ResultStatus)integer(&r, 1);
+    in->status = (Vbp__V1__ResultStatus)vbp_pg_int(&r, 1);
     in->winning_price = money_text(&r, 2);
-    if (PQgetisnull(res, i, 3)) continue;
+    if (vbp_pg_is_null(&r, 3)) continue;
     in->group = vbp_arena_alloc(a, sizeof *in->group);
     vbp__v1__group__init(in->group);
-    in->group->batch_code = text(&r, 3);
-    in->group->id = text(&r, 4);
-    in->group->generic_name = text(&r, 5);
-    in->group->competitive = boolean(&r, 6);
+    in->group->batch_code = vbp_pg_text(&r, 3);
+    in->group->id = vbp_pg_text(&r, 4);
+    in->group->generic_name = vbp_pg_text(&r, 5);
+    in->group->competitive = vbp_pg_bool(&r, 6);
   }
   PQclear(res);
   res = NULL;

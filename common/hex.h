@@ -1,5 +1,6 @@
 /* Lowercase hexadecimal, the one encoder of the tree: digests in metadata and keys (identity's
- * SHA-256 and HMAC), the \u00XX escapes of the gateway's JSON. Pure and thread-safe. */
+ * SHA-256 and HMAC), catalog-svc's random API key ids and secrets, the \u00XX escapes of the
+ * gateway's JSON. Pure and thread-safe. */
 #ifndef VBP_HEX_H
 #define VBP_HEX_H
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/utf8.h"
 
 static const char *service_name = "vbp";
 static vbp_log_level min_level = VBP_LOG_INFO;
@@ -54,32 +55,6 @@ static void put_raw(line *l, const char *text) {
     l->cut = true;
 }
 
-/* How many bytes the UTF-8 character at s[0..n) takes (RFC 3629: no overlongs, no surrogates,
- * at most U+10FFFF): 1 to 4; 0 when s does not start one; -1 when s ends inside one. */
-static int utf8_length(const unsigned char *s, size_t n) {
-  unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-  int len;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (int i = 1; i < len; i++, lo = 0x80, hi = 0xBF) {
-    if ((size_t)i == n) return -1;
-    if (s[i] < lo || s[i] > hi) return 0;
-  }
-  return len;
-}
-
 /* Appends key (`,"name":`) and s as a JSON string: quotes, backslashes and control characters
  * escaped, UTF-8 kept. A byte that does not begin a UTF-8 character (a request's path can hold
  * any) becomes U+FFFD, as in the gateway's JSON, so the line stays JSON; a character cut off at
@@ -108,7 +83,7 @@ static void put_string(line *l, const char *key, const char *s) {
     } else if (c < 0x20) {
       len = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
     } else {
-      int k = utf8_length(p + i, n - i);
+      int k = vbp_utf8_char_length(p + i, n - i);
       if (k < 0) break; /* cut inside its last character */
       if (k == 0) {
         out = "\xEF\xBF\xBD"; /* U+FFFD */

@@ -567,12 +567,97 @@ const char *vbp_pg_text_array(vbp_arena *a, const char *const *items, size_t n) 
   return out;
 }
 
-static vbp_status ping(vbp_pg_conn *conn, void *ctx) {
-  (void)ctx;
+/* ---- a statement's one fact, and rows read column by column ---- */
+
+vbp_status vbp_pg_command(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                          const char *const *values) {
   PGresult *r = NULL;
-  vbp_status st = vbp_pg_query(conn, "ping", "SELECT 1", 0, NULL, &r);
+  vbp_status st = vbp_pg_query(conn, what, sql, nparams, values, &r);
   PQclear(r);
   return st;
+}
+
+vbp_status vbp_pg_write(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                        const char *const *values, bool *wrote) {
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(conn, what, sql, nparams, values, &r);
+  if (!vbp_ok(&st)) return st;
+  *wrote = PQntuples(r) == 1;
+  PQclear(r);
+  return st;
+}
+
+vbp_status vbp_pg_get_int64(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                            const char *const *values, const char *missing, int64_t *out) {
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(conn, what, sql, nparams, values, &r);
+  if (!vbp_ok(&st)) return st;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return vbp_status_make(VBP_INTERNAL, "%s", missing);
+  }
+  vbp_pg_row row = {.result = r, .index = 0};
+  *out = vbp_pg_int64(&row, 0);
+  PQclear(r);
+  return st;
+}
+
+bool vbp_pg_is_null(const vbp_pg_row *row, int col) {
+  return PQgetisnull(row->result, row->index, col);
+}
+
+/* libpq gives "" for a NULL: the readers below parse that as their zero without asking. */
+static const char *value(const vbp_pg_row *row, int col) {
+  return PQgetvalue(row->result, row->index, col);
+}
+
+char *vbp_pg_text(const vbp_pg_row *row, int col) {
+  if (vbp_pg_is_null(row, col)) return (char *)"";
+  return vbp_arena_strdup(row->arena, value(row, col));
+}
+
+int vbp_pg_int(const vbp_pg_row *row, int col) { return atoi(value(row, col)); }
+
+int64_t vbp_pg_int64(const vbp_pg_row *row, int col) {
+  return (int64_t)strtoll(value(row, col), NULL, 10);
+}
+
+bool vbp_pg_bool(const vbp_pg_row *row, int col) { return value(row, col)[0] == 't'; }
+
+bool vbp_pg_date(const vbp_pg_row *row, int col, vbp_date *out) {
+  return vbp_date_parse(value(row, col), out);
+}
+
+vbp_status vbp_pg_query_rows(vbp_pg_conn *conn, vbp_arena *arena, const char *what, const char *sql,
+                             int nparams, const char *const *values, vbp_pg_row_fn make,
+                             void ***out, size_t *count) {
+  PGresult *r = NULL;
+  vbp_status st = vbp_pg_query(conn, what, sql, nparams, values, &r);
+  if (!vbp_ok(&st)) return st;
+  size_t rows = (size_t)PQntuples(r);
+  void **items = vbp_arena_alloc(arena, (rows ? rows : 1) * sizeof *items);
+  for (size_t i = 0; i < rows; i++) {
+    vbp_pg_row row = {.result = r, .index = (int)i, .arena = arena};
+    items[i] = make(&row);
+  }
+  PQclear(r);
+  *out = items;
+  *count = rows;
+  return st;
+}
+
+vbp_status vbp_pg_find_row(vbp_pg_conn *conn, vbp_arena *arena, const char *what, const char *sql,
+                           int nparams, const char *const *values, vbp_pg_row_fn make, void **out) {
+  void **items = NULL;
+  size_t count = 0;
+  VBP_CHECK(vbp_pg_query_rows(conn, arena, what, sql, nparams, values, make, &items, &count));
+  *out = count ? items[0] : NULL;
+  return vbp_status_ok();
+}
+
+static vbp_status ping(vbp_pg_conn *conn, void *ctx) {
+  (void)ctx;
+  return vbp_pg_command(conn, "ping", "SELECT 1", 0, NULL);
 }
 
 bool vbp_pg_ready(void *pool) {

@@ -17,8 +17,10 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/arena.h"
+#include "common/date.h"
 #include "common/status.h"
 
 #ifdef __cplusplus
@@ -91,6 +93,76 @@ vbp_status vbp_pg_query(vbp_pg_conn *conn, const char *what, const char *sql, in
  * `unnest($1::text[])`: every element quoted and escaped so that any text survives (ids, names,
  * categories); a NULL item is an SQL NULL. */
 const char *vbp_pg_text_array(vbp_arena *arena, const char *const *items, size_t n);
+
+/* ---- What a store builds on: a statement's one fact, and rows read column by column ----
+ * The helpers below are vbp_pg_query with the result handled for the caller, so that a store
+ * keeps its SQL and its row <-> struct mapping and nothing else; a PGresult still never leaves
+ * the store (or this file). On a status other than OK, out-parameters are untouched.
+ * Threads: a statement runs on `conn`, which the calling thread holds (see above); a column
+ * reader only reads its row's result and writes only to its row's arena. */
+
+/* vbp_pg_query for a statement whose rows nobody reads (an UPDATE, an INSERT without RETURNING,
+ * SET TRANSACTION ...): the result is cleared here. */
+vbp_status vbp_pg_command(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                          const char *const *values);
+
+/* vbp_pg_query for a write whose RETURNING gives one row when it wrote and none when it did not
+ * (INSERT ... ON CONFLICT DO NOTHING RETURNING 1; an upsert whose WHERE leaves an unchanged row
+ * alone): on OK *wrote says which, so a retried write can tell that its first attempt landed. */
+vbp_status vbp_pg_write(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                        const char *const *values, bool *wrote);
+
+/* For a query that must give exactly one row (a version row a migration made, an aggregate with
+ * no GROUP BY): on OK *out is its first column, read as vbp_pg_int64 reads it. Any other number
+ * of rows means the schema is not what the code expects: INTERNAL, with `missing` (a sentence,
+ * copied) as the whole message. */
+vbp_status vbp_pg_get_int64(vbp_pg_conn *conn, const char *what, const char *sql, int nparams,
+                            const char *const *values, const char *missing, int64_t *out);
+
+/* One row of a result, as the column readers below see it: `result` is the caller's (it clears
+ * it, after the last read), 0 <= index < PQntuples(result), and `arena` receives the text
+ * vbp_pg_text copies (it may be NULL for a row read without vbp_pg_text). */
+typedef struct vbp_pg_row {
+  const PGresult *result;
+  int index;
+  vbp_arena *arena;
+} vbp_pg_row;
+
+/* Column readers, over the text format libpq gives by default. `col` must be a column of the
+ * result. An SQL NULL reads as the zero of the type ("", 0, false), which is how a proto3 message
+ * says "not set", so a store maps a nullable column straight onto a message field; where NULL
+ * must be told apart from that zero, ask vbp_pg_is_null first. None keeps a pointer into the
+ * result. */
+bool vbp_pg_is_null(const vbp_pg_row *row, int col);
+/* The text, copied into row->arena (protobuf-c string fields are char *, hence not const). NULL
+ * reads as a static "" that must not be written to. */
+char *vbp_pg_text(const vbp_pg_row *row, int col);
+/* An integer or smallint column, or an enum stored as one (atoi). */
+int vbp_pg_int(const vbp_pg_row *row, int col);
+/* A bigint column: money in 0.0001 yuan, versions, positions (strtoll, base 10). */
+int64_t vbp_pg_int64(const vbp_pg_row *row, int col);
+/* A boolean column: true only for PostgreSQL's "t". */
+bool vbp_pg_bool(const vbp_pg_row *row, int col);
+/* A date column (the server's DateStyle ISO, the default, gives "YYYY-MM-DD"): true and *out
+ * written when the column holds one; false, *out untouched, for NULL or any other text. */
+bool vbp_pg_date(const vbp_pg_row *row, int col, vbp_date *out);
+
+/* Makes one object (a message, in row->arena) of one row. It cannot fail (out of memory
+ * aborts). */
+typedef void *(*vbp_pg_row_fn)(const vbp_pg_row *row);
+
+/* vbp_pg_query, then make() of each row in order: on OK *out is an array in `arena` of *count
+ * objects (never NULL, even for no rows), and the result is cleared. The shape of a store's
+ * list functions. */
+vbp_status vbp_pg_query_rows(vbp_pg_conn *conn, vbp_arena *arena, const char *what, const char *sql,
+                             int nparams, const char *const *values, vbp_pg_row_fn make,
+                             void ***out, size_t *count);
+
+/* vbp_pg_query_rows for a query that names one row: on OK *out is make() of the first row, or
+ * NULL when there is none (a store's find, which may find nothing; a get turns NULL into
+ * NOT_FOUND itself). */
+vbp_status vbp_pg_find_row(vbp_pg_conn *conn, vbp_arena *arena, const char *what, const char *sql,
+                           int nparams, const char *const *values, vbp_pg_row_fn make, void **out);
 
 /* Work to run inside vbp_pg_transaction or vbp_pg_read, on a connection it has acquired. It may
  * run several times (see below), so it must be safe to re-run: keep its effects in the database

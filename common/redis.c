@@ -311,27 +311,23 @@ vbp_status vbp_redis_set_nx(vbp_redis *r, const char *key, const char *value, si
   return st;
 }
 
-vbp_status vbp_redis_del(vbp_redis *r, const char *key) {
-  const char *argv[] = {"DEL", key};
-  size_t argvlen[] = {3, strlen(key)};
+/* A command of one key whose reply is an integer (DEL, INCR); *out gets it unless NULL. */
+static vbp_status key_integer(vbp_redis *r, const char *name, const char *key, long long *out) {
+  const char *argv[] = {name, key};
+  size_t argvlen[] = {strlen(name), strlen(key)};
   redisReply *reply = NULL;
-  vbp_status st = command(r, "DEL", 2, argv, argvlen, &reply);
+  vbp_status st = command(r, name, 2, argv, argvlen, &reply);
   if (!vbp_ok(&st)) return st;
-  if (reply->type != REDIS_REPLY_INTEGER) return unexpected(reply, "DEL");
+  if (reply->type != REDIS_REPLY_INTEGER) return unexpected(reply, name);
+  if (out != NULL) *out = reply->integer;
   freeReplyObject(reply);
   return st;
 }
 
+vbp_status vbp_redis_del(vbp_redis *r, const char *key) { return key_integer(r, "DEL", key, NULL); }
+
 vbp_status vbp_redis_incr(vbp_redis *r, const char *key, long long *out) {
-  const char *argv[] = {"INCR", key};
-  size_t argvlen[] = {4, strlen(key)};
-  redisReply *reply = NULL;
-  vbp_status st = command(r, "INCR", 2, argv, argvlen, &reply);
-  if (!vbp_ok(&st)) return st;
-  if (reply->type != REDIS_REPLY_INTEGER) return unexpected(reply, "INCR");
-  if (out != NULL) *out = reply->integer;
-  freeReplyObject(reply);
-  return st;
+  return key_integer(r, "INCR", key, out);
 }
 
 vbp_status vbp_redis_mget(vbp_redis *r, const char *const *keys, size_t n, char **values,

@@ -1,6 +1,7 @@
 /* The transcoder's descriptor side, which both directions share: the storage of a field's
- * values, presence flags, JSON names and the field a JSON key names, wrappers, new messages; and
- * the UTF-8 rule that reading checks texts by and writing escapes by. No jansson here. */
+ * values, presence flags, JSON names and the field a JSON key names, wrappers, new messages. (The
+ * UTF-8 rule that reading checks texts by and writing escapes by is common/utf8.h's.) No jansson
+ * here. */
 #include "gateway/json.h"
 
 #include <stdint.h>
@@ -95,31 +96,6 @@ const ProtobufCFieldDescriptor *gw_json__find_field(const ProtobufCMessageDescri
   for (unsigned i = 0; i < desc->n_fields; i++)
     if (json_name_is(desc->fields[i].name, key)) return &desc->fields[i];
   return protobuf_c_message_descriptor_get_field_by_name(desc, key);
-}
-
-size_t gw_json__utf8_sequence(const unsigned char *s, size_t n) {
-  if (n == 0) return 0;
-  unsigned char c = s[0];
-  if (c < 0x80) return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < len || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < len; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-  return len;
 }
 
 ProtobufCMessage *gw_message_new(const ProtobufCMessageDescriptor *desc, vbp_arena *arena) {

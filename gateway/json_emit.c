@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/utf8.h"
 #include "gateway/json_internal.h"
 
 typedef struct writer {
@@ -58,13 +59,13 @@ static void put_string(writer *w, const char *text, size_t n) {
       i++;
       continue;
     }
-    size_t k = c < 0x80 ? 1 : gw_json__utf8_sequence(s + i, n - i);
+    int k = c < 0x80 ? 1 : vbp_utf8_char_length(s + i, n - i);
     if (k > 1) {
-      i += k;
+      i += (size_t)k;
       continue;
     }
     put(w, text + run, i - run);
-    if (k == 0) {
+    if (k <= 0) {
       put_text(w, "\xEF\xBF\xBD");
     } else if (c == '"' || c == '\\') {
       char escaped[2] = {'\\', (char)c};

@@ -30,10 +30,6 @@ bool gw_json__has_presence_flag(const ProtobufCFieldDescriptor *field);
 const ProtobufCFieldDescriptor *gw_json__find_field(const ProtobufCMessageDescriptor *desc,
                                                     const char *key);
 
-/* The length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF) starting at s, which has n bytes, or 0 when there is none. */
-size_t gw_json__utf8_sequence(const unsigned char *s, size_t n);
-
 #ifdef __cplusplus
 }
 #endif

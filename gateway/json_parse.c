@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "common/utf8.h"
 #include "gateway/json_internal.h"
 
 /* Containers (objects and arrays) the input may nest, the top-level object included. */
@@ -27,8 +28,11 @@
 
 static bool utf8_valid(const char *text, size_t n) {
   const unsigned char *s = (const unsigned char *)text;
-  for (size_t i = 0, k; i < n; i += k)
-    if ((k = gw_json__utf8_sequence(s + i, n - i)) == 0) return false;
+  for (size_t i = 0; i < n;) {
+    int k = vbp_utf8_char_length(s + i, n - i);
+    if (k <= 0) return false;
+    i += (size_t)k;
+  }
   return true;
 }
 
@@ -41,7 +45,7 @@ static void trim_partial_utf8(char *text) {
     start--;
   else
     return;
-  if (gw_json__utf8_sequence((const unsigned char *)text + start, n - start) != n - start)
+  if (vbp_utf8_char_length((const unsigned char *)text + start, n - start) != (int)(n - start))
     text[start] = '\0';
 }
 
@@ -626,12 +630,12 @@ static void sanitize_text(char *text) {
   unsigned char *s = (unsigned char *)text;
   size_t n = strlen(text);
   for (size_t i = 0; i < n;) {
-    size_t k = gw_json__utf8_sequence(s + i, n - i);
-    if (k == 0) {
+    int k = vbp_utf8_char_length(s + i, n - i);
+    if (k <= 0) {
       s[i++] = '?';
     } else {
       if (k == 1 && (s[i] < 0x20 || s[i] == 0x7F)) s[i] = ' ';
-      i += k;
+      i += (size_t)k;
     }
   }
 }

@@ -33,6 +33,11 @@ static bool winning_price(const char *text, bool *has, vbp_money *out) {
   return !*has || vbp_money_parse(text, out);
 }
 
+/* Inputs that contradict each other: pricing_find_price's INVALID_ARGUMENT, why in the message. */
+static vbp_status contradiction(const char *why) {
+  return vbp_status_make(VBP_INVALID_ARGUMENT, "%s", why);
+}
+
 static bool member_of(const Vbp__V1__PriceInputsMember *m, const pricing_listed *listed,
                       size_t n_listed, pricing_group_member *out) {
   *out = (pricing_group_member){.product_id = m->product_id,
@@ -42,11 +47,11 @@ static bool member_of(const Vbp__V1__PriceInputsMember *m, const pricing_listed 
   return winning_price(m->winning_price, &out->has_winning_price, &out->winning_price);
 }
 
-pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *policies,
-                                     size_t n_policies, const char *region_code,
-                                     const Vbp__V1__ProductPriceInputs *in,
-                                     const pricing_listed *listed, size_t n_listed,
-                                     Vbp__V1__Price *out, const char **reason) {
+vbp_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *policies,
+                                 size_t n_policies, const char *region_code,
+                                 const Vbp__V1__ProductPriceInputs *in,
+                                 const pricing_listed *listed, size_t n_listed,
+                                 Vbp__V1__Price *out) {
   const Vbp__V1__Product *p = in->product;
   pricing_lookup lookup = {.in_vbp = in->batch_code && *in->batch_code};
   pricing_product *product = &lookup.product;
@@ -61,17 +66,14 @@ pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *pol
       .status = status_of(in->status),
   };
   product->has_listing = listed_limit(listed, n_listed, p->id, &product->listed_limit);
-  if (!winning_price(in->winning_price, &product->has_winning_price, &product->winning_price)) {
-    *reason = "the catalog's winning price of the product does not parse";
-    return PRICING_INVALID;
-  }
+  if (!winning_price(in->winning_price, &product->has_winning_price, &product->winning_price))
+    return contradiction("the catalog's winning price of the product does not parse");
   if (in->group) {
     pricing_group_member *others = vbp_arena_alloc(arena, (in->n_others + 1) * sizeof *others);
     for (size_t i = 0; i < in->n_others; i++)
-      if (!member_of(in->others[i], listed, n_listed, &others[i])) {
-        *reason = "the catalog's winning price of a product of the group does not parse";
-        return PRICING_INVALID;
-      }
+      if (!member_of(in->others[i], listed, n_listed, &others[i]))
+        return contradiction(
+            "the catalog's winning price of a product of the group does not parse");
     lookup.has_group = true;
     lookup.group = (pricing_group){.id = in->group->id,
                                    .generic_name = in->group->generic_name,
@@ -88,27 +90,21 @@ pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *pol
                                             .category = p->category,
                                             .function = p->function,
                                             .status = status_of(m->status)};
-    if (!vbp_money_parse(m->winning_price, &winners[i].winning_price)) {
-      *reason = "the catalog's winning price of a consumable of the category does not parse";
-      return PRICING_INVALID;
-    }
+    if (!vbp_money_parse(m->winning_price, &winners[i].winning_price))
+      return contradiction(
+          "the catalog's winning price of a consumable of the category does not parse");
   }
   lookup.batch_consumables = winners;
   lookup.batch_consumable_count = in->n_category_winners;
 
   const pricing_policy *policy =
       pricing_policy_for(policies, n_policies, region_code, (pricing_product_kind)p->kind);
-  if (!policy && lookup.in_vbp) {
-    *reason = "no pricing policy covers this kind of product in the province";
-    return PRICING_INVALID;
-  }
+  if (!policy && lookup.in_vbp)
+    return contradiction("no pricing policy covers this kind of product in the province");
   pricing_answer answer;
-  if (!policy && !vbp_region_province_of(region_code, (char[7]){0})) {
-    *reason = "the region code is not one";
-    return PRICING_INVALID;
-  }
-  pricing_status st = pricing_find_price(policy, &lookup, &answer, reason);
-  if (st != PRICING_OK) return st;
+  if (!policy && !vbp_region_province_of(region_code, (char[7]){0}))
+    return contradiction("the region code is not one");
+  VBP_CHECK(pricing_find_price(policy, &lookup, &answer));
 
   char buf[VBP_MONEY_FORMAT_MAX];
   vbp__v1__price__init(out);
@@ -125,5 +121,5 @@ pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *pol
   out->rule = (char *)answer.rule;
   out->standard_rule = (char *)answer.standard_rule;
   out->covered = answer.covered;
-  return PRICING_OK;
+  return vbp_status_ok();
 }

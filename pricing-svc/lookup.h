@@ -9,6 +9,7 @@
 
 #include "common/arena.h"
 #include "common/money.h"
+#include "common/status.h"
 #include "pricing-svc/rules.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
@@ -27,15 +28,16 @@ typedef struct pricing_listed {
  * read for, under the policy among policies[0..n_policies) for the province (a city or county
  * code is answered for its province, which the answer names) and the product's
  * kind, with listed[0..n_listed) the listed limits of the product and of its group's others
- * (products missing there are not listed). On PRICING_OK fills *out (strings in arena; the
- * batch code is the execution's, empty under NOT_IN_VBP); otherwise *reason is a sentence
- * (static or in arena): PRICING_NOT_FOUND when the product has no price, PRICING_INVALID when
- * the inputs contradict each other (no policy fits, a winning price that does not parse, ...). */
-pricing_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *policies,
-                                     size_t n_policies, const char *region_code,
-                                     const Vbp__V1__ProductPriceInputs *in,
-                                     const pricing_listed *listed, size_t n_listed,
-                                     Vbp__V1__Price *out, const char **reason);
+ * (products missing there are not listed). On OK fills *out (strings in arena; the batch code is
+ * the execution's, empty under NOT_IN_VBP); otherwise the status's message is a sentence saying
+ * why, with no field: NOT_FOUND when the product has no price, INVALID_ARGUMENT when the inputs
+ * contradict each other (no policy fits, a winning price that does not parse, ...), as
+ * pricing_find_price answers. */
+vbp_status pricing_lookup_answer(vbp_arena *arena, const pricing_policy *policies,
+                                 size_t n_policies, const char *region_code,
+                                 const Vbp__V1__ProductPriceInputs *in,
+                                 const pricing_listed *listed, size_t n_listed,
+                                 Vbp__V1__Price *out);
 
 #ifdef __cplusplus
 }

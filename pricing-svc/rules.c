@@ -273,10 +273,10 @@ static const char *check_lookup(const pricing_policy *policy, const pricing_look
 
 /* ---------------------------------------------------------------- the look-up */
 
-pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lookup *lookup,
-                                  pricing_answer *out, const char **reason) {
+vbp_status pricing_find_price(const pricing_policy *policy, const pricing_lookup *lookup,
+                              pricing_answer *out) {
   const pricing_product *p = &lookup->product;
-  pricing_status status = PRICING_OK;
+  vbp_code code = VBP_OK;
   const char *why = NULL;
   pricing_answer answer = {0};
   group_view view;
@@ -288,12 +288,12 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
   if (!lookup->in_vbp) {
     /* No execution in force: the listing, and no payment standard. */
     if (p->has_listing && p->listed_limit <= 0) {
-      status = PRICING_INVALID;
+      code = VBP_INVALID_ARGUMENT;
       why = "a listed limit is not above zero";
       goto done;
     }
     if (!p->has_listing) {
-      status = PRICING_NOT_FOUND;
+      code = VBP_NOT_FOUND;
       why = "no execution is in force and the product is not listed in the province";
       goto done;
     }
@@ -304,7 +304,7 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
 
   why = check_lookup(policy, lookup);
   if (why) {
-    status = PRICING_INVALID;
+    code = VBP_INVALID_ARGUMENT;
     goto done;
   }
 
@@ -316,7 +316,7 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
     sale_price = p->listed_limit;
     answer.rule = "LISTED";
   } else {
-    status = PRICING_NOT_FOUND;
+    code = VBP_NOT_FOUND;
     why = "a product that is not WINNING or BACKUP is not listed in the province";
     goto done;
   }
@@ -358,9 +358,7 @@ pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lo
   }
 
 done:
-  if (status == PRICING_OK)
-    *out = answer;
-  else if (reason)
-    *reason = why;
-  return status;
+  if (code != VBP_OK) return vbp_status_make(code, "%s", why);
+  *out = answer;
+  return vbp_status_ok();
 }

@@ -5,8 +5,9 @@
  * the rules. Money is common/money.h's exact int64 count of 0.0001 yuan.
  *
  * Every function here is thread-safe: it reads only its arguments and those tables. Strings
- * the answers point to (rule names, reasons) are static and live forever. Policies are data
- * (pricing-svc's pricing_policies table): the caller loads the rows and passes them in. */
+ * the answers point to (rule names) are static and live forever; a status carries its reason in
+ * itself (common/status.h, pure too). Policies are data (pricing-svc's pricing_policies table):
+ * the caller loads the rows and passes them in. */
 #ifndef PRICING_RULES_H
 #define PRICING_RULES_H
 
@@ -14,6 +15,7 @@
 #include <stddef.h>
 
 #include "common/money.h"
+#include "common/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,14 +60,6 @@ typedef struct pricing_policy {
   const char *rule_family; /* as DOMAIN.md names it: "P1+P2", "P3", "P4" */
   const char *source;      /* the document it follows */
 } pricing_policy;
-
-/* The status of a look-up. NOT_FOUND and INVALID are answers, not failures of the module. */
-typedef enum pricing_status {
-  PRICING_OK = 0,
-  PRICING_NOT_FOUND = 1, /* no price: a non-winning product (or any product under NOT_IN_VBP)
-                            that is not listed in the province */
-  PRICING_INVALID = 2,   /* the inputs contradict each other or themselves */
-} pricing_status;
 
 /* The product asked about. Strings are borrowed (NULL reads as ""); prices are > 0. */
 typedef struct pricing_product {
@@ -162,17 +156,17 @@ const char *const *pricing_limit_rules(pricing_limit_family family);
 const char *const *pricing_standard_rules(pricing_standard_family family);
 
 /* The limit and payment standard of lookup->product under policy (DOMAIN.md "Pricing rules").
- * Returns PRICING_OK and fills *out; PRICING_NOT_FOUND when the product has no price (not listed
- * and not WINNING or BACKUP, or not listed under NOT_IN_VBP); PRICING_INVALID when the inputs
- * contradict (a price <= 0; and, with in_vbp, policy NULL or for another kind, a WINNING or
- * BACKUP product or member without a winning price, a needed group missing or of another generic
- * name, the product among the group's others, a missing manufacturer under P1). Under
- * NOT_IN_VBP only the product's listing and catalog flag are read (policy may be NULL). *out is
- * written only on PRICING_OK. When reason is not NULL, *reason gets a static sentence on any
- * other status.
+ * Returns OK and fills *out. Otherwise one of two answers (not failures of the module), whose
+ * message is a sentence saying why and which names no field: NOT_FOUND when the product has no
+ * price (not listed and not WINNING or BACKUP, or not listed under NOT_IN_VBP); INVALID_ARGUMENT
+ * when the inputs contradict each other or themselves (a price <= 0; and, with in_vbp, policy
+ * NULL or for another kind, a WINNING or BACKUP product or member without a winning price, a
+ * needed group missing or of another generic name, the product among the group's others, a
+ * missing manufacturer under P1). Under NOT_IN_VBP only the product's listing and catalog flag
+ * are read (policy may be NULL). *out is written only on OK.
  * Nothing is retained: every pointer in lookup is borrowed for the call only. */
-pricing_status pricing_find_price(const pricing_policy *policy, const pricing_lookup *lookup,
-                                  pricing_answer *out, const char **reason);
+vbp_status pricing_find_price(const pricing_policy *policy, const pricing_lookup *lookup,
+                              pricing_answer *out);
 
 #ifdef __cplusplus
 }

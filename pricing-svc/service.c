@@ -156,16 +156,15 @@ static vbp_status compute(vbp_call *call, const char *province, vbp_date date,
       continue;
     }
     Vbp__V1__Price *price = vbp_arena_alloc(a, sizeof *price);
-    const char *reason = "";
-    pricing_status ps = pricing_lookup_answer(a, o.policies, o.n_policies, province, in, o.listed,
-                                              o.n_listed, price, &reason);
-    if (ps == PRICING_OK)
+    vbp_status ps = pricing_lookup_answer(a, o.policies, o.n_policies, province, in, o.listed,
+                                          o.n_listed, price);
+    if (vbp_ok(&ps))
       values[i] = pricing_cache_encode_price(a, price, &lens[i]);
-    else if (ps == PRICING_NOT_FOUND)
-      values[i] = pricing_cache_encode_none(a, reason, &lens[i]);
+    else if (ps.code == VBP_NOT_FOUND)
+      values[i] = pricing_cache_encode_none(a, ps.message, &lens[i]);
     else
-      statuses[i] =
-          vbp_status_make(VBP_INTERNAL, "the price inputs of %s contradict: %s", ids[i], reason);
+      statuses[i] = vbp_status_make(VBP_INTERNAL, "the price inputs of %s contradict: %s", ids[i],
+                                    ps.message);
   }
   *catalog = inputs->version;
   *own = o.version;

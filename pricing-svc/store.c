@@ -3,8 +3,6 @@
 #include "pricing_migrations.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
                                         const char *product_id, vbp_date listed_on, vbp_money price,
@@ -15,8 +13,7 @@ vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
   const char *params[] = {province, product_id, day, amount, recorded_by};
   /* The WHERE leaves an unchanged row alone, so a retry neither bumps the version nor adds a
    * change; RETURNING says whether a row was written. */
-  PGresult *r = NULL;
-  vbp_status st = vbp_pg_query(
+  return vbp_pg_write(
       c, "upsert listing",
       "WITH written AS ("
       "  INSERT INTO listings (region_code, product_id, listed_on, price) VALUES ($1, $2, $3, $4)"
@@ -26,11 +23,7 @@ vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
       "  RETURNING 1)"
       " INSERT INTO listing_changes (region_code, product_id, listed_on, price, recorded_by)"
       " SELECT $1, $2, $3, $4, $5 FROM written RETURNING 1",
-      5, params, &r);
-  if (!vbp_ok(&st)) return st;
-  *changed = PQntuples(r) == 1;
-  PQclear(r);
-  return st;
+      5, params, changed);
 }
 
 vbp_status pricing_store_listed(vbp_pg_conn *c, vbp_arena *a, const char *province, vbp_date date,
@@ -50,8 +43,9 @@ vbp_status pricing_store_listed(vbp_pg_conn *c, vbp_arena *a, const char *provin
   size_t rows = (size_t)PQntuples(r);
   pricing_listed *listed = vbp_arena_alloc(a, (rows + 1) * sizeof *listed);
   for (size_t i = 0; i < rows; i++) {
-    listed[i].product_id = vbp_arena_strdup(a, PQgetvalue(r, (int)i, 0));
-    listed[i].price = strtoll(PQgetvalue(r, (int)i, 1), NULL, 10);
+    vbp_pg_row row = {.result = r, .index = (int)i, .arena = a};
+    listed[i].product_id = vbp_pg_text(&row, 0);
+    listed[i].price = vbp_pg_int64(&row, 1);
   }
   PQclear(r);
   *out = listed;
@@ -71,18 +65,18 @@ vbp_status pricing_store_policies(vbp_pg_conn *c, vbp_arena *a, pricing_policy *
   size_t rows = (size_t)PQntuples(r);
   pricing_policy *policies = vbp_arena_alloc(a, (rows + 1) * sizeof *policies);
   for (size_t i = 0; i < rows; i++) {
-    int row = (int)i;
+    vbp_pg_row row = {.result = r, .index = (int)i, .arena = a};
     pricing_policy *p = &policies[i];
-    p->region_code = vbp_arena_strdup(a, PQgetvalue(r, row, 0));
-    p->product_kind = (pricing_product_kind)atoi(PQgetvalue(r, row, 1));
+    p->region_code = vbp_pg_text(&row, 0);
+    p->product_kind = (pricing_product_kind)vbp_pg_int(&row, 1);
     /* The table's CHECKs allow only names these parse. */
-    if (!pricing_limit_family_parse(PQgetvalue(r, row, 2), &p->limit_family) ||
-        !pricing_standard_family_parse(PQgetvalue(r, row, 3), &p->standard_family)) {
+    if (!pricing_limit_family_parse(vbp_pg_text(&row, 2), &p->limit_family) ||
+        !pricing_standard_family_parse(vbp_pg_text(&row, 3), &p->standard_family)) {
       PQclear(r);
       return vbp_status_make(VBP_INTERNAL, "a pricing policy names an unknown rule family");
     }
-    p->rule_family = vbp_arena_strdup(a, PQgetvalue(r, row, 4));
-    p->source = vbp_arena_strdup(a, PQgetvalue(r, row, 5));
+    p->rule_family = vbp_pg_text(&row, 4);
+    p->source = vbp_pg_text(&row, 5);
   }
   PQclear(r);
   *out = policies;
@@ -91,17 +85,8 @@ vbp_status pricing_store_policies(vbp_pg_conn *c, vbp_arena *a, pricing_policy *
 }
 
 vbp_status pricing_store_version(vbp_pg_conn *c, int64_t *out) {
-  PGresult *r = NULL;
-  vbp_status st =
-      vbp_pg_query(c, "read pricing version", "SELECT version FROM inputs_version", 0, NULL, &r);
-  if (!vbp_ok(&st)) return st;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return vbp_status_make(VBP_INTERNAL, "pricing's version row is missing");
-  }
-  *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  PQclear(r);
-  return st;
+  return vbp_pg_get_int64(c, "read pricing version", "SELECT version FROM inputs_version", 0, NULL,
+                          "pricing's version row is missing", out);
 }
 
 vbp_status pricing_store_migrate(vbp_pg_pool *pool) {

@@ -18,7 +18,6 @@
  * the client's deadline, which rpc_bench reports as errors.
  *
  * Usage: echo_server PORT [WORKERS]   listens on 127.0.0.1:PORT until SIGINT or SIGTERM. */
-#include <errno.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -30,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bench_args.h"
 
 #define ECHO_PATH "/bench.Echo/Echo"
 #define DEFAULT_WORKERS 4 /* catalog-svc's VBP_WORKERS default */
@@ -137,26 +138,15 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-static int parse_int(const char *text, int lo, int hi, const char *what) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end || v < lo || v > hi) {
-    fprintf(stderr, "echo_server: %s must be an integer from %d to %d, got \"%s\"\n", what, lo, hi,
-            text);
-    exit(2);
-  }
-  return (int)v;
-}
-
 int main(int argc, char **argv) {
   if (argc < 2 || argc > 3) {
     fprintf(stderr, "usage: %s PORT [WORKERS]   (answers %s on 127.0.0.1:PORT)\n", argv[0],
             ECHO_PATH);
     return 2;
   }
-  int port = parse_int(argv[1], 1, 65535, "PORT");
-  int n_workers = argc > 2 ? parse_int(argv[2], 1, MAX_WORKERS, "WORKERS") : DEFAULT_WORKERS;
+  int port = bench_parse_int("echo_server", "PORT", argv[1], 1, 65535);
+  int n_workers = argc > 2 ? bench_parse_int("echo_server", "WORKERS", argv[2], 1, MAX_WORKERS)
+                           : DEFAULT_WORKERS;
 
   /* gRPC starts threads of its own in grpc_init: block the stop signals first so they all
    * inherit the mask and only sigwait below receives them. */

@@ -32,7 +32,6 @@
  * in milliseconds, errors (failed calls and wrong answers ending in the measured window) and the
  * answer's packed size. Details of the first error go to stderr. Exit status 1 when any measured
  * call failed, so a script does not report numbers of a broken run as if they were good. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -42,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_args.h"
 #include "common/arena.h"
 #include "common/credit_code.h"
 #include "common/date.h"
@@ -580,18 +580,6 @@ static void usage(void) {
   exit(2);
 }
 
-static int parse_int(const char *text, int lo, int hi, char flag) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end || v < lo || v > hi) {
-    fprintf(stderr, "rpc_bench: -%c must be an integer from %d to %d, got \"%s\"\n", flag, lo, hi,
-            text);
-    exit(2);
-  }
-  return (int)v;
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) usage();
   options opt = {.mode = argv[1],
@@ -623,13 +611,13 @@ int main(int argc, char **argv) {
         opt.org_id = optarg;
         break;
       case 'n':
-        opt.in_flight = parse_int(optarg, 1, MAX_IN_FLIGHT, 'n');
+        opt.in_flight = bench_parse_int("rpc_bench", "-n", optarg, 1, MAX_IN_FLIGHT);
         break;
       case 'd':
-        opt.seconds = parse_int(optarg, 1, MAX_SECONDS, 'd');
+        opt.seconds = bench_parse_int("rpc_bench", "-d", optarg, 1, MAX_SECONDS);
         break;
       case 'w':
-        opt.warmup_seconds = parse_int(optarg, 0, MAX_SECONDS, 'w');
+        opt.warmup_seconds = bench_parse_int("rpc_bench", "-w", optarg, 0, MAX_SECONDS);
         break;
       default:
         usage();

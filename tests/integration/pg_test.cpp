@@ -310,6 +310,155 @@ TEST_F(PgTest, TextArraysCarryAnyTextAndNullsThroughUnnest) {
   vbp_pg_release(pool.get(), c);
 }
 
+TEST_F(PgTest, WriteSaysWhetherItsReturningGaveARowAndCommandKeepsNoResult) {
+  Pool pool = open(1);
+  migrate(pool.get());
+  vbp_pg_conn *c = nullptr;
+  ASSERT_EQ(vbp_pg_acquire(pool.get(), &c).code, VBP_OK);
+  const char *insert =
+      "INSERT INTO catalog.widget (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING "
+      "RETURNING 1";
+  const char *first[] = {"1", "a"};
+  bool wrote = false;
+  vbp_status st = vbp_pg_write(c, "insert widget", insert, 2, first, &wrote);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_TRUE(wrote);
+  st = vbp_pg_write(c, "insert widget", insert, 2, first, &wrote);  // a retry: the key is taken
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_FALSE(wrote);
+  const char *same_name[] = {"2", "a"};  // another key, but the name is unique too
+  wrote = true;
+  st = vbp_pg_write(c, "insert widget", insert, 2, same_name, &wrote);
+  EXPECT_EQ(st.code, VBP_ALREADY_EXISTS) << st.message;
+  EXPECT_TRUE(wrote) << "untouched on a status other than OK";
+
+  const char *rename[] = {"1", "b"};
+  st = vbp_pg_command(c, "rename widget", "UPDATE catalog.widget SET name = $2 WHERE id = $1", 2,
+                      rename);
+  EXPECT_EQ(st.code, VBP_OK) << st.message;
+  st = vbp_pg_command(c, "divide", "SELECT 1/0", 0, nullptr);
+  EXPECT_EQ(st.code, VBP_INTERNAL);
+  EXPECT_STREQ(st.message, "divide: division by zero (SQLSTATE 22012)");
+  vbp_pg_release(pool.get(), c);
+  EXPECT_EQ(sql("SELECT string_agg(id || '=' || name, ',') FROM catalog.widget"), "1=b");
+}
+
+TEST_F(PgTest, GetInt64ReadsTheOneRowAndCallsAnyOtherCountMissing) {
+  Pool pool = open(1);
+  vbp_pg_conn *c = nullptr;
+  ASSERT_EQ(vbp_pg_acquire(pool.get(), &c).code, VBP_OK);
+  int64_t value = -1;
+  vbp_status st =
+      vbp_pg_get_int64(c, "read", "SELECT 9007199254740993::bigint", 0, nullptr, "no row", &value);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(value, INT64_C(9007199254740993));  // past a double's 53 bits: read exactly
+  const char *p[] = {"-42"};
+  st = vbp_pg_get_int64(c, "read", "SELECT $1::bigint", 1, p, "no row", &value);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(value, -42);
+
+  value = 7;
+  st = vbp_pg_get_int64(c, "read", "SELECT 1 WHERE false", 0, nullptr, "the version row is gone",
+                        &value);
+  EXPECT_EQ(st.code, VBP_INTERNAL);
+  EXPECT_STREQ(st.message, "the version row is gone");
+  EXPECT_EQ(value, 7) << "untouched";
+  st = vbp_pg_get_int64(c, "read", "SELECT generate_series(1, 2)", 0, nullptr, "not one row",
+                        &value);
+  EXPECT_EQ(st.code, VBP_INTERNAL);
+  EXPECT_STREQ(st.message, "not one row");
+  EXPECT_EQ(value, 7);
+  st = vbp_pg_get_int64(c, "read", "SELECT 1/0", 0, nullptr, "no row", &value);
+  EXPECT_EQ(st.code, VBP_INTERNAL);
+  EXPECT_STREQ(st.message, "read: division by zero (SQLSTATE 22012)");
+  EXPECT_EQ(value, 7);
+  vbp_pg_release(pool.get(), c);
+}
+
+TEST_F(PgTest, RowReadersReadEachTypeAndNullAsItsZero) {
+  Pool pool = open(1);
+  vbp_pg_conn *c = nullptr;
+  ASSERT_EQ(vbp_pg_acquire(pool.get(), &c).code, VBP_OK);
+  vbp_arena *a = vbp_arena_create();
+  PGresult *r = nullptr;
+  vbp_status st = vbp_pg_query(
+      c, "types",
+      "SELECT '集采 \"x\"'::text, 42, -7::smallint, 9223372036854775807::bigint, true, false, "
+      "'2024-02-29'::date, 'not a date'::text, "
+      "NULL::text, NULL::int, NULL::bigint, NULL::bool, NULL::date, ''::text",
+      0, nullptr, &r);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  vbp_pg_row row = {r, 0, a};
+  char *text = vbp_pg_text(&row, 0);
+  EXPECT_STREQ(text, "集采 \"x\"");
+  EXPECT_NE(text, PQgetvalue(r, 0, 0)) << "a copy, not a pointer into the result";
+  EXPECT_EQ(vbp_pg_int(&row, 1), 42);
+  EXPECT_EQ(vbp_pg_int(&row, 2), -7);
+  EXPECT_EQ(vbp_pg_int64(&row, 3), INT64_MAX);
+  EXPECT_TRUE(vbp_pg_bool(&row, 4));
+  EXPECT_FALSE(vbp_pg_bool(&row, 5));
+  vbp_date date{}, untouched{};
+  ASSERT_TRUE(vbp_pg_date(&row, 6, &date));
+  char day[VBP_DATE_FORMAT_MAX];
+  EXPECT_STREQ(vbp_date_format(date, day), "2024-02-29");
+  date = untouched;
+  EXPECT_FALSE(vbp_pg_date(&row, 7, &date));
+  EXPECT_EQ(std::memcmp(&date, &untouched, sizeof date), 0) << "untouched";
+
+  for (int col = 8; col <= 12; col++) EXPECT_TRUE(vbp_pg_is_null(&row, col)) << col;
+  EXPECT_FALSE(vbp_pg_is_null(&row, 13)) << "'' is not NULL";
+  EXPECT_STREQ(vbp_pg_text(&row, 8), "");
+  EXPECT_EQ(vbp_pg_int(&row, 9), 0);
+  EXPECT_EQ(vbp_pg_int64(&row, 10), 0);
+  EXPECT_FALSE(vbp_pg_bool(&row, 11));
+  EXPECT_FALSE(vbp_pg_date(&row, 12, &date));
+  EXPECT_EQ(std::memcmp(&date, &untouched, sizeof date), 0) << "untouched";
+  EXPECT_STREQ(vbp_pg_text(&row, 13), "");
+  PQclear(r);
+  vbp_arena_destroy(a);
+  vbp_pg_release(pool.get(), c);
+}
+
+// One row as a test object: its two columns joined, in the row's arena.
+void *joined(const vbp_pg_row *row) {
+  return vbp_arena_printf(row->arena, "%d:%s", vbp_pg_int(row, 0), vbp_pg_text(row, 1));
+}
+
+TEST_F(PgTest, QueryRowsMakesEveryRowInOrderAndFindRowTheFirstOrNothing) {
+  Pool pool = open(1);
+  vbp_pg_conn *c = nullptr;
+  ASSERT_EQ(vbp_pg_acquire(pool.get(), &c).code, VBP_OK);
+  vbp_arena *a = vbp_arena_create();
+  const char *sql_rows = "SELECT i, 'row ' || i FROM generate_series(1, $1::int) AS i ORDER BY i";
+  const char *three[] = {"3"}, *none[] = {"0"};
+  void **items = nullptr;
+  size_t count = 99;
+  vbp_status st = vbp_pg_query_rows(c, a, "rows", sql_rows, 1, three, joined, &items, &count);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  ASSERT_EQ(count, 3u);
+  EXPECT_STREQ(static_cast<char *>(items[0]), "1:row 1");
+  EXPECT_STREQ(static_cast<char *>(items[2]), "3:row 3");
+  st = vbp_pg_query_rows(c, a, "rows", sql_rows, 1, none, joined, &items, &count);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(count, 0u);
+  EXPECT_NE(items, nullptr) << "an array even for no rows";
+
+  void *first = nullptr;
+  st = vbp_pg_find_row(c, a, "find", sql_rows, 1, three, joined, &first);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_STREQ(static_cast<char *>(first), "1:row 1");
+  st = vbp_pg_find_row(c, a, "find", sql_rows, 1, none, joined, &first);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_EQ(first, nullptr) << "found nothing: OK and NULL";
+
+  first = a;  // any pointer: a failure leaves it
+  st = vbp_pg_find_row(c, a, "find", "SELECT 1/0, ''", 0, nullptr, joined, &first);
+  EXPECT_EQ(st.code, VBP_INTERNAL);
+  EXPECT_EQ(first, static_cast<void *>(a));
+  vbp_arena_destroy(a);
+  vbp_pg_release(pool.get(), c);
+}
+
 TEST_F(PgTest, ErrorsMapToStatusCodesWithoutTheSql) {
   Pool pool = open(1);
   migrate(pool.get());

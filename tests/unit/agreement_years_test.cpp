@@ -8,22 +8,12 @@
 #include <vector>
 
 #include "catalog-svc/rules.h"
+#include "test_values.h"
 
 namespace {
 
 constexpr bool kAligned = true;
 constexpr bool kUnaligned = false;
-
-vbp_date day(const char *text) {
-  vbp_date date = 0;
-  EXPECT_TRUE(vbp_date_parse(text, &date)) << text;
-  return date;
-}
-
-std::string format(vbp_date date) {
-  char buf[VBP_DATE_FORMAT_MAX];
-  return vbp_date_format(date, buf);
-}
 
 catalog_cycle years_cycle(int years) {
   catalog_cycle cycle = {};
@@ -36,7 +26,7 @@ catalog_cycle years_cycle(int years) {
 catalog_cycle ending_cycle(int years, const char *last_day) {
   catalog_cycle cycle = years_cycle(years);
   cycle.has_last_day = true;
-  cycle.last_day = day(last_day);
+  cycle.last_day = test_day(last_day);
   return cycle;
 }
 
@@ -45,12 +35,12 @@ using Years = std::vector<std::pair<std::string, std::string>>; /* inclusive sta
 /* The agreement years as text, numbered checks included, so failures print readable dates. */
 Years agreement_years(const char *start, const catalog_cycle &cycle, bool align) {
   catalog_agreement_year out[16];
-  size_t count = catalog_agreement_years(day(start), &cycle, align, out, 16);
+  size_t count = catalog_agreement_years(test_day(start), &cycle, align, out, 16);
   EXPECT_LE(count, 16u);
   Years years;
   for (size_t i = 0; i < count && i < 16; i++) {
     EXPECT_EQ(out[i].year, static_cast<int>(i) + 1);
-    years.emplace_back(format(out[i].start), format(out[i].end));
+    years.emplace_back(test_day_text(out[i].start), test_day_text(out[i].end));
   }
   return years;
 }
@@ -82,7 +72,8 @@ TEST(AgreementYears, AlignmentDateMovesAnniversariesToTheNextFirstOfJulyOrJanuar
       {"2025-07-02", "2026-01-01"}, {"2025-12-31", "2026-01-01"},
   };
   for (const auto &c : cases)
-    EXPECT_EQ(format(catalog_alignment_date(day(c.anniversary))), c.expected) << c.anniversary;
+    EXPECT_EQ(test_day_text(catalog_alignment_date(test_day(c.anniversary))), c.expected)
+        << c.anniversary;
 }
 
 TEST(AgreementYears, AnniversaryOnTheBoundariesOfEachHalfYear) {
@@ -178,23 +169,23 @@ TEST(AgreementYears, NoEmptyYearWhenTheCycleEndsTheDayBeforeAnAlignmentDate) {
 TEST(AgreementYears, CycleEndingBeforeTheStartHasNoYears) {
   catalog_agreement_year out[2];
   catalog_cycle ended = ending_cycle(0, "2024-07-21");
-  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &ended, kAligned, out, 2), 0u);
-  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &ended, kUnaligned, out, 2), 0u);
+  EXPECT_EQ(catalog_agreement_years(test_day("2024-07-22"), &ended, kAligned, out, 2), 0u);
+  EXPECT_EQ(catalog_agreement_years(test_day("2024-07-22"), &ended, kUnaligned, out, 2), 0u);
   catalog_cycle no_years = years_cycle(0);
-  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &no_years, kAligned, out, 2), 0u);
+  EXPECT_EQ(catalog_agreement_years(test_day("2024-07-22"), &no_years, kAligned, out, 2), 0u);
 }
 
 TEST(AgreementYears, ReturnsTheFullCountButWritesNoMoreThanCap) {
   const catalog_cycle cycle = years_cycle(4);
-  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &cycle, kAligned, nullptr, 0), 4u);
+  EXPECT_EQ(catalog_agreement_years(test_day("2024-07-22"), &cycle, kAligned, nullptr, 0), 4u);
 
   catalog_agreement_year out[3];
   out[2].year = -7; /* a sentinel past cap */
-  EXPECT_EQ(catalog_agreement_years(day("2024-07-22"), &cycle, kAligned, out, 2), 4u);
+  EXPECT_EQ(catalog_agreement_years(test_day("2024-07-22"), &cycle, kAligned, out, 2), 4u);
   EXPECT_EQ(out[0].year, 1);
-  EXPECT_EQ(format(out[0].end), "2025-12-31");
+  EXPECT_EQ(test_day_text(out[0].end), "2025-12-31");
   EXPECT_EQ(out[1].year, 2);
-  EXPECT_EQ(format(out[1].start), "2026-01-01");
+  EXPECT_EQ(test_day_text(out[1].start), "2026-01-01");
   EXPECT_EQ(out[2].year, -7);
 }
 
@@ -212,7 +203,8 @@ TEST(AgreementYears, CycleLastDayIsTheDayBeforeStartPlusYearsOrTheExplicitEnd) {
       {"2024-07-22", ending_cycle(4, "2025-07-31"), "2025-07-31"},
   };
   for (const auto &c : cases)
-    EXPECT_EQ(format(catalog_cycle_last_day(day(c.start), &c.cycle)), c.expected) << c.start;
+    EXPECT_EQ(test_day_text(catalog_cycle_last_day(test_day(c.start), &c.cycle)), c.expected)
+        << c.start;
 }
 
 /* ---------------------------------------------------------------- execution in force */
@@ -220,7 +212,7 @@ TEST(AgreementYears, CycleLastDayIsTheDayBeforeStartPlusYearsOrTheExplicitEnd) {
 catalog_execution execution(const char *batch_code, const char *start, catalog_cycle cycle) {
   catalog_execution e = {};
   e.batch_code = batch_code;
-  e.start = day(start);
+  e.start = test_day(start);
   e.cycle = cycle;
   return e;
 }
@@ -228,7 +220,7 @@ catalog_execution execution(const char *batch_code, const char *start, catalog_c
 /* The batch code of the execution in force on date, or "" when none is. */
 std::string in_force(const std::vector<catalog_execution> &executions, const char *date) {
   size_t index = 99;
-  if (!catalog_execution_in_force(executions.data(), executions.size(), day(date), &index)) {
+  if (!catalog_execution_in_force(executions.data(), executions.size(), test_day(date), &index)) {
     EXPECT_EQ(index, 99u) << "written although none is in force";
     return "";
   }

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_values.h"
+
 namespace {
 
 constexpr const char *kAdminKey = "admin-key-0123456789";
@@ -25,14 +27,6 @@ std::string sha256(const std::string &text) {
   char out[65];
   vbp_sha256_hex(text.data(), text.size(), out);
   return out;
-}
-
-vbp_caller caller(vbp_role role, const char *org, const char *region) {
-  vbp_caller c{};
-  c.role = role;
-  std::strcpy(c.org_id, org);
-  std::strcpy(c.region_code, region);
-  return c;
 }
 
 /* A resolver over a fixed table of keys (by SHA-256) that counts its calls and can be told to
@@ -64,8 +58,8 @@ vbp_status resolve_recording(void *ctx, const char *key_sha256, vbp_caller *out)
 class Auth : public ::testing::Test {
  protected:
   void SetUp() override {
-    resolver.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
-    resolver.add("key-maker", caller(VBP_ROLE_MANUFACTURER, "org-maker", "110108"));
+    resolver.add("key-bureau", test_caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
+    resolver.add("key-maker", test_caller(VBP_ROLE_MANUFACTURER, "org-maker", "110108"));
   }
   void TearDown() override { vbp_authenticator_destroy(auth); }
 
@@ -87,7 +81,7 @@ class Auth : public ::testing::Test {
 
 TEST_F(Auth, AdminKeyIsAcceptedAsAdmin) {
   make();
-  vbp_caller out = caller(VBP_ROLE_BUREAU, "junk", "999999");
+  vbp_caller out = test_caller(VBP_ROLE_BUREAU, "junk", "999999");
   vbp_status st = bearer("Bearer admin-key-0123456789", kNow, &out);
   ASSERT_EQ(st.code, VBP_OK) << st.message;
   EXPECT_EQ(out.role, VBP_ROLE_ADMIN);
@@ -176,7 +170,7 @@ TEST_F(Auth, AnUnknownKeyIsUnauthenticatedAndCached) {
 TEST_F(Auth, AResolverFailureIsUnavailableAndNotCached) {
   for (vbp_code failure : {VBP_UNAVAILABLE, VBP_INTERNAL, VBP_DEADLINE_EXCEEDED}) {
     Resolver r;
-    r.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
+    r.add("key-bureau", test_caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
     r.failure = failure;
     vbp_authenticator *a =
         vbp_authenticator_create(kAdminKey, kSecret, Resolver::resolve, &r, kTtl, 64);
@@ -216,7 +210,7 @@ TEST_F(Auth, ForgetMakesARevokedKeyFailAtOnce) {
 
 TEST_F(Auth, SignedMetadataWinsOverABearerKey) {
   make();
-  vbp_caller bureau = caller(VBP_ROLE_BUREAU, "org-b", "350100");
+  vbp_caller bureau = test_caller(VBP_ROLE_BUREAU, "org-b", "350100");
   vbp_signed_caller sig;
   vbp_identity_sign(kSecret, kMethod, &bureau, kNow, &sig);
   vbp_credentials cred{};
@@ -236,7 +230,7 @@ TEST_F(Auth, SignedMetadataWinsOverABearerKey) {
 
 TEST_F(Auth, ForgedSignedMetadataIsRefusedEvenWithAValidBearerKey) {
   make();
-  vbp_caller admin = caller(VBP_ROLE_ADMIN, "", "");
+  vbp_caller admin = test_caller(VBP_ROLE_ADMIN, "", "");
   vbp_signed_caller sig;
   vbp_identity_sign("not-the-secret", kMethod, &admin, kNow, &sig);
   vbp_credentials cred{};
@@ -305,8 +299,8 @@ TEST_F(Auth, SecretIsACopyOfTheOneGiven) {
 TEST_F(Auth, ManyThreadsAlwaysGetTheirOwnKeysCaller) {
   for (int i = 0; i < 8; i++) {
     std::string key = "thread-key-" + std::to_string(i);
-    resolver.add(key, caller(i % 2 ? VBP_ROLE_MANUFACTURER : VBP_ROLE_BUREAU,
-                             ("org-" + std::to_string(i)).c_str(), "350000"));
+    resolver.add(key, test_caller(i % 2 ? VBP_ROLE_MANUFACTURER : VBP_ROLE_BUREAU,
+                                  ("org-" + std::to_string(i)).c_str(), "350000"));
   }
   make(5, 3); /* small cache and a short TTL: collisions, evictions and expiries all happen */
   std::atomic<int> wrong{0}, failed{0};

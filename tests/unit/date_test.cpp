@@ -6,21 +6,11 @@
 #include <string>
 
 #include "common/date.h"
+#include "test_values.h"
 
 namespace {
 
 constexpr vbp_date kUntouched = 777; /* out-parameters must keep this on failure */
-
-vbp_date parse(const char *text) {
-  vbp_date date = 0;
-  EXPECT_TRUE(vbp_date_parse(text, &date)) << text;
-  return date;
-}
-
-std::string format(vbp_date date) {
-  char buf[VBP_DATE_FORMAT_MAX];
-  return vbp_date_format(date, buf);
-}
 
 TEST(Date, CountsDaysFromTheFirstOfJanuary1970) {
   const struct {
@@ -76,9 +66,9 @@ TEST(Date, ParsesRealDaysInYyyyMmDd) {
   for (const char *text : cases) {
     vbp_date date = kUntouched;
     ASSERT_TRUE(vbp_date_parse(text, &date)) << text;
-    EXPECT_EQ(format(date), text);
+    EXPECT_EQ(test_day_text(date), text);
   }
-  EXPECT_EQ(parse("2024-07-22"), 19926);
+  EXPECT_EQ(test_day("2024-07-22"), 19926);
 }
 
 TEST(Date, RejectsAnythingButTenCharactersNamingARealDay) {
@@ -124,7 +114,7 @@ TEST(Date, AddingYearsToTheTwentyNinthOfFebruaryGivesTheTwentyEighthInCommonYear
       {"2024-07-22", 4, "2028-07-22"},  {"2024-12-31", 1, "2025-12-31"},
   };
   for (const AddCase &c : cases)
-    EXPECT_EQ(format(vbp_date_add_years(parse(c.from), c.count)), c.expected)
+    EXPECT_EQ(test_day_text(vbp_date_add_years(test_day(c.from), c.count)), c.expected)
         << c.from << " + " << c.count << " years";
 }
 
@@ -138,7 +128,7 @@ TEST(Date, AddingMonthsClampsToTheEndOfTheTargetMonth) {
       {"2024-02-29", 12, "2025-02-28"},
   };
   for (const AddCase &c : cases)
-    EXPECT_EQ(format(vbp_date_add_months(parse(c.from), c.count)), c.expected)
+    EXPECT_EQ(test_day_text(vbp_date_add_months(test_day(c.from), c.count)), c.expected)
         << c.from << " + " << c.count << " months";
 }
 
@@ -151,7 +141,7 @@ TEST(Date, MonthEndIsTheLastDayOfTheSameMonth) {
       {"2024-12-31", "2024-12-31"}, {"2024-08-15", "2024-08-31"},
   };
   for (const auto &c : cases)
-    EXPECT_EQ(format(vbp_date_month_end(parse(c.date))), c.expected) << c.date;
+    EXPECT_EQ(test_day_text(vbp_date_month_end(test_day(c.date))), c.expected) << c.date;
 }
 
 TEST(Date, ChinaTodayTurnsAtSixteenHundredUtc) {
@@ -168,7 +158,8 @@ TEST(Date, ChinaTodayTurnsAtSixteenHundredUtc) {
       {-28800, "1970-01-01"}, /* 1969-12-31T16:00:00Z */
       {-28801, "1969-12-31"},
   };
-  for (const auto &c : cases) EXPECT_EQ(format(vbp_date_china_today(c.now)), c.expected) << c.now;
+  for (const auto &c : cases)
+    EXPECT_EQ(test_day_text(vbp_date_china_today(c.now)), c.expected) << c.now;
 }
 
 } /* namespace */

@@ -12,19 +12,15 @@
 #include <cstring>
 #include <string>
 
+#include "test_values.h"
+
 namespace {
 
 constexpr const char *kSecret = "internal-secret";
 constexpr const char *kMethod = "/vbp.v1.CatalogService/GetOrganization";
 constexpr int64_t kNow = 1700000000000;
 
-vbp_caller bureau() {
-  vbp_caller c{};
-  c.role = VBP_ROLE_BUREAU;
-  std::strcpy(c.org_id, "org-42");
-  std::strcpy(c.region_code, "350100");
-  return c;
-}
+vbp_caller bureau() { return test_caller(VBP_ROLE_BUREAU, "org-42", "350100"); }
 
 /* The metadata values a caller sends, as strings the test may alter one by one. */
 struct Signed {

@@ -76,7 +76,7 @@ struct Inputs {
 };
 
 struct Answer {
-  pricing_status status;
+  vbp_code status;
   std::string max_sale_price, payment_standard, rule, standard_rule, batch_code, region, reason;
   bool covered;
 };
@@ -84,11 +84,11 @@ struct Answer {
 Answer answer(const char *region, const Inputs &in) {
   vbp_arena *a = vbp_arena_create();
   Vbp__V1__Price price;
-  const char *reason = "";
   Answer out{};
-  out.status = pricing_lookup_answer(a, kPolicies, 4, region, &in.in, in.listed.data(),
-                                     in.listed.size(), &price, &reason);
-  if (out.status == PRICING_OK) {
+  vbp_status status = pricing_lookup_answer(a, kPolicies, 4, region, &in.in, in.listed.data(),
+                                            in.listed.size(), &price);
+  out.status = status.code;
+  if (vbp_ok(&status)) {
     out.max_sale_price = price.max_sale_price;
     out.payment_standard = price.payment_standard;
     out.rule = price.rule;
@@ -97,7 +97,7 @@ Answer answer(const char *region, const Inputs &in) {
     out.region = price.region_code;
     out.covered = price.covered;
   } else {
-    out.reason = reason;
+    out.reason = status.message;
   }
   vbp_arena_destroy(a);
   return out;
@@ -119,7 +119,7 @@ TEST(PricingLookup, TheWorkedExampleFromTheProtoInputs) {
   a.list("B", "45.0000");
   a.list("C", "38.0000");
   Answer r = answer("350000", a);
-  ASSERT_EQ(r.status, PRICING_OK) << r.reason;
+  ASSERT_EQ(r.status, VBP_OK) << r.reason;
   EXPECT_EQ(r.max_sale_price, "30.0000");
   EXPECT_EQ(r.rule, "P1c");
   EXPECT_EQ(r.payment_standard, "30.0000");
@@ -138,7 +138,7 @@ TEST(PricingLookup, ANonWinnerInANonCompetitiveGroupFromTheProtoInputs) {
   b.other("W", "M1", WINNING, "30.0000");
   b.list("B", "50.0000");
   Answer r = answer("350102", b);  // a county of Fuzhou: answered for Fujian
-  ASSERT_EQ(r.status, PRICING_OK) << r.reason;
+  ASSERT_EQ(r.status, VBP_OK) << r.reason;
   EXPECT_EQ(r.max_sale_price, "50.0000");
   EXPECT_EQ(r.rule, "LISTED");
   EXPECT_EQ(r.payment_standard, "35.0000");
@@ -154,7 +154,7 @@ TEST(PricingLookup, OutsideFujianADrugFollowsP4) {
   b.other("W2", "M3", WINNING, "28.5000");
   b.list("B", "50.0000");
   Answer r = answer("220000", b);
-  ASSERT_EQ(r.status, PRICING_OK) << r.reason;
+  ASSERT_EQ(r.status, VBP_OK) << r.reason;
   EXPECT_EQ(r.rule, "LISTED");
   EXPECT_EQ(r.max_sale_price, "50.0000");
   EXPECT_EQ(r.standard_rule, "P4b");
@@ -170,7 +170,7 @@ TEST(PricingLookup, AConsumableIsBoundByItsCategorysHighestWinningPrice) {
   c.winner("J2", "7200.0000");
   c.list("K", "9000.0000");
   Answer r = answer("350000", c);
-  ASSERT_EQ(r.status, PRICING_OK) << r.reason;
+  ASSERT_EQ(r.status, VBP_OK) << r.reason;
   EXPECT_EQ(r.rule, "LISTED");
   EXPECT_EQ(r.standard_rule, "P3b");
   EXPECT_EQ(r.payment_standard, "7200.0000");
@@ -180,7 +180,7 @@ TEST(PricingLookup, WithoutAnExecutionInForceTheAnswerIsTheListing) {
   Inputs b("B", DRUG, "M2");
   b.list("B", "42.0000");
   Answer r = answer("350000", b);
-  ASSERT_EQ(r.status, PRICING_OK) << r.reason;
+  ASSERT_EQ(r.status, VBP_OK) << r.reason;
   EXPECT_EQ(r.rule, "NOT_IN_VBP");
   EXPECT_EQ(r.max_sale_price, "42.0000");
   EXPECT_EQ(r.payment_standard, "");
@@ -188,7 +188,7 @@ TEST(PricingLookup, WithoutAnExecutionInForceTheAnswerIsTheListing) {
   EXPECT_EQ(r.batch_code, "");
   EXPECT_TRUE(r.covered);
   Inputs unlisted("U", DRUG, "M2");
-  EXPECT_EQ(answer("350000", unlisted).status, PRICING_NOT_FOUND);
+  EXPECT_EQ(answer("350000", unlisted).status, VBP_NOT_FOUND);
 }
 
 TEST(PricingLookup, OutsideTheInsuranceCatalogThereIsNoStandard) {
@@ -197,7 +197,7 @@ TEST(PricingLookup, OutsideTheInsuranceCatalogThereIsNoStandard) {
   a.in_batch("JX-YP2023-01", WINNING, "30.0000");
   a.in_group(true);
   Answer r = answer("350000", a);
-  ASSERT_EQ(r.status, PRICING_OK) << r.reason;
+  ASSERT_EQ(r.status, VBP_OK) << r.reason;
   EXPECT_EQ(r.max_sale_price, "30.0000");
   EXPECT_EQ(r.payment_standard, "");
   EXPECT_EQ(r.standard_rule, "");
@@ -208,13 +208,17 @@ TEST(PricingLookup, AWinningPriceThatDoesNotParseContradicts) {
   Inputs a("A", DRUG, "M1");
   a.in_batch("JX-YP2023-01", WINNING, "thirty");
   a.in_group(true);
-  EXPECT_EQ(answer("350000", a).status, PRICING_INVALID);
+  Answer r = answer("350000", a);
+  EXPECT_EQ(r.status, VBP_INVALID_ARGUMENT);
+  EXPECT_EQ(r.reason, "the catalog's winning price of the product does not parse");
   Inputs b("B", DRUG, "M2");
   b.in_batch("JX-YP2023-01", NON_WINNING, "");
   b.in_group(true);
   b.other("W", "M1", WINNING, "30.00001");
   b.list("B", "40.0000");
-  EXPECT_EQ(answer("350000", b).status, PRICING_INVALID);
+  r = answer("350000", b);
+  EXPECT_EQ(r.status, VBP_INVALID_ARGUMENT);
+  EXPECT_EQ(r.reason, "the catalog's winning price of a product of the group does not parse");
 }
 
 }  // namespace

@@ -137,12 +137,14 @@ std::string price(const LookUp &in) {
 
   pricing_answer answer = {};
   answer.max_sale_price = -1; /* written only on OK */
-  const char *reason = nullptr;
-  pricing_status status = pricing_find_price(in.policy, &lookup, &answer, &reason);
-  if (status != PRICING_OK) {
-    EXPECT_NE(reason, nullptr);
+  vbp_status status = pricing_find_price(in.policy, &lookup, &answer);
+  if (!vbp_ok(&status)) {
+    EXPECT_STRNE(status.message, "") << "an answer other than OK says why";
+    EXPECT_STREQ(status.field, "") << "the rules name no field of a request";
     EXPECT_EQ(answer.max_sale_price, -1) << "the answer is written only on OK";
-    return status == PRICING_NOT_FOUND ? "NOT_FOUND" : status == PRICING_INVALID ? "INVALID" : "?";
+    return status.code == VBP_NOT_FOUND          ? "NOT_FOUND"
+           : status.code == VBP_INVALID_ARGUMENT ? "INVALID"
+                                                 : "?";
   }
   std::string line = std::string(answer.rule) + " " + yuan_text(answer.max_sale_price) + ", ";
   if (answer.has_payment_standard)
@@ -793,12 +795,16 @@ TEST(PricingRules, ContradictingInputsAreInvalid) {
   EXPECT_EQ(price(base), "LISTED 42.0000, P2c 30.0000, covered");
 }
 
-TEST(PricingRules, ReasonIsOptional) {
+TEST(PricingRules, TheReasonTravelsInTheStatusMessage) {
   pricing_lookup lookup = {};
   lookup.in_vbp = false;
   lookup.product = drug("B", "MB", PRICING_NO_RESULT, nullptr, nullptr);
   pricing_answer answer = {};
-  EXPECT_EQ(pricing_find_price(fujian_drugs(), &lookup, &answer, nullptr), PRICING_NOT_FOUND);
+  vbp_status status = pricing_find_price(fujian_drugs(), &lookup, &answer);
+  EXPECT_EQ(status.code, VBP_NOT_FOUND);
+  EXPECT_STREQ(status.message,
+               "no execution is in force and the product is not listed in the province");
+  EXPECT_STREQ(status.field, "");
 }
 
 /* ---------------------------------------------------------------- policies */

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "test_values.h"
 #include "vbp/v1/catalog.pb-c.h"
 
 namespace {
@@ -228,13 +229,7 @@ Vbp__V1__Region region(const char *code, const char *name = "") {
   return r;
 }
 
-vbp_caller bureau() {
-  vbp_caller c{};
-  c.role = VBP_ROLE_BUREAU;
-  std::strcpy(c.org_id, "org-bureau-35");
-  std::strcpy(c.region_code, "350000");
-  return c;
-}
+vbp_caller bureau() { return test_caller(VBP_ROLE_BUREAU, "org-bureau-35", "350000"); }
 
 class Rpc : public ::testing::Test {
  protected:
