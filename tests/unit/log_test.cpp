@@ -5,13 +5,14 @@
 #include "common/log.h"
 
 #include <gtest/gtest.h>
+
 #include <jansson.h>
 #include <unistd.h>
+#include <cctype>
 
 #include <ctime>
 #include <functional>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -97,7 +98,13 @@ TEST_F(Log, AnEventIsOneJsonLineWithTsLevelServiceAndMsg) {
   EXPECT_EQ(text(j, "msg"), "serving on 127.0.0.1:1 (4 workers)");
   /* UTC to the millisecond, and now. */
   std::string ts = text(j, "ts");
-  ASSERT_TRUE(std::regex_match(ts, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"))) << ts;
+  // YYYY-MM-DDTHH:MM:SS.mmmZ (no std::regex: GCC 12 warns inside it under the sanitizers)
+  const std::string shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  ASSERT_EQ(ts.size(), shape.size()) << ts;
+  for (size_t i = 0; i < shape.size(); i++)
+    EXPECT_TRUE(shape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(ts[i])) != 0
+                                : ts[i] == shape[i])
+        << ts;
   struct tm tm = {};
   ASSERT_NE(strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm), nullptr);
   EXPECT_GE(timegm(&tm), before);
