@@ -69,7 +69,8 @@ typedef struct gw_request {
   struct MHD_Connection *conn;
   vbp_arena *arena;
   int64_t started_us;
-  const char *method, *path;
+  const char *method; /* NULL until the access handler's first call */
+  const char *path;   /* percent-encoded, as sent: decoded once, by the route matcher */
   char request_id[GW_REQUEST_ID_MAX + 1];
   /* The body as it arrives. */
   char *body;

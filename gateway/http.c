@@ -1,8 +1,8 @@
-/* HTTP/1.1 through libmicrohttpd (its epoll thread pool): a request's life from the first call
- * of the access handler to the completion notice. Routing happens on the first call, the body
- * is gathered up to its route's limit, then proxy.c either answers at once or suspends the
- * connection until the backend answers; nothing here waits for a backend. Also the operations
- * endpoints: /healthz, /readyz, /metrics, /openapi.json. */
+/* HTTP/1.1 through libmicrohttpd (its epoll thread pool): a request's life from its request line
+ * (MHD's URI log callback) to the completion notice. Routing happens on the access handler's
+ * first call, the body is gathered up to its route's limit, then proxy.c either answers at once
+ * or suspends the connection until the backend answers; nothing here waits for a backend. Also
+ * the operations endpoints: /healthz, /readyz, /metrics, /openapi.json. */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -213,22 +213,37 @@ static enum MHD_Result respond(gw_request *r) {
   return ret;
 }
 
+/* MHD's URI log callback, called with the request line, before the header fields: the
+ * request's life starts here, because only here is the request-target as the client sent it
+ * (the access handler gets it percent-decoded, and the route matcher decodes it again). What it
+ * returns is the *state of every later call, and of the completion notice, which now also comes
+ * for requests libmicrohttpd refuses by itself. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn) {
+  gw_server *srv = cls;
+  gw_request *r = vbp_xcalloc(1, sizeof *r);
+  r->server = srv;
+  r->conn = conn;
+  r->arena = vbp_arena_create();
+  r->started_us = vbp_monotonic_us();
+  if (!uri) uri = "";
+  r->path = vbp_arena_strndup(r->arena, uri, strcspn(uri, "?"));
+  r->metrics_index = gw_routes_count(srv->routes) + 1; /* unmatched */
+  atomic_fetch_add(&in_flight, 1);
+  vbp_metrics_in_flight(srv->metrics, 1);
+  return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state) {
+  (void)cls;
+  (void)conn;
   (void)version;
+  (void)url; /* percent-decoded: r->path is the target as sent */
   gw_request *r = *state;
-  if (!r) {
-    r = vbp_xcalloc(1, sizeof *r);
-    r->server = cls;
-    r->conn = conn;
-    r->arena = vbp_arena_create();
-    r->started_us = vbp_monotonic_us();
+  if (!r) return MHD_NO; /* on_request_line always comes first */
+  if (!r->method) {
     r->method = vbp_arena_strdup(r->arena, method);
-    r->path = vbp_arena_strdup(r->arena, url);
-    atomic_fetch_add(&in_flight, 1);
-    vbp_metrics_in_flight(r->server->metrics, 1);
-    *state = r;
     begin(r);
     /* A body far too large is refused before it is read (the client may see only a reset). */
     const char *length = gw_header(r, "Content-Length");
@@ -258,7 +273,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode why) {
-  (void)conn;
   gw_server *srv = cls;
   gw_request *r = *state;
   if (!r) return;
@@ -266,10 +280,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   vbp_code code = r->answered ? r->code : VBP_CANCELLED;
   unsigned status = r->answered ? r->status : 499;
   if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->answered) code = VBP_CANCELLED;
+  if (!r->request_id[0]) request_id(r);
+  /* A request libmicrohttpd refused by itself (its URI log callback came first) is counted and
+   * logged too, with the status it sent; also one that took the place of the gateway's answer. */
+  const union MHD_ConnectionInfo *sent =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+  if (sent && sent->http_status != status) {
+    status = sent->http_status;
+    code = status == 404 ? VBP_NOT_FOUND : VBP_INVALID_ARGUMENT;
+  }
   vbp_metrics_observe(srv->metrics, r->metrics_index, code, took);
   vbp_metrics_in_flight(srv->metrics, -1);
-  vbp_log_http(VBP_LOG_INFO, r->method, r->path, r->route ? r->route->pattern : NULL, status,
-               r->request_id, vbp_caller_name(&r->caller), took);
+  vbp_log_http(VBP_LOG_INFO, r->method ? r->method : "", r->path,
+               r->route ? r->route->pattern : NULL, status, r->request_id,
+               vbp_caller_name(&r->caller), took);
   gw_stream_abandon(r);
   free(r->answer);
   free(r->body);
@@ -287,8 +311,9 @@ vbp_status gw_server_start(gw_server *srv) {
   srv->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
       on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
-      threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-      MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
+      threads, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 20000u,
+      MHD_OPTION_END);
   if (!srv->daemon)
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s", srv->config.listen_addr);
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -1,0 +1,171 @@
+// The gateway's front door over raw sockets: bytes no HTTP client library would send, and
+// exactly what comes back, including whether the gateway closed the connection and whether a
+// request hidden in a body was served. Runs against the e2e gateway stack (tests/stack.sh with
+// catalog-svc and the gateway; VBP_GATEWAY_ADDR). Each test is named after what broke.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import net from 'node:net';
+
+import { adminKey, call, creditCode } from './http.mjs';
+
+const [host, port] = process.env.VBP_GATEWAY_ADDR.split(':');
+const run = crypto.randomBytes(4).toString('hex');
+const auth = `Authorization: Bearer ${adminKey}\r\n`;
+// Served if the gateway ever read it as a request of its own.
+const hidden = 'GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n';
+
+// Writes bytes on a connection of its own and reads until the gateway closes it (closed: true)
+// or nothing more comes for idleMs (closed: false).
+function exchange(bytes, { idleMs = 1500 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port: Number(port) });
+    const chunks = [];
+    let timer;
+    let done = false;
+    const finish = (closed) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed });
+    };
+    const wait = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(false), idleMs);
+    };
+    socket.on('connect', () => {
+      socket.write(bytes);
+      wait();
+    });
+    socket.on('data', (data) => {
+      chunks.push(data);
+      wait();
+    });
+    socket.on('end', () => finish(true));
+    socket.on('error', (e) => (e.code === 'ECONNRESET' ? finish(true) : reject(e)));
+  });
+}
+
+// The responses in text, in order; heads lists the ones that answer a HEAD (no body follows).
+function responses(text, heads = []) {
+  const out = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (!rest.startsWith('HTTP/1.1 ') || end < 0) {
+      out.push({ garbage: rest });
+      break;
+    }
+    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
+    const headers = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    rest = rest.slice(end + 4);
+    let body = '';
+    if (heads.includes(out.length)) {
+      // HEAD: the headers say what GET would send, and nothing follows them.
+    } else if (headers['transfer-encoding'] === 'chunked') {
+      for (;;) {
+        const eol = rest.indexOf('\r\n');
+        const size = parseInt(rest.slice(0, eol), 16);
+        body += rest.slice(eol + 2, eol + 2 + size);
+        rest = rest.slice(eol + 2 + size + 2);
+        if (size === 0) break;
+      }
+    } else {
+      const length = Number(headers['content-length'] ?? 0);
+      body = rest.slice(0, length);
+      rest = rest.slice(length);
+    }
+    let json;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    out.push({ status: Number(statusLine.slice(9, 12)), headers, body, json });
+  }
+  return out;
+}
+
+// One exchange that must bring exactly one response: that response, and whether it closed.
+async function one(bytes, options) {
+  const { text, closed } = await exchange(bytes, options);
+  const all = responses(text);
+  assert.equal(all.length, 1, text);
+  return { ...all[0], closed, text };
+}
+
+// API.md's error body with an X-Request-Id; field is the one detail's, or none.
+function assertApiError(res, status, code, field) {
+  assert.equal(res.status, status, res.text);
+  assert.equal(res.headers['content-type'], 'application/json', res.text);
+  assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{8,64}$/, res.text);
+  assert.equal(res.json?.code, code, res.text);
+  assert.equal(typeof res.json.message, 'string');
+  if (field === undefined) assert.equal(res.json.details, undefined, res.text);
+  else assert.deepEqual(res.json.details?.map((d) => d.field), [field], res.text);
+}
+
+// A refusal libmicrohttpd makes by itself: its HTML, no X-Request-Id, the connection closed and
+// nothing after it served.
+function assertLibraryRefusal(text, closed, status) {
+  assert.ok(text.startsWith(`HTTP/1.1 ${status} `), text);
+  assert.doesNotMatch(text, /X-Request-Id/i);
+  assert.match(text, /<html>/);
+  assert.doesNotMatch(text, /"status":"ok"/);
+  assert.equal(closed, true, text);
+}
+
+function post(path, headers, body) {
+  return `POST ${path} HTTP/1.1\r\nHost: gw\r\n${headers}\r\n${body}`;
+}
+
+async function organization(id, kind = 'DISTRIBUTOR') {
+  for (const [code, name, level, parentCode] of [
+    ['350000', '福建省', 'PROVINCE', ''],
+    ['350100', '福州市', 'CITY', '350000'],
+  ]) {
+    const res = await call('POST', '/v1/regions', { body: { code, name, level, parentCode } });
+    assert.equal(res.status, 200, res.text);
+  }
+  const body = { id, name: '配送', kind, regionCode: '350100', creditCode: creditCode('350100') };
+  const res = await call('POST', '/v1/organizations', { body });
+  assert.equal(res.status, 200, res.text);
+  return body;
+}
+
+// ---------------------------------------------------------------- 4: paths decoded once
+
+test('a path is percent-decoded once: %2564 reaches the service as %64, not d', async () => {
+  const id = `dd-${run}`;
+  await organization(id);
+  assert.equal((await call('GET', `/v1/organizations/${id}`)).status, 200);
+  // Decoded twice it was dd-..., that organization; once, it is an id with a '%', no id at all.
+  const once = await call('GET', `/v1/organizations/%2564d-${run}`);
+  assert.equal(once.status, 400, once.text);
+  assert.deepEqual(once.json.details.map((d) => d.field), ['id']);
+});
+
+test('a NUL or control character in a path variable is 400 naming it, and revokes no key', async () => {
+  const id = `nul-${run}`;
+  await organization(id);
+  const key = await call('POST', '/v1/apiKeys', { body: { organizationId: id } });
+  assert.equal(key.status, 200, key.text);
+  for (const junk of ['%00zzz', '%00', '%0A', '%7F', '%1b[0m']) {
+    const { text, closed } = await exchange(
+      `DELETE /v1/apiKeys/${key.json.id}${junk} HTTP/1.1\r\nHost: gw\r\n${auth}Connection: close\r\n\r\n`);
+    const all = responses(text);
+    assert.equal(all.length, 1, text);
+    assertApiError({ ...all[0], text }, 400, 'INVALID_ARGUMENT', 'id');
+    assert.equal(closed, true);
+  }
+  const still = await call('GET', `/v1/organizations/${id}`, { key: key.json.key });
+  assert.equal(still.status, 200, still.text);
+});
+
