@@ -2,7 +2,28 @@
  * (MHD's URI log callback) to the completion notice. Routing happens on the access handler's
  * first call, the body is gathered up to its route's limit, then proxy.c either answers at once
  * or suspends the connection until the backend answers; nothing here waits for a backend. Also
- * the operations endpoints: /healthz, /readyz, /metrics, /openapi.json. */
+ * the operations endpoints: /healthz, /readyz, /metrics, /openapi.json.
+ *
+ * libmicrohttpd 0.9.75 answers some requests by itself, in its own HTML and without an
+ * X-Request-Id, and no callback of its runs between finding the fault and queueing that answer,
+ * so the gateway cannot put the API's JSON in its place (the completion notice still logs and
+ * counts them, with the status libmicrohttpd sent):
+ * - 505 for a version other than HTTP/1.x, 400 for a malformed one: parse_initial_message_line
+ *   -> parse_http_version -> transmit_error_response, before even the URI log callback.
+ * - 414 and 431 for a request line or header section that does not fit the connection's memory
+ *   pool (32 KiB): get_next_header_line and MHD_connection_update_event_loop_info, when
+ *   try_grow_read_buffer fails. Below that, the gateway refuses first (conformance.h).
+ * - 400 for a header line without a colon: process_header_line fails while headers are read.
+ * - 400 for a malformed Content-Length ("-1", "abc", "1, 2"), 413 for one past 2^64 - 1:
+ *   parse_connection_headers -> transmit_error_response queues the answer and moves to
+ *   HEADERS_SENDING, then MHD_connection_handle_idle overwrites that state with
+ *   HEADERS_PROCESSED; call_connection_handler returns at once (a response is queued), so the
+ *   access handler never runs, and START_REPLY calls build_header_response again, which
+ *   appends: the status line and headers go out twice. The connection is closed after it.
+ * - 400 for a malformed chunk size, 413 for one past 2^64 - 1: process_request_body ->
+ *   transmit_error_response, which replaces whatever was queued; the handler is not called
+ *   again. The connection is closed after it.
+ */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -143,13 +164,53 @@ static bool operations(gw_request *r) {
   return false;
 }
 
+/* ---------------------------------------------------------------- the request's head */
+
+typedef struct fields {
+  vbp_arena *arena;
+  gw_field *items;
+  size_t n, cap;
+} fields;
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
+  (void)kind;
+  fields *f = cls;
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? 2 * f->cap : 32;
+    gw_field *grown = vbp_arena_alloc(f->arena, cap * sizeof *grown);
+    if (f->n) memcpy(grown, f->items, f->n * sizeof *grown);
+    f->items = grown;
+    f->cap = cap;
+  }
+  f->items[f->n++] = (gw_field){key, value ? value : ""};
+  return MHD_YES;
+}
+
+/* True when r's head is refused (conformance.h), which is then r's answer. */
+static bool refused_head(gw_request *r, const char *version) {
+  fields f = {.arena = r->arena};
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_field, &f);
+  const union MHD_ConnectionInfo *head_size =
+      MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  gw_head head = {.fields = f.items,
+                  .n_fields = f.n,
+                  .http_1_0 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0,
+                  .target_len = r->target_len,
+                  .head_len = head_size ? head_size->header_size : 0};
+  gw_refusal refusal = gw_check_head(&head);
+  if (refusal.status) gw_answer_refusal(r, &refusal);
+  return refusal.status != 0;
+}
+
 /* ---------------------------------------------------------------- the request's life */
 
-/* The first call: id, operations endpoints, routing, the body's limit. */
-static void begin(gw_request *r) {
+/* The first call: id, the head's checks, operations endpoints, routing, the body's limit. */
+static void begin(gw_request *r, const char *version) {
   gw_server *srv = r->server;
   size_t n_routes = gw_routes_count(srv->routes);
   request_id(r);
+  if (refused_head(r, version)) return;
   r->metrics_index = n_routes; /* operations, until routed */
   if (operations(r)) return;
   r->metrics_index = n_routes + 1; /* unmatched */
@@ -203,6 +264,7 @@ static enum MHD_Result respond(gw_request *r) {
   r->answer = NULL; /* MHD frees it */
   MHD_add_response_header(response, "Content-Type", r->content_type);
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
+  if (r->close) MHD_add_response_header(response, "Connection", "close");
   if (r->retry_after_s > 0) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
@@ -226,6 +288,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
   r->arena = vbp_arena_create();
   r->started_us = vbp_monotonic_us();
   if (!uri) uri = "";
+  r->target_len = strlen(uri);
   r->path = vbp_arena_strndup(r->arena, uri, strcspn(uri, "?"));
   r->metrics_index = gw_routes_count(srv->routes) + 1; /* unmatched */
   atomic_fetch_add(&in_flight, 1);
@@ -238,16 +301,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_size, void **state) {
   (void)cls;
   (void)conn;
-  (void)version;
   (void)url; /* percent-decoded: r->path is the target as sent */
   gw_request *r = *state;
   if (!r) return MHD_NO; /* on_request_line always comes first */
   if (!r->method) {
     r->method = vbp_arena_strdup(r->arena, method);
-    begin(r);
-    /* A body far too large is refused before it is read (the client may see only a reset). */
+    begin(r, version);
+    /* A body whose end is unknown, or far too large, is refused before it is read (the client
+     * may see only a reset of the latter). */
     const char *length = gw_header(r, "Content-Length");
-    if (r->answered && r->status == 413 && length && beyond_discard(r, strtoull(length, NULL, 10)))
+    if (r->answered &&
+        (r->close || (r->status == 413 && length && beyond_discard(r, strtoull(length, NULL, 10)))))
       return respond(r);
     return MHD_YES;
   }
@@ -281,13 +345,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   unsigned status = r->answered ? r->status : 499;
   if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->answered) code = VBP_CANCELLED;
   if (!r->request_id[0]) request_id(r);
-  /* A request libmicrohttpd refused by itself (its URI log callback came first) is counted and
-   * logged too, with the status it sent; also one that took the place of the gateway's answer. */
+  /* libmicrohttpd's own refusals (see the top of this file) are counted and logged too, also
+   * one that took the place of the gateway's answer. */
   const union MHD_ConnectionInfo *sent =
       MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
   if (sent && sent->http_status != status) {
     status = sent->http_status;
-    code = status == 404 ? VBP_NOT_FOUND : VBP_INVALID_ARGUMENT;
+    code = gw_refusal_code(status);
   }
   vbp_metrics_observe(srv->metrics, r->metrics_index, code, took);
   vbp_metrics_in_flight(srv->metrics, -1);

@@ -2,6 +2,10 @@
 // exactly what comes back, including whether the gateway closed the connection and whether a
 // request hidden in a body was served. Runs against the e2e gateway stack (tests/stack.sh with
 // catalog-svc and the gateway; VBP_GATEWAY_ADDR). Each test is named after what broke.
+//
+// Where libmicrohttpd 0.9.75 answers by itself before the gateway's handler runs, the test
+// asserts what really happens (its HTML, no X-Request-Id); gateway/http.c says why it cannot be
+// corrected there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -140,6 +144,45 @@ async function organization(id, kind = 'DISTRIBUTOR') {
   return body;
 }
 
+// ---------------------------------------------------------------- 3: request smuggling
+
+test('two Content-Length headers that differ are 400 and close before the request hidden in the body', async () => {
+  const body = `{}${hidden}`;
+  const res = await one(post('/v1/regions', `${auth}Content-Type: application/json\r\n` +
+    `Content-Length: 2\r\nContent-Length: ${body.length}\r\n`, body));
+  assertApiError(res, 400, 'INVALID_ARGUMENT', 'Content-Length');
+  assert.equal(res.headers.connection, 'close');
+  assert.equal(res.closed, true);
+});
+
+test('Content-Length with Transfer-Encoding: chunked is 400 and closes before the hidden request', async () => {
+  const res = await one(post('/v1/regions', `${auth}Content-Type: application/json\r\n` +
+    'Content-Length: 7\r\nTransfer-Encoding: chunked\r\n', `0\r\n\r\n${hidden}`));
+  assertApiError(res, 400, 'INVALID_ARGUMENT', 'Transfer-Encoding');
+  assert.equal(res.headers.connection, 'close');
+  assert.equal(res.closed, true);
+});
+
+test('an unknown transfer coding is 501 at once and closes, where it used to wait for the close', async () => {
+  for (const coding of ['gzip', 'gzip, chunked', 'chunked, chunked']) {
+    const res = await one(post('/v1/regions', `${auth}Content-Type: application/json\r\n` +
+      `Transfer-Encoding: ${coding}\r\n`, `2\r\n{}\r\n0\r\n\r\n${hidden}`));
+    if (coding === 'chunked, chunked') assertApiError(res, 400, 'INVALID_ARGUMENT', 'Transfer-Encoding');
+    else assertApiError(res, 501, 'UNIMPLEMENTED', 'Transfer-Encoding');
+    assert.equal(res.closed, true, coding);
+  }
+});
+
+test('a malformed Content-Length is refused by libmicrohttpd itself, its status line sent twice', async () => {
+  for (const [length, status] of [['-1', 400], ['abc', 400], ['1, 2', 400], ['9'.repeat(20), 413]]) {
+    const { text, closed } = await exchange(post('/v1/regions',
+      `${auth}Content-Type: application/json\r\nContent-Length: ${length}\r\n`, `{}${hidden}`));
+    assertLibraryRefusal(text, closed, status);
+    // libmicrohttpd 0.9.75 builds its error response's head twice (gateway/http.c).
+    assert.equal(text.match(/^HTTP\/1\.1 /gm).length, 2, text);
+  }
+});
+
 // ---------------------------------------------------------------- 4: paths decoded once
 
 test('a path is percent-decoded once: %2564 reaches the service as %64, not d', async () => {
@@ -167,5 +210,37 @@ test('a NUL or control character in a path variable is 400 naming it, and revoke
   }
   const still = await call('GET', `/v1/organizations/${id}`, { key: key.json.key });
   assert.equal(still.status, 200, still.text);
+});
+
+// ---------------------------------------------------------------- 5: refusals in the API's JSON
+
+test('a long URI is 414 in the API JSON, until libmicrohttpd refuses it itself', async () => {
+  const ours = await one(`GET /v1/organizations/${'x'.repeat(10 * 1024)} HTTP/1.1\r\nHost: gw\r\n` +
+    'Connection: close\r\n\r\n');
+  assertApiError(ours, 414, 'URI_TOO_LONG');
+  const { text, closed } = await exchange(`GET /v1/${'x'.repeat(64 * 1024)} HTTP/1.1\r\nHost: gw\r\n\r\n`);
+  assertLibraryRefusal(text, closed, 414);
+});
+
+test('large headers are 431 in the API JSON, until libmicrohttpd refuses them itself', async () => {
+  const ours = await one(`GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n` +
+    `X-Big: ${'y'.repeat(20 * 1024)}\r\n\r\n`);
+  assertApiError(ours, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE');
+  const { text, closed } = await exchange(
+    `GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Big: ${'y'.repeat(64 * 1024)}\r\n\r\n`);
+  assertLibraryRefusal(text, closed, 431);
+});
+
+test('an HTTP version other than 1.x is libmicrohttpd\'s own 505', async () => {
+  for (const version of ['HTTP/2.0', 'HTTP/0.9']) {
+    const { text, closed } = await exchange(`GET /healthz ${version}\r\nHost: gw\r\n\r\n${hidden}`);
+    assertLibraryRefusal(text, closed, 505);
+  }
+});
+
+test('a bad chunk size is libmicrohttpd\'s own 400', async () => {
+  const { text, closed } = await exchange(post('/v1/regions',
+    `${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n`, `zz\r\n{}\r\n0\r\n\r\n${hidden}`));
+  assertLibraryRefusal(text, closed, 400);
 });
 
