@@ -101,6 +101,7 @@ typedef struct gw_request {
   size_t answer_len;
   const char *content_type;
   int retry_after_s; /* Retry-After of a 429, 0 otherwise */
+  const char *allow; /* Allow of a 405 ("GET, HEAD"), NULL otherwise */
   bool close;        /* answer before the body and close: its framing cannot be trusted */
   size_t metrics_index;
 } gw_request;

@@ -138,9 +138,10 @@ static void readyz(gw_request *r) {
   }
 }
 
-/* True if r is for an operations endpoint, which is then answered (or, /readyz, started). */
-static bool operations(gw_request *r) {
-  if (strcmp(r->method, "GET") != 0) return false;
+/* True if r is for an operations endpoint, which is then answered (or, /readyz, started).
+ * method is r's, with HEAD taken as GET. */
+static bool operations(gw_request *r, const char *method) {
+  if (strcmp(method, "GET") != 0) return false;
   if (strcmp(r->path, "/healthz") == 0) {
     static const char ok[] = "{\"status\":\"ok\"}";
     gw_answer(r, 200, VBP_OK, vbp_xstrdup(ok), sizeof ok - 1, "application/json");
@@ -203,6 +204,20 @@ static bool refused_head(gw_request *r, const char *version) {
   return refusal.status != 0;
 }
 
+/* "GET, HEAD, POST": the methods path has, for a 405's Allow (HEAD wherever GET is). */
+static const char *allow_header(gw_request *r) {
+  unsigned verbs = gw_routes_allowed(r->server->routes, r->path);
+  char *allow = vbp_arena_alloc(r->arena, 64);
+  size_t n = 0;
+  allow[0] = '\0';
+  for (int v = 0; v < GW_VERB_COUNT; v++) {
+    if (!(verbs & 1u << v)) continue;
+    n += (size_t)snprintf(allow + n, 64 - n, "%s%s", n ? ", " : "", gw_verb_name((gw_verb)v));
+    if (v == GW_GET) n += (size_t)snprintf(allow + n, 64 - n, ", HEAD");
+  }
+  return allow;
+}
+
 /* ---------------------------------------------------------------- the request's life */
 
 /* The first call: id, the head's checks, operations endpoints, routing, the body's limit. */
@@ -211,10 +226,12 @@ static void begin(gw_request *r, const char *version) {
   size_t n_routes = gw_routes_count(srv->routes);
   request_id(r);
   if (refused_head(r, version)) return;
+  /* HEAD is GET without the body, which MHD leaves out of the answer by itself. */
+  const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
   r->metrics_index = n_routes; /* operations, until routed */
-  if (operations(r)) return;
+  if (operations(r, method)) return;
   r->metrics_index = n_routes + 1; /* unmatched */
-  gw_match m = gw_routes_match(srv->routes, r->method, r->path, r->arena, &r->route, r->bindings,
+  gw_match m = gw_routes_match(srv->routes, method, r->path, r->arena, &r->route, r->bindings,
                                GW_MAX_BINDINGS, &r->n_bindings);
   if (m == GW_NOT_FOUND) {
     gw_answer_http_error(r, 404, "NOT_FOUND", "no such route");
@@ -222,6 +239,7 @@ static void begin(gw_request *r, const char *version) {
   }
   if (m == GW_METHOD_NOT_ALLOWED) {
     gw_answer_http_error(r, 405, "METHOD_NOT_ALLOWED", "this route does not take this method");
+    r->allow = allow_header(r);
     return;
   }
   for (size_t i = 0; i < n_routes; i++)
@@ -264,6 +282,7 @@ static enum MHD_Result respond(gw_request *r) {
   r->answer = NULL; /* MHD frees it */
   MHD_add_response_header(response, "Content-Type", r->content_type);
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
+  if (r->allow) MHD_add_response_header(response, "Allow", r->allow);
   if (r->close) MHD_add_response_header(response, "Connection", "close");
   if (r->retry_after_s > 0) {
     char seconds[16];

@@ -644,6 +644,15 @@ static bool split_path_of(const gw_routes *routes, const char *path, split_path 
   return true;
 }
 
+unsigned gw_routes_allowed(const gw_routes *routes, const char *path) {
+  split_path split;
+  if (!split_path_of(routes, path, &split)) return 0;
+  unsigned verbs = 0;
+  for (int v = 0; v < GW_VERB_COUNT; v++)
+    if (find_route(routes, v, &split, true)) verbs |= 1u << v;
+  return verbs;
+}
+
 gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const char *path,
                          vbp_arena *arena, const gw_route **route, gw_binding *bindings, size_t cap,
                          size_t *n_bindings) {

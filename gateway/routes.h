@@ -128,6 +128,11 @@ gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const
                          vbp_arena *arena, const gw_route **route, gw_binding *bindings, size_t cap,
                          size_t *n_bindings);
 
+/* The verbs whose routes take path, as bits (1u << GW_GET, ...): what a 405's Allow lists.
+ * A last segment with a ':' counts only for routes with a custom verb, as for
+ * GW_METHOD_NOT_ALLOWED above. 0 when no route takes it. Pure; thread-safe. */
+unsigned gw_routes_allowed(const gw_routes *routes, const char *path);
+
 /* "GET", "POST", ...; NULL for a value out of range. */
 const char *gw_verb_name(gw_verb verb);
 

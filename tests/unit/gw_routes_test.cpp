@@ -339,6 +339,17 @@ TEST_F(GwRoutes, APathIsDecodedOnceSoAnEscapedPercentStaysAPercent) {
   EXPECT_EQ(m("GET", "/v1/organizations/%2570").bindings, (Bindings{{"id", "%70"}}));
 }
 
+TEST_F(GwRoutes, TheAllowedVerbsOfAPathAreThoseOfItsRoutes) {
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/regions"), 1u << GW_POST);
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/organizations"), 1u << GW_GET | 1u << GW_POST);
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/apiKeys/k1"), 1u << GW_DELETE);
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/contracts/C-1:sign"), 1u << GW_POST);
+  /* A custom method that does not exist is no GET of the resource. */
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/contracts/C-1:cancel"), 0u);
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/nothing"), 0u);
+  EXPECT_EQ(gw_routes_allowed(routes_, ""), 0u);
+}
+
 TEST_F(GwRoutes, AnUnknownCustomVerbIsNotFound) {
   EXPECT_EQ(m("POST", "/v1/contracts/C-1:cancel").result, GW_NOT_FOUND);
   EXPECT_EQ(m("POST", "/v1/contracts:cancel").result, GW_NOT_FOUND);

@@ -244,3 +244,39 @@ test('a bad chunk size is libmicrohttpd\'s own 400', async () => {
   assertLibraryRefusal(text, closed, 400);
 });
 
+// ---------------------------------------------------------------- 9: HTTP conformance
+
+test('405 carries Allow with the methods the path has', async () => {
+  for (const [method, path, allow] of [
+    ['GET', '/v1/regions', 'POST'],
+    ['DELETE', '/v1/organizations/x', 'GET, HEAD'],
+    ['PUT', '/v1/organizations', 'GET, HEAD, POST'],
+    ['GET', '/v1/apiKeys/k1', 'DELETE'],
+  ]) {
+    const res = await one(`${method} ${path} HTTP/1.1\r\nHost: gw\r\n${auth}Connection: close\r\n\r\n`);
+    assertApiError(res, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(res.headers.allow, allow, `${method} ${path}`);
+  }
+});
+
+test('HEAD answers as GET without a body, where it was 404 or 405', async () => {
+  const id = `head-${run}`;
+  await organization(id);
+  for (const [path, status] of [
+    ['/healthz', 200],
+    [`/v1/organizations/${id}`, 200],
+    [`/v1/organizations/nobody-${run}`, 404],
+  ]) {
+    // HEAD then GET on one connection: a body after the HEAD's head would break the GET's.
+    const { text } = await exchange(`HEAD ${path} HTTP/1.1\r\nHost: gw\r\n${auth}\r\n` +
+      `GET ${path} HTTP/1.1\r\nHost: gw\r\n${auth}Connection: close\r\n\r\n`);
+    const [head, get] = responses(text, [0]);
+    assert.equal(head.status, status, text);
+    assert.equal(get.status, status, text);
+    assert.equal(head.headers['content-length'], get.headers['content-length'], text);
+    assert.equal(head.headers['content-type'], get.headers['content-type'], text);
+    assert.ok(head.headers['x-request-id'], text);
+    assert.ok(get.body.length > 0, text);
+  }
+});
+
