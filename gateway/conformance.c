@@ -87,5 +87,56 @@ gw_refusal gw_check_head(const gw_head *head) {
   if (head->head_len > GW_MAX_HEAD_BYTES)
     return refuse(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", NULL,
                   "the header fields are larger than this server takes", false);
+  int hosts = 0;
+  for (size_t i = 0; i < head->n_fields; i++)
+    hosts += strcasecmp(head->fields[i].name, "Host") == 0;
+  if (hosts > 1) return refuse(400, "INVALID_ARGUMENT", "Host", "must be given once", false);
+  if (hosts == 0 && !head->http_1_0)
+    return refuse(400, "INVALID_ARGUMENT", "Host", "is required in HTTP/1.1", false);
+  return (gw_refusal){0};
+}
+
+/* Whether the parameter [p, p + len) ("charset=utf-8", "charset=\"UTF-8\"") is fine: anything
+ * but a charset other than UTF-8, the only one JSON has (RFC 8259 §8.1). */
+static bool parameter_fine(const char *p, size_t len) {
+  const char *eq = memchr(p, '=', len);
+  if (!eq) return true;
+  size_t name_len = (size_t)(eq - p);
+  while (name_len > 0 && is_ows(p[name_len - 1])) name_len--;
+  if (!equals_nocase(p, name_len, "charset")) return true;
+  const char *value = eq + 1, *end = p + len;
+  while (value < end && is_ows(*value)) value++;
+  if (end - value >= 2 && *value == '"' && end[-1] == '"') {
+    value++;
+    end--;
+  }
+  return equals_nocase(value, (size_t)(end - value), "utf-8");
+}
+
+gw_refusal gw_check_media_type(const char *content_type, const char *media_type) {
+  gw_refusal out = refuse(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type", "", false);
+  snprintf(out.reason, sizeof out.reason, "must be %s", media_type);
+  if (!content_type) return out;
+  const char *p = content_type;
+  while (is_ows(*p)) p++;
+  size_t len = strcspn(p, ";");
+  size_t type_len = len;
+  while (type_len > 0 && is_ows(p[type_len - 1])) type_len--;
+  if (!equals_nocase(p, type_len, media_type)) return out;
+  for (p += len; *p == ';';) {
+    p++;
+    len = strcspn(p, ";");
+    while (len > 0 && is_ows(*p)) {
+      p++;
+      len--;
+    }
+    size_t param_len = len;
+    while (param_len > 0 && is_ows(p[param_len - 1])) param_len--;
+    if (!parameter_fine(p, param_len)) {
+      snprintf(out.reason, sizeof out.reason, "must be %s, in UTF-8", media_type);
+      return out;
+    }
+    p += len;
+  }
   return (gw_refusal){0};
 }

@@ -1,8 +1,8 @@
 /* The checks of a request's head that libmicrohttpd 0.9.75 leaves to its user, made before the
  * request is routed: how its body is delimited (RFC 9112 §6: Content-Length, Transfer-Encoding;
- * a disagreement there is how a second request is smuggled in a body) and the size of its
- * target and head. Each answers a refusal for the API's JSON error body. Pure: no I/O, no
- * allocation, thread-safe. */
+ * a disagreement there is how a second request is smuggled in a body), the Host it names
+ * (§3.2), the size of its target and head, and the media type of a body. Each answers a refusal
+ * for the API's JSON error body. Pure: no I/O, no allocation, thread-safe. */
 #ifndef GW_CONFORMANCE_H
 #define GW_CONFORMANCE_H
 
@@ -27,7 +27,7 @@ typedef struct gw_field {
 typedef struct gw_head {
   const gw_field *fields; /* every header field line, in order, duplicates kept */
   size_t n_fields;
-  bool http_1_0;     /* an HTTP/1.0 request */
+  bool http_1_0;     /* an HTTP/1.0 request (which may leave out Host) */
   size_t target_len; /* the request-target as sent, query included */
   size_t head_len;   /* the request line and header section, in bytes */
 } gw_head;
@@ -48,8 +48,14 @@ typedef struct gw_refusal {
  *   given more than once with different values (400; the same value twice is one).
  *   libmicrohttpd refuses a single malformed Content-Length itself, before any of this runs.
  * - size: a target over GW_MAX_TARGET_BYTES (414 URI_TOO_LONG), a head over
- *   GW_MAX_HEAD_BYTES (431 REQUEST_HEADER_FIELDS_TOO_LARGE). */
+ *   GW_MAX_HEAD_BYTES (431 REQUEST_HEADER_FIELDS_TOO_LARGE).
+ * - Host: missing from an HTTP/1.1 request, or given more than once (400). */
 gw_refusal gw_check_head(const gw_head *head);
+
+/* Checks that a body's Content-Type (NULL when the request has none) is media_type
+ * ("application/json"), compared without case, with any parameters, of which a charset must be
+ * utf-8 (quoted or not). Otherwise 415 UNSUPPORTED_MEDIA_TYPE naming Content-Type. */
+gw_refusal gw_check_media_type(const char *content_type, const char *media_type);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,9 @@
  * - 400 for a malformed chunk size, 413 for one past 2^64 - 1: process_request_body ->
  *   transmit_error_response, which replaces whatever was queued; the handler is not called
  *   again. The connection is closed after it.
- */
+ * MHD_OPTION_STRICT_FOR_CLIENT stays 0: at 1 libmicrohttpd refuses an HTTP/1.1 request
+ * without Host itself, through parse_connection_headers as above (HTML, head sent twice);
+ * conformance.c refuses it in JSON. */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -220,7 +222,8 @@ static const char *allow_header(gw_request *r) {
 
 /* ---------------------------------------------------------------- the request's life */
 
-/* The first call: id, the head's checks, operations endpoints, routing, the body's limit. */
+/* The first call: id, the head's checks, operations endpoints, routing, the body's limit and
+ * media type. */
 static void begin(gw_request *r, const char *version) {
   gw_server *srv = r->server;
   size_t n_routes = gw_routes_count(srv->routes);
@@ -246,8 +249,16 @@ static void begin(gw_request *r, const char *version) {
     if (gw_routes_at(srv->routes, i) == r->route) r->route_index = r->metrics_index = i;
   r->body_limit = r->route->max_body_bytes ? r->route->max_body_bytes : GW_DEFAULT_MAX_BODY;
   const char *length = gw_header(r, "Content-Length");
-  if (length && strtoull(length, NULL, 10) > r->body_limit)
+  unsigned long long body_bytes = length ? strtoull(length, NULL, 10) : 0;
+  if (body_bytes > r->body_limit) {
     gw_answer_http_error(r, 413, "PAYLOAD_TOO_LARGE", "the body is larger than this route takes");
+    return;
+  }
+  const char *media_type = gw_route_media_type(r->route);
+  if (media_type && (body_bytes > 0 || gw_header(r, "Transfer-Encoding"))) {
+    gw_refusal refusal = gw_check_media_type(gw_header(r, "Content-Type"), media_type);
+    if (refusal.status) gw_answer_refusal(r, &refusal);
+  }
 }
 
 /* A refused body is read to its end before the answer (up to this much past the limit): an

@@ -46,6 +46,11 @@ const char *gw_verb_name(gw_verb verb) {
 
 static const char *or_empty(const char *text) { return text ? text : ""; }
 
+const char *gw_route_media_type(const gw_route *route) {
+  if (!*route->body) return NULL;
+  return strcmp(route->body, "*") == 0 ? "application/json" : "application/x-ndjson";
+}
+
 /* [A-Za-z0-9._~-]: RFC 3986's unreserved characters, the only ones a literal may hold. */
 static bool is_literal_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||

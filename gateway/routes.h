@@ -133,6 +133,10 @@ gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const
  * GW_METHOD_NOT_ALLOWED above. 0 when no route takes it. Pure; thread-safe. */
 unsigned gw_routes_allowed(const gw_routes *routes, const char *path);
 
+/* The media type a route's body has: "application/json" for body "*", "application/x-ndjson"
+ * for a raw body field (ImportBatch's "ndjson"), NULL for a route that takes no body. */
+const char *gw_route_media_type(const gw_route *route);
+
 /* "GET", "POST", ...; NULL for a value out of range. */
 const char *gw_verb_name(gw_verb verb);
 

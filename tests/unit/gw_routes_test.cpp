@@ -249,6 +249,9 @@ TEST_F(GwRoutes, ImportTakesTheRawNdjsonBodyUpToSixtyFourMebibytes) {
   EXPECT_STREQ(got.route->body, "ndjson");
   EXPECT_EQ(got.route->max_body_bytes, size_t{67108864});
   EXPECT_EQ(m("POST", "/v1/regions").route->max_body_bytes, size_t{0});
+  EXPECT_STREQ(gw_route_media_type(got.route), "application/x-ndjson");
+  EXPECT_STREQ(gw_route_media_type(m("POST", "/v1/regions").route), "application/json");
+  EXPECT_EQ(gw_route_media_type(m("GET", "/v1/organizations/x").route), nullptr);
 }
 
 TEST_F(GwRoutes, ExportBatchIsServerStreaming) {

@@ -280,3 +280,34 @@ test('HEAD answers as GET without a body, where it was 404 or 405', async () => 
   }
 });
 
+test('an HTTP/1.1 request without Host, or with two, is 400; HTTP/1.0 needs none', async () => {
+  const none = await one('GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+  assertApiError(none, 400, 'INVALID_ARGUMENT', 'Host');
+  const two = await one('GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n');
+  assertApiError(two, 400, 'INVALID_ARGUMENT', 'Host');
+  const old = await one('GET /healthz HTTP/1.0\r\n\r\n');
+  assert.equal(old.status, 200, old.text);
+});
+
+test('a body that is not application/json is 415, and the NDJSON import takes only NDJSON', async () => {
+  const region = JSON.stringify({ code: '350000', name: '福建省', level: 'PROVINCE' });
+  const send = (path, type, body = region) => one(post(path,
+    `${auth}${type === null ? '' : `Content-Type: ${type}\r\n`}Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n', body));
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded', null, 'application/json; charset=latin1',
+    'application/x-ndjson', 'application/jsonx']) {
+    assertApiError(await send('/v1/regions', type), 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type');
+  }
+  for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"']) {
+    const res = await send('/v1/regions', type);
+    assert.equal(res.status, 200, `${type}: ${res.text}`);
+  }
+  assertApiError(await send('/v1/exchange:import', 'application/json', '{}\n'), 415, 'UNSUPPORTED_MEDIA_TYPE',
+    'Content-Type');
+  const ndjson = await send('/v1/exchange:import', 'application/x-ndjson', '{}\n');
+  assert.notEqual(ndjson.status, 415, ndjson.text);
+  // No body, no Content-Type needed.
+  const empty = await one(`POST /v1/organizations/x:cancel HTTP/1.1\r\nHost: gw\r\n${auth}Connection: close\r\n\r\n`);
+  assertApiError(empty, 404, 'NOT_FOUND');
+});
+
