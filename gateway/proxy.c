@@ -118,12 +118,7 @@ static bool idempotency(gw_request *r) {
     gw_answer_error(r, &st);
     return false;
   }
-  /* What makes two requests the same one: method, path (writes take no query) and body. */
-  size_t n = strlen(r->method) + strlen(r->path) + r->body_len + 2;
-  char *text = vbp_arena_alloc(r->arena, n + 1);
-  int head = snprintf(text, n + 1, "%s\n%s\n", r->method, r->path);
-  if (r->body_len) memcpy(text + head, r->body, r->body_len);
-  vbp_sha256_hex(text, (size_t)head + r->body_len, r->fingerprint);
+  gw_idem_fingerprint(r->route->rpc_path, r->message, r->fingerprint);
   gw_idem outcome;
   unsigned status = 0;
   char *body = NULL;

@@ -311,3 +311,19 @@ test('a body that is not application/json is 415, and the NDJSON import takes on
   assertApiError(empty, 404, 'NOT_FOUND');
 });
 
+test('an Idempotency-Key retry whose JSON differs only in layout replays, where it was 409', async () => {
+  const id = `layout-${run}`;
+  const key = `layout-${run}`;
+  await organization(`seed-${run}`);
+  const fields = { id, name: '配送', kind: 'DISTRIBUTOR', regionCode: '350100', creditCode: creditCode('350100') };
+  const headers = { 'Idempotency-Key': key, 'Content-Type': 'application/json' };
+  const first = await call('POST', '/v1/organizations', { raw: JSON.stringify(fields), headers });
+  assert.equal(first.status, 200, first.text);
+  const reordered = Object.fromEntries(Object.entries(fields).reverse());
+  const again = await call('POST', '/v1/organizations', { raw: JSON.stringify(reordered, null, 2), headers });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.text, first.text);
+  const other = await call('POST', '/v1/organizations', { raw: JSON.stringify({ ...fields, name: '别的' }), headers });
+  assert.equal(other.status, 409, other.text);
+  assert.equal(other.json.details[0].field, 'Idempotency-Key');
+});
