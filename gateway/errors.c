@@ -1,6 +1,7 @@
 /* Errors as API.md gives them: the HTTP status of each gRPC code (google.rpc.Code's mapping) and
  * the body {"code", "message", "details": [{"field", "reason"}]}. */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,8 +83,21 @@ void gw_answer_error(gw_request *r, const vbp_status *st) {
               st->reason);
 }
 
+vbp_code gw_refusal_code(unsigned status) {
+  if (status == 404) return VBP_NOT_FOUND;
+  return status >= 500 ? VBP_UNIMPLEMENTED : VBP_INVALID_ARGUMENT;
+}
+
 void gw_answer_http_error(gw_request *r, unsigned status, const char *code_name,
                           const char *message) {
-  vbp_code code = status == 404 ? VBP_NOT_FOUND : VBP_INVALID_ARGUMENT;
-  answer_json(r, status, code, code_name, message, NULL, NULL);
+  answer_json(r, status, gw_refusal_code(status), code_name, message, NULL, NULL);
+}
+
+void gw_answer_refusal(gw_request *r, const gw_refusal *refusal) {
+  char message[160];
+  snprintf(message, sizeof message, "%s%s%s", refusal->field ? refusal->field : "",
+           refusal->field ? " " : "", refusal->reason);
+  answer_json(r, refusal->status, gw_refusal_code(refusal->status), refusal->code_name, message,
+              refusal->field, refusal->reason);
+  r->close = refusal->close;
 }

@@ -14,6 +14,7 @@
 #include "common/redis.h"
 #include "common/rpc.h"
 #include "common/status.h"
+#include "gateway/conformance.h"
 #include "gateway/routes.h"
 
 #ifdef __cplusplus
@@ -69,7 +70,9 @@ typedef struct gw_request {
   struct MHD_Connection *conn;
   vbp_arena *arena;
   int64_t started_us;
-  const char *method, *path;
+  const char *method; /* NULL until the access handler's first call */
+  const char *path;   /* percent-encoded, as sent: decoded once, by the route matcher */
+  size_t target_len;  /* the request-target's bytes, query included */
   char request_id[GW_REQUEST_ID_MAX + 1];
   /* The body as it arrives. */
   char *body;
@@ -98,6 +101,8 @@ typedef struct gw_request {
   size_t answer_len;
   const char *content_type;
   int retry_after_s; /* Retry-After of a 429, 0 otherwise */
+  const char *allow; /* Allow of a 405 ("GET, HEAD"), NULL otherwise */
+  bool close;        /* answer before the body and close: its framing cannot be trusted */
   size_t metrics_index;
 } gw_request;
 
@@ -108,6 +113,10 @@ void gw_answer_error(gw_request *r, const vbp_status *st);
 /* An HTTP-only refusal: METHOD_NOT_ALLOWED (405), PAYLOAD_TOO_LARGE (413), NOT_FOUND (404). */
 void gw_answer_http_error(gw_request *r, unsigned status, const char *code_name,
                           const char *message);
+/* Sets r's answer to a refusal of conformance.h (its field as the one detail), and r->close. */
+void gw_answer_refusal(gw_request *r, const gw_refusal *refusal);
+/* The code metrics and logs count an HTTP-only refusal of this status under. */
+vbp_code gw_refusal_code(unsigned status);
 /* Sets r's answer to body (taken, malloc'd) with status and content type. */
 void gw_answer(gw_request *r, unsigned status, vbp_code code, char *body, size_t len,
                const char *content_type);

@@ -1,8 +1,31 @@
-/* HTTP/1.1 through libmicrohttpd (its epoll thread pool): a request's life from the first call
- * of the access handler to the completion notice. Routing happens on the first call, the body
- * is gathered up to its route's limit, then proxy.c either answers at once or suspends the
- * connection until the backend answers; nothing here waits for a backend. Also the operations
- * endpoints: /healthz, /readyz, /metrics, /openapi.json. */
+/* HTTP/1.1 through libmicrohttpd (its epoll thread pool): a request's life from its request line
+ * (MHD's URI log callback) to the completion notice. Routing happens on the access handler's
+ * first call, the body is gathered up to its route's limit, then proxy.c either answers at once
+ * or suspends the connection until the backend answers; nothing here waits for a backend. Also
+ * the operations endpoints: /healthz, /readyz, /metrics, /openapi.json.
+ *
+ * libmicrohttpd 0.9.75 answers some requests by itself, in its own HTML and without an
+ * X-Request-Id, and no callback of its runs between finding the fault and queueing that answer,
+ * so the gateway cannot put the API's JSON in its place (the completion notice still logs and
+ * counts them, with the status libmicrohttpd sent):
+ * - 505 for a version other than HTTP/1.x, 400 for a malformed one: parse_initial_message_line
+ *   -> parse_http_version -> transmit_error_response, before even the URI log callback.
+ * - 414 and 431 for a request line or header section that does not fit the connection's memory
+ *   pool (32 KiB): get_next_header_line and MHD_connection_update_event_loop_info, when
+ *   try_grow_read_buffer fails. Below that, the gateway refuses first (conformance.h).
+ * - 400 for a header line without a colon: process_header_line fails while headers are read.
+ * - 400 for a malformed Content-Length ("-1", "abc", "1, 2"), 413 for one past 2^64 - 1:
+ *   parse_connection_headers -> transmit_error_response queues the answer and moves to
+ *   HEADERS_SENDING, then MHD_connection_handle_idle overwrites that state with
+ *   HEADERS_PROCESSED; call_connection_handler returns at once (a response is queued), so the
+ *   access handler never runs, and START_REPLY calls build_header_response again, which
+ *   appends: the status line and headers go out twice. The connection is closed after it.
+ * - 400 for a malformed chunk size, 413 for one past 2^64 - 1: process_request_body ->
+ *   transmit_error_response, which replaces whatever was queued; the handler is not called
+ *   again. The connection is closed after it.
+ * MHD_OPTION_STRICT_FOR_CLIENT stays 0: at 1 libmicrohttpd refuses an HTTP/1.1 request
+ * without Host itself, through parse_connection_headers as above (HTML, head sent twice);
+ * conformance.c refuses it in JSON. */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -117,9 +140,10 @@ static void readyz(gw_request *r) {
   }
 }
 
-/* True if r is for an operations endpoint, which is then answered (or, /readyz, started). */
-static bool operations(gw_request *r) {
-  if (strcmp(r->method, "GET") != 0) return false;
+/* True if r is for an operations endpoint, which is then answered (or, /readyz, started).
+ * method is r's, with HEAD taken as GET. */
+static bool operations(gw_request *r, const char *method) {
+  if (strcmp(method, "GET") != 0) return false;
   if (strcmp(r->path, "/healthz") == 0) {
     static const char ok[] = "{\"status\":\"ok\"}";
     gw_answer(r, 200, VBP_OK, vbp_xstrdup(ok), sizeof ok - 1, "application/json");
@@ -143,17 +167,74 @@ static bool operations(gw_request *r) {
   return false;
 }
 
+/* ---------------------------------------------------------------- the request's head */
+
+typedef struct fields {
+  vbp_arena *arena;
+  gw_field *items;
+  size_t n, cap;
+} fields;
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
+  (void)kind;
+  fields *f = cls;
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? 2 * f->cap : 32;
+    gw_field *grown = vbp_arena_alloc(f->arena, cap * sizeof *grown);
+    if (f->n) memcpy(grown, f->items, f->n * sizeof *grown);
+    f->items = grown;
+    f->cap = cap;
+  }
+  f->items[f->n++] = (gw_field){key, value ? value : ""};
+  return MHD_YES;
+}
+
+/* True when r's head is refused (conformance.h), which is then r's answer. */
+static bool refused_head(gw_request *r, const char *version) {
+  fields f = {.arena = r->arena};
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_field, &f);
+  const union MHD_ConnectionInfo *head_size =
+      MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  gw_head head = {.fields = f.items,
+                  .n_fields = f.n,
+                  .http_1_0 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0,
+                  .target_len = r->target_len,
+                  .head_len = head_size ? head_size->header_size : 0};
+  gw_refusal refusal = gw_check_head(&head);
+  if (refusal.status) gw_answer_refusal(r, &refusal);
+  return refusal.status != 0;
+}
+
+/* "GET, HEAD, POST": the methods path has, for a 405's Allow (HEAD wherever GET is). */
+static const char *allow_header(gw_request *r) {
+  unsigned verbs = gw_routes_allowed(r->server->routes, r->path);
+  char *allow = vbp_arena_alloc(r->arena, 64);
+  size_t n = 0;
+  allow[0] = '\0';
+  for (int v = 0; v < GW_VERB_COUNT; v++) {
+    if (!(verbs & 1u << v)) continue;
+    n += (size_t)snprintf(allow + n, 64 - n, "%s%s", n ? ", " : "", gw_verb_name((gw_verb)v));
+    if (v == GW_GET) n += (size_t)snprintf(allow + n, 64 - n, ", HEAD");
+  }
+  return allow;
+}
+
 /* ---------------------------------------------------------------- the request's life */
 
-/* The first call: id, operations endpoints, routing, the body's limit. */
-static void begin(gw_request *r) {
+/* The first call: id, the head's checks, operations endpoints, routing, the body's limit and
+ * media type. */
+static void begin(gw_request *r, const char *version) {
   gw_server *srv = r->server;
   size_t n_routes = gw_routes_count(srv->routes);
   request_id(r);
+  if (refused_head(r, version)) return;
+  /* HEAD is GET without the body, which MHD leaves out of the answer by itself. */
+  const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
   r->metrics_index = n_routes; /* operations, until routed */
-  if (operations(r)) return;
+  if (operations(r, method)) return;
   r->metrics_index = n_routes + 1; /* unmatched */
-  gw_match m = gw_routes_match(srv->routes, r->method, r->path, r->arena, &r->route, r->bindings,
+  gw_match m = gw_routes_match(srv->routes, method, r->path, r->arena, &r->route, r->bindings,
                                GW_MAX_BINDINGS, &r->n_bindings);
   if (m == GW_NOT_FOUND) {
     gw_answer_http_error(r, 404, "NOT_FOUND", "no such route");
@@ -161,14 +242,23 @@ static void begin(gw_request *r) {
   }
   if (m == GW_METHOD_NOT_ALLOWED) {
     gw_answer_http_error(r, 405, "METHOD_NOT_ALLOWED", "this route does not take this method");
+    r->allow = allow_header(r);
     return;
   }
   for (size_t i = 0; i < n_routes; i++)
     if (gw_routes_at(srv->routes, i) == r->route) r->route_index = r->metrics_index = i;
   r->body_limit = r->route->max_body_bytes ? r->route->max_body_bytes : GW_DEFAULT_MAX_BODY;
   const char *length = gw_header(r, "Content-Length");
-  if (length && strtoull(length, NULL, 10) > r->body_limit)
+  unsigned long long body_bytes = length ? strtoull(length, NULL, 10) : 0;
+  if (body_bytes > r->body_limit) {
     gw_answer_http_error(r, 413, "PAYLOAD_TOO_LARGE", "the body is larger than this route takes");
+    return;
+  }
+  const char *media_type = gw_route_media_type(r->route);
+  if (media_type && (body_bytes > 0 || gw_header(r, "Transfer-Encoding"))) {
+    gw_refusal refusal = gw_check_media_type(gw_header(r, "Content-Type"), media_type);
+    if (refusal.status) gw_answer_refusal(r, &refusal);
+  }
 }
 
 /* A refused body is read to its end before the answer (up to this much past the limit): an
@@ -203,6 +293,8 @@ static enum MHD_Result respond(gw_request *r) {
   r->answer = NULL; /* MHD frees it */
   MHD_add_response_header(response, "Content-Type", r->content_type);
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
+  if (r->allow) MHD_add_response_header(response, "Allow", r->allow);
+  if (r->close) MHD_add_response_header(response, "Connection", "close");
   if (r->retry_after_s > 0) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
@@ -213,26 +305,43 @@ static enum MHD_Result respond(gw_request *r) {
   return ret;
 }
 
+/* MHD's URI log callback, called with the request line, before the header fields: the
+ * request's life starts here, because only here is the request-target as the client sent it
+ * (the access handler gets it percent-decoded, and the route matcher decodes it again). What it
+ * returns is the *state of every later call, and of the completion notice, which now also comes
+ * for requests libmicrohttpd refuses by itself. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn) {
+  gw_server *srv = cls;
+  gw_request *r = vbp_xcalloc(1, sizeof *r);
+  r->server = srv;
+  r->conn = conn;
+  r->arena = vbp_arena_create();
+  r->started_us = vbp_monotonic_us();
+  if (!uri) uri = "";
+  r->target_len = strlen(uri);
+  r->path = vbp_arena_strndup(r->arena, uri, strcspn(uri, "?"));
+  r->metrics_index = gw_routes_count(srv->routes) + 1; /* unmatched */
+  atomic_fetch_add(&in_flight, 1);
+  vbp_metrics_in_flight(srv->metrics, 1);
+  return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state) {
-  (void)version;
+  (void)cls;
+  (void)conn;
+  (void)url; /* percent-decoded: r->path is the target as sent */
   gw_request *r = *state;
-  if (!r) {
-    r = vbp_xcalloc(1, sizeof *r);
-    r->server = cls;
-    r->conn = conn;
-    r->arena = vbp_arena_create();
-    r->started_us = vbp_monotonic_us();
+  if (!r) return MHD_NO; /* on_request_line always comes first */
+  if (!r->method) {
     r->method = vbp_arena_strdup(r->arena, method);
-    r->path = vbp_arena_strdup(r->arena, url);
-    atomic_fetch_add(&in_flight, 1);
-    vbp_metrics_in_flight(r->server->metrics, 1);
-    *state = r;
-    begin(r);
-    /* A body far too large is refused before it is read (the client may see only a reset). */
+    begin(r, version);
+    /* A body whose end is unknown, or far too large, is refused before it is read (the client
+     * may see only a reset of the latter). */
     const char *length = gw_header(r, "Content-Length");
-    if (r->answered && r->status == 413 && length && beyond_discard(r, strtoull(length, NULL, 10)))
+    if (r->answered &&
+        (r->close || (r->status == 413 && length && beyond_discard(r, strtoull(length, NULL, 10)))))
       return respond(r);
     return MHD_YES;
   }
@@ -258,7 +367,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
                          enum MHD_RequestTerminationCode why) {
-  (void)conn;
   gw_server *srv = cls;
   gw_request *r = *state;
   if (!r) return;
@@ -266,10 +374,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   vbp_code code = r->answered ? r->code : VBP_CANCELLED;
   unsigned status = r->answered ? r->status : 499;
   if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->answered) code = VBP_CANCELLED;
+  if (!r->request_id[0]) request_id(r);
+  /* libmicrohttpd's own refusals (see the top of this file) are counted and logged too, also
+   * one that took the place of the gateway's answer. */
+  const union MHD_ConnectionInfo *sent =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+  if (sent && sent->http_status != status) {
+    status = sent->http_status;
+    code = gw_refusal_code(status);
+  }
   vbp_metrics_observe(srv->metrics, r->metrics_index, code, took);
   vbp_metrics_in_flight(srv->metrics, -1);
-  vbp_log_http(VBP_LOG_INFO, r->method, r->path, r->route ? r->route->pattern : NULL, status,
-               r->request_id, vbp_caller_name(&r->caller), took);
+  vbp_log_http(VBP_LOG_INFO, r->method ? r->method : "", r->path,
+               r->route ? r->route->pattern : NULL, status, r->request_id,
+               vbp_caller_name(&r->caller), took);
   gw_stream_abandon(r);
   free(r->answer);
   free(r->body);
@@ -287,8 +405,9 @@ vbp_status gw_server_start(gw_server *srv) {
   srv->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
       on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
-      threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-      MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_END);
+      threads, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 20000u,
+      MHD_OPTION_END);
   if (!srv->daemon)
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s", srv->config.listen_addr);
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -14,6 +14,17 @@ static void redis_key(const char *caller, const char *key, char *out, size_t cap
   snprintf(out, cap, "vbp:idem:%s:%s", caller, sha);
 }
 
+void gw_idem_fingerprint(const char *rpc_path, const ProtobufCMessage *request, char out[65]) {
+  size_t path_len = strlen(rpc_path);
+  size_t n = path_len + 1 + protobuf_c_message_get_packed_size(request);
+  uint8_t *text = vbp_xmalloc(n);
+  memcpy(text, rpc_path, path_len);
+  text[path_len] = '\n';
+  protobuf_c_message_pack(request, text + path_len + 1);
+  vbp_sha256_hex(text, n, out);
+  free(text);
+}
+
 /* Values: "P<fingerprint>" while the first attempt runs; "D<fingerprint><status 3 digits><body>"
  * once it answered. */
 #define FP_LEN 64

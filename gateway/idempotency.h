@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "common/redis.h"
 #include "common/status.h"
 
@@ -22,6 +24,14 @@ typedef enum gw_idem {
   GW_IDEM_PROCEED = 0, /* the first attempt: call the backend, then gw_idem_finish */
   GW_IDEM_REPLAY,      /* a retry of a finished request: *status and *body are its answer */
 } gw_idem;
+
+/* The fingerprint (SHA-256, 64 hex digits and a NUL into out) of a request as the service
+ * sees it: the method's gRPC path and the packed request message, which holds the body, the
+ * path variables and the query. Two requests that differ only in their JSON's whitespace or key
+ * order, or in how the path is escaped, have one fingerprint; comparing bytes made a retry of
+ * the same request a 409. protobuf-c packs fields in number order, so packing is stable.
+ * Thread-safe. */
+void gw_idem_fingerprint(const char *rpc_path, const ProtobufCMessage *request, char out[65]);
 
 /* Claims (caller, key) for the request whose SHA-256 fingerprint (hex) is given. On OK, *out
  * says what to do; *body (malloc'd, the caller frees it) and *status are set for a replay.

@@ -378,14 +378,14 @@ static json_t *request_body(const gw_route *route) {
     snprintf(description, sizeof description,
              "The request as JSON; at most %zu bytes (413 beyond).", limit);
     put(body, "description", str(description));
-    put(body, "content", content("application/json", ref_to(route->request->name)));
+    put(body, "content", content(gw_route_media_type(route), ref_to(route->request->name)));
   } else {
     char field[256];
     gw_json_name(route->body, field, sizeof field);
     snprintf(description, sizeof description,
              "The raw body, taken as %s; at most %zu bytes (413 beyond).", field, limit);
     put(body, "description", str(description));
-    put(body, "content", content("application/x-ndjson", typed("string")));
+    put(body, "content", content(gw_route_media_type(route), typed("string")));
   }
   return body;
 }

@@ -31,6 +31,20 @@ static enum MHD_Result set_query(void *cls, enum MHD_ValueKind kind, const char 
   return vbp_ok(&q->status) ? MHD_YES : MHD_NO;
 }
 
+/* A path variable with a NUL or another control character is refused naming it: a NUL cut
+ * the value short, and "DELETE /v1/apiKeys/<id>%00zzz" revoked <id>. */
+static vbp_status check_binding(const gw_binding *b) {
+  for (size_t i = 0; i < b->len; i++) {
+    unsigned char c = (unsigned char)b->value[i];
+    if (c < 0x20 || c == 0x7F) {
+      char field[VBP_STATUS_FIELD_MAX];
+      gw_json_name(b->field_path, field, sizeof field); /* "a.b_c": "a.bC" */
+      return vbp_invalid(field, "must not hold a NUL or control character");
+    }
+  }
+  return vbp_status_ok();
+}
+
 static vbp_status decode(gw_request *r) {
   const gw_route *route = r->route;
   r->message = gw_message_new(route->request, r->arena);
@@ -54,8 +68,10 @@ static vbp_status decode(gw_request *r) {
   if (!vbp_ok(&q.status)) return q.status;
   /* Path variables last: the resource named in the URL is the one acted on. */
   for (size_t i = 0; i < r->n_bindings; i++) {
-    vbp_status st =
-        gw_message_set_text(r->message, r->bindings[i].field_path, r->bindings[i].value, r->arena);
+    vbp_status st = check_binding(&r->bindings[i]);
+    if (vbp_ok(&st))
+      st = gw_message_set_text(r->message, r->bindings[i].field_path, r->bindings[i].value,
+                               r->arena);
     if (!vbp_ok(&st)) return st;
   }
   return vbp_status_ok();
@@ -96,12 +112,7 @@ static bool idempotency(gw_request *r) {
     gw_answer_error(r, &st);
     return false;
   }
-  /* What makes two requests the same one: method, path (writes take no query) and body. */
-  size_t n = strlen(r->method) + strlen(r->path) + r->body_len + 2;
-  char *text = vbp_arena_alloc(r->arena, n + 1);
-  int head = snprintf(text, n + 1, "%s\n%s\n", r->method, r->path);
-  if (r->body_len) memcpy(text + head, r->body, r->body_len);
-  vbp_sha256_hex(text, (size_t)head + r->body_len, r->fingerprint);
+  gw_idem_fingerprint(r->route->rpc_path, r->message, r->fingerprint);
   gw_idem outcome;
   unsigned status = 0;
   char *body = NULL;

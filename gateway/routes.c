@@ -46,6 +46,11 @@ const char *gw_verb_name(gw_verb verb) {
 
 static const char *or_empty(const char *text) { return text ? text : ""; }
 
+const char *gw_route_media_type(const gw_route *route) {
+  if (!*route->body) return NULL;
+  return strcmp(route->body, "*") == 0 ? "application/json" : "application/x-ndjson";
+}
+
 /* [A-Za-z0-9._~-]: RFC 3986's unreserved characters, the only ones a literal may hold. */
 static bool is_literal_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -546,21 +551,23 @@ static bool decoded_equals(const span *s, const char *literal, size_t literal_le
   return k == literal_len;
 }
 
-/* Whether s can be a variable's value: non-empty, well-formed escapes, no decoded '/' or NUL. */
+/* Whether s can be a variable's value: non-empty, well-formed escapes, no decoded '/'. A
+ * decoded NUL matches, so that the caller can refuse it by name instead of a 404. */
 static bool valid_value(const span *s) {
   if (s->len == 0) return false;
   for (size_t i = 0; i < s->len;) {
     int c = next_decoded(s, &i);
-    if (c <= 0 || c == '/') return false;
+    if (c < 0 || c == '/') return false;
   }
   return true;
 }
 
-static char *decode_value(vbp_arena *arena, const span *s) {
+static char *decode_value(vbp_arena *arena, const span *s, size_t *len) {
   char *value = vbp_arena_alloc(arena, s->len + 1);
   size_t i = 0, k = 0;
   while (i < s->len) value[k++] = (char)next_decoded(s, &i);
   value[k] = '\0';
+  *len = k;
   return value;
 }
 
@@ -615,33 +622,47 @@ static int verb_from_name(const char *name) {
   return -1;
 }
 
-gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const char *path,
-                         vbp_arena *arena, const gw_route **route, gw_binding *bindings, size_t cap,
-                         size_t *n_bindings) {
-  if (!routes || !http_method || !path || path[0] != '/') return GW_NOT_FOUND;
-  split_path split;
-  split.n = 0;
+/* Cuts path into *split; false when no route can take it. */
+static bool split_path_of(const gw_routes *routes, const char *path, split_path *split) {
+  if (!routes || !path || path[0] != '/') return false;
+  split->n = 0;
   for (const char *p = path; *p == '/';) {
     const char *start = ++p;
     while (*p && *p != '/') p++;
     /* An empty segment ("//", a trailing '/') matches nothing, and neither does a path longer
      * than every route. */
-    if (p == start || split.n == routes->max_segments) return GW_NOT_FOUND;
-    split.segments[split.n++] = (span){start, (size_t)(p - start)};
+    if (p == start || split->n == routes->max_segments) return false;
+    split->segments[split->n++] = (span){start, (size_t)(p - start)};
   }
-  const span *last = &split.segments[split.n - 1];
+  const span *last = &split->segments[split->n - 1];
   const char *colon = NULL;
   for (size_t i = last->len; i-- > 0;)
     if (last->text[i] == ':') {
       colon = last->text + i;
       break;
     }
-  split.has_colon = colon != NULL;
+  split->has_colon = colon != NULL;
   if (colon) {
-    split.before_colon = (span){last->text, (size_t)(colon - last->text)};
-    split.after_colon = (span){colon + 1, last->len - (size_t)(colon - last->text) - 1};
+    split->before_colon = (span){last->text, (size_t)(colon - last->text)};
+    split->after_colon = (span){colon + 1, last->len - (size_t)(colon - last->text) - 1};
   }
+  return true;
+}
 
+unsigned gw_routes_allowed(const gw_routes *routes, const char *path) {
+  split_path split;
+  if (!split_path_of(routes, path, &split)) return 0;
+  unsigned verbs = 0;
+  for (int v = 0; v < GW_VERB_COUNT; v++)
+    if (find_route(routes, v, &split, true)) verbs |= 1u << v;
+  return verbs;
+}
+
+gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const char *path,
+                         vbp_arena *arena, const gw_route **route, gw_binding *bindings, size_t cap,
+                         size_t *n_bindings) {
+  split_path split;
+  if (!http_method || !split_path_of(routes, path, &split)) return GW_NOT_FOUND;
   int verb = verb_from_name(http_method);
   const route_entry *found = verb >= 0 ? find_route(routes, verb, &split, false) : NULL;
   if (found && found->n_variables > cap) {
@@ -660,7 +681,7 @@ gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const
     const span *s =
         i == split.n - 1 && found->pub.custom_verb ? &split.before_colon : &split.segments[i];
     bindings[k].field_path = found->pub.segments[i].field_path;
-    bindings[k].value = decode_value(arena, s);
+    bindings[k].value = decode_value(arena, s, &bindings[k].len);
     k++;
   }
   *route = &found->pub;

@@ -87,10 +87,13 @@ void gw_routes_destroy(gw_routes *routes);
 size_t gw_routes_count(const gw_routes *routes);
 const gw_route *gw_routes_at(const gw_routes *routes, size_t i);
 
-/* A path variable's value, percent-decoded. */
+/* A path variable's value, percent-decoded. The value may hold a NUL or another control
+ * character ("%00", "%0A"): len counts every decoded byte, so a caller sees one that strlen
+ * would stop at, and refuses it naming the field rather than act on a shorter value. */
 typedef struct gw_binding {
   const char *field_path; /* the route's: lives as long as the routes */
-  const char *value;      /* in the arena given to gw_routes_match */
+  const char *value;      /* in the arena given to gw_routes_match, NUL-terminated */
+  size_t len;             /* decoded bytes in value, any NUL among them */
 } gw_binding;
 
 typedef enum gw_match {
@@ -99,16 +102,17 @@ typedef enum gw_match {
   GW_METHOD_NOT_ALLOWED, /* a route has this path, but not for this HTTP method */
 } gw_match;
 
-/* Matches an HTTP method ("GET", case-sensitive) and a request path (percent-encoded, without
- * the query string). On GW_MATCHED writes *route and the variables' values (decoded into
- * arena) into bindings (room for cap; *n_bindings says how many), in path order; otherwise
- * writes nothing. cap = GW_ROUTE_MAX_VARIABLES is always enough (a smaller cap than a route
- * needs is a bug: it asserts, and answers GW_NOT_FOUND under NDEBUG).
+/* Matches an HTTP method ("GET", case-sensitive) and a request path as the client sent it
+ * (percent-encoded, without the query string: decoding it before would decode it twice, so
+ * that "%2570" became "p"). On GW_MATCHED writes *route and the variables' values (decoded
+ * once, into arena) into bindings (room for cap; *n_bindings says how many), in path order;
+ * otherwise writes nothing. cap = GW_ROUTE_MAX_VARIABLES is always enough (a smaller cap than
+ * a route needs is a bug: it asserts, and answers GW_NOT_FOUND under NDEBUG).
  * - Segments are split on '/'; an empty one (a trailing '/', "//") matches nothing.
  * - A literal matches a segment that percent-decodes to exactly it.
  * - A variable matches one non-empty segment with well-formed %XX escapes that does not
- *   decode to anything with '/' or a NUL. ':' is an ordinary character, but for the
- *   custom verb below.
+ *   decode to anything with '/'. It may decode to a NUL or a control character: see
+ *   gw_binding. ':' is an ordinary character, but for the custom verb below.
  * - For a route with a custom verb, the last segment is split at its last ':' and the part
  *   after it must be the verb ("/v1/contracts/C-1:sign"); a route without one takes the whole
  *   last segment (GET /v1/contracts/a:b binds id "a:b").
@@ -123,6 +127,15 @@ typedef enum gw_match {
 gw_match gw_routes_match(const gw_routes *routes, const char *http_method, const char *path,
                          vbp_arena *arena, const gw_route **route, gw_binding *bindings, size_t cap,
                          size_t *n_bindings);
+
+/* The verbs whose routes take path, as bits (1u << GW_GET, ...): what a 405's Allow lists.
+ * A last segment with a ':' counts only for routes with a custom verb, as for
+ * GW_METHOD_NOT_ALLOWED above. 0 when no route takes it. Pure; thread-safe. */
+unsigned gw_routes_allowed(const gw_routes *routes, const char *path);
+
+/* The media type a route's body has: "application/json" for body "*", "application/x-ndjson"
+ * for a raw body field (ImportBatch's "ndjson"), NULL for a route that takes no body. */
+const char *gw_route_media_type(const gw_route *route);
 
 /* "GET", "POST", ...; NULL for a value out of range. */
 const char *gw_verb_name(gw_verb verb);

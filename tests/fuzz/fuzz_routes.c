@@ -119,9 +119,10 @@ static gw_match checked_match(const gw_routes *routes, const char *method, const
   for (size_t i = 0; i < route->n_segments; i++) variables += route->segments[i].literal == NULL;
   CHECK(n == variables);
   for (size_t i = 0; i < n; i++) {
-    CHECK(bindings[i].value[0] != '\0');
-    CHECK(strchr(bindings[i].value, '/') == NULL);
-    CHECK(strlen(bindings[i].value) <= strlen(path));
+    CHECK(bindings[i].len > 0);
+    CHECK(memchr(bindings[i].value, '/', bindings[i].len) == NULL);
+    CHECK(bindings[i].value[bindings[i].len] == '\0');
+    CHECK(bindings[i].len <= strlen(path));
     CHECK(bindings[i].field_path && bindings[i].field_path[0]);
   }
   return m;
