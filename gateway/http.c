@@ -67,12 +67,6 @@ static void request_id(gw_request *r) {
 
 /* ---------------------------------------------------------------- operations endpoints */
 
-static const vbp_method health_method = {
-    .path = "/grpc.health.v1.Health/Check",
-    .request = &grpc__health__v1__health_check_request__descriptor,
-    .response = &grpc__health__v1__health_check_response__descriptor,
-};
-
 /* /readyz asks every backend at once and answers when the last one has. */
 typedef struct readiness readiness;
 typedef struct probe {
@@ -135,8 +129,9 @@ static void readyz(gw_request *r) {
     Grpc__Health__V1__HealthCheckRequest *req = vbp_arena_alloc(r->arena, sizeof *req);
     grpc__health__v1__health_check_request__init(req);
     vbp_call_options options = {.timeout_ms = 1000, .request_id = r->request_id};
-    vbp_client_start(r->server->backends[i].client, &health_method, &req->base, &options, NULL,
-                     probe_done, &rd->probes[i]);
+    vbp_client_start(r->server->backends[i].client,
+                     vbp_method_of(&grpc__health__v1__health__descriptor, "Check"), &req->base,
+                     &options, NULL, probe_done, &rd->probes[i]);
   }
 }
 
