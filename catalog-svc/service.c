@@ -929,6 +929,39 @@ static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
   return ok();
 }
 
+typedef struct revocations_read {
+  long long after;
+  vbp_key_revocations *out;
+} revocations_read;
+
+static vbp_status revocations_tx(vbp_pg_conn *c, void *ctx) {
+  revocations_read *r = ctx;
+  return catalog_store_list_key_revocations(c, r->after, r->out);
+}
+
+vbp_status catalog_key_revocations(void *ctx, long long after_version, vbp_key_revocations *out) {
+  catalog_service *svc = ctx;
+  revocations_read r = {.after = after_version, .out = out};
+  return vbp_pg_read(svc->pool, revocations_tx, &r);
+}
+
+static vbp_status list_key_revocations(vbp_call *call, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response) {
+  const Vbp__V1__ListKeyRevocationsRequest *in =
+      (const Vbp__V1__ListKeyRevocationsRequest *)request;
+  vbp_arena *a = vbp_call_arena(call);
+  vbp_key_revocations *got = vbp_arena_alloc(a, sizeof *got);
+  VBP_CHECK(catalog_key_revocations(service_of(call), in->after_version, got));
+  Vbp__V1__KeyRevocations *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__key_revocations__init(r);
+  r->version = got->version;
+  r->everything = got->everything;
+  r->key_sha256s = vbp_arena_alloc(a, (got->n ? got->n : 1) * sizeof *r->key_sha256s);
+  for (size_t i = 0; i < got->n; i++) r->key_sha256s[r->n_key_sha256s++] = got->key_sha256[i];
+  *response = &r->base;
+  return ok();
+}
+
 /* ---------------------------------------------------------------- price inputs */
 
 static vbp_status get_price_inputs_tx(vbp_pg_conn *c, void *ctx) {
@@ -1125,5 +1158,7 @@ const vbp_method catalog_methods[] = {
      .response = &vbp__v1__exchange_record__descriptor,
      .stream = export_batch,
      .roles = ANY},
+    UNARY("ListKeyRevocations", vbp__v1__list_key_revocations_request, vbp__v1__key_revocations,
+          list_key_revocations, VBP_ALLOW_SERVICE),
 };
 const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];

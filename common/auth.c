@@ -1,11 +1,14 @@
 #include "common/auth.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/arena.h"
+#include "common/log.h"
 
 /* A direct-mapped cache: bounded by construction, a collision just evicts. */
 typedef struct slot {
@@ -23,7 +26,15 @@ struct vbp_authenticator {
   int ttl_ms;
   size_t capacity;
   slot *slots;
+  uint64_t generation; /* bumped by every forget; guarded by lock */
   pthread_mutex_t lock;
+  /* The watcher: its thread waits on wake (with lock) between polls until stopping. */
+  vbp_revocation_source source;
+  void *source_ctx;
+  int interval_ms;
+  bool watching, stopping;
+  pthread_t watcher;
+  pthread_cond_t wake;
 };
 
 vbp_authenticator *vbp_authenticator_create(const char *admin_key, const char *secret,
@@ -38,11 +49,24 @@ vbp_authenticator *vbp_authenticator_create(const char *admin_key, const char *s
   a->capacity = cache_capacity ? cache_capacity : 1;
   a->slots = vbp_xcalloc(a->capacity, sizeof(slot));
   pthread_mutex_init(&a->lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&a->wake, &attr);
+  pthread_condattr_destroy(&attr);
   return a;
 }
 
 void vbp_authenticator_destroy(vbp_authenticator *auth) {
   if (!auth) return;
+  if (auth->watching) {
+    pthread_mutex_lock(&auth->lock);
+    auth->stopping = true;
+    pthread_cond_signal(&auth->wake);
+    pthread_mutex_unlock(&auth->lock);
+    pthread_join(auth->watcher, NULL);
+  }
+  pthread_cond_destroy(&auth->wake);
   pthread_mutex_destroy(&auth->lock);
   free(auth->slots);
   free(auth->admin_key);
@@ -55,7 +79,15 @@ const char *vbp_authenticator_secret(const vbp_authenticator *auth) { return aut
 void vbp_authenticator_forget(vbp_authenticator *auth) {
   pthread_mutex_lock(&auth->lock);
   memset(auth->slots, 0, auth->capacity * sizeof(slot));
+  auth->generation++;
   pthread_mutex_unlock(&auth->lock);
+}
+
+uint64_t vbp_authenticator_generation(vbp_authenticator *auth) {
+  pthread_mutex_lock(&auth->lock);
+  uint64_t generation = auth->generation;
+  pthread_mutex_unlock(&auth->lock);
+  return generation;
 }
 
 static size_t slot_index(const vbp_authenticator *a, const char *sha_hex) {
@@ -64,6 +96,73 @@ static size_t slot_index(const vbp_authenticator *a, const char *sha_hex) {
   memcpy(head, sha_hex, 16);
   head[16] = '\0';
   return (size_t)(strtoull(head, NULL, 16) % a->capacity);
+}
+
+/* Drops the keys of r from the cache (every key when r says everything). */
+static void forget_revoked(vbp_authenticator *a, const vbp_key_revocations *r) {
+  if (r->everything) {
+    vbp_authenticator_forget(a);
+    return;
+  }
+  if (r->n == 0) return;
+  pthread_mutex_lock(&a->lock);
+  for (size_t i = 0; i < r->n && i < VBP_KEY_REVOCATIONS_MAX; i++) {
+    const char *sha = r->key_sha256[i];
+    if (strlen(sha) != 64) continue;
+    slot *s = &a->slots[slot_index(a, sha)];
+    if (strcmp(s->key_sha256, sha) == 0) memset(s, 0, sizeof *s);
+  }
+  /* A look-up that read the key before its revocation must not cache it after this. */
+  a->generation++;
+  pthread_mutex_unlock(&a->lock);
+}
+
+/* The watcher: asks the source every interval, forgets what it names. Between polls it sleeps
+ * on wake, so destroy need not wait out an interval. */
+static void *watch_main(void *arg) {
+  vbp_authenticator *a = arg;
+  long long seen = 0; /* the version of the last answer; 0: none yet */
+  bool failing = false;
+  vbp_key_revocations *r = vbp_xmalloc(sizeof *r);
+  pthread_mutex_lock(&a->lock);
+  while (!a->stopping) {
+    pthread_mutex_unlock(&a->lock);
+    memset(r, 0, sizeof *r);
+    vbp_status st = a->source(a->source_ctx, seen, r);
+    if (vbp_ok(&st)) {
+      /* Nothing seen yet, or a version that went back (another database): no list is whole. */
+      if (seen == 0 || r->version < seen) r->everything = true;
+      forget_revoked(a, r);
+      seen = r->version;
+      if (failing) vbp_log(VBP_LOG_INFO, "key revocations: answered again");
+      failing = false;
+    } else if (!failing) {
+      /* Until it answers, cached keys live out their time to live. */
+      vbp_log(VBP_LOG_WARN, "key revocations: %s", st.message);
+      failing = true;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    long long ns = until.tv_nsec + (long long)a->interval_ms * 1000000;
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&a->lock);
+    int waited = 0;
+    while (!a->stopping && waited != ETIMEDOUT)
+      waited = pthread_cond_timedwait(&a->wake, &a->lock, &until);
+  }
+  pthread_mutex_unlock(&a->lock);
+  free(r);
+  return NULL;
+}
+
+void vbp_authenticator_watch(vbp_authenticator *auth, vbp_revocation_source source, void *ctx,
+                             int interval_ms) {
+  if (auth->watching || !source) return;
+  auth->source = source;
+  auth->source_ctx = ctx;
+  auth->interval_ms = interval_ms > 0 ? interval_ms : 200;
+  auth->watching = pthread_create(&auth->watcher, NULL, watch_main, auth) == 0;
 }
 
 bool vbp_authenticator_is_admin(const vbp_authenticator *auth, const char *key) {
@@ -86,9 +185,13 @@ bool vbp_authenticator_cached(vbp_authenticator *a, const char *sha, int64_t now
 }
 
 void vbp_authenticator_remember(vbp_authenticator *a, const char *sha, bool found,
-                                const vbp_caller *caller, int64_t now_ms) {
+                                const vbp_caller *caller, int64_t now_ms, uint64_t generation) {
   if (a->ttl_ms <= 0) return;
   pthread_mutex_lock(&a->lock);
+  if (generation != a->generation) { /* keys were forgotten since the look-up began */
+    pthread_mutex_unlock(&a->lock);
+    return;
+  }
   slot *s = &a->slots[slot_index(a, sha)];
   snprintf(s->key_sha256, sizeof s->key_sha256, "%s", sha);
   s->found = found;
@@ -105,13 +208,14 @@ static vbp_status resolve_key(vbp_authenticator *a, const char *key, int64_t now
   vbp_caller caller = {0};
   if (!vbp_authenticator_cached(a, sha, now_ms, &found, &caller)) {
     if (!a->resolve) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
+    uint64_t generation = vbp_authenticator_generation(a);
     vbp_status st = a->resolve(a->resolve_ctx, sha, &caller);
     if (st.code != VBP_OK && st.code != VBP_NOT_FOUND) {
       if (st.code != VBP_UNAVAILABLE) st = vbp_status_make(VBP_UNAVAILABLE, "%s", st.message);
       return st;
     }
     found = st.code == VBP_OK;
-    vbp_authenticator_remember(a, sha, found, &caller, now_ms);
+    vbp_authenticator_remember(a, sha, found, &caller, now_ms, generation);
   }
   if (!found) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
   *out = caller;

@@ -83,6 +83,7 @@ typedef struct gw_request {
   /* The call. */
   vbp_caller caller;
   char key_sha256[65];
+  uint64_t key_cache_generation; /* the key cache's, when the key's look-up began */
   ProtobufCMessage *message;
   vbp_status decoded;          /* how decoding went; reported once the caller is known */
   const char *idempotency_key; /* set while this request is the first attempt under its key */

@@ -71,6 +71,10 @@ static vbp_status decode(gw_request *r) {
 
 static void backend_done(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
   gw_request *r = ctx;
+  /* A key revoked through this gateway stops working here before the revoker hears back; the
+   * other gateways forget it at their next revocation poll. */
+  if (vbp_ok(status) && strcmp(r->route->rpc_path, "/vbp.v1.CatalogService/RevokeApiKey") == 0)
+    vbp_authenticator_forget(r->server->auth);
   if (vbp_ok(status)) {
     size_t len = 0;
     char *json = gw_message_to_json(response, &len);
@@ -183,7 +187,8 @@ static void authenticated(void *ctx, const vbp_status *status, ProtobufCMessage 
       snprintf(caller.region_code, sizeof caller.region_code, "%s", a->region_code);
       protobuf_c_message_free_unpacked(response, NULL);
     }
-    vbp_authenticator_remember(srv->auth, r->key_sha256, found, &caller, vbp_now_ms());
+    vbp_authenticator_remember(srv->auth, r->key_sha256, found, &caller, vbp_now_ms(),
+                               r->key_cache_generation);
     if (found) {
       r->caller = caller;
       vbp_status limit = within_limit(r);
@@ -223,6 +228,7 @@ static vbp_status authenticate(gw_request *r, bool *pending) {
     return vbp_status_ok();
   }
   vbp_sha256_hex(key, strlen(key), r->key_sha256);
+  r->key_cache_generation = vbp_authenticator_generation(srv->auth);
   bool found = false;
   if (vbp_authenticator_cached(srv->auth, r->key_sha256, vbp_now_ms(), &found, &r->caller)) {
     if (!found) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
