@@ -5,18 +5,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/arena.h"
 #include "common/log.h"
 
-/* A direct-mapped cache: bounded by construction, a collision just evicts. */
+/* An unknown key is answered from the cache this long at most: long enough that a client
+ * repeating a bad key costs one look-up now and then, short enough that nothing lingers. */
+#define UNKNOWN_TTL_MS 5000
+
 typedef struct slot {
   char key_sha256[65];
-  bool found; /* false: the key is unknown (cached too, so a flood of bad keys stays cheap) */
+  bool found; /* false: the key is unknown (or revoked) */
   vbp_caller caller;
   int64_t expires_ms;
 } slot;
+
+/* A direct-mapped cache: bounded by construction, a collision just evicts. */
+typedef struct table {
+  slot *slots;
+  size_t capacity;
+} table;
 
 struct vbp_authenticator {
   char *admin_key;
@@ -24,8 +34,9 @@ struct vbp_authenticator {
   vbp_key_resolver resolve;
   void *resolve_ctx;
   int ttl_ms;
-  size_t capacity;
-  slot *slots;
+  /* Known keys, and apart from them unknown ones (a quarter as many), so that a flood of bad
+   * keys never evicts a good one. */
+  table known, unknown;
   uint64_t generation; /* bumped by every forget; guarded by lock */
   pthread_mutex_t lock;
   /* The watcher: its thread waits on wake (with lock) between polls until stopping. */
@@ -46,8 +57,10 @@ vbp_authenticator *vbp_authenticator_create(const char *admin_key, const char *s
   a->resolve = resolve;
   a->resolve_ctx = resolve_ctx;
   a->ttl_ms = cache_ttl_ms;
-  a->capacity = cache_capacity ? cache_capacity : 1;
-  a->slots = vbp_xcalloc(a->capacity, sizeof(slot));
+  a->known.capacity = cache_capacity ? cache_capacity : 1;
+  a->known.slots = vbp_xcalloc(a->known.capacity, sizeof(slot));
+  a->unknown.capacity = a->known.capacity / 4 ? a->known.capacity / 4 : 1;
+  a->unknown.slots = vbp_xcalloc(a->unknown.capacity, sizeof(slot));
   pthread_mutex_init(&a->lock, NULL);
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -68,7 +81,8 @@ void vbp_authenticator_destroy(vbp_authenticator *auth) {
   }
   pthread_cond_destroy(&auth->wake);
   pthread_mutex_destroy(&auth->lock);
-  free(auth->slots);
+  free(auth->known.slots);
+  free(auth->unknown.slots);
   free(auth->admin_key);
   free(auth->secret);
   free(auth);
@@ -78,7 +92,8 @@ const char *vbp_authenticator_secret(const vbp_authenticator *auth) { return aut
 
 void vbp_authenticator_forget(vbp_authenticator *auth) {
   pthread_mutex_lock(&auth->lock);
-  memset(auth->slots, 0, auth->capacity * sizeof(slot));
+  memset(auth->known.slots, 0, auth->known.capacity * sizeof(slot));
+  memset(auth->unknown.slots, 0, auth->unknown.capacity * sizeof(slot));
   auth->generation++;
   pthread_mutex_unlock(&auth->lock);
 }
@@ -90,12 +105,12 @@ uint64_t vbp_authenticator_generation(vbp_authenticator *auth) {
   return generation;
 }
 
-static size_t slot_index(const vbp_authenticator *a, const char *sha_hex) {
+static slot *slot_of(const table *t, const char *sha_hex) {
   /* The key is a SHA-256 already: its first 16 hex digits are as good as any hash. */
   char head[17];
   memcpy(head, sha_hex, 16);
   head[16] = '\0';
-  return (size_t)(strtoull(head, NULL, 16) % a->capacity);
+  return &t->slots[strtoull(head, NULL, 16) % t->capacity];
 }
 
 /* Drops the keys of r from the cache (every key when r says everything). */
@@ -109,7 +124,7 @@ static void forget_revoked(vbp_authenticator *a, const vbp_key_revocations *r) {
   for (size_t i = 0; i < r->n && i < VBP_KEY_REVOCATIONS_MAX; i++) {
     const char *sha = r->key_sha256[i];
     if (strlen(sha) != 64) continue;
-    slot *s = &a->slots[slot_index(a, sha)];
+    slot *s = slot_of(&a->known, sha);
     if (strcmp(s->key_sha256, sha) == 0) memset(s, 0, sizeof *s);
   }
   /* A look-up that read the key before its revocation must not cache it after this. */
@@ -174,7 +189,8 @@ bool vbp_authenticator_cached(vbp_authenticator *a, const char *sha, int64_t now
   if (a->ttl_ms <= 0) return false;
   bool hit = false;
   pthread_mutex_lock(&a->lock);
-  slot *s = &a->slots[slot_index(a, sha)];
+  const slot *s = slot_of(&a->known, sha);
+  if (s->expires_ms <= now_ms || strcmp(s->key_sha256, sha) != 0) s = slot_of(&a->unknown, sha);
   if (s->expires_ms > now_ms && strcmp(s->key_sha256, sha) == 0) {
     hit = true;
     *found = s->found;
@@ -192,11 +208,14 @@ void vbp_authenticator_remember(vbp_authenticator *a, const char *sha, bool foun
     pthread_mutex_unlock(&a->lock);
     return;
   }
-  slot *s = &a->slots[slot_index(a, sha)];
+  slot *s = slot_of(found ? &a->known : &a->unknown, sha);
   snprintf(s->key_sha256, sizeof s->key_sha256, "%s", sha);
   s->found = found;
   if (found) s->caller = *caller;
-  s->expires_ms = now_ms + a->ttl_ms;
+  s->expires_ms = now_ms + (found || a->ttl_ms < UNKNOWN_TTL_MS ? a->ttl_ms : UNKNOWN_TTL_MS);
+  /* Not both: a key known now must not be answered from an older miss. */
+  slot *other = slot_of(found ? &a->unknown : &a->known, sha);
+  if (strcmp(other->key_sha256, sha) == 0) memset(other, 0, sizeof *other);
   pthread_mutex_unlock(&a->lock);
 }
 
@@ -222,6 +241,16 @@ static vbp_status resolve_key(vbp_authenticator *a, const char *key, int64_t now
   return vbp_status_ok();
 }
 
+const char *vbp_bearer_key(const char *authorization) {
+  static const char scheme[] = "Bearer";
+  if (!authorization || strncasecmp(authorization, scheme, sizeof scheme - 1) != 0 ||
+      authorization[sizeof scheme - 1] != ' ')
+    return NULL;
+  const char *key = authorization + sizeof scheme - 1;
+  while (*key == ' ') key++;
+  return *key ? key : NULL;
+}
+
 vbp_status vbp_authenticate(vbp_authenticator *auth, const char *method, const vbp_credentials *c,
                             int64_t now_ms, vbp_caller *out) {
   /* Any part of a caller identity means the call claims one: it must then verify. */
@@ -230,11 +259,9 @@ vbp_status vbp_authenticate(vbp_authenticator *auth, const char *method, const v
                                now_ms, out);
   if (!c->authorization)
     return vbp_status_make(VBP_UNAUTHENTICATED, "missing authorization: Bearer <API key>");
-  static const char prefix[] = "Bearer ";
-  if (strncmp(c->authorization, prefix, sizeof prefix - 1) != 0 ||
-      c->authorization[sizeof prefix - 1] == '\0')
+  const char *key = vbp_bearer_key(c->authorization);
+  if (!key)
     return vbp_status_make(VBP_UNAUTHENTICATED, "authorization must be \"Bearer <API key>\"");
-  const char *key = c->authorization + sizeof prefix - 1;
   if (vbp_secure_equal(key, auth->admin_key)) {
     vbp_caller admin = {.role = VBP_ROLE_ADMIN};
     *out = admin;

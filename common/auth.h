@@ -63,6 +63,11 @@ void vbp_authenticator_destroy(vbp_authenticator *auth);
 void vbp_authenticator_watch(vbp_authenticator *auth, vbp_revocation_source source, void *ctx,
                              int interval_ms);
 
+/* The API key in an Authorization value: the scheme "Bearer" in any case (RFC 7235: `bearer`,
+ * `BEARER`), one or more spaces, then the key (the rest of the value, not empty). NULL when the
+ * value is not that. The result points into authorization. */
+const char *vbp_bearer_key(const char *authorization);
+
 /* Who is calling method. Signed metadata wins over a bearer key when both are present.
  * UNAUTHENTICATED when neither proves anyone; UNAVAILABLE when the resolver failed.
  * Thread-safe. */

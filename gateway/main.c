@@ -49,6 +49,10 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_RATE_LIMIT_BURST", 2 * c->rate_limit_rps, 0, 100000000,
                      &c->rate_limit_burst);
+  /* Enough for a client that mistypes a key; far too few to guess one. */
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_AUTH_FAILURE_RPS", 5, 0, 1000000, &c->auth_failure_rps);
+  if (vbp_ok(&st))
+    st = vbp_env_int("VBP_AUTH_FAILURE_BURST", 20, 0, 1000000, &c->auth_failure_burst);
   if (vbp_ok(&st)) st = vbp_env_log_level(level);
   return st;
 }
@@ -95,6 +99,7 @@ int main(void) {
   srv.backend_errors = vbp_metrics_counter(srv.metrics, "vbp_gateway_backend_errors_total",
                                            "Backend calls that failed for want of the backend.");
   srv.limiter = gw_limiter_create(cfg.rate_limit_rps, cfg.rate_limit_burst, 65536);
+  srv.auth_failures = gw_limiter_create(cfg.auth_failure_rps, cfg.auth_failure_burst, 65536);
   srv.auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, NULL, NULL, cfg.key_cache_ttl_ms,
                                       KEY_CACHE_SLOTS);
   for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
@@ -133,6 +138,7 @@ done:
   vbp_authenticator_destroy(srv.auth); /* its watcher calls catalog-svc: before the clients go */
   for (size_t i = 0; i < srv.n_backends; i++) vbp_client_close(srv.backends[i].client);
   gw_limiter_destroy(srv.limiter);
+  gw_limiter_destroy(srv.auth_failures);
   vbp_redis_close(srv.redis);
   vbp_metrics_destroy(srv.metrics);
   for (size_t i = 0; i < n; i++) free((char *)names[i]);

@@ -39,6 +39,7 @@ TestGateway::TestGateway(const TestGatewayOptions &o) : admin_key_(o.admin_key),
   server_.backend_errors = vbp_metrics_counter(server_.metrics, "vbp_gateway_backend_errors_total",
                                                "Backend calls that failed.");
   server_.limiter = gw_limiter_create(0, 0, 1);
+  server_.auth_failures = gw_limiter_create(o.auth_failure_rps, o.auth_failure_burst, 1024);
   server_.auth = vbp_authenticator_create(admin_key_.c_str(), secret_.c_str(), nullptr, nullptr,
                                           o.key_cache_ttl_ms, 1024);
   backend_names_.reserve(o.backends.size());  // the backends point into it
@@ -60,6 +61,7 @@ TestGateway::~TestGateway() {
   gw_server_stop(&server_, 2000);
   vbp_authenticator_destroy(server_.auth);
   gw_limiter_destroy(server_.limiter);
+  gw_limiter_destroy(server_.auth_failures);
   vbp_metrics_destroy(server_.metrics);
   free(server_.methods);
   gw_routes_destroy(routes_);

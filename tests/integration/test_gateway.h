@@ -1,6 +1,7 @@
 // A gateway in-process for integration tests, wired as gateway/main.c wires it (routes from a
-// descriptor set, one client per backend service, the key cache and its revocation watcher, no
-// rate limit), serving HTTP on 127.0.0.1:<free port>; and a plain HTTP/1.1 client to call it.
+// descriptor set, one client per backend service, the key cache and its revocation watcher, the
+// limit on failed authentications, no rate limit per key), serving HTTP on 127.0.0.1:<free port>;
+// and a plain HTTP/1.1 client to call it.
 #ifndef VBP_TEST_GATEWAY_H
 #define VBP_TEST_GATEWAY_H
 
@@ -20,6 +21,7 @@ struct TestGatewayOptions {
   vbp_client *revocations = nullptr;  // ListKeyRevocations (borrowed); nullptr: no watcher
   int key_cache_ttl_ms = 30000;       // main.c's default
   int revocation_poll_ms = 200;
+  int auth_failure_rps = 5, auth_failure_burst = 20;  // main.c's defaults; 0 rps: no limit
 };
 
 class TestGateway {

@@ -166,6 +166,56 @@ TEST_F(Auth, MissingOrMalformedAuthorizationIsUnauthenticated) {
   EXPECT_EQ(resolver.calls, 0);
 }
 
+/* The defect: `bearer <key>` and `BEARER <key>` were refused; RFC 7235's scheme is
+ * case-insensitive. */
+TEST_F(Auth, LowercaseBearerWasRefused) {
+  make();
+  for (const char *authorization :
+       {"bearer key-bureau", "BEARER key-bureau", "bEaReR key-bureau", "Bearer   key-bureau"}) {
+    vbp_caller out{};
+    ASSERT_EQ(bearer(authorization, kNow, &out).code, VBP_OK) << authorization;
+    EXPECT_STREQ(out.org_id, "org-bureau") << authorization;
+  }
+  EXPECT_EQ(bearer("bearer admin-key-0123456789").code, VBP_OK);
+  for (const char *authorization : {"Bearerkey-bureau", "Bearer ", "Bearer   ", "Bear key-bureau",
+                                    "Basic key-bureau", "key-bureau", ""})
+    EXPECT_EQ(bearer(authorization).code, VBP_UNAUTHENTICATED) << authorization;
+}
+
+TEST(BearerKey, IsTheRestOfTheValueAfterTheSchemeAndItsSpaces) {
+  EXPECT_STREQ(vbp_bearer_key("Bearer abc"), "abc");
+  EXPECT_STREQ(vbp_bearer_key("bearer  a b"), "a b");
+  EXPECT_EQ(vbp_bearer_key("Bearer"), nullptr);
+  EXPECT_EQ(vbp_bearer_key("Bearer\tabc"), nullptr);
+  EXPECT_EQ(vbp_bearer_key(nullptr), nullptr);
+}
+
+/* The defect: unknown keys shared the cache with known ones, so a flood of random keys evicted
+ * every known key and each known key then cost a look-up again. */
+TEST_F(Auth, AFloodOfUnknownKeysEvictedTheKnownOnes) {
+  make(kTtl, 8);
+  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  ASSERT_EQ(bearer("Bearer key-maker").code, VBP_OK);
+  for (int i = 0; i < 200; i++)
+    ASSERT_EQ(bearer(("Bearer random-" + std::to_string(i)).c_str()).code, VBP_UNAUTHENTICATED);
+  int calls = resolver.calls;
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_OK);
+  EXPECT_EQ(bearer("Bearer key-maker", kNow + 1).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, calls);
+}
+
+TEST_F(Auth, AnUnknownKeyIsCachedForFiveSecondsAtMost) {
+  make(60000);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me").code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me", kNow + 4999).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 1);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me", kNow + 5000).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 2);
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + 5000).code, VBP_OK);
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 59999).code, VBP_OK); /* known keys: the TTL */
+  EXPECT_EQ(resolver.calls, 3);
+}
+
 TEST_F(Auth, AKnownKeyResolvesByItsSha256ToItsCaller) {
   auth = vbp_authenticator_create(kAdminKey, kSecret, resolve_recording, &resolver, kTtl, 64);
   vbp_caller out{};
