@@ -1,6 +1,7 @@
-// The gateway's front door for API keys, against a fake catalog-svc that counts its Authenticate
-// look-ups (no stack needed): the bearer scheme in any case, WWW-Authenticate on every 401, and
-// a client address that keeps failing gets 429 and costs catalog-svc nothing more.
+// The gateway's front door, against a fake catalog-svc that counts its Authenticate look-ups and a
+// pricing-svc that is down (no stack needed): the bearer scheme in any case, WWW-Authenticate on
+// every 401, a client address that keeps failing gets 429 and costs catalog-svc nothing more,
+// and an unavailable backend is named, never its address.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -19,9 +20,10 @@
 
 namespace {
 
-const char *const kAdminKey = "gateway-auth-test-admin-key";
-const char *const kSecret = "gateway-auth-test-secret";
+const char *const kAdminKey = "front-door-test-admin-key";
+const char *const kSecret = "front-door-test-secret";
 const char *const kKey = "vbp_the-one-key-the-fake-catalog-knows";
+const char *const kNowhere = "127.0.0.1:1";
 constexpr int kFailureRps = 5, kFailureBurst = 20;
 
 std::atomic<int> g_lookups{0};
@@ -68,10 +70,10 @@ const vbp_method kFakeCatalog[] = {
      &vbp__v1__organization__descriptor, get_organization, nullptr, VBP_ALLOW_ANY_CALLER},
 };
 
-class GatewayAuth : public ::testing::Test {
+class FrontDoor : public ::testing::Test {
  protected:
   void SetUp() override {
-    vbp_log_init("gateway-auth-test", VBP_LOG_ERROR);  // the refusals provoked are not news
+    vbp_log_init("front-door-test", VBP_LOG_ERROR);  // the refusals provoked are not news
     vbp_rpc_init();
     g_lookups = 0;
     backend_auth_ = vbp_authenticator_create(kAdminKey, kSecret, nullptr, nullptr, 0, 1);
@@ -85,13 +87,14 @@ class GatewayAuth : public ::testing::Test {
     ASSERT_EQ(vbp_server_start(&config, &catalog_).code, VBP_OK);
     std::string target = "127.0.0.1:" + std::to_string(vbp_server_port(catalog_));
     ASSERT_EQ(vbp_client_open(target.c_str(), kSecret, &client_).code, VBP_OK);
+    ASSERT_EQ(vbp_client_open(kNowhere, kSecret, &pricing_).code, VBP_OK);
 
     TestGatewayOptions options;
     options.descriptor_set = VBP_DESCRIPTOR_SET;
     options.services = {
         &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
         &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
-    options.backends = {{"vbp.v1.CatalogService", client_}};
+    options.backends = {{"vbp.v1.CatalogService", client_}, {"vbp.v1.PricingService", pricing_}};
     options.admin_key = kAdminKey;
     options.secret = kSecret;
     options.catalog = client_;
@@ -103,6 +106,7 @@ class GatewayAuth : public ::testing::Test {
 
   void TearDown() override {
     gateway_.reset();
+    vbp_client_close(pricing_);
     vbp_client_close(client_);
     vbp_server_stop(catalog_, 1000);
     vbp_authenticator_destroy(backend_auth_);
@@ -116,12 +120,13 @@ class GatewayAuth : public ::testing::Test {
   vbp_authenticator *backend_auth_ = nullptr;
   vbp_server *catalog_ = nullptr;
   vbp_client *client_ = nullptr;
+  vbp_client *pricing_ = nullptr;  // nobody listens there
   std::unique_ptr<TestGateway> gateway_;
 };
 
 // The defect: 5,000 random keys made 5,000 Authenticate look-ups. Now the address gets its burst
 // of failures (and a few more as the bucket refills), then 429 with Retry-After and no look-up.
-TEST_F(GatewayAuth, FiveThousandRandomKeysMadeFiveThousandLookUps) {
+TEST_F(FrontDoor, FiveThousandRandomKeysMadeFiveThousandLookUps) {
   auto started = std::chrono::steady_clock::now();
   int unauthorized = 0, limited = 0;
   for (int i = 0; i < 5000; i++) {
@@ -150,7 +155,7 @@ TEST_F(GatewayAuth, FiveThousandRandomKeysMadeFiveThousandLookUps) {
   EXPECT_EQ(unauthorized + limited, 5000);
 }
 
-TEST_F(GatewayAuth, AKeyCachedBeforeItsAddressWasLimitedStillWorks) {
+TEST_F(FrontDoor, AKeyCachedBeforeItsAddressWasLimitedStillWorks) {
   ASSERT_EQ(get(bearer_header(kKey)).status, 200);
   for (int i = 0; i < kFailureBurst + 5; i++) get(bearer_header("vbp_wrong-" + std::to_string(i)));
   EXPECT_EQ(get(bearer_header("vbp_one-more-guess")).status, 429);
@@ -159,14 +164,14 @@ TEST_F(GatewayAuth, AKeyCachedBeforeItsAddressWasLimitedStillWorks) {
   EXPECT_EQ(get(bearer_header(kAdminKey)).status, 200);
 }
 
-TEST_F(GatewayAuth, AnUnknownKeyAskedAgainIsAnsweredFromTheCache) {
+TEST_F(FrontDoor, AnUnknownKeyAskedAgainIsAnsweredFromTheCache) {
   for (int i = 0; i < 5; i++) EXPECT_EQ(get(bearer_header("vbp_mistyped")).status, 401);
   EXPECT_EQ(g_lookups, 1);
 }
 
 // The defect: `bearer <key>` and `BEARER <key>` were refused (RFC 7235: the scheme is
 // case-insensitive).
-TEST_F(GatewayAuth, LowercaseBearerWasRefused) {
+TEST_F(FrontDoor, LowercaseBearerWasRefused) {
   for (const char *scheme : {"bearer", "BEARER", "Bearer", "bEaReR"}) {
     Http r = get(std::string("Authorization: ") + scheme + " " + kKey + "\r\n");
     EXPECT_EQ(r.status, 200) << scheme << ": " << r.body;
@@ -175,7 +180,7 @@ TEST_F(GatewayAuth, LowercaseBearerWasRefused) {
 }
 
 // The defect: a 401 came without WWW-Authenticate.
-TEST_F(GatewayAuth, A401SaidNothingOfTheSchemeToUse) {
+TEST_F(FrontDoor, A401SaidNothingOfTheSchemeToUse) {
   for (const std::string &headers :
        {std::string(), std::string("Authorization: Basic eDp5\r\n"), bearer_header("vbp_nope")}) {
     Http r = get(headers);
@@ -183,6 +188,25 @@ TEST_F(GatewayAuth, A401SaidNothingOfTheSchemeToUse) {
     EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer") << headers;
     EXPECT_NE(r.body.find(R"("code":"UNAUTHENTICATED")"), std::string::npos) << r.body;
   }
+}
+
+// The defect: a 503 said `ipv4:127.0.0.1:50052: Failed to connect`. It names the service; the
+// address is for the log.
+TEST_F(FrontDoor, A503SaidWhereTheBackendListens) {
+  Http r = http_request(gateway_->port(), "GET", "/v1/pricingPolicies", bearer_header(kAdminKey));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.body, R"({"code":"UNAVAILABLE","message":"pricing-svc is unavailable"})");
+  EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos) << r.body;
+}
+
+TEST_F(FrontDoor, AKeyThatCannotBeCheckedNamesCatalogSvcNotItsAddress) {
+  vbp_server_stop(catalog_, 0);
+  catalog_ = nullptr;
+  Http r = get(bearer_header("vbp_some-key"));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("catalog-svc is unavailable"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("ipv4"), std::string::npos) << r.body;
 }
 
 }  // namespace
