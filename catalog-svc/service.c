@@ -269,12 +269,18 @@ static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *reque
   return ok();
 }
 
-/* A list request with its page: size, the key it starts after, and the scope its token names. */
+/* A list request with its page: size, the key it starts after, and the scope its token names
+ * (keyed with secret, for the caller). */
 typedef struct list_query {
   const void *in;
-  const char *scope, *after, *prefix;
+  const char *scope, *after, *prefix, *secret;
   int limit;
 } list_query;
+
+/* The secret page tokens are keyed with: the internal one, which every replica has. */
+static const char *page_secret(vbp_call *call) {
+  return vbp_authenticator_secret(service_of(call)->auth);
+}
 
 static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
   tx *t = ctx;
@@ -289,7 +295,8 @@ static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
   vbp__v1__list_organizations_response__init(r);
   if (n > (size_t)q->limit) { /* one more row than asked for: there is a next page */
     n = (size_t)q->limit;
-    r->next_page_token = vbp_page_token_encode(a, q->scope, orgs[n - 1]->id);
+    r->next_page_token =
+        vbp_page_token_encode(a, q->secret, vbp_call_caller(t->call), q->scope, orgs[n - 1]->id);
   }
   r->organizations = orgs;
   r->n_organizations = n;
@@ -307,10 +314,11 @@ static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *req
     VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
     vbp_region_prefix(in->region_code, prefix);
   }
-  list_query q = {.in = in, .prefix = prefix};
+  list_query q = {.in = in, .prefix = prefix, .secret = page_secret(call)};
   VBP_CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "organizations|%d|%s", in->kind, prefix);
-  VBP_CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  VBP_CHECK(
+      vbp_page_token_decode(a, q.secret, vbp_call_caller(call), q.scope, in->page_token, &q.after));
   return in_read(call, list_organizations_tx, &q, response);
 }
 
@@ -797,7 +805,8 @@ static vbp_status list_results_tx(vbp_pg_conn *c, void *ctx) {
   vbp__v1__list_results_response__init(r);
   if (n > (size_t)q->limit) {
     n = (size_t)q->limit;
-    r->next_page_token = vbp_page_token_encode(a, q->scope, results[n - 1]->product_id);
+    r->next_page_token = vbp_page_token_encode(a, q->secret, vbp_call_caller(t->call), q->scope,
+                                               results[n - 1]->product_id);
   }
   r->results = results;
   r->n_results = n;
@@ -812,10 +821,11 @@ static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
   VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
   if (*in->group_id) VBP_CHECK(vbp_need_id("groupId", in->group_id));
   VBP_CHECK(vbp_opt_enum("status", in->status, &vbp__v1__result_status__descriptor));
-  list_query q = {.in = in};
+  list_query q = {.in = in, .secret = page_secret(call)};
   VBP_CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "results|%s|%s|%d", in->batch_code, in->group_id, in->status);
-  VBP_CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  VBP_CHECK(
+      vbp_page_token_decode(a, q.secret, vbp_call_caller(call), q.scope, in->page_token, &q.after));
   return in_read(call, list_results_tx, &q, response);
 }
 
