@@ -77,16 +77,10 @@ class FrontDoor : public ::testing::Test {
     vbp_rpc_init();
     g_lookups = 0;
     backend_auth_ = vbp_authenticator_create(kAdminKey, kSecret, nullptr, nullptr, 0, 1);
-    vbp_server_config config{};
-    config.service = "fake-catalog";
-    config.listen_addr = "127.0.0.1:0";
-    config.workers = 2;
-    config.methods = kFakeCatalog;
-    config.n_methods = 2;
-    config.auth = backend_auth_;
-    ASSERT_EQ(vbp_server_start(&config, &catalog_).code, VBP_OK);
-    std::string target = "127.0.0.1:" + std::to_string(vbp_server_port(catalog_));
-    ASSERT_EQ(vbp_client_open(target.c_str(), kSecret, &client_).code, VBP_OK);
+    ASSERT_EQ(
+        test_backend_start(kFakeCatalog, 2, backend_auth_, nullptr, kSecret, &catalog_, &client_)
+            .code,
+        VBP_OK);
     ASSERT_EQ(vbp_client_open(kNowhere, kSecret, &pricing_).code, VBP_OK);
 
     TestGatewayOptions options;

@@ -60,17 +60,7 @@ struct Served {
   vbp_client *client = nullptr;  // to it, for direct calls with a bearer key
 
   void start(const vbp_method *methods, size_t n, void *context) {
-    vbp_server_config config{};
-    config.service = "served";
-    config.listen_addr = "127.0.0.1:0";
-    config.workers = 2;
-    config.methods = methods;
-    config.n_methods = n;
-    config.context = context;
-    config.auth = auth;
-    ASSERT_TRUE(IsOk(vbp_server_start(&config, &server)));
-    std::string target = "127.0.0.1:" + std::to_string(vbp_server_port(server));
-    ASSERT_TRUE(IsOk(vbp_client_open(target.c_str(), nullptr, &client)));
+    ASSERT_TRUE(IsOk(test_backend_start(methods, n, auth, context, nullptr, &server, &client)));
   }
   void stop() {
     vbp_client_close(client);

@@ -67,6 +67,23 @@ TestGateway::~TestGateway() {
   gw_routes_destroy(routes_);
 }
 
+vbp_status test_backend_start(const vbp_method *methods, size_t n, vbp_authenticator *auth,
+                              void *context, const char *secret, vbp_server **server,
+                              vbp_client **client) {
+  vbp_server_config config{};
+  config.service = "test-backend";
+  config.listen_addr = "127.0.0.1:0";
+  config.workers = 2;
+  config.methods = methods;
+  config.n_methods = n;
+  config.context = context;
+  config.auth = auth;
+  vbp_status st = vbp_server_start(&config, server);
+  if (!vbp_ok(&st)) return st;
+  std::string target = "127.0.0.1:" + std::to_string(vbp_server_port(*server));
+  return vbp_client_open(target.c_str(), secret, client);
+}
+
 std::string Http::header(const std::string &name) const {
   size_t at = 0;
   while ((at = headers.find("\r\n", at)) != std::string::npos) {

@@ -43,6 +43,13 @@ class TestGateway {
   gw_server server_{};
 };
 
+// Starts a gRPC server of methods[0..n) on 127.0.0.1:<free port> with auth (borrowed) and
+// context, and opens *client to it, signing callers with secret (nullptr: bearer keys only).
+// Stop and close them as usual.
+vbp_status test_backend_start(const vbp_method *methods, size_t n, vbp_authenticator *auth,
+                              void *context, const char *secret, vbp_server **server,
+                              vbp_client **client);
+
 struct Http {
   int status = 0;  // 0: no answer
   std::string headers, body;

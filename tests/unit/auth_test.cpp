@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_callers.h"
+
 namespace {
 
 constexpr const char *kAdminKey = "admin-key-0123456789";
@@ -28,14 +30,6 @@ std::string sha256(const std::string &text) {
   char out[65];
   vbp_sha256_hex(text.data(), text.size(), out);
   return out;
-}
-
-vbp_caller caller(vbp_role role, const char *org, const char *region) {
-  vbp_caller c{};
-  c.role = role;
-  std::strcpy(c.org_id, org);
-  std::strcpy(c.region_code, region);
-  return c;
 }
 
 /* A resolver over a fixed table of keys (by SHA-256) that counts its calls and can be told to
@@ -107,8 +101,8 @@ struct Revocations {
 class Auth : public ::testing::Test {
  protected:
   void SetUp() override {
-    resolver.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
-    resolver.add("key-maker", caller(VBP_ROLE_MANUFACTURER, "org-maker", "110108"));
+    resolver.add("key-bureau", test_caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
+    resolver.add("key-maker", test_caller(VBP_ROLE_MANUFACTURER, "org-maker", "110108"));
   }
   void TearDown() override { vbp_authenticator_destroy(auth); }
 
@@ -124,6 +118,16 @@ class Auth : public ::testing::Test {
     return vbp_authenticate(auth, kMethod, &cred, now, out ? out : &ignored);
   }
 
+  /* An authenticator watching revocations (polled every 5 ms) that has seen its first answer
+   * and then cached both keys. */
+  void watch_with_both_keys_cached() {
+    make();
+    vbp_authenticator_watch(auth, Revocations::source, &revocations, 5);
+    revocations.wait_for_polls(1);
+    ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+    ASSERT_EQ(bearer("Bearer key-maker").code, VBP_OK);
+  }
+
   Resolver resolver;
   Revocations revocations; /* outlives auth, whose watcher asks it */
   vbp_authenticator *auth = nullptr;
@@ -131,7 +135,7 @@ class Auth : public ::testing::Test {
 
 TEST_F(Auth, AdminKeyIsAcceptedAsAdmin) {
   make();
-  vbp_caller out = caller(VBP_ROLE_BUREAU, "junk", "999999");
+  vbp_caller out = test_caller(VBP_ROLE_BUREAU, "junk", "999999");
   vbp_status st = bearer("Bearer admin-key-0123456789", kNow, &out);
   ASSERT_EQ(st.code, VBP_OK) << st.message;
   EXPECT_EQ(out.role, VBP_ROLE_ADMIN);
@@ -270,7 +274,7 @@ TEST_F(Auth, AnUnknownKeyIsUnauthenticatedAndCached) {
 TEST_F(Auth, AResolverFailureIsUnavailableAndNotCached) {
   for (vbp_code failure : {VBP_UNAVAILABLE, VBP_INTERNAL, VBP_DEADLINE_EXCEEDED}) {
     Resolver r;
-    r.add("key-bureau", caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
+    r.add("key-bureau", test_caller(VBP_ROLE_BUREAU, "org-bureau", "350000"));
     r.failure = failure;
     vbp_authenticator *a =
         vbp_authenticator_create(kAdminKey, kSecret, Resolver::resolve, &r, kTtl, 64);
@@ -310,7 +314,7 @@ TEST_F(Auth, ForgetMakesARevokedKeyFailAtOnce) {
 
 TEST_F(Auth, SignedMetadataWinsOverABearerKey) {
   make();
-  vbp_caller bureau = caller(VBP_ROLE_BUREAU, "org-b", "350100");
+  vbp_caller bureau = test_caller(VBP_ROLE_BUREAU, "org-b", "350100");
   vbp_signed_caller sig;
   vbp_identity_sign(kSecret, kMethod, &bureau, kNow, &sig);
   vbp_credentials cred{};
@@ -330,7 +334,7 @@ TEST_F(Auth, SignedMetadataWinsOverABearerKey) {
 
 TEST_F(Auth, ForgedSignedMetadataIsRefusedEvenWithAValidBearerKey) {
   make();
-  vbp_caller admin = caller(VBP_ROLE_ADMIN, "", "");
+  vbp_caller admin = test_caller(VBP_ROLE_ADMIN, "", "");
   vbp_signed_caller sig;
   vbp_identity_sign("not-the-secret", kMethod, &admin, kNow, &sig);
   vbp_credentials cred{};
@@ -399,8 +403,8 @@ TEST_F(Auth, SecretIsACopyOfTheOneGiven) {
 TEST_F(Auth, ManyThreadsAlwaysGetTheirOwnKeysCaller) {
   for (int i = 0; i < 8; i++) {
     std::string key = "thread-key-" + std::to_string(i);
-    resolver.add(key, caller(i % 2 ? VBP_ROLE_MANUFACTURER : VBP_ROLE_BUREAU,
-                             ("org-" + std::to_string(i)).c_str(), "350000"));
+    resolver.add(key, test_caller(i % 2 ? VBP_ROLE_MANUFACTURER : VBP_ROLE_BUREAU,
+                                  ("org-" + std::to_string(i)).c_str(), "350000"));
   }
   make(5, 3); /* small cache and a short TTL: collisions, evictions and expiries all happen */
   std::atomic<int> wrong{0}, failed{0};
@@ -433,11 +437,7 @@ TEST_F(Auth, ManyThreadsAlwaysGetTheirOwnKeysCaller) {
 }
 
 TEST_F(Auth, AWatcherForgetsTheKeysItsSourceNamesAndKeepsTheOthers) {
-  make();
-  vbp_authenticator_watch(auth, Revocations::source, &revocations, 5);
-  revocations.wait_for_polls(1);
-  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
-  ASSERT_EQ(bearer("Bearer key-maker").code, VBP_OK);
+  watch_with_both_keys_cached();
   EXPECT_EQ(resolver.calls, 2);
   resolver.keys.erase(sha256("key-bureau"));
   revocations.revoke("key-bureau");
@@ -452,11 +452,7 @@ TEST_F(Auth, AWatcherForgetsTheKeysItsSourceNamesAndKeepsTheOthers) {
 }
 
 TEST_F(Auth, AWatcherForgetsEveryKeyWhenItsSourceSaysEverything) {
-  make();
-  vbp_authenticator_watch(auth, Revocations::source, &revocations, 5);
-  revocations.wait_for_polls(1);
-  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
-  ASSERT_EQ(bearer("Bearer key-maker").code, VBP_OK);
+  watch_with_both_keys_cached();
   {
     std::lock_guard<std::mutex> hold(revocations.lock);
     revocations.everything = true;
@@ -485,7 +481,7 @@ TEST_F(Auth, AnAnswerReadBeforeAForgetIsNotCachedAfterIt) {
   make();
   char sha[65];
   vbp_sha256_hex("key-bureau", 10, sha);
-  vbp_caller bureau = caller(VBP_ROLE_BUREAU, "org-bureau", "350000");
+  vbp_caller bureau = test_caller(VBP_ROLE_BUREAU, "org-bureau", "350000");
   uint64_t before = vbp_authenticator_generation(auth);
   vbp_authenticator_forget(auth); /* the revocation lands while the look-up is out */
   vbp_authenticator_remember(auth, sha, true, &bureau, kNow, before);

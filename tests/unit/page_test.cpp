@@ -8,25 +8,17 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "common/status.h"
+#include "test_callers.h"
 
 namespace {
 
 constexpr const char *kScope = "organizations|kind=1|region=35";
 constexpr const char *kSecret = "internal-secret-for-page-test";
 
-vbp_caller caller(vbp_role role, const char *org, const char *region) {
-  vbp_caller c{};
-  c.role = role;
-  std::strcpy(c.org_id, org);
-  std::strcpy(c.region_code, region);
-  return c;
-}
-
-const vbp_caller kMaker = caller(VBP_ROLE_MANUFACTURER, "org-maker", "350100");
+const vbp_caller kMaker = test_caller(VBP_ROLE_MANUFACTURER, "org-maker", "350100");
 
 /* base64url without padding, as tokens are written. */
 std::string base64url(const std::string &bytes) {
@@ -239,10 +231,10 @@ TEST_F(Page, ATokenDoesNotShowItsLastKey) {
 TEST_F(Page, ATokenOfAnotherCallerIsInvalidOnPageToken) {
   std::string token = encode("org-0042");
   const char *out = nullptr;
-  for (const vbp_caller &other :
-       {caller(VBP_ROLE_MANUFACTURER, "org-other", "350100"),
-        caller(VBP_ROLE_DISTRIBUTOR, "org-maker", "350100"),
-        caller(VBP_ROLE_MANUFACTURER, "org-maker", "350000"), caller(VBP_ROLE_ADMIN, "", "")}) {
+  for (const vbp_caller &other : {test_caller(VBP_ROLE_MANUFACTURER, "org-other", "350100"),
+                                  test_caller(VBP_ROLE_DISTRIBUTOR, "org-maker", "350100"),
+                                  test_caller(VBP_ROLE_MANUFACTURER, "org-maker", "350000"),
+                                  test_caller(VBP_ROLE_ADMIN, "", "")}) {
     vbp_status st = decode(token, &out, kScope, other);
     EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << other.org_id;
     EXPECT_STREQ(st.field, "pageToken");

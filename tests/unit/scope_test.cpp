@@ -1,27 +1,19 @@
 // The named scope predicates handlers ask after the method table let a role in (common/scope.h).
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 extern "C" {
 #include "common/scope.h"
 }
 
+#include "test_callers.h"
+
 namespace {
 
-vbp_caller caller(vbp_role role, const char *org, const char *region) {
-  vbp_caller c{};
-  c.role = role;
-  std::strcpy(c.org_id, org);
-  std::strcpy(c.region_code, region);
-  return c;
-}
-
-const vbp_caller kAdmin = caller(VBP_ROLE_ADMIN, "", "");
-const vbp_caller kFujian = caller(VBP_ROLE_BUREAU, "fj-bureau", "350000");
-const vbp_caller kFuzhou = caller(VBP_ROLE_BUREAU, "fz-bureau", "350100");
-const vbp_caller kMaker = caller(VBP_ROLE_MANUFACTURER, "mfr-1", "350100");
-const vbp_caller kOffice = caller(VBP_ROLE_ALLIANCE_OFFICE, "jx-office", "360000");
+const vbp_caller kAdmin = test_caller(VBP_ROLE_ADMIN, "", "");
+const vbp_caller kFujian = test_caller(VBP_ROLE_BUREAU, "fj-bureau", "350000");
+const vbp_caller kFuzhou = test_caller(VBP_ROLE_BUREAU, "fz-bureau", "350100");
+const vbp_caller kMaker = test_caller(VBP_ROLE_MANUFACTURER, "mfr-1", "350100");
+const vbp_caller kOffice = test_caller(VBP_ROLE_ALLIANCE_OFFICE, "jx-office", "360000");
 
 TEST(Scope, ABureauActsInItsRegionAndBelowOnly) {
   EXPECT_TRUE(vbp_scope_region(&kFujian, "350000"));
@@ -48,7 +40,7 @@ TEST(Scope, OwnIsTheCallersOrganizationOrTheAdmin) {
   EXPECT_FALSE(vbp_scope_own(&kOffice, ""));
   EXPECT_FALSE(vbp_scope_own(&kOffice, nullptr));
   EXPECT_TRUE(vbp_scope_own(&kAdmin, "anyone"));
-  vbp_caller service = caller(VBP_ROLE_SERVICE, "", "");
+  vbp_caller service = test_caller(VBP_ROLE_SERVICE, "", "");
   EXPECT_FALSE(vbp_scope_own(&service, ""));  // no organization is nobody's own
 }
 
