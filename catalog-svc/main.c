@@ -48,6 +48,7 @@ int main(void) {
       .start = start,
       .stop = stop,
       .resolve_key = catalog_resolve_key, /* its own table: it is the catalog */
+      .key_revocations = catalog_key_revocations,
   };
   return vbp_service_main(&def);
 }

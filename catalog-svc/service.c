@@ -268,12 +268,18 @@ static vbp_status get_organization(vbp_call *call, const ProtobufCMessage *reque
   return ok();
 }
 
-/* A list request with its page: size, the key it starts after, and the scope its token names. */
+/* A list request with its page: size, the key it starts after, and the scope its token names
+ * (keyed with secret, for the caller). */
 typedef struct list_query {
   const void *in;
-  const char *scope, *after, *prefix;
+  const char *scope, *after, *prefix, *secret;
   int limit;
 } list_query;
+
+/* The secret page tokens are keyed with: the internal one, which every replica has. */
+static const char *page_secret(vbp_call *call) {
+  return vbp_authenticator_secret(service_of(call)->auth);
+}
 
 static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
   tx *t = ctx;
@@ -288,7 +294,8 @@ static vbp_status list_organizations_tx(vbp_pg_conn *c, void *ctx) {
   vbp__v1__list_organizations_response__init(r);
   if (n > (size_t)q->limit) { /* one more row than asked for: there is a next page */
     n = (size_t)q->limit;
-    r->next_page_token = vbp_page_token_encode(a, q->scope, orgs[n - 1]->id);
+    r->next_page_token =
+        vbp_page_token_encode(a, q->secret, vbp_call_caller(t->call), q->scope, orgs[n - 1]->id);
   }
   r->organizations = orgs;
   r->n_organizations = n;
@@ -306,10 +313,11 @@ static vbp_status list_organizations(vbp_call *call, const ProtobufCMessage *req
     VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
     vbp_region_prefix(in->region_code, prefix);
   }
-  list_query q = {.in = in, .prefix = prefix};
+  list_query q = {.in = in, .prefix = prefix, .secret = page_secret(call)};
   VBP_CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "organizations|%d|%s", in->kind, prefix);
-  VBP_CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  VBP_CHECK(
+      vbp_page_token_decode(a, q.secret, vbp_call_caller(call), q.scope, in->page_token, &q.after));
   return in_read(call, list_organizations_tx, &q, response);
 }
 
@@ -823,7 +831,8 @@ static vbp_status list_results_tx(vbp_pg_conn *c, void *ctx) {
   vbp__v1__list_results_response__init(r);
   if (n > (size_t)q->limit) {
     n = (size_t)q->limit;
-    r->next_page_token = vbp_page_token_encode(a, q->scope, results[n - 1]->product_id);
+    r->next_page_token = vbp_page_token_encode(a, q->secret, vbp_call_caller(t->call), q->scope,
+                                               results[n - 1]->product_id);
   }
   r->results = results;
   r->n_results = n;
@@ -838,10 +847,11 @@ static vbp_status list_results(vbp_call *call, const ProtobufCMessage *request,
   VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
   if (*in->group_id) VBP_CHECK(vbp_need_id("groupId", in->group_id));
   VBP_CHECK(vbp_opt_enum("status", in->status, &vbp__v1__result_status__descriptor));
-  list_query q = {.in = in};
+  list_query q = {.in = in, .secret = page_secret(call)};
   VBP_CHECK(vbp_page_size(in->page_size, &q.limit));
   q.scope = vbp_arena_printf(a, "results|%s|%s|%d", in->batch_code, in->group_id, in->status);
-  VBP_CHECK(vbp_page_token_decode(a, q.scope, in->page_token, &q.after));
+  VBP_CHECK(
+      vbp_page_token_decode(a, q.secret, vbp_call_caller(call), q.scope, in->page_token, &q.after));
   return in_read(call, list_results_tx, &q, response);
 }
 
@@ -947,6 +957,39 @@ static vbp_status authenticate(vbp_call *call, const ProtobufCMessage *request,
   r->organization_id = vbp_arena_strdup(a, k.caller.org_id);
   r->role = (Vbp__V1__OrganizationKind)k.caller.role;
   r->region_code = vbp_arena_strdup(a, k.caller.region_code);
+  *response = &r->base;
+  return ok();
+}
+
+typedef struct revocations_read {
+  long long after;
+  vbp_key_revocations *out;
+} revocations_read;
+
+static vbp_status revocations_tx(vbp_pg_conn *c, void *ctx) {
+  revocations_read *r = ctx;
+  return catalog_store_list_key_revocations(c, r->after, r->out);
+}
+
+vbp_status catalog_key_revocations(void *ctx, long long after_version, vbp_key_revocations *out) {
+  catalog_service *svc = ctx;
+  revocations_read r = {.after = after_version, .out = out};
+  return vbp_pg_read(svc->pool, revocations_tx, &r);
+}
+
+static vbp_status list_key_revocations(vbp_call *call, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response) {
+  const Vbp__V1__ListKeyRevocationsRequest *in =
+      (const Vbp__V1__ListKeyRevocationsRequest *)request;
+  vbp_arena *a = vbp_call_arena(call);
+  vbp_key_revocations *got = vbp_arena_alloc(a, sizeof *got);
+  VBP_CHECK(catalog_key_revocations(service_of(call), in->after_version, got));
+  Vbp__V1__KeyRevocations *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__key_revocations__init(r);
+  r->version = got->version;
+  r->everything = got->everything;
+  r->key_sha256s = vbp_arena_alloc(a, (got->n ? got->n : 1) * sizeof *r->key_sha256s);
+  for (size_t i = 0; i < got->n; i++) r->key_sha256s[r->n_key_sha256s++] = got->key_sha256[i];
   *response = &r->base;
   return ok();
 }
@@ -1147,5 +1190,7 @@ const vbp_method catalog_methods[] = {
      .response = &vbp__v1__exchange_record__descriptor,
      .stream = export_batch,
      .roles = ANY},
+    UNARY("ListKeyRevocations", vbp__v1__list_key_revocations_request, vbp__v1__key_revocations,
+          list_key_revocations, VBP_ALLOW_SERVICE),
 };
 const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];

@@ -36,6 +36,10 @@ extern const size_t catalog_methods_count;
  * catalog_service. Thread-safe. */
 vbp_status catalog_resolve_key(void *ctx, const char *key_sha256, vbp_caller *out);
 
+/* The revocation source for catalog-svc's own authenticator: the api_keys table, as
+ * ListKeyRevocations answers it. ctx is the catalog_service. Thread-safe. */
+vbp_status catalog_key_revocations(void *ctx, long long after_version, vbp_key_revocations *out);
+
 #ifdef __cplusplus
 }
 #endif

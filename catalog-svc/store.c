@@ -431,9 +431,54 @@ vbp_status catalog_store_find_api_key_owner(vbp_pg_conn *c, vbp_arena *a, const 
 
 vbp_status catalog_store_revoke_api_key(vbp_pg_conn *c, const char *id) {
   const char *p[] = {id};
-  return vbp_pg_command(
-      c, "revoke API key",
-      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", 1, p);
+  bool revoked = false; /* now, by this call: a key revoked before keeps its version */
+  VBP_CHECK(
+      vbp_pg_write(c, "revoke API key",
+                   "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
+                   "RETURNING 1",
+                   1, p, &revoked));
+  if (!revoked) return vbp_status_ok();
+  /* The version row stays locked until commit: revocations commit in version order
+   * (migrations/0003_key_revocations.sql). */
+  return vbp_pg_command(c, "stamp revoked API key",
+                        "WITH v AS (UPDATE key_revocation_version SET version = version + 1 "
+                        "RETURNING version) "
+                        "UPDATE api_keys SET revoked_version = v.version FROM v WHERE id = $1",
+                        1, p);
+}
+
+vbp_status catalog_store_list_key_revocations(vbp_pg_conn *c, long long after_version,
+                                              vbp_key_revocations *out) {
+  vbp_key_revocations r = {0};
+  PGresult *res = NULL;
+  VBP_CHECK(vbp_pg_query(c, "read key revocation version",
+                         "SELECT version FROM key_revocation_version", 0, NULL, &res));
+  if (PQntuples(res) != 1) {
+    PQclear(res);
+    return vbp_status_make(VBP_INTERNAL, "read key revocation version: the row is missing");
+  }
+  r.version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+  PQclear(res);
+  r.everything = after_version <= 0 || after_version > r.version;
+  if (!r.everything && after_version < r.version) {
+    /* Bounded by the version read: a revocation committed since has a greater one. */
+    char after[24], upto[24], limit[24];
+    snprintf(after, sizeof after, "%lld", after_version);
+    snprintf(upto, sizeof upto, "%lld", r.version);
+    snprintf(limit, sizeof limit, "%d", VBP_KEY_REVOCATIONS_MAX + 1);
+    const char *p[] = {after, upto, limit};
+    VBP_CHECK(vbp_pg_query(c, "list key revocations",
+                           "SELECT key_sha256 FROM api_keys WHERE revoked_version > $1 "
+                           "AND revoked_version <= $2 ORDER BY revoked_version LIMIT $3",
+                           3, p, &res));
+    size_t rows = (size_t)PQntuples(res);
+    r.everything = rows > VBP_KEY_REVOCATIONS_MAX;
+    for (size_t i = 0; i < rows && !r.everything; i++)
+      snprintf(r.key_sha256[r.n++], sizeof r.key_sha256[0], "%s", PQgetvalue(res, (int)i, 0));
+    PQclear(res);
+  }
+  *out = r;
+  return vbp_status_ok();
 }
 
 vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vbp_caller *out,

@@ -9,6 +9,7 @@
 
 #include "catalog-svc/rules.h"
 #include "common/arena.h"
+#include "common/auth.h"
 #include "common/identity.h"
 #include "common/pg.h"
 #include "common/status.h"
@@ -74,7 +75,12 @@ vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id, const ch
 /* The organization of key id, or NULL when there is no such key (revoked or not). */
 vbp_status catalog_store_find_api_key_owner(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                             Vbp__V1__Organization **owner);
+/* Revokes key id, and when it was live, stamps it with a new key revocation version
+ * (migrations/0003_key_revocations.sql). Take no lock after it in the same transaction. */
 vbp_status catalog_store_revoke_api_key(vbp_pg_conn *c, const char *id);
+/* The key revocation version and the keys revoked after after_version (ListKeyRevocations). */
+vbp_status catalog_store_list_key_revocations(vbp_pg_conn *c, long long after_version,
+                                              vbp_key_revocations *out);
 /* The caller a live key's SHA-256 stands for: NOT_FOUND for an unknown or revoked key. */
 vbp_status catalog_store_authenticate(vbp_pg_conn *c, const char *key_sha256, vbp_caller *out,
                                       char key_id[65]);

@@ -75,13 +75,12 @@ void vbp_sha256_hex(const void *data, size_t len, char out[65]) {
   vbp_hex_encode(digest, sizeof digest, out);
 }
 
-/* HMAC-SHA256 (RFC 2104) of text under key into mac (32 bytes). */
-static void hmac_sha256(const char *key, const char *text, size_t text_len, unsigned char *mac) {
+void vbp_hmac_sha256(const void *key, size_t key_len, const void *text, size_t text_len,
+                     unsigned char mac[32]) {
   enum { BLOCK = 64 };
   unsigned char k[BLOCK] = {0}, ipad[BLOCK], opad[BLOCK], inner[32];
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   if (!ctx) abort();
-  size_t key_len = strlen(key);
   if (key_len > BLOCK) {
     const void *part = key;
     digest_parts(ctx, &part, &key_len, 1, k);
@@ -117,7 +116,7 @@ static void signature(const char *secret, const char *method, const char *org, c
   int n = snprintf(text, sizeof text, "%s\n%s\n%s\n%s\n%s", method, org, role, region, ts);
   if (n < 0 || (size_t)n >= sizeof text) n = (int)sizeof text - 1;
   unsigned char mac[32];
-  hmac_sha256(secret, text, (size_t)n, mac);
+  vbp_hmac_sha256(secret, strlen(secret), text, (size_t)n, mac);
   vbp_hex_encode(mac, sizeof mac, out);
 }
 

@@ -75,6 +75,10 @@ vbp_status vbp_identity_verify(const char *secret, const char *method, const cha
                                const char *role, const char *region, const char *ts,
                                const char *sig, int64_t now_ms, vbp_caller *out);
 
+/* HMAC-SHA256 (RFC 2104) of text under key into mac. Thread-safe. */
+void vbp_hmac_sha256(const void *key, size_t key_len, const void *text, size_t text_len,
+                     unsigned char mac[32]);
+
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
 void vbp_sha256_hex(const void *data, size_t len, char out[65]);
 

@@ -1,12 +1,14 @@
-/* List pagination (AIP-158): page sizes and opaque page tokens. A token carries the last key
- * of the page it ends and a hash of the query it belongs to, so a token cannot be replayed on
- * another query. */
+/* List pagination (AIP-158): page sizes and opaque page tokens. A token carries the last key of
+ * the page it ends, encrypted, and a MAC keyed with the servers' secret over that key, the query
+ * and the caller: nobody without the secret can read one or make one, and a token works only on
+ * the query and for the caller it was made for. */
 #ifndef VBP_PAGE_H
 #define VBP_PAGE_H
 
 #include <stdint.h>
 
 #include "common/arena.h"
+#include "common/identity.h"
 #include "common/status.h"
 
 #ifdef __cplusplus
@@ -21,13 +23,17 @@ extern "C" {
 vbp_status vbp_page_size(int32_t requested, int *out);
 
 /* The token after last_key for the query named by scope (any text that differs between
- * queries, e.g. "organizations|kind=1|region=35"). Allocated in arena. */
-char *vbp_page_token_encode(vbp_arena *arena, const char *scope, const char *last_key);
+ * queries, e.g. "organizations|kind=1|region=35"), made for caller and keyed with secret
+ * (VBP_INTERNAL_SECRET, which every service has): base64url without padding, allocated in
+ * arena. Thread-safe. */
+char *vbp_page_token_encode(vbp_arena *arena, const char *secret, const vbp_caller *caller,
+                            const char *scope, const char *last_key);
 
-/* The last key in token ("" for an empty token, the first page). INVALID_ARGUMENT on pageToken
- * when the token is malformed or belongs to another query. */
-vbp_status vbp_page_token_decode(vbp_arena *arena, const char *scope, const char *token,
-                                 const char **last_key);
+/* The last key in token ("" for an empty or NULL token, the first page), allocated in arena.
+ * INVALID_ARGUMENT on pageToken for a token that is malformed, altered, forged, or made for
+ * another query or another caller. Thread-safe. */
+vbp_status vbp_page_token_decode(vbp_arena *arena, const char *secret, const vbp_caller *caller,
+                                 const char *scope, const char *token, const char **last_key);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 
 #include "common/arena.h" /* vbp_xcalloc: out of memory aborts */
 #include "common/clock.h"
+#include "common/log.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -130,7 +131,10 @@ static PGconn *connect_quietly(const char *conninfo) {
 static vbp_status connect_failure(const char *what, PGconn *pg) {
   char reason[VBP_STATUS_MESSAGE_MAX];
   one_line(reason, sizeof reason, pg ? PQerrorMessage(pg) : "out of memory");
-  return vbp_status_make(VBP_UNAVAILABLE, "postgres %s: %s", what, reason);
+  /* libpq's reason names the server ("connection to server at "10.0.3.7", port 5432 failed"):
+   * the log may say where the database is, an answer that reaches a client may not. */
+  vbp_log(VBP_LOG_WARN, "postgres %s: %s", what, reason);
+  return vbp_status_make(VBP_UNAVAILABLE, "postgres %s: the database is unreachable", what);
 }
 
 vbp_status vbp_pg_pool_open(const char *conninfo, int size, vbp_pg_pool **out) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "grpc/health/v1/health.pb-c.h"
 
 #define MAX_REGISTERED 128
@@ -33,6 +34,7 @@ static struct {
 struct vbp_client {
   grpc_channel *channel;
   grpc_completion_queue *cq; /* shared.cq */
+  char *target;              /* for the log, never for an answer */
   char *secret;
   pthread_mutex_t lock;
   pthread_cond_t idle;
@@ -54,6 +56,7 @@ typedef struct client_call {
   char request_id[RPC_REQUEST_ID_MAX + 1];
   vbp_signed_caller signed_caller;
   vbp_caller caller;
+  int timeout_ms;
   grpc_byte_buffer *send;
   grpc_metadata_array initial_md, trailing_md;
   grpc_byte_buffer *recv;
@@ -81,6 +84,7 @@ vbp_status vbp_client_open(const char *target, const char *secret, vbp_client **
     free(c);
     return vbp_status_make(VBP_INVALID_ARGUMENT, "cannot make a channel to %s", target);
   }
+  c->target = vbp_xstrdup(target);
   c->secret = secret ? vbp_xstrdup(secret) : NULL;
   pthread_mutex_lock(&shared.lock);
   if (shared.clients++ == 0) {
@@ -113,6 +117,7 @@ void vbp_client_close(vbp_client *c) {
   pthread_cond_destroy(&c->idle);
   pthread_mutex_destroy(&c->lock);
   free(c->secret);
+  free(c->target);
   free(c);
 }
 
@@ -189,6 +194,7 @@ static client_call *client_call_new(vbp_client *c, const vbp_method *method,
   cc->client = c;
   cc->method = method;
   cc->details = grpc_empty_slice();
+  cc->timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 5000;
   grpc_metadata_array_init(&cc->initial_md);
   grpc_metadata_array_init(&cc->trailing_md);
   if (options->bearer_key) {
@@ -211,9 +217,49 @@ static client_call *client_call_new(vbp_client *c, const vbp_method *method,
   return cc;
 }
 
-static gpr_timespec deadline_after(const vbp_call_options *options) {
-  int timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 5000;
-  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+static gpr_timespec deadline_after(const client_call *cc) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_millis(cc->timeout_ms, GPR_TIMESPAN));
+}
+
+/* The name of the service at the other end of path, as its operators call it:
+ * "/vbp.v1.PricingService/GetPrice" is "pricing-svc"; a service named otherwise goes by its full
+ * name ("grpc.health.v1.Health"). */
+static void peer_name(const char *path, char *out, size_t cap) {
+  const char *start = path[0] == '/' ? path + 1 : path;
+  const char *end = strchr(start, '/');
+  size_t n = end ? (size_t)(end - start) : strlen(start);
+  const char *last = start; /* after the package */
+  for (size_t i = 0; i < n; i++)
+    if (start[i] == '.') last = start + i + 1;
+  size_t last_n = n - (size_t)(last - start);
+  static const char suffix[] = "Service";
+  size_t stem = last_n > sizeof suffix - 1 ? last_n - (sizeof suffix - 1) : 0;
+  if (stem > 0 && memcmp(last + stem, suffix, sizeof suffix - 1) == 0) {
+    size_t k = 0;
+    for (; k < stem && k + 5 < cap; k++) out[k] = (char)(last[k] | 0x20); /* ASCII lowercase */
+    snprintf(out + k, cap - k, "-svc");
+  } else {
+    snprintf(out, cap, "%.*s", (int)n, start);
+  }
+}
+
+/* A status gRPC made on this side (the peer sent nothing: no initial metadata, which every
+ * server of ours sends with any answer) says where the peer is: "ipv4:127.0.0.1:50052: Failed to
+ * connect". The answer names the service instead; the address goes to the log. */
+static void name_the_peer(const client_call *cc, vbp_status *st) {
+  if (st->code == VBP_OK || cc->initial_md.count > 0) return;
+  char peer[64];
+  peer_name(cc->method->path, peer, sizeof peer);
+  vbp_log(VBP_LOG_WARN, "%s at %s: %s: %s", cc->method->path, cc->client->target,
+          vbp_code_name(st->code), st->message);
+  if (st->code == VBP_UNAVAILABLE)
+    *st = vbp_status_make(VBP_UNAVAILABLE, "%s is unavailable", peer);
+  else if (st->code == VBP_DEADLINE_EXCEEDED)
+    *st = vbp_status_make(VBP_DEADLINE_EXCEEDED, "%s did not answer within %d ms", peer,
+                          cc->timeout_ms);
+  else
+    *st = vbp_status_make(st->code, "%s could not be called", peer);
 }
 
 /* The status a finished call reports: its code, details, and the field and reason from
@@ -225,6 +271,7 @@ static vbp_status wire_status(const client_call *cc) {
   if (n >= sizeof st.message) n = sizeof st.message - 1;
   memcpy(st.message, GRPC_SLICE_START_PTR(cc->details), n);
   st.message[n] = '\0';
+  name_the_peer(cc, &st);
   for (size_t i = 0; i < cc->trailing_md.count; i++) {
     grpc_metadata *m = &cc->trailing_md.metadata[i];
     char *dst = rpc_slice_is(m->key, "vbp-error-field")    ? st.field
@@ -271,7 +318,7 @@ void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMe
   outstanding_add(c, 1);
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
                                                  registered_handle(c, method->path),
-                                                 deadline_after(options), NULL);
+                                                 deadline_after(cc), NULL);
   grpc_op ops[6];
   request_ops(cc, request, ops);
   memset(&ops[4], 0, 2 * sizeof *ops);
@@ -303,7 +350,7 @@ vbp_status vbp_client_stream(vbp_client *c, const vbp_method *method,
   grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                                  registered_handle(c, method->path),
-                                                 deadline_after(options), NULL);
+                                                 deadline_after(cc), NULL);
   grpc_op ops[4];
   request_ops(cc, request, ops);
   vbp_status st = vbp_status_ok();

@@ -10,7 +10,10 @@
 #include "common/config.h"
 #include "common/signals.h"
 
-#define KEY_CACHE_TTL_MS 10000 /* a revoked key stops working here within this time */
+/* A revoked key stops working here within a poll and its answer while catalog-svc answers the
+ * poll, and within the cache's time to live when it does not. */
+#define KEY_CACHE_TTL_MS 10000
+#define KEY_REVOCATION_POLL_MS 200
 #define KEY_CACHE_SLOTS 4096
 #define DRAIN_GRACE_MS 10000
 
@@ -110,6 +113,12 @@ int vbp_service_main(const vbp_service_def *def) {
   /* A start that failed half way is stopped too: stop hooks undo whatever start did. */
   service_started = true;
   if (def->start && !started("start", def->start(def->context, &parts))) goto done;
+  /* After start: a service's own source (catalog-svc's) reads what start wired in. */
+  if (def->key_revocations)
+    vbp_authenticator_watch(parts.auth, def->key_revocations, def->context, KEY_REVOCATION_POLL_MS);
+  else if (parts.catalog)
+    vbp_authenticator_watch(parts.auth, vbp_catalog_key_revocations, parts.catalog,
+                            KEY_REVOCATION_POLL_MS);
   vbp_server_config server_config = {
       .service = def->name,
       .listen_addr = cfg.listen_addr,

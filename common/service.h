@@ -57,6 +57,8 @@ typedef struct vbp_service_def {
   bool (*ready)(void *context);
   /* Resolves bearer keys; NULL: through catalog-svc (uses_catalog must be set). */
   vbp_key_resolver resolve_key;
+  /* Lists the keys revoked lately, for the authenticator to forget; NULL: through catalog-svc. */
+  vbp_revocation_source key_revocations;
 } vbp_service_def;
 
 /* The settings every service shares, read from the environment. */

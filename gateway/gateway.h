@@ -32,7 +32,8 @@ typedef struct gw_config {
   const char *redis_addr;
   int threads;
   int key_cache_ttl_ms;
-  int rate_limit_rps, rate_limit_burst; /* per API key; 0 rps: no limit */
+  int rate_limit_rps, rate_limit_burst;     /* per API key; 0 rps: no limit */
+  int auth_failure_rps, auth_failure_burst; /* failed authentications per client address */
 } gw_config;
 
 #define GW_MAX_BACKENDS 16
@@ -56,6 +57,9 @@ typedef struct gw_server {
   vbp_metrics *metrics;    /* method i: route i; then the operations endpoints, then unmatched */
   vbp_counter *backend_errors;
   struct gw_limiter *limiter;
+  /* Failed authentications per client address; NULL: no limit. An address past it gets 429 and
+   * no key look-up, so that guessing keys costs catalog-svc nothing. */
+  struct gw_limiter *auth_failures;
   vbp_redis *redis; /* Idempotency-Key answers; NULL: requests with a key are refused */
   char *openapi;    /* /openapi.json, generated from the routes at start-up */
   size_t openapi_len;
@@ -86,6 +90,7 @@ typedef struct gw_request {
   /* The call. */
   vbp_caller caller;
   char key_sha256[65];
+  uint64_t key_cache_generation; /* the key cache's, when the key's look-up began */
   ProtobufCMessage *message;
   vbp_status decoded;          /* how decoding went; reported once the caller is known */
   const char *idempotency_key; /* set while this request is the first attempt under its key */

@@ -290,6 +290,8 @@ static enum MHD_Result respond(gw_request *r) {
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
   if (r->allow) MHD_add_response_header(response, "Allow", r->allow);
   if (r->close) MHD_add_response_header(response, "Connection", "close");
+  /* RFC 7235: a 401 names the scheme that would do. */
+  if (r->status == 401) MHD_add_response_header(response, "WWW-Authenticate", "Bearer");
   if (r->retry_after_s > 0) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);

@@ -6,6 +6,7 @@
 
 #include "common/arena.h"
 #include "common/identity.h"
+#include "common/log.h"
 
 /* The Redis key: the caller and the SHA-256 of the client's key, so any key text is safe. */
 static void redis_key(const char *caller, const char *key, char *out, size_t cap) {
@@ -23,6 +24,15 @@ void gw_idem_fingerprint(const char *rpc_path, const ProtobufCMessage *request, 
   protobuf_c_message_pack(request, text + path_len + 1);
   vbp_sha256_hex(text, n, out);
   free(text);
+}
+
+/* The answer while Redis fails: st (which says where Redis is) goes to the log, not to the
+ * client. */
+static vbp_status redis_down(const vbp_status *st) {
+  vbp_log(VBP_LOG_WARN, "Idempotency-Key: %s", st->message);
+  return vbp_status_make(VBP_UNAVAILABLE,
+                         "Idempotency-Key cannot be honoured now: Redis is "
+                         "unavailable");
 }
 
 /* Values: "P<fingerprint>" while the first attempt runs; "D<fingerprint><status 3 digits><body>"
@@ -45,11 +55,7 @@ vbp_status gw_idem_begin(vbp_redis *redis, const char *caller, const char *key,
   bool created = false;
   vbp_status st =
       vbp_redis_set_nx(redis, rkey, pending, strlen(pending), GW_IDEMPOTENCY_TTL_S, &created);
-  if (!vbp_ok(&st))
-    return vbp_status_make(VBP_UNAVAILABLE,
-                           "Idempotency-Key cannot be honoured "
-                           "now: %s",
-                           st.message);
+  if (!vbp_ok(&st)) return redis_down(&st);
   if (created) {
     *out = GW_IDEM_PROCEED;
     return st;
@@ -57,11 +63,7 @@ vbp_status gw_idem_begin(vbp_redis *redis, const char *caller, const char *key,
   char *value = NULL;
   size_t value_len = 0;
   st = vbp_redis_get(redis, rkey, &value, &value_len);
-  if (!vbp_ok(&st))
-    return vbp_status_make(VBP_UNAVAILABLE,
-                           "Idempotency-Key cannot be honoured "
-                           "now: %s",
-                           st.message);
+  if (!vbp_ok(&st)) return redis_down(&st);
   if (!value) /* expired or forgotten between the two commands: the caller may retry */
     return vbp_status_make(VBP_ABORTED,
                            "the request with this Idempotency-Key changed state; "

@@ -47,7 +47,8 @@ static uint64_t hash(const char *key) {
   return h;
 }
 
-bool gw_limiter_take(gw_limiter *l, const char *key, int64_t now_us, int *retry_after_s) {
+/* Whether key's bucket holds a token at now_us; take: and takes it. */
+static bool spend(gw_limiter *l, const char *key, int64_t now_us, bool take, int *retry_after_s) {
   if (l->rate <= 0) return true;
   size_t i = (size_t)(hash(key) % l->slots);
   pthread_mutex_t *lock = &l->locks[i % STRIPES];
@@ -65,11 +66,19 @@ bool gw_limiter_take(gw_limiter *l, const char *key, int64_t now_us, int *retry_
   }
   bool allowed = b->tokens >= 1;
   if (allowed) {
-    b->tokens -= 1;
+    if (take) b->tokens -= 1;
   } else {
     double wait = (1 - b->tokens) / l->rate;
     *retry_after_s = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
   }
   pthread_mutex_unlock(lock);
   return allowed;
+}
+
+bool gw_limiter_take(gw_limiter *l, const char *key, int64_t now_us, int *retry_after_s) {
+  return spend(l, key, now_us, true, retry_after_s);
+}
+
+bool gw_limiter_peek(gw_limiter *l, const char *key, int64_t now_us, int *retry_after_s) {
+  return spend(l, key, now_us, false, retry_after_s);
 }

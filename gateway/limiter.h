@@ -23,6 +23,9 @@ void gw_limiter_destroy(gw_limiter *limiter);
  * otherwise *retry_after_s is the whole seconds (at least 1) until a token is there. */
 bool gw_limiter_take(gw_limiter *limiter, const char *key, int64_t now_us, int *retry_after_s);
 
+/* The same test without taking the token: true if key's bucket holds one at now_us. */
+bool gw_limiter_peek(gw_limiter *limiter, const char *key, int64_t now_us, int *retry_after_s);
+
 #ifdef __cplusplus
 }
 #endif

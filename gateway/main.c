@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/catalog_auth.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -17,6 +18,7 @@
 #include "vbp/v1/volume.pb-c.h"
 
 #define KEY_CACHE_SLOTS 65536
+#define KEY_REVOCATION_POLL_MS 200 /* a key revoked elsewhere stops working here within 1 s */
 #define DRAIN_GRACE_MS 10000
 
 static const ProtobufCServiceDescriptor *const services[] = {
@@ -42,12 +44,16 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
   if (vbp_ok(&st)) st = vbp_env_required("VBP_INTERNAL_SECRET", &c->secret);
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_GATEWAY_THREADS", cores > 0 ? (int)cores : 2, 1, 256, &c->threads);
-  /* A revoked key stops working within this time: at most 30 s (the gateway's promise). */
+  /* While catalog-svc cannot say which keys were revoked, a revoked key may work this long. */
   if (vbp_ok(&st)) st = vbp_env_int("VBP_KEY_CACHE_TTL_MS", 30000, 0, 30000, &c->key_cache_ttl_ms);
   if (vbp_ok(&st)) st = vbp_env_int("VBP_RATE_LIMIT_RPS", 2000, 0, 100000000, &c->rate_limit_rps);
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_RATE_LIMIT_BURST", 2 * c->rate_limit_rps, 0, 100000000,
                      &c->rate_limit_burst);
+  /* Enough for a client that mistypes a key; far too few to guess one. */
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_AUTH_FAILURE_RPS", 5, 0, 1000000, &c->auth_failure_rps);
+  if (vbp_ok(&st))
+    st = vbp_env_int("VBP_AUTH_FAILURE_BURST", 20, 0, 1000000, &c->auth_failure_burst);
   if (vbp_ok(&st)) st = vbp_env_log_level(level);
   return st;
 }
@@ -94,6 +100,7 @@ int main(void) {
   srv.backend_errors = vbp_metrics_counter(srv.metrics, "vbp_gateway_backend_errors_total",
                                            "Backend calls that failed for want of the backend.");
   srv.limiter = gw_limiter_create(cfg.rate_limit_rps, cfg.rate_limit_burst, 65536);
+  srv.auth_failures = gw_limiter_create(cfg.auth_failure_rps, cfg.auth_failure_burst, 65536);
   srv.auth = vbp_authenticator_create(cfg.admin_key, cfg.secret, NULL, NULL, cfg.key_cache_ttl_ms,
                                       KEY_CACHE_SLOTS);
   for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
@@ -109,6 +116,8 @@ int main(void) {
     srv.n_backends++;
   }
   srv.catalog = srv.backends[0].client;
+  vbp_authenticator_watch(srv.auth, vbp_catalog_key_revocations, srv.catalog,
+                          KEY_REVOCATION_POLL_MS);
   /* Connects lazily: the gateway starts while Redis is down, and only keyed writes notice. */
   st = vbp_redis_open(cfg.redis_addr, 50, &srv.redis);
   if (!vbp_ok(&st)) {
@@ -127,9 +136,10 @@ int main(void) {
 
 done:
   gw_server_stop(&srv, DRAIN_GRACE_MS);
+  vbp_authenticator_destroy(srv.auth); /* its watcher calls catalog-svc: before the clients go */
   for (size_t i = 0; i < srv.n_backends; i++) vbp_client_close(srv.backends[i].client);
-  vbp_authenticator_destroy(srv.auth);
   gw_limiter_destroy(srv.limiter);
+  gw_limiter_destroy(srv.auth_failures);
   vbp_redis_close(srv.redis);
   vbp_metrics_destroy(srv.metrics);
   for (size_t i = 0; i < n; i++) free((char *)names[i]);

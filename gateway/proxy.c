@@ -3,7 +3,9 @@
  * or asynchronously through catalog-svc's Authenticate), call the backend asynchronously as the
  * caller in signed metadata, and turn its answer into JSON. No thread waits for a backend: the
  * connection is suspended and resumed from the gRPC completion. */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,10 @@ static vbp_status decode(gw_request *r) {
 
 static void backend_done(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
   gw_request *r = ctx;
+  /* A key revoked through this gateway stops working here before the revoker hears back; the
+   * other gateways forget it at their next revocation poll. */
+  if (vbp_ok(status) && strcmp(r->route->rpc_path, "/vbp.v1.CatalogService/RevokeApiKey") == 0)
+    vbp_authenticator_forget(r->server->auth);
   if (vbp_ok(status)) {
     size_t len = 0;
     char *json = gw_message_to_json(response, &len);
@@ -175,6 +181,41 @@ static void call_backend(gw_request *r) {
 
 /* ---------------------------------------------------------------- authentication */
 
+/* The client's address as text ("" when MHD cannot say): the key of its failure bucket. */
+static void client_address(gw_request *r, char out[INET6_ADDRSTRLEN]) {
+  out[0] = '\0';
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *sa = info ? info->client_addr : NULL;
+  if (sa && sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, INET6_ADDRSTRLEN);
+  else if (sa && sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+/* Whether the client's address may fail to authenticate once more (take: and counts it).
+ * Otherwise RESOURCE_EXHAUSTED with r->retry_after_s. */
+static vbp_status failures_left(gw_request *r, bool take) {
+  gw_limiter *failures = r->server->auth_failures;
+  if (!failures) return vbp_status_ok();
+  char address[INET6_ADDRSTRLEN];
+  client_address(r, address);
+  int64_t now_us = vbp_monotonic_us();
+  if (take ? gw_limiter_take(failures, address, now_us, &r->retry_after_s)
+           : gw_limiter_peek(failures, address, now_us, &r->retry_after_s))
+    return vbp_status_ok();
+  return vbp_status_make(VBP_RESOURCE_EXHAUSTED,
+                         "too many failed authentications from this address; retry after %d s",
+                         r->retry_after_s);
+}
+
+/* A failed authentication: st (UNAUTHENTICATED), or RESOURCE_EXHAUSTED when the client's
+ * address has failed more often than its limit allows. */
+static vbp_status auth_failed(gw_request *r, vbp_status st) {
+  vbp_status limit = failures_left(r, true);
+  return vbp_ok(&limit) ? st : limit;
+}
+
 static void authenticated(void *ctx, const vbp_status *status, ProtobufCMessage *response) {
   gw_request *r = ctx;
   gw_server *srv = r->server;
@@ -188,7 +229,8 @@ static void authenticated(void *ctx, const vbp_status *status, ProtobufCMessage 
       snprintf(caller.region_code, sizeof caller.region_code, "%s", a->region_code);
       protobuf_c_message_free_unpacked(response, NULL);
     }
-    vbp_authenticator_remember(srv->auth, r->key_sha256, found, &caller, vbp_now_ms());
+    vbp_authenticator_remember(srv->auth, r->key_sha256, found, &caller, vbp_now_ms(),
+                               r->key_cache_generation);
     if (found) {
       r->caller = caller;
       vbp_status limit = within_limit(r);
@@ -200,7 +242,7 @@ static void authenticated(void *ctx, const vbp_status *status, ProtobufCMessage 
       gw_resume(r);
       return;
     }
-    vbp_status st = vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
+    vbp_status st = auth_failed(r, vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid"));
     gw_answer_error(r, &st);
   } else {
     vbp_counter_add(srv->backend_errors, 1);
@@ -217,22 +259,27 @@ static vbp_status authenticate(gw_request *r, bool *pending) {
   gw_server *srv = r->server;
   *pending = false;
   const char *authorization = gw_header(r, "Authorization");
-  static const char prefix[] = "Bearer ";
   if (!authorization)
-    return vbp_status_make(VBP_UNAUTHENTICATED, "missing Authorization: Bearer <API key>");
-  if (strncmp(authorization, prefix, sizeof prefix - 1) != 0 || !authorization[sizeof prefix - 1])
-    return vbp_status_make(VBP_UNAUTHENTICATED, "Authorization must be \"Bearer <API key>\"");
-  const char *key = authorization + sizeof prefix - 1;
+    return auth_failed(
+        r, vbp_status_make(VBP_UNAUTHENTICATED, "missing Authorization: Bearer <API key>"));
+  const char *key = vbp_bearer_key(authorization);
+  if (!key)
+    return auth_failed(
+        r, vbp_status_make(VBP_UNAUTHENTICATED, "Authorization must be \"Bearer <API key>\""));
   if (vbp_authenticator_is_admin(srv->auth, key)) {
     r->caller = (vbp_caller){.role = VBP_ROLE_ADMIN};
     return vbp_status_ok();
   }
   vbp_sha256_hex(key, strlen(key), r->key_sha256);
+  r->key_cache_generation = vbp_authenticator_generation(srv->auth);
   bool found = false;
   if (vbp_authenticator_cached(srv->auth, r->key_sha256, vbp_now_ms(), &found, &r->caller)) {
-    if (!found) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
+    if (!found) return auth_failed(r, vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid"));
     return vbp_status_ok();
   }
+  /* A look-up costs catalog-svc a query: an address that keeps failing gets none. */
+  vbp_status limit = failures_left(r, false);
+  if (!vbp_ok(&limit)) return limit;
   *pending = true;
   return vbp_status_ok();
 }

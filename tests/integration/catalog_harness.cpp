@@ -24,6 +24,7 @@ constexpr int kPoolSize = 8;
 constexpr int kWorkers = 8;
 constexpr int kKeyCacheTtlMs = 10000;
 constexpr size_t kKeyCacheSlots = 1024;
+constexpr int kRevocationPollMs = 200;
 
 CatalogStack *g_stack = nullptr;
 
@@ -82,6 +83,8 @@ void CatalogStack::start() {
   auth_ = vbp_authenticator_create(kAdminKey, kSecret, catalog_resolve_key, &service_,
                                    kKeyCacheTtlMs, kKeyCacheSlots);
   service_.auth = auth_;  // so that RevokeApiKey forgets cached keys at once, as in main.c
+  // And forgets keys revoked through another catalog-svc, as the shared service main has it.
+  vbp_authenticator_watch(auth_, catalog_key_revocations, &service_, kRevocationPollMs);
   config_.service = "catalog-svc";
   config_.listen_addr = "127.0.0.1:0";
   config_.workers = kWorkers;

@@ -465,6 +465,25 @@ TEST_F(CatalogListOrganizations, TokenOfAnotherQueryIsRefused) {
   EXPECT_TRUE(IsRefused(other_region, VBP_INVALID_ARGUMENT, "pageToken"));
 }
 
+// Tokens are keyed with the internal secret and bound to the caller (common/page.h): one made or
+// altered by hand, or another caller's, is refused.
+TEST_F(CatalogListOrganizations, AnAlteredOrAnotherCallersTokenIsRefused) {
+  const auto any = VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED;
+  auto p1 = list_organizations(Caller::admin(), any, "320000", 2, "");
+  ASSERT_TRUE(IsOk(p1));
+  std::string token = p1->next_page_token;
+  ASSERT_FALSE(token.empty());
+  std::string altered = token;
+  altered[token.size() / 2] = altered[token.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_TRUE(IsRefused(list_organizations(Caller::admin(), any, "320000", 2, altered),
+                        VBP_INVALID_ARGUMENT, "pageToken"));
+  std::string reader =
+      key_for("js-e-distributor", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "320200");
+  EXPECT_TRUE(IsRefused(list_organizations(Caller::key(reader), any, "320000", 2, token),
+                        VBP_INVALID_ARGUMENT, "pageToken"));
+  EXPECT_TRUE(IsOk(list_organizations(Caller::admin(), any, "320000", 2, token)));
+}
+
 TEST_F(CatalogListOrganizations, GarbageTokenIsRefused) {
   auto r =
       list_organizations(Caller::admin(), VBP__V1__ORGANIZATION_KIND__ORGANIZATION_KIND_UNSPECIFIED,

@@ -2,10 +2,7 @@
 // (tests/proto/gw_routes_test.proto: gwtest.TestService) from its HTTP option alone: routes and
 // JSON come from the descriptors, so adding a method needs no gateway code. The backend is a
 // real gRPC server of ours; the caller reaches it in signed metadata.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -14,6 +11,7 @@
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
 #include "gw_routes_test.pb-c.h"
+#include "test_gateway.h"
 
 namespace {
 
@@ -49,43 +47,13 @@ const vbp_method kBackendMethods[] = {
      &gwtest__hello_reply__descriptor, goodbye, nullptr, VBP_ALLOW_ANY_CALLER},
 };
 
-struct Http {
-  int status = 0;
-  std::string headers, body;
-};
-
-// One HTTP/1.1 request on a connection of its own, read to the end.
+// One HTTP/1.1 request on a connection of its own (test_gateway.h), with the admin key unless
+// told otherwise.
 Http request(int port, const std::string &method, const std::string &path,
              const std::string &body = "", bool with_key = true,
              const std::string &extra_headers = "") {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  Http out;
-  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return out;
-  }
-  std::string text = method + " " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n";
-  if (with_key) text += std::string("Authorization: Bearer ") + kAdminKey + "\r\n";
-  text += extra_headers;
-  if (!body.empty())
-    text +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  text += "\r\n" + body;
-  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
-  close(fd);
-  size_t split = answer.find("\r\n\r\n");
-  if (answer.size() < 12 || split == std::string::npos) return out;
-  out.status = std::stoi(answer.substr(9, 3));
-  out.headers = answer.substr(0, split);
-  out.body = answer.substr(split + 4);
-  return out;
+  return http_request(port, method, path,
+                      (with_key ? bearer_header(kAdminKey) : "") + extra_headers, body);
 }
 
 class GatewayTestProto : public ::testing::Test {
@@ -93,14 +61,13 @@ class GatewayTestProto : public ::testing::Test {
   void SetUp() override {
     vbp_rpc_init();
     backend_auth_ = vbp_authenticator_create(kAdminKey, kSecret, nullptr, nullptr, 0, 1);
-    vbp_server_config backend{};
-    backend.service = "gwtest";
-    backend.listen_addr = "127.0.0.1:0";
-    backend.workers = 2;
-    backend.methods = kBackendMethods;
-    backend.n_methods = 2;
-    backend.auth = backend_auth_;
-    ASSERT_EQ(vbp_server_start(&backend, &backend_).code, VBP_OK);
+    gw_backend &b = srv_.backends[srv_.n_backends++];
+    b.service = "gwtest.TestService";
+    b.name = "test";
+    ASSERT_EQ(test_backend_start(kBackendMethods, 2, backend_auth_, nullptr, kSecret, &backend_,
+                                 &b.client)
+                  .code,
+              VBP_OK);
 
     const ProtobufCServiceDescriptor *services[] = {&gwtest__test_service__descriptor};
     vbp_status st = gw_routes_load(TEST_DESCRIPTOR_SET, services, 1, &routes_);
@@ -126,11 +93,6 @@ class GatewayTestProto : public ::testing::Test {
     srv_.metrics = vbp_metrics_create("gateway", names, n + 2);
     srv_.auth = vbp_authenticator_create(kAdminKey, kSecret, nullptr, nullptr, 1000, 16);
     srv_.limiter = gw_limiter_create(0, 0, 1);
-    std::string target = "127.0.0.1:" + std::to_string(vbp_server_port(backend_));
-    gw_backend &b = srv_.backends[srv_.n_backends++];
-    b.service = "gwtest.TestService";
-    b.name = "test";
-    ASSERT_EQ(vbp_client_open(target.c_str(), kSecret, &b.client).code, VBP_OK);
     ASSERT_EQ(gw_server_start(&srv_).code, VBP_OK);
     port_ = srv_.port;
   }

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +58,46 @@ vbp_status resolve_recording(void *ctx, const char *key_sha256, vbp_caller *out)
   return Resolver::resolve(ctx, key_sha256, out);
 }
 
+/* A revocation source that answers what the test tells it, counting its calls. */
+struct Revocations {
+  std::mutex lock;
+  long long version = 100;
+  std::vector<std::string> revoked; /* SHA-256s revoked after version - revoked.size() */
+  bool everything = false;
+  bool failing = false;
+  std::vector<long long> asked; /* after_version of each call */
+
+  void revoke(const std::string &key) {
+    std::lock_guard<std::mutex> hold(lock);
+    revoked.push_back(sha256(key));
+    version++;
+  }
+  size_t calls() {
+    std::lock_guard<std::mutex> hold(lock);
+    return asked.size();
+  }
+  /* Waits until the watcher has asked n more times than now (so it saw what came before). */
+  void wait_for_polls(size_t n) {
+    size_t until = calls() + n;
+    for (int i = 0; i < 2000 && calls() < until; i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+
+  static vbp_status source(void *ctx, long long after, vbp_key_revocations *out) {
+    Revocations *r = static_cast<Revocations *>(ctx);
+    std::lock_guard<std::mutex> hold(r->lock);
+    r->asked.push_back(after);
+    if (r->failing) return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc is away");
+    out->version = r->version;
+    out->everything = r->everything || after == 0;
+    long long first = r->version - (long long)r->revoked.size(); /* revoked[0] is first + 1 */
+    for (size_t i = 0; i < r->revoked.size(); i++)
+      if (first + 1 + (long long)i > after)
+        std::snprintf(out->key_sha256[out->n++], 65, "%s", r->revoked[i].c_str());
+    return vbp_status_ok();
+  }
+};
+
 class Auth : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,7 +118,18 @@ class Auth : public ::testing::Test {
     return vbp_authenticate(auth, kMethod, &cred, now, out ? out : &ignored);
   }
 
+  /* An authenticator watching revocations (polled every 5 ms) that has seen its first answer
+   * and then cached both keys. */
+  void watch_with_both_keys_cached() {
+    make();
+    vbp_authenticator_watch(auth, Revocations::source, &revocations, 5);
+    revocations.wait_for_polls(1);
+    ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+    ASSERT_EQ(bearer("Bearer key-maker").code, VBP_OK);
+  }
+
   Resolver resolver;
+  Revocations revocations; /* outlives auth, whose watcher asks it */
   vbp_authenticator *auth = nullptr;
 };
 
@@ -114,6 +168,56 @@ TEST_F(Auth, MissingOrMalformedAuthorizationIsUnauthenticated) {
     EXPECT_EQ(bearer(bad).code, VBP_UNAUTHENTICATED) << "\"" << bad << "\"";
   }
   EXPECT_EQ(resolver.calls, 0);
+}
+
+/* The defect: `bearer <key>` and `BEARER <key>` were refused; RFC 7235's scheme is
+ * case-insensitive. */
+TEST_F(Auth, LowercaseBearerWasRefused) {
+  make();
+  for (const char *authorization :
+       {"bearer key-bureau", "BEARER key-bureau", "bEaReR key-bureau", "Bearer   key-bureau"}) {
+    vbp_caller out{};
+    ASSERT_EQ(bearer(authorization, kNow, &out).code, VBP_OK) << authorization;
+    EXPECT_STREQ(out.org_id, "org-bureau") << authorization;
+  }
+  EXPECT_EQ(bearer("bearer admin-key-0123456789").code, VBP_OK);
+  for (const char *authorization : {"Bearerkey-bureau", "Bearer ", "Bearer   ", "Bear key-bureau",
+                                    "Basic key-bureau", "key-bureau", ""})
+    EXPECT_EQ(bearer(authorization).code, VBP_UNAUTHENTICATED) << authorization;
+}
+
+TEST(BearerKey, IsTheRestOfTheValueAfterTheSchemeAndItsSpaces) {
+  EXPECT_STREQ(vbp_bearer_key("Bearer abc"), "abc");
+  EXPECT_STREQ(vbp_bearer_key("bearer  a b"), "a b");
+  EXPECT_EQ(vbp_bearer_key("Bearer"), nullptr);
+  EXPECT_EQ(vbp_bearer_key("Bearer\tabc"), nullptr);
+  EXPECT_EQ(vbp_bearer_key(nullptr), nullptr);
+}
+
+/* The defect: unknown keys shared the cache with known ones, so a flood of random keys evicted
+ * every known key and each known key then cost a look-up again. */
+TEST_F(Auth, AFloodOfUnknownKeysEvictedTheKnownOnes) {
+  make(kTtl, 8);
+  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  ASSERT_EQ(bearer("Bearer key-maker").code, VBP_OK);
+  for (int i = 0; i < 200; i++)
+    ASSERT_EQ(bearer(("Bearer random-" + std::to_string(i)).c_str()).code, VBP_UNAUTHENTICATED);
+  int calls = resolver.calls;
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_OK);
+  EXPECT_EQ(bearer("Bearer key-maker", kNow + 1).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, calls);
+}
+
+TEST_F(Auth, AnUnknownKeyIsCachedForFiveSecondsAtMost) {
+  make(60000);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me").code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me", kNow + 4999).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 1);
+  EXPECT_EQ(bearer("Bearer nobody-knows-me", kNow + 5000).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(resolver.calls, 2);
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + 5000).code, VBP_OK);
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 59999).code, VBP_OK); /* known keys: the TTL */
+  EXPECT_EQ(resolver.calls, 3);
 }
 
 TEST_F(Auth, AKnownKeyResolvesByItsSha256ToItsCaller) {
@@ -330,6 +434,73 @@ TEST_F(Auth, ManyThreadsAlwaysGetTheirOwnKeysCaller) {
   EXPECT_EQ(wrong, 0);
   EXPECT_EQ(failed, 0);
   EXPECT_GT(resolver.calls, 0);
+}
+
+TEST_F(Auth, AWatcherForgetsTheKeysItsSourceNamesAndKeepsTheOthers) {
+  watch_with_both_keys_cached();
+  EXPECT_EQ(resolver.calls, 2);
+  resolver.keys.erase(sha256("key-bureau"));
+  revocations.revoke("key-bureau");
+  revocations.wait_for_polls(2);
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_UNAUTHENTICATED);
+  EXPECT_EQ(bearer("Bearer key-maker", kNow + 1).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 3); /* the maker's key stayed cached */
+  /* Each poll asks after the version of the answer before. */
+  std::lock_guard<std::mutex> hold(revocations.lock);
+  EXPECT_EQ(revocations.asked.front(), 0);
+  EXPECT_EQ(revocations.asked.back(), 101);
+}
+
+TEST_F(Auth, AWatcherForgetsEveryKeyWhenItsSourceSaysEverything) {
+  watch_with_both_keys_cached();
+  {
+    std::lock_guard<std::mutex> hold(revocations.lock);
+    revocations.everything = true;
+    revocations.version += 1000;
+  }
+  revocations.wait_for_polls(2);
+  ASSERT_EQ(bearer("Bearer key-bureau", kNow + 1).code, VBP_OK);
+  ASSERT_EQ(bearer("Bearer key-maker", kNow + 1).code, VBP_OK);
+  EXPECT_EQ(resolver.calls, 4);
+}
+
+TEST_F(Auth, WhileItsSourceFailsARevokedKeyLivesOutItsTtlOnly) {
+  revocations.failing = true;
+  make();
+  vbp_authenticator_watch(auth, Revocations::source, &revocations, 5);
+  ASSERT_EQ(bearer("Bearer key-bureau").code, VBP_OK);
+  resolver.keys.erase(sha256("key-bureau"));
+  revocations.revoke("key-bureau");
+  revocations.wait_for_polls(2);
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + kTtl - 1).code, VBP_OK); /* cached */
+  EXPECT_EQ(bearer("Bearer key-bureau", kNow + kTtl).code, VBP_UNAUTHENTICATED);
+}
+
+/* A look-up answered before a revocation but cached after it would outlive the revocation. */
+TEST_F(Auth, AnAnswerReadBeforeAForgetIsNotCachedAfterIt) {
+  make();
+  char sha[65];
+  vbp_sha256_hex("key-bureau", 10, sha);
+  vbp_caller bureau = test_caller(VBP_ROLE_BUREAU, "org-bureau", "350000");
+  uint64_t before = vbp_authenticator_generation(auth);
+  vbp_authenticator_forget(auth); /* the revocation lands while the look-up is out */
+  vbp_authenticator_remember(auth, sha, true, &bureau, kNow, before);
+  bool found = false;
+  vbp_caller out{};
+  EXPECT_FALSE(vbp_authenticator_cached(auth, sha, kNow, &found, &out));
+  vbp_authenticator_remember(auth, sha, true, &bureau, kNow, vbp_authenticator_generation(auth));
+  EXPECT_TRUE(vbp_authenticator_cached(auth, sha, kNow, &found, &out));
+  EXPECT_TRUE(found);
+}
+
+TEST_F(Auth, DestroyStopsAWatcherPromptly) {
+  make();
+  vbp_authenticator_watch(auth, Revocations::source, &revocations, 60000);
+  revocations.wait_for_polls(1);
+  auto started = std::chrono::steady_clock::now();
+  vbp_authenticator_destroy(auth);
+  auth = nullptr;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
 }
 
 }  // namespace

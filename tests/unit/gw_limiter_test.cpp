@@ -62,4 +62,16 @@ TEST(GwLimiter, ACollidingKeyStartsWithAFullBucket) {
   gw_limiter_destroy(l);
 }
 
+TEST(GwLimiter, PeekSaysWhetherATokenIsThereWithoutTakingIt) {
+  gw_limiter *l = gw_limiter_create(1, 2, 64);
+  int retry = 0;
+  for (int i = 0; i < 5; i++) EXPECT_TRUE(gw_limiter_peek(l, "k", 0, &retry)) << i;
+  EXPECT_TRUE(gw_limiter_take(l, "k", 0, &retry));
+  EXPECT_TRUE(gw_limiter_take(l, "k", 0, &retry));
+  EXPECT_FALSE(gw_limiter_peek(l, "k", 0, &retry));
+  EXPECT_EQ(retry, 1);
+  EXPECT_TRUE(gw_limiter_peek(l, "k", kSecond, &retry));
+  gw_limiter_destroy(l);
+}
+
 }  // namespace

@@ -1,27 +1,48 @@
 /* List pagination (API.md: pageSize default 50, max 500; AIP-158): page sizes and opaque,
- * URL-safe page tokens bound to the query they came from. */
+ * URL-safe page tokens, keyed with the servers' secret and bound to the query and the caller
+ * they came from. */
 #include "common/page.h"
 
 #include <gtest/gtest.h>
+
+#include <openssl/evp.h>
 
 #include <cstdint>
 #include <string>
 
 #include "common/status.h"
+#include "test_values.h"
 
 namespace {
 
 constexpr const char *kScope = "organizations|kind=1|region=35";
+constexpr const char *kSecret = "internal-secret-for-page-test";
+
+const vbp_caller kMaker = test_caller(VBP_ROLE_MANUFACTURER, "org-maker", "350100");
+
+/* base64url without padding, as tokens are written. */
+std::string base64url(const std::string &bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(&out[0]),
+                          reinterpret_cast<const unsigned char *>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char &ch : out) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+  return out;
+}
 
 class Page : public ::testing::Test {
  protected:
   void TearDown() override { vbp_arena_destroy(arena); }
 
-  std::string encode(const char *key, const char *scope = kScope) {
-    return vbp_page_token_encode(arena, scope, key);
+  std::string encode(const char *key, const char *scope = kScope, const vbp_caller &who = kMaker,
+                     const char *secret = kSecret) {
+    return vbp_page_token_encode(arena, secret, &who, scope, key);
   }
-  vbp_status decode(const std::string &token, const char **key, const char *scope = kScope) {
-    return vbp_page_token_decode(arena, scope, token.c_str(), key);
+  vbp_status decode(const std::string &token, const char **key, const char *scope = kScope,
+                    const vbp_caller &who = kMaker, const char *secret = kSecret) {
+    return vbp_page_token_decode(arena, secret, &who, scope, token.c_str(), key);
   }
   void expect_malformed(const std::string &token) {
     const char *key = "untouched";
@@ -112,7 +133,7 @@ TEST_F(Page, ATokenDecodesInAnotherArena) {
   std::string token = encode("org-9");
   vbp_arena *other = vbp_arena_create();
   const char *out = nullptr;
-  vbp_status st = vbp_page_token_decode(other, kScope, token.c_str(), &out);
+  vbp_status st = vbp_page_token_decode(other, kSecret, &kMaker, kScope, token.c_str(), &out);
   ASSERT_EQ(st.code, VBP_OK);
   EXPECT_STREQ(out, "org-9");
   vbp_arena_destroy(other);
@@ -123,7 +144,7 @@ TEST_F(Page, AnEmptyOrMissingTokenIsTheFirstPage) {
   ASSERT_EQ(decode("", &out).code, VBP_OK);
   EXPECT_STREQ(out, "");
   out = "untouched";
-  ASSERT_EQ(vbp_page_token_decode(arena, kScope, nullptr, &out).code, VBP_OK);
+  ASSERT_EQ(vbp_page_token_decode(arena, kSecret, &kMaker, kScope, nullptr, &out).code, VBP_OK);
   EXPECT_STREQ(out, "");
 }
 
@@ -177,6 +198,67 @@ TEST_F(Page, ATokenMissingItsLastCharactersIsInvalidOnPageToken) {
 TEST_F(Page, AnOverlongTokenIsInvalidOnPageToken) {
   expect_malformed(std::string(1025, 'A'));
   expect_malformed(std::string(4096, 'A'));
+}
+
+/* The defect: a token was a readable id and an unkeyed SHA-256, so one made by hand, for any
+ * key, was accepted. */
+TEST_F(Page, AHandMadeTokenWasAccepted) {
+  char sha[65];
+  std::string text = std::string(kScope) + "\norg-9999";
+  vbp_sha256_hex(text.data(), text.size(), sha);
+  expect_malformed(base64url(std::string(sha, 16) + ":org-9999")); /* the old recipe */
+  expect_malformed(encode("org-9999", kScope, kMaker, "another-secret"));
+  std::string raw = "\x01" + std::string(16, 'x') + "org-9999";
+  expect_malformed(base64url(raw));
+}
+
+TEST_F(Page, ATokenDoesNotShowItsLastKey) {
+  for (const char *key : {"org-0042", "2024-01-31:350100:org-7", "ifn-a2b-inj-3miu"}) {
+    std::string token = encode(key);
+    std::string bytes(token.size(), '\0');
+    std::string b64 = token;
+    for (char &ch : b64) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+    while (b64.size() % 4) b64 += '=';
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(&bytes[0]),
+                            reinterpret_cast<const unsigned char *>(b64.data()),
+                            static_cast<int>(b64.size()));
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(bytes.find(key), std::string::npos) << key;
+    EXPECT_EQ(token.find(base64url(key).substr(0, 8)), std::string::npos) << key;
+  }
+}
+
+TEST_F(Page, ATokenOfAnotherCallerIsInvalidOnPageToken) {
+  std::string token = encode("org-0042");
+  const char *out = nullptr;
+  for (const vbp_caller &other : {test_caller(VBP_ROLE_MANUFACTURER, "org-other", "350100"),
+                                  test_caller(VBP_ROLE_DISTRIBUTOR, "org-maker", "350100"),
+                                  test_caller(VBP_ROLE_MANUFACTURER, "org-maker", "350000"),
+                                  test_caller(VBP_ROLE_ADMIN, "", "")}) {
+    vbp_status st = decode(token, &out, kScope, other);
+    EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << other.org_id;
+    EXPECT_STREQ(st.field, "pageToken");
+  }
+  ASSERT_EQ(decode(token, &out).code, VBP_OK);
+  EXPECT_STREQ(out, "org-0042");
+}
+
+TEST_F(Page, AnyCharacterAlteredIsInvalidOnPageToken) {
+  std::string token = encode("2024-01-31:350100:org-7");
+  for (size_t i = 0; i < token.size(); i++) {
+    std::string altered = token;
+    altered[i] = altered[i] == 'A' ? 'B' : 'A';
+    /* The last character may carry bits base64 leaves unused: an edit there can be a no-op. */
+    const char *out = nullptr;
+    vbp_status st = decode(altered, &out);
+    if (st.code == VBP_OK) {
+      EXPECT_EQ(i, token.size() - 1) << altered;
+      EXPECT_STREQ(out, "2024-01-31:350100:org-7");
+    } else {
+      EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT) << altered;
+      EXPECT_STREQ(st.field, "pageToken");
+    }
+  }
 }
 
 }  // namespace

@@ -537,6 +537,7 @@ TEST_F(Rpc, ASlowHandlerPastTheClientsTimeoutIsDeadlineExceeded) {
   auto start = Clock::now();
   vbp_status st = call(kMethods[kSlow], &req.base, &o);
   EXPECT_EQ(st.code, VBP_DEADLINE_EXCEEDED) << st.message;
+  EXPECT_STREQ(st.message, "test.Echo did not answer within 100 ms");
   EXPECT_LT(seconds_since(start), 3.0);
   ASSERT_TRUE(seen.slow_done.wait());
   EXPECT_LE(seen.remaining_after_sleep.load(), 0);
@@ -592,6 +593,25 @@ TEST_F(Rpc, ACallToAPortNobodyListensOnIsUnavailable) {
   vbp_status st = call(kMethods[kOpen], &req.base, &o);
   EXPECT_EQ(st.code, VBP_UNAVAILABLE) << vbp_code_name(st.code) << ": " << st.message;
   EXPECT_LT(seconds_since(start), 3.0);
+}
+
+/* The defect: a client's own failure to reach a service said where it listens
+ * ("ipv4:127.0.0.1:50052: Failed to connect"), and the gateway passed that on in a 503. */
+TEST_F(Rpc, AnUnreachableServiceWasNamedByItsAddress) {
+  vbp_server_stop(server, 0);
+  server = nullptr;
+  const vbp_method pricing = {
+      "/vbp.v1.PricingService/GetPrice", kRegion, kRegion, nullptr, nullptr, VBP_ALLOW_ANY_CALLER};
+  Vbp__V1__Region req = region("1");
+  vbp_call_options o{};
+  o.timeout_ms = 2000;
+  vbp_status st = call(pricing, &req.base, &o);
+  EXPECT_EQ(st.code, VBP_UNAVAILABLE);
+  EXPECT_STREQ(st.message, "pricing-svc is unavailable");
+  const vbp_method health = {
+      "/grpc.health.v1.Health/Check", kRegion, kRegion, nullptr, nullptr, VBP_ALLOW_ANY_CALLER};
+  st = call(health, &req.base, &o);
+  EXPECT_STREQ(st.message, "grpc.health.v1.Health is unavailable");
 }
 
 /* ------------------------------------------------------------------ health */

@@ -1,11 +1,11 @@
 // The named scope predicates handlers ask after the method table let a role in (common/scope.h).
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 extern "C" {
 #include "common/scope.h"
 }
+#include "test_values.h"
+
 #include "test_values.h"
 
 namespace {
