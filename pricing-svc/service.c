@@ -220,7 +220,6 @@ static void read_cache(pricing_service *svc, vbp_arena *a, slot *slots, size_t n
     free(values[j]);
   }
   count(svc->hits, memo_hits + hits);
-  count(svc->misses, n - memo_hits - hits);
 }
 
 /* Computes the slots this call leads, in one go, tells their followers and caches them. */
@@ -300,12 +299,18 @@ static vbp_status look_up(vbp_call *call, const char *province, vbp_date date,
       slots[i].state = SLOT_FOLLOW;
       followers++;
     } else if (vbp_memo_get(svc->memo, slots[i].key, a, &slots[i].value, &slots[i].len)) {
-      /* A leader that finished between our read and our join left its answer here. */
+      /* A leader that finished between our read and our join left its answer here: a hit from
+       * memory like any other (uncounted, the metrics said one look-up had no answer at all). */
       slots[i].state = SLOT_DONE;
+      count(svc->hits, 1);
+      count(svc->memo_hits, 1);
       pricing_flight_done(svc->flights, slots[i].flight, vbp_status_ok(), slots[i].value,
                           slots[i].len);
     }
   }
+  size_t answered = 0; /* from the cache, before or after joining */
+  for (size_t i = 0; i < n; i++) answered += slots[i].state == SLOT_DONE;
+  count(svc->misses, n - answered);
   /* Every flight this call leads is finished before it waits for another's. */
   lead(call, province, date, ids, slots, n);
   count(svc->shared, followers);
