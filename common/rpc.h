@@ -145,6 +145,12 @@ vbp_status vbp_client_stream(vbp_client *client, const vbp_method *method,
                              const ProtobufCMessage *request, const vbp_call_options *options,
                              vbp_client_message_fn on_message, void *ctx);
 
+/* Ends every call of client in progress, and makes every later one end at once, with
+ * UNAVAILABLE and reason (copied; cut at 127 bytes): for a stop that must not wait for a backend
+ * any longer. Each ends as a failure would, through its own completion (done, or the stream's
+ * status). There is no undoing it; close the client afterwards. Thread-safe. */
+void vbp_client_abort_calls(vbp_client *client, const char *reason);
+
 /* Asks target's grpc.health.v1.Health/Check about service ("" or NULL: the whole server;
  * "liveness": the process only); OK when it answers SERVING. */
 vbp_status vbp_client_health(vbp_client *client, const char *service, int timeout_ms);

@@ -32,9 +32,12 @@ typedef struct gw_config {
   int threads;
   int key_cache_ttl_ms;
   int rate_limit_rps, rate_limit_burst; /* per API key; 0 rps: no limit */
+  int drain_ms; /* how long a stop waits for backends' answers before it answers 503 */
 } gw_config;
 
 #define GW_MAX_BACKENDS 16
+
+typedef struct gw_drain gw_drain; /* drain.c: what a stop waits for */
 
 /* A gRPC service the gateway forwards to, by its full name: routes find theirs by the service
  * their method belongs to, so a new service needs a row here and no code. */
@@ -59,6 +62,7 @@ typedef struct gw_server {
   char *openapi;    /* /openapi.json, generated from the routes at start-up */
   size_t openapi_len;
   struct MHD_Daemon *daemon;
+  gw_drain *drain; /* from start to stop */
   int port;
 } gw_server;
 
@@ -116,8 +120,20 @@ void gw_answer(gw_request *r, unsigned status, vbp_code code, char *body, size_t
  * backend. Either answers at once (r->answered) or suspends r and answers later, resuming it. */
 void gw_proxy(gw_request *r);
 
-/* http.c: resumes a suspended request once its answer is set; r must not be touched after. */
+/* drain.c: every suspend and resume of a connection goes through these, so that a stop knows
+ * when none is left suspended (libmicrohttpd aborts on a stop that finds one). gw_suspend
+ * suspends r (and sets r->suspended); gw_resume resumes it once its answer is set, after which
+ * r must not be touched. Thread-safe. */
+void gw_suspend(gw_request *r);
 void gw_resume(gw_request *r);
+void gw_suspend_connection(gw_server *srv, struct MHD_Connection *conn);
+void gw_resume_connection(gw_server *srv, struct MHD_Connection *conn);
+/* A request begins (+1) or ends (-1): what the stop's grace waits for. */
+void gw_drain_request(gw_server *srv, int delta);
+/* True once a stop began: new requests are refused (503, Connection: close). */
+bool gw_stopping(const gw_server *srv);
+gw_drain *gw_drain_create(void);
+void gw_drain_destroy(gw_drain *drain);
 
 /* stream.c: serves a server-streaming route as NDJSON. start runs the call (r is suspended
  * and resumed at its first message or its end); respond then queues the answer: true when it
@@ -130,9 +146,15 @@ void gw_stream_abandon(gw_request *r);
 /* The request's header value, or NULL. */
 const char *gw_header(gw_request *r, const char *name);
 
-/* http.c: start and stop serving. */
+/* http.c: starts serving. */
 vbp_status gw_server_start(gw_server *server);
-void gw_server_stop(gw_server *server, int grace_ms);
+/* drain.c: stops serving. Stops accepting and refuses new requests on open connections; gives
+ * requests in flight up to grace_ms for their backends' answers, then aborts the backend calls
+ * left (their requests are answered 503 UNAVAILABLE) and stops the daemon once no connection is
+ * suspended. True when stopped (or never started); false, logged, when a connection stayed
+ * suspended, and then the daemon still runs: the caller should exit without freeing what it
+ * uses. Call from one thread, once serving. */
+bool gw_server_stop(gw_server *server, int grace_ms);
 
 #ifdef __cplusplus
 }

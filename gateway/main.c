@@ -16,7 +16,6 @@
 #include "vbp/v1/volume.pb-c.h"
 
 #define KEY_CACHE_SLOTS 65536
-#define DRAIN_GRACE_MS 10000
 
 static const ProtobufCServiceDescriptor *const services[] = {
     &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
@@ -47,6 +46,9 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_RATE_LIMIT_BURST", 2 * c->rate_limit_rps, 0, 100000000,
                      &c->rate_limit_burst);
+  /* Below scripts/stack's 10 s between SIGTERM and SIGKILL (and Kubernetes' 30 s), so that the
+   * requests still waiting after it are answered 503 rather than cut by the kill. */
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_GATEWAY_DRAIN_MS", 5000, 0, 600000, &c->drain_ms);
   if (vbp_ok(&st)) st = vbp_env_log_level(level);
   return st;
 }
@@ -125,7 +127,11 @@ int main(void) {
   rc = 0;
 
 done:
-  gw_server_stop(&srv, DRAIN_GRACE_MS);
+  if (!gw_server_stop(&srv, cfg.drain_ms)) {
+    /* The daemon still runs and uses everything below: leave it all to the exit. */
+    vbp_log(VBP_LOG_ERROR, "stopped without draining");
+    _exit(1);
+  }
   for (size_t i = 0; i < srv.n_backends; i++) vbp_client_close(srv.backends[i].client);
   vbp_authenticator_destroy(srv.auth);
   gw_limiter_destroy(srv.limiter);

@@ -282,8 +282,7 @@ void gw_proxy(gw_request *r) {
     return;
   }
   /* Suspended before the call starts, so its completion always finds it suspended. */
-  MHD_suspend_connection(r->conn);
-  r->suspended = true;
+  gw_suspend(r);
   if (!pending) {
     call_backend(r);
     return;

@@ -24,6 +24,7 @@ static _Atomic int streams;
 
 struct gw_stream {
   gw_request *r; /* until the answer is queued */
+  gw_server *server;
   struct MHD_Connection *conn;
   vbp_client *client;
   const vbp_method *method;
@@ -73,7 +74,7 @@ static wake wake_up(gw_stream *s) {
 
 static void resume(gw_stream *s, wake w, gw_request *r) {
   if (w == WAKE_HANDLER) gw_resume(r);
-  if (w == WAKE_READER) MHD_resume_connection(s->conn);
+  if (w == WAKE_READER) gw_resume_connection(s->server, s->conn);
 }
 
 static void append(gw_stream *s, const char *data, size_t n) {
@@ -145,6 +146,7 @@ void gw_stream_start(gw_request *r, vbp_client *client, const vbp_method *method
   }
   gw_stream *s = vbp_xcalloc(1, sizeof *s);
   s->r = r;
+  s->server = r->server;
   s->conn = r->conn;
   s->client = client;
   s->method = method;
@@ -191,7 +193,7 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   } else {
     /* Nothing yet: park the connection until the producer has more. */
     s->reader_waiting = true;
-    MHD_suspend_connection(s->conn);
+    gw_suspend_connection(s->server, s->conn);
   }
   pthread_mutex_unlock(&s->lock);
   return n;

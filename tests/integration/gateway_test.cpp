@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
@@ -24,7 +27,8 @@ const char *const kSecret = "gateway-test-secret";
 // empty name on the field, as a service does.
 vbp_status hello(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
   auto *in = reinterpret_cast<const Gwtest__HelloRequest *>(request);
-  if (std::strcmp(in->name, "sleepy") == 0) usleep(400000);  // longer than the test's deadline
+  if (std::strcmp(in->name, "sleepy") == 0) usleep(400000);     // longer than the test's deadline
+  if (std::strcmp(in->name, "slowpoke") == 0) usleep(1500000);  // longer than a stop's grace
   auto *out = static_cast<Gwtest__HelloReply *>(
       vbp_arena_alloc(vbp_call_arena(call), sizeof(Gwtest__HelloReply)));
   gwtest__hello_reply__init(out);
@@ -148,6 +152,9 @@ class GatewayTestProto : public ::testing::Test {
     vbp_rpc_shutdown();
   }
 
+  // What the gateway's main does after SIGTERM; TearDown's own stop then does nothing.
+  void StopGateway(int grace_ms) { gw_server_stop(&srv_, grace_ms); }
+
   int port_ = 0;
 
  private:
@@ -211,6 +218,41 @@ TEST_F(GatewayTestProto, ReadinessAsksTheBackend) {
   Http r = request(port_, "GET", "/readyz", "", false);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, R"({"backends":{"test":"SERVING"},"status":"ready"})");
+}
+
+// Requests sent at once, each on a connection of its own, answered in order of the paths.
+std::vector<Http> concurrently(int port, const std::vector<std::string> &paths,
+                               const std::function<void()> &meanwhile) {
+  std::vector<Http> answers(paths.size());
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < paths.size(); i++)
+    clients.emplace_back([&, i] { answers[i] = request(port, "GET", paths[i]); });
+  usleep(200000);  // every request has reached the backend (or its queue)
+  meanwhile();
+  for (auto &c : clients) c.join();
+  return answers;
+}
+
+// A stop (SIGTERM) while requests waited on a backend called MHD_stop_daemon() with their
+// connections suspended, and libmicrohttpd aborted the gateway ("called while we have suspended
+// connections"). Past the grace, each waiting request is answered 503 first.
+TEST_F(GatewayTestProto, StopWithRequestsSuspendedOnASlowBackendAnswersThemInsteadOfAborting) {
+  std::vector<Http> answers =
+      concurrently(port_, {"/v1/hello/slowpoke", "/v1/hello/slowpoke", "/v1/hello/slowpoke"},
+                   [this] { StopGateway(100); });
+  for (const Http &r : answers) {
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find(R"("code":"UNAVAILABLE")"), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(GatewayTestProto, AStopLetsABackendThatAnswersWithinTheGraceAnswer) {
+  std::vector<Http> answers =
+      concurrently(port_, {"/v1/hello/sleepy", "/v1/hello/world"}, [this] { StopGateway(3000); });
+  EXPECT_EQ(answers[0].status, 200) << answers[0].body;
+  EXPECT_EQ(answers[1].status, 200) << answers[1].body;
+  // Stopped: nothing listens any more.
+  EXPECT_EQ(request(port_, "GET", "/healthz", "", false).status, 0);
 }
 
 }  // namespace
