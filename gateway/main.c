@@ -31,7 +31,7 @@ static const struct {
     {"volume", "VBP_VOLUME_ADDR", "127.0.0.1:50054"},
 };
 
-static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_level *level) {
+static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_settings *log) {
   c->listen_addr = vbp_env("VBP_GATEWAY_ADDR", "127.0.0.1:8080");
   c->redis_addr = vbp_env("VBP_REDIS_ADDR", "127.0.0.1:56379");
   *descriptor_set = vbp_env("VBP_DESCRIPTOR_SET", VBP_DEFAULT_DESCRIPTOR_SET);
@@ -49,16 +49,19 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
   /* Below scripts/stack's 10 s between SIGTERM and SIGKILL (and Kubernetes' 30 s), so that the
    * requests still waiting after it are answered 503 rather than cut by the kill. */
   if (vbp_ok(&st)) st = vbp_env_int("VBP_GATEWAY_DRAIN_MS", 5000, 0, 600000, &c->drain_ms);
-  if (vbp_ok(&st)) st = vbp_env_log_level(level);
+  if (vbp_ok(&st)) st = vbp_env_log_settings(log);
   return st;
 }
 
 int main(void) {
   gw_config cfg = {0};
   const char *descriptor_set = NULL;
-  vbp_log_level level = VBP_LOG_INFO;
-  vbp_status st = read_config(&cfg, &descriptor_set, &level);
-  vbp_log_init("gateway", level);
+  vbp_log_settings log = {.level = VBP_LOG_INFO};
+  vbp_status st = read_config(&cfg, &descriptor_set, &log);
+  if (vbp_ok(&st))
+    st = vbp_log_start("gateway", &log);
+  else
+    vbp_log_init("gateway", VBP_LOG_INFO);
   if (!vbp_ok(&st)) {
     vbp_log(VBP_LOG_ERROR, "configuration: %s", st.message);
     return 2;
