@@ -93,5 +93,7 @@ bool gw_server_stop(gw_server *srv, int grace_ms) {
   srv->daemon = NULL;
   gw_drain_destroy(srv->drain);
   srv->drain = NULL;
+  gw_cors_destroy(srv->cors);
+  srv->cors = NULL;
   return true;
 }

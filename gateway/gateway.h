@@ -14,6 +14,7 @@
 #include "common/redis.h"
 #include "common/rpc.h"
 #include "common/status.h"
+#include "gateway/cors.h"
 #include "gateway/routes.h"
 
 #ifdef __cplusplus
@@ -32,12 +33,15 @@ typedef struct gw_config {
   int threads;
   int key_cache_ttl_ms;
   int rate_limit_rps, rate_limit_burst; /* per API key; 0 rps: no limit */
-  int drain_ms; /* how long a stop waits for backends' answers before it answers 503 */
+  int drain_ms;             /* how long a stop waits for backends' answers before it answers 503 */
+  const char *cors_origins; /* VBP_CORS_ORIGINS (cors.h); NULL: no cross-origin access */
 } gw_config;
 
 #define GW_MAX_BACKENDS 16
 
 typedef struct gw_drain gw_drain; /* drain.c: what a stop waits for */
+struct MHD_Connection;
+struct MHD_Response;
 
 /* A gRPC service the gateway forwards to, by its full name: routes find theirs by the service
  * their method belongs to, so a new service needs a row here and no code. */
@@ -63,6 +67,7 @@ typedef struct gw_server {
   size_t openapi_len;
   struct MHD_Daemon *daemon;
   gw_drain *drain; /* from start to stop */
+  gw_cors *cors;   /* from config.cors_origins, from start to stop */
   int port;
 } gw_server;
 
@@ -101,7 +106,8 @@ typedef struct gw_request {
   char *answer; /* malloc'd */
   size_t answer_len;
   const char *content_type;
-  int retry_after_s; /* Retry-After of a 429, 0 otherwise */
+  int retry_after_s;        /* Retry-After of a 429, 0 otherwise */
+  const char *cors_methods; /* a CORS preflight's Access-Control-Allow-Methods, else NULL */
   size_t metrics_index;
 } gw_request;
 
@@ -142,6 +148,17 @@ void gw_drain_destroy(gw_drain *drain);
 void gw_stream_start(gw_request *r, vbp_client *client, const vbp_method *method);
 bool gw_stream_respond(gw_request *r, int *mhd_result);
 void gw_stream_abandon(gw_request *r);
+
+/* cors.c: answers r when it is a CORS preflight (OPTIONS with Origin and
+ * Access-Control-Request-Method): 204 with the route's methods for an allowed origin, 403 for
+ * another, 404 for a path no route takes; true then. False for any other request. */
+bool gw_cors_preflight(gw_request *r);
+/* Adds r's CORS headers to response (none unless r's Origin is allowed). */
+void gw_cors_headers(gw_request *r, struct MHD_Response *response);
+
+/* headers.c: adds what every answer carries besides X-Request-Id and its Content-Type, however
+ * it was made (a buffer, a stream, a 304): Connection: close while stopping, CORS, Vary. */
+void gw_response_headers(gw_request *r, struct MHD_Response *response);
 
 /* The request's header value, or NULL. */
 const char *gw_header(gw_request *r, const char *name);

@@ -151,6 +151,7 @@ static void begin(gw_request *r) {
     gw_answer_error(r, &st);
     return;
   }
+  if (gw_cors_preflight(r)) return;
   if (operations(r)) return;
   r->metrics_index = n_routes + 1; /* unmatched */
   gw_match m = gw_routes_match(srv->routes, r->method, r->path, r->arena, &r->route, r->bindings,
@@ -201,10 +202,9 @@ static enum MHD_Result respond(gw_request *r) {
   struct MHD_Response *response =
       MHD_create_response_from_buffer(r->answer_len, r->answer, MHD_RESPMEM_MUST_FREE);
   r->answer = NULL; /* MHD frees it */
-  MHD_add_response_header(response, "Content-Type", r->content_type);
+  if (r->content_type) MHD_add_response_header(response, "Content-Type", r->content_type);
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
-  /* A stopping gateway closes each connection after its answer: the client goes elsewhere. */
-  if (gw_stopping(r->server)) MHD_add_response_header(response, "Connection", "close");
+  gw_response_headers(r, response);
   if (r->retry_after_s > 0) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
@@ -286,6 +286,8 @@ vbp_status gw_server_start(gw_server *srv) {
   vbp_status st = vbp_parse_ipv4_addr(srv->config.listen_addr, "VBP_GATEWAY_ADDR", &sin);
   if (!vbp_ok(&st)) return st;
   unsigned threads = srv->config.threads > 0 ? (unsigned)srv->config.threads : 2;
+  st = gw_cors_create(srv->config.cors_origins, &srv->cors);
+  if (!vbp_ok(&st)) return st;
   srv->drain = gw_drain_create();
   srv->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
@@ -295,6 +297,8 @@ vbp_status gw_server_start(gw_server *srv) {
   if (!srv->daemon) {
     gw_drain_destroy(srv->drain);
     srv->drain = NULL;
+    gw_cors_destroy(srv->cors);
+    srv->cors = NULL;
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s", srv->config.listen_addr);
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

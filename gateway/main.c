@@ -48,6 +48,7 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
                      &c->rate_limit_burst);
   /* Below scripts/stack's 10 s between SIGTERM and SIGKILL (and Kubernetes' 30 s), so that the
    * requests still waiting after it are answered 503 rather than cut by the kill. */
+  c->cors_origins = vbp_env("VBP_CORS_ORIGINS", NULL);
   if (vbp_ok(&st)) st = vbp_env_int("VBP_GATEWAY_DRAIN_MS", 5000, 0, 600000, &c->drain_ms);
   if (vbp_ok(&st)) st = vbp_env_log_settings(log);
   return st;

@@ -225,6 +225,7 @@ bool gw_stream_respond(gw_request *r, int *mhd_result) {
       MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_stream, s, response_done);
   MHD_add_response_header(response, "Content-Type", "application/x-ndjson");
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
+  gw_response_headers(r, response);
   *mhd_result = MHD_queue_response(r->conn, 200, response);
   MHD_destroy_response(response);
   gw_answer(r, 200, VBP_OK, NULL, 0, "application/x-ndjson");

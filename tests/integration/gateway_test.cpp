@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -22,6 +23,7 @@ namespace {
 
 const char *const kAdminKey = "gateway-test-admin-key";
 const char *const kSecret = "gateway-test-secret";
+const char *const kPortal = "https://portal.example";  // VBP_CORS_ORIGINS
 
 // The backend: Hello greets the name (loudly if asked) and says who called; Goodbye refuses an
 // empty name on the field, as a service does.
@@ -92,6 +94,17 @@ Http request(int port, const std::string &method, const std::string &path,
   return out;
 }
 
+// The value of header name in r ("" when absent; names compare without case).
+std::string header_of(const Http &r, const std::string &name) {
+  std::string lower_headers = r.headers, lower_name = "\r\n" + name + ": ";
+  for (auto &c : lower_headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto &c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower_headers.find(lower_name);
+  if (at == std::string::npos) return "";
+  size_t start = at + lower_name.size(), end = r.headers.find("\r\n", start);
+  return r.headers.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
 class GatewayTestProto : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -125,6 +138,7 @@ class GatewayTestProto : public ::testing::Test {
     srv_.config.admin_key = kAdminKey;
     srv_.config.secret = kSecret;
     srv_.config.threads = 2;
+    srv_.config.cors_origins = kPortal;
     srv_.routes = routes_;
     srv_.methods = methods_;
     srv_.metrics = vbp_metrics_create("gateway", names, n + 2);
@@ -218,6 +232,48 @@ TEST_F(GatewayTestProto, ReadinessAsksTheBackend) {
   Http r = request(port_, "GET", "/readyz", "", false);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, R"({"backends":{"test":"SERVING"},"status":"ready"})");
+}
+
+const std::string kFromPortal = std::string("Origin: ") + kPortal + "\r\n";
+
+TEST_F(GatewayTestProto, APreflightFromAnAllowedOriginIsAllowedTheRoutesMethodsAndOurHeaders) {
+  Http r = request(port_, "OPTIONS", "/v1/hello/bob", "", false,
+                   kFromPortal +
+                       "Access-Control-Request-Method: GET\r\n"
+                       "Access-Control-Request-Headers: authorization,x-request-id\r\n");
+  EXPECT_EQ(r.status, 204) << r.headers;
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Origin"), kPortal);
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Methods"), "GET");
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Headers"),
+            "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+  EXPECT_EQ(header_of(r, "Access-Control-Max-Age"), "600");
+  EXPECT_EQ(header_of(r, "Vary"), "Origin");
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Credentials"), "");
+  EXPECT_EQ(r.body, "");
+}
+
+TEST_F(GatewayTestProto, APreflightFromAnotherOriginIsRefusedWithoutCorsHeaders) {
+  Http r = request(port_, "OPTIONS", "/v1/hello/bob", "", false,
+                   "Origin: https://evil.example\r\nAccess-Control-Request-Method: GET\r\n");
+  EXPECT_EQ(r.status, 403) << r.headers;
+  EXPECT_NE(r.body.find(R"("code":"PERMISSION_DENIED")"), std::string::npos) << r.body;
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Origin"), "");
+  Http none = request(port_, "OPTIONS", "/v1/nowhere", "", false,
+                      kFromPortal + "Access-Control-Request-Method: GET\r\n");
+  EXPECT_EQ(none.status, 404) << none.headers;
+}
+
+TEST_F(GatewayTestProto, AnAnswerToAnAllowedOriginNamesItAndExposesTheRequestId) {
+  Http r = request(port_, "GET", "/v1/hello/world", "", true, kFromPortal);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Origin"), kPortal);
+  EXPECT_NE(header_of(r, "Access-Control-Expose-Headers").find("X-Request-Id"), std::string::npos);
+  EXPECT_EQ(header_of(r, "Vary"), "Origin");
+  // Another origin reads nothing (no CORS header), and the answer still varies by origin.
+  Http other =
+      request(port_, "GET", "/v1/hello/world", "", true, "Origin: https://evil.example\r\n");
+  EXPECT_EQ(header_of(other, "Access-Control-Allow-Origin"), "");
+  EXPECT_EQ(header_of(other, "Vary"), "Origin");
 }
 
 // Requests sent at once, each on a connection of its own, answered in order of the paths.
