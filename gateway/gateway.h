@@ -106,8 +106,10 @@ typedef struct gw_request {
   char *answer; /* malloc'd */
   size_t answer_len;
   const char *content_type;
-  int retry_after_s;        /* Retry-After of a 429, 0 otherwise */
-  const char *cors_methods; /* a CORS preflight's Access-Control-Allow-Methods, else NULL */
+  int retry_after_s;            /* Retry-After of a 429, 0 otherwise */
+  const char *cors_methods;     /* a CORS preflight's Access-Control-Allow-Methods, else NULL */
+  const char *content_encoding; /* "gzip" once the answer is compressed, else NULL */
+  bool vary_encoding;           /* the answer depends on Accept-Encoding */
   size_t metrics_index;
 } gw_request;
 
@@ -156,8 +158,13 @@ bool gw_cors_preflight(gw_request *r);
 /* Adds r's CORS headers to response (none unless r's Origin is allowed). */
 void gw_cors_headers(gw_request *r, struct MHD_Response *response);
 
+/* compress.c: gzips r's answer when it is over GW_COMPRESS_MIN bytes and Accept-Encoding takes
+ * gzip (compress.h), setting r->content_encoding and r->vary_encoding. */
+void gw_compress_answer(gw_request *r);
+
 /* headers.c: adds what every answer carries besides X-Request-Id and its Content-Type, however
- * it was made (a buffer, a stream, a 304): Connection: close while stopping, CORS, Vary. */
+ * it was made (a buffer, a stream, a 304): Connection: close while stopping, CORS,
+ * Content-Encoding, Vary. */
 void gw_response_headers(gw_request *r, struct MHD_Response *response);
 
 /* The request's header value, or NULL. */

@@ -1,6 +1,7 @@
 /* The headers every answer carries besides X-Request-Id and its Content-Type, however it was made
  * (gateway.h's gw_response_headers). One place, so that a buffer, a stream and a 304 agree. */
 #include <microhttpd.h>
+#include <stdio.h>
 
 #include "gateway/gateway.h"
 
@@ -8,5 +9,13 @@ void gw_response_headers(gw_request *r, struct MHD_Response *response) {
   /* A stopping gateway closes each connection after its answer: the client goes elsewhere. */
   if (gw_stopping(r->server)) MHD_add_response_header(response, "Connection", "close");
   gw_cors_headers(r, response);
-  if (gw_cors_varies(r->server->cors)) MHD_add_response_header(response, "Vary", "Origin");
+  if (r->content_encoding)
+    MHD_add_response_header(response, "Content-Encoding", r->content_encoding);
+  bool origin = gw_cors_varies(r->server->cors);
+  if (origin || r->vary_encoding) {
+    char vary[64];
+    snprintf(vary, sizeof vary, "%s%s%s", origin ? "Origin" : "",
+             origin && r->vary_encoding ? ", " : "", r->vary_encoding ? "Accept-Encoding" : "");
+    MHD_add_response_header(response, "Vary", vary);
+  }
 }

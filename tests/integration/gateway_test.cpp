@@ -17,6 +17,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
+#include "gunzip.h"
 #include "gw_routes_test.pb-c.h"
 
 namespace {
@@ -274,6 +275,27 @@ TEST_F(GatewayTestProto, AnAnswerToAnAllowedOriginNamesItAndExposesTheRequestId)
       request(port_, "GET", "/v1/hello/world", "", true, "Origin: https://evil.example\r\n");
   EXPECT_EQ(header_of(other, "Access-Control-Allow-Origin"), "");
   EXPECT_EQ(header_of(other, "Vary"), "Origin");
+}
+
+TEST_F(GatewayTestProto, AnAnswerOver1KiBIsGzippedWhenTheClientTakesItAndGunzipsToThePlainOne) {
+  std::string path = "/v1/hello/" + std::string(2000, 'z');
+  Http plain = request(port_, "GET", path);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(header_of(plain, "Content-Encoding"), "");
+  EXPECT_EQ(header_of(plain, "Vary"), "Origin, Accept-Encoding");
+  Http gzipped = request(port_, "GET", path, "", true, "Accept-Encoding: br, gzip;q=0.5\r\n");
+  ASSERT_EQ(gzipped.status, 200);
+  EXPECT_EQ(header_of(gzipped, "Content-Encoding"), "gzip");
+  EXPECT_EQ(header_of(gzipped, "Vary"), "Origin, Accept-Encoding");
+  EXPECT_LT(gzipped.body.size(), plain.body.size());
+  EXPECT_EQ(gunzip(gzipped.body), plain.body);
+  // Refused by its weight, or too small to be worth it: as it is.
+  Http refused = request(port_, "GET", path, "", true, "Accept-Encoding: gzip;q=0, *\r\n");
+  EXPECT_EQ(header_of(refused, "Content-Encoding"), "");
+  EXPECT_EQ(refused.body, plain.body);
+  Http small = request(port_, "GET", "/v1/hello/world", "", true, "Accept-Encoding: gzip\r\n");
+  EXPECT_EQ(header_of(small, "Content-Encoding"), "");
+  EXPECT_EQ(header_of(small, "Vary"), "Origin");
 }
 
 // Requests sent at once, each on a connection of its own, answered in order of the paths.
