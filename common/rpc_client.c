@@ -63,6 +63,9 @@ typedef struct client_call {
   grpc_byte_buffer *recv;
   grpc_status_code code;
   grpc_slice details;
+  const char *header; /* options' answer header to copy into header_value */
+  char *header_value;
+  size_t header_cap;
   ProtobufCAllocator *allocator;
   vbp_client_done_fn done;
   void *ctx;
@@ -188,6 +191,19 @@ static void client_call_free(client_call *cc) {
   free(cc);
 }
 
+/* The value of the answer header the caller asked for, into its buffer ("" when absent). */
+static void copy_header(client_call *cc) {
+  cc->header_value[0] = '\0';
+  for (size_t i = 0; i < cc->initial_md.count; i++) {
+    const grpc_metadata *m = &cc->initial_md.metadata[i];
+    if (!rpc_slice_is(m->key, cc->header)) continue;
+    size_t n = GRPC_SLICE_LENGTH(m->value);
+    if (n >= cc->header_cap) n = cc->header_cap - 1;
+    memcpy(cc->header_value, GRPC_SLICE_START_PTR(m->value), n);
+    cc->header_value[n] = '\0';
+  }
+}
+
 /* Ends cc: status from the wire (with the field and reason from trailing metadata), the
  * response on OK, the callback, and the bookkeeping that lets close() wait. */
 static void client_finish(client_call *cc, bool batch_ok) {
@@ -207,6 +223,7 @@ static void client_finish(client_call *cc, bool batch_ok) {
       st =
           vbp_status_make(VBP_INTERNAL, "the answer is not a valid %s", cc->method->response->name);
   }
+  if (cc->header) copy_header(cc);
   vbp_client *client = cc->client;
   cc->done(cc->ctx, &st, response);
   client_call_free(cc);
@@ -248,6 +265,11 @@ static client_call *client_call_new(vbp_client *c, const vbp_method *method,
   if (options->request_id) {
     snprintf(cc->request_id, sizeof cc->request_id, "%s", options->request_id);
     add_md(cc, "x-request-id", cc->request_id);
+  }
+  if (options->header && options->header_value && options->header_cap > 0) {
+    cc->header = options->header;
+    cc->header_value = options->header_value;
+    cc->header_cap = options->header_cap;
   }
   return cc;
 }

@@ -15,6 +15,7 @@
 #include "common/rpc.h"
 #include "common/status.h"
 #include "gateway/cors.h"
+#include "gateway/etag.h"
 #include "gateway/routes.h"
 
 #ifdef __cplusplus
@@ -110,6 +111,8 @@ typedef struct gw_request {
   const char *cors_methods;     /* a CORS preflight's Access-Control-Allow-Methods, else NULL */
   const char *content_encoding; /* "gzip" once the answer is compressed, else NULL */
   bool vary_encoding;           /* the answer depends on Accept-Encoding */
+  char backend_etag[128];       /* the backend's vbp-etag answer header, "" without one */
+  const char *etag;             /* the answer's ETag (etag.h), else NULL */
   size_t metrics_index;
 } gw_request;
 
@@ -162,9 +165,14 @@ void gw_cors_headers(gw_request *r, struct MHD_Response *response);
  * gzip (compress.h), setting r->content_encoding and r->vary_encoding. */
 void gw_compress_answer(gw_request *r);
 
+/* etag.c: gives a GET's 200 answer with a backend_etag its ETag, and makes it a 304 without a
+ * body when If-None-Match names that tag. Call after gw_compress_answer: the tag is of the bytes
+ * sent. */
+void gw_conditional(gw_request *r);
+
 /* headers.c: adds what every answer carries besides X-Request-Id and its Content-Type, however
  * it was made (a buffer, a stream, a 304): Connection: close while stopping, CORS,
- * Content-Encoding, Vary. */
+ * Content-Encoding, Vary, ETag. */
 void gw_response_headers(gw_request *r, struct MHD_Response *response);
 
 /* The request's header value, or NULL. */

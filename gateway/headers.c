@@ -18,4 +18,9 @@ void gw_response_headers(gw_request *r, struct MHD_Response *response) {
              origin && r->vary_encoding ? ", " : "", r->vary_encoding ? "Accept-Encoding" : "");
     MHD_add_response_header(response, "Vary", vary);
   }
+  if (r->etag) {
+    MHD_add_response_header(response, "ETag", r->etag);
+    /* Kept by the client alone, and asked about again before each use: prices change. */
+    MHD_add_response_header(response, "Cache-Control", "private, no-cache");
+  }
 }

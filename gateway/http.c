@@ -200,6 +200,7 @@ static void append_body(gw_request *r, const char *data, size_t size) {
 
 static enum MHD_Result respond(gw_request *r) {
   gw_compress_answer(r);
+  gw_conditional(r);
   struct MHD_Response *response =
       MHD_create_response_from_buffer(r->answer_len, r->answer, MHD_RESPMEM_MUST_FREE);
   r->answer = NULL; /* MHD frees it */

@@ -162,8 +162,12 @@ static void call_backend(gw_request *r) {
     gw_stream_start(r, client, &srv->methods[r->route_index]);
     return;
   }
-  vbp_call_options options = {
-      .timeout_ms = r->timeout_ms, .caller = &r->caller, .request_id = r->request_id};
+  vbp_call_options options = {.timeout_ms = r->timeout_ms,
+                              .caller = &r->caller,
+                              .request_id = r->request_id,
+                              .header = GW_ETAG_HEADER,
+                              .header_value = r->backend_etag,
+                              .header_cap = sizeof r->backend_etag};
   vbp_client_start(client, &srv->methods[r->route_index], r->message, &options, NULL, backend_done,
                    r);
 }

@@ -32,6 +32,8 @@ vbp_status hello(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessa
   auto *in = reinterpret_cast<const Gwtest__HelloRequest *>(request);
   if (std::strcmp(in->name, "sleepy") == 0) usleep(400000);     // longer than the test's deadline
   if (std::strcmp(in->name, "slowpoke") == 0) usleep(1500000);  // longer than a stop's grace
+  // As pricing-svc does: the versions the answer reflects.
+  if (std::strncmp(in->name, "tagged", 6) == 0) vbp_call_set_header(call, "vbp-etag", "7.3");
   auto *out = static_cast<Gwtest__HelloReply *>(
       vbp_arena_alloc(vbp_call_arena(call), sizeof(Gwtest__HelloReply)));
   gwtest__hello_reply__init(out);
@@ -296,6 +298,34 @@ TEST_F(GatewayTestProto, AnAnswerOver1KiBIsGzippedWhenTheClientTakesItAndGunzips
   Http small = request(port_, "GET", "/v1/hello/world", "", true, "Accept-Encoding: gzip\r\n");
   EXPECT_EQ(header_of(small, "Content-Encoding"), "");
   EXPECT_EQ(header_of(small, "Vary"), "Origin");
+}
+
+TEST_F(GatewayTestProto, AGetWhoseBackendNamesItsVersionsHasAnETagAndIfNoneMatchGets304) {
+  Http first = request(port_, "GET", "/v1/hello/tagged");
+  ASSERT_EQ(first.status, 200) << first.body;
+  std::string etag = header_of(first, "ETag");
+  EXPECT_EQ(etag.rfind("\"7.3-", 0), 0u) << first.headers;
+  EXPECT_EQ(header_of(first, "Cache-Control"), "private, no-cache");
+  for (const std::string &named : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+    Http again = request(port_, "GET", "/v1/hello/tagged", "", true,
+                         "If-None-Match: " + named + "\r\n" + kFromPortal);
+    EXPECT_EQ(again.status, 304) << named;
+    EXPECT_EQ(again.body, "") << named;
+    EXPECT_EQ(header_of(again, "ETag"), etag) << named;
+    EXPECT_EQ(header_of(again, "Access-Control-Allow-Origin"), kPortal) << named;
+    EXPECT_EQ(header_of(again, "Content-Type"), "") << named;
+  }
+  // Another answer is another tag: never a 304 for it.
+  Http other =
+      request(port_, "GET", "/v1/hello/tagged-too", "", true, "If-None-Match: " + etag + "\r\n");
+  EXPECT_EQ(other.status, 200);
+  EXPECT_NE(header_of(other, "ETag"), etag);
+  // No ETag without the backend's versions, nor for a POST.
+  EXPECT_EQ(header_of(request(port_, "GET", "/v1/hello/world"), "ETag"), "");
+  Http post =
+      request(port_, "POST", "/v1/hello/tagged:goodbye", "{}", true, "If-None-Match: *\r\n");
+  EXPECT_EQ(post.status, 200);
+  EXPECT_EQ(header_of(post, "ETag"), "");
 }
 
 // Requests sent at once, each on a connection of its own, answered in order of the paths.
