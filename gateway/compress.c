@@ -38,15 +38,12 @@ static double weight(const char *params, size_t len) {
 
 bool gw_accepts_gzip(const char *accept_encoding) {
   double gzip = -1, any = -1; /* -1: not named */
-  const char *p = accept_encoding ? accept_encoding : "";
-  while (*p) {
-    size_t len = strcspn(p, ",");
-    const char *element = p, *end = p + len;
-    p = *end ? end + 1 : end;
-    while (element < end && isspace((unsigned char)*element)) element++;
+  const char *p = accept_encoding ? accept_encoding : "", *element;
+  size_t len;
+  while (gw_list_next(&p, &element, &len)) {
     size_t name = strcspn(element, ";, \t");
-    if (element + name > end) name = (size_t)(end - element);
-    double q = weight(element + name, (size_t)(end - element - name));
+    if (name > len) name = len;
+    double q = weight(element + name, len - name);
     if ((name == 4 && strncasecmp(element, "gzip", 4) == 0) ||
         (name == 6 && strncasecmp(element, "x-gzip", 6) == 0))
       gzip = q;

@@ -40,18 +40,12 @@ static bool is_origin(const char *text) {
 vbp_status gw_cors_create(const char *origins, gw_cors **out) {
   gw_cors *cors = vbp_xcalloc(1, sizeof *cors);
   vbp_status st = vbp_status_ok();
-  const char *p = origins ? origins : "";
-  while (*p) {
-    size_t len = strcspn(p, ",");
-    const char *start = p, *end = p + len;
-    p = *end ? end + 1 : end;
-    while (start < end && isspace((unsigned char)*start)) start++;
-    while (end > start && isspace((unsigned char)end[-1])) end--;
-    if (start == end) continue;
-    char *entry = vbp_xmalloc((size_t)(end - start) + 1);
-    for (size_t i = 0; i < (size_t)(end - start); i++)
-      entry[i] = (char)tolower((unsigned char)start[i]);
-    entry[end - start] = '\0';
+  const char *p = origins ? origins : "", *start;
+  size_t len;
+  while (gw_list_next(&p, &start, &len)) {
+    char *entry = vbp_xmalloc(len + 1);
+    for (size_t i = 0; i < len; i++) entry[i] = (char)tolower((unsigned char)start[i]);
+    entry[len] = '\0';
     if (strcmp(entry, "*") == 0) {
       cors->any = true;
       free(entry);

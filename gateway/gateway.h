@@ -170,6 +170,11 @@ void gw_compress_answer(gw_request *r);
  * sent. */
 void gw_conditional(gw_request *r);
 
+/* headers.c: the next element of a comma-separated list (a header's #list, RFC 9110 5.6.1, or
+ * VBP_CORS_ORIGINS) from *p: true with *element and *len (spaces around it left out, never
+ * empty) and *p moved past it; false at the end. */
+bool gw_list_next(const char **p, const char **element, size_t *len);
+
 /* headers.c: adds what every answer carries besides X-Request-Id and its Content-Type, however
  * it was made (a buffer, a stream, a 304): Connection: close while stopping, CORS,
  * Content-Encoding, Vary, ETag. */
