@@ -38,3 +38,12 @@ vbp_status vbp_env_log_level(vbp_log_level *out) {
                             "must be debug, info, warn or error");
   return vbp_status_ok();
 }
+
+vbp_status vbp_env_log_settings(vbp_log_settings *out) {
+  vbp_log_settings s = {.file = vbp_env("VBP_LOG_FILE", NULL)};
+  vbp_status st = vbp_env_log_level(&s.level);
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_ACCESS_LOG_SAMPLE", 1, 0, 1000000, &s.sample_one_in);
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_ACCESS_LOG_SLOW_MS", 1000, 0, 3600000, &s.slow_ms);
+  if (vbp_ok(&st)) *out = s;
+  return st;
+}

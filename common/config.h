@@ -25,6 +25,12 @@ vbp_status vbp_env_required(const char *name, const char **out);
 /* VBP_LOG_LEVEL (debug, info, warn, error; default info). */
 vbp_status vbp_env_log_level(vbp_log_level *out);
 
+/* Everything log.h's vbp_log_start takes: VBP_LOG_LEVEL, VBP_LOG_FILE (default none: stderr),
+ * VBP_ACCESS_LOG_SAMPLE (1 in N ordinary access lines, 0 to 1000000; default 1, every one) and
+ * VBP_ACCESS_LOG_SLOW_MS (always write lines at least this slow; default 1000, 0 turns it off).
+ * The file's name is the environment's. */
+vbp_status vbp_env_log_settings(vbp_log_settings *out);
+
 #ifdef __cplusplus
 }
 #endif

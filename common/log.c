@@ -1,11 +1,16 @@
 #include "common/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/arena.h"
 #include "common/clock.h"
 #include "common/utf8.h"
 
@@ -13,9 +18,63 @@ static const char *service_name = "vbp";
 static vbp_log_level min_level = VBP_LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
+/* Access-line sampling: the settings, and how many ordinary lines came so far. */
+static atomic_int sample_one_in = 1;
+static atomic_llong sample_slow_us;
+static atomic_ullong ordinary_lines;
+
+/* The log file's name, set once at start (before other threads), or NULL. */
+static char *file_path;
+
 void vbp_log_init(const char *service, vbp_log_level level) {
   service_name = service;
   min_level = level;
+  atomic_store(&sample_one_in, 1);
+  atomic_store(&sample_slow_us, 0);
+  atomic_store(&ordinary_lines, 0);
+}
+
+vbp_status vbp_log_reopen(void) {
+  if (!file_path) return vbp_status_ok();
+  int fd = open(file_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0)
+    return vbp_status_make(VBP_UNAVAILABLE, "cannot open %s: %s", file_path, strerror(errno));
+  /* One dup2: a write racing with it goes wholly to the old file or wholly to the new. */
+  dup2(fd, STDERR_FILENO);
+  close(fd);
+  return vbp_status_ok();
+}
+
+vbp_status vbp_log_start(const char *service, const vbp_log_settings *settings) {
+  vbp_log_init(service, settings->level);
+  atomic_store(&sample_one_in, settings->sample_one_in);
+  atomic_store(&sample_slow_us, (long long)settings->slow_ms * 1000);
+  free(file_path);
+  file_path = settings->file && *settings->file ? vbp_xstrdup(settings->file) : NULL;
+  return vbp_log_reopen();
+}
+
+/* Whether a line is written whatever the sampling. */
+static bool always(int64_t slow_us, bool notable, int64_t duration_us) {
+  return notable || (slow_us > 0 && duration_us >= slow_us);
+}
+
+bool vbp_log_sample(int one_in, int64_t slow_us, bool notable, int64_t duration_us,
+                    uint64_t ordinal) {
+  return always(slow_us, notable, duration_us) || (one_in > 0 && ordinal % (uint64_t)one_in == 0);
+}
+
+bool vbp_log_http_notable(unsigned status) {
+  return status >= 400 && status != 404 && status != 429;
+}
+
+/* Whether to write this access line now; an ordinary one takes its turn in the count. */
+static bool sampled(bool notable, int64_t duration_us) {
+  int one_in = atomic_load(&sample_one_in);
+  int64_t slow_us = atomic_load(&sample_slow_us);
+  if (one_in == 1 || always(slow_us, notable, duration_us)) return true;
+  /* An ordinary line: only these take a turn, so 1 in N of them is exactly that. */
+  return vbp_log_sample(one_in, 0, false, 0, atomic_fetch_add(&ordinary_lines, 1));
 }
 
 bool vbp_log_level_parse(const char *name, vbp_log_level *out) {
@@ -139,7 +198,7 @@ void vbp_log(vbp_log_level level, const char *fmt, ...) {
 
 void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id, const char *caller,
                   const vbp_status *status, int64_t duration_us) {
-  if (!vbp_log_enabled(level)) return;
+  if (!vbp_log_enabled(level) || !sampled(status->code != VBP_OK, duration_us)) return;
   line l;
   begin(&l, level);
   put_string(&l, ",\"rpc\":", rpc ? rpc : "");
@@ -156,7 +215,7 @@ void vbp_log_call(vbp_log_level level, const char *rpc, const char *request_id, 
 void vbp_log_http(vbp_log_level level, const char *method, const char *path, const char *route,
                   unsigned status, const char *request_id, const char *caller,
                   int64_t duration_us) {
-  if (!vbp_log_enabled(level)) return;
+  if (!vbp_log_enabled(level) || !sampled(vbp_log_http_notable(status), duration_us)) return;
   line l;
   begin(&l, level);
   put_string(&l, ",\"method\":", method);

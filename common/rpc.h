@@ -92,6 +92,11 @@ const char *vbp_call_method(const vbp_call *call);
 int64_t vbp_call_remaining_ms(const vbp_call *call);
 /* True once the deadline passed or (streaming) the client went away. */
 bool vbp_call_done(vbp_call *call);
+/* Unary only: sends key: value with the answer, in its initial metadata (pricing-svc's vbp-etag,
+ * which the gateway turns into an ETag). One header per call; a second call replaces it. key is
+ * lower case (at most 31 bytes), value printable ASCII (at most 127 bytes); both are copied, cut
+ * when longer. */
+void vbp_call_set_header(vbp_call *call, const char *key, const char *value);
 /* Streaming only: sends one message and waits until gRPC took it. CANCELLED when the client
  * went away, DEADLINE_EXCEEDED after the deadline. */
 vbp_status vbp_call_send(vbp_call *call, const ProtobufCMessage *message);
@@ -111,6 +116,12 @@ typedef struct vbp_call_options {
   const vbp_caller *caller; /* signed with the client's secret, or NULL */
   const char *bearer_key;   /* sent as authorization: Bearer, or NULL */
   const char *request_id;   /* x-request-id, or NULL */
+  /* An answer header to read (vbp_call_set_header's key), or NULL: its value is copied into
+   * header_value (header_cap bytes, cut to fit; "" when the server sent none) before done runs.
+   * The key and the buffer must live until then. Unary calls only. */
+  const char *header;
+  char *header_value;
+  size_t header_cap;
 } vbp_call_options;
 
 /* Called once when an asynchronous call ends, on the clients' shared thread: keep it short (it
@@ -145,6 +156,12 @@ typedef bool (*vbp_client_message_fn)(void *ctx, const ProtobufCMessage *message
 vbp_status vbp_client_stream(vbp_client *client, const vbp_method *method,
                              const ProtobufCMessage *request, const vbp_call_options *options,
                              vbp_client_message_fn on_message, void *ctx);
+
+/* Ends every call of client in progress, and makes every later one end at once, with
+ * UNAVAILABLE and reason (copied; cut at 127 bytes): for a stop that must not wait for a backend
+ * any longer. Each ends as a failure would, through its own completion (done, or the stream's
+ * status). There is no undoing it; close the client afterwards. Thread-safe. */
+void vbp_client_abort_calls(vbp_client *client, const char *reason);
 
 /* Asks target's grpc.health.v1.Health/Check about service ("" or NULL: the whole server;
  * "liveness": the process only); OK when it answers SERVING. */

@@ -39,6 +39,9 @@ struct vbp_client {
   pthread_mutex_t lock;
   pthread_cond_t idle;
   size_t outstanding;
+  struct client_call *calls; /* started and not yet finished: what abort cancels */
+  bool aborted;              /* every call fails with abort_reason from here on */
+  char abort_reason[128];
   struct {
     const char *path;
     void *handle;
@@ -49,6 +52,7 @@ struct vbp_client {
 typedef struct client_call {
   vbp_client *client;
   grpc_call *call;
+  struct client_call *prev, *next; /* in client->calls once started */
   const vbp_method *method;
   grpc_metadata md[7];
   size_t n_md;
@@ -62,6 +66,9 @@ typedef struct client_call {
   grpc_byte_buffer *recv;
   grpc_status_code code;
   grpc_slice details;
+  const char *header; /* options' answer header to copy into header_value */
+  char *header_value;
+  size_t header_cap;
   ProtobufCAllocator *allocator;
   vbp_client_done_fn done;
   void *ctx;
@@ -142,7 +149,44 @@ static void add_md(client_call *cc, const char *key, const char *value) {
   cc->md[cc->n_md++].value = rpc_static_slice(value);
 }
 
+/* Puts the new call cc->call in the client's list of calls, or cancels it at once when the
+ * client was aborted: the cancel ends it through the same completion as any other failure. */
+static void track(client_call *cc) {
+  vbp_client *c = cc->client;
+  if (!cc->call) return;
+  pthread_mutex_lock(&c->lock);
+  if (c->aborted) {
+    grpc_call_cancel_with_status(cc->call, GRPC_STATUS_UNAVAILABLE, c->abort_reason, NULL);
+  } else {
+    cc->next = c->calls;
+    if (c->calls) c->calls->prev = cc;
+    c->calls = cc;
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
+/* Takes cc out of the list before its call is let go, so abort never cancels a freed call. */
+static void untrack(client_call *cc) {
+  vbp_client *c = cc->client;
+  pthread_mutex_lock(&c->lock);
+  if (cc->prev) cc->prev->next = cc->next;
+  if (cc->next) cc->next->prev = cc->prev;
+  if (c->calls == cc) c->calls = cc->next;
+  cc->prev = cc->next = NULL;
+  pthread_mutex_unlock(&c->lock);
+}
+
+void vbp_client_abort_calls(vbp_client *c, const char *reason) {
+  pthread_mutex_lock(&c->lock);
+  c->aborted = true;
+  snprintf(c->abort_reason, sizeof c->abort_reason, "%s", reason);
+  for (client_call *cc = c->calls; cc; cc = cc->next)
+    grpc_call_cancel_with_status(cc->call, GRPC_STATUS_UNAVAILABLE, c->abort_reason, NULL);
+  pthread_mutex_unlock(&c->lock);
+}
+
 static void client_call_free(client_call *cc) {
+  untrack(cc);
   if (cc->call) grpc_call_unref(cc->call);
   if (cc->send) grpc_byte_buffer_destroy(cc->send);
   if (cc->recv) grpc_byte_buffer_destroy(cc->recv);
@@ -150,6 +194,19 @@ static void client_call_free(client_call *cc) {
   grpc_metadata_array_destroy(&cc->trailing_md);
   grpc_slice_unref(cc->details);
   free(cc);
+}
+
+/* The value of the answer header the caller asked for, into its buffer ("" when absent). */
+static void copy_header(client_call *cc) {
+  cc->header_value[0] = '\0';
+  for (size_t i = 0; i < cc->initial_md.count; i++) {
+    const grpc_metadata *m = &cc->initial_md.metadata[i];
+    if (!rpc_slice_is(m->key, cc->header)) continue;
+    size_t n = GRPC_SLICE_LENGTH(m->value);
+    if (n >= cc->header_cap) n = cc->header_cap - 1;
+    memcpy(cc->header_value, GRPC_SLICE_START_PTR(m->value), n);
+    cc->header_value[n] = '\0';
+  }
 }
 
 /* Ends cc: status from the wire (with the field and reason from trailing metadata), the
@@ -171,6 +228,7 @@ static void client_finish(client_call *cc, bool batch_ok) {
       st =
           vbp_status_make(VBP_INTERNAL, "the answer is not a valid %s", cc->method->response->name);
   }
+  if (cc->header) copy_header(cc);
   vbp_client *client = cc->client;
   cc->done(cc->ctx, &st, response);
   client_call_free(cc);
@@ -213,6 +271,11 @@ static client_call *client_call_new(vbp_client *c, const vbp_method *method,
   if (options->request_id) {
     snprintf(cc->request_id, sizeof cc->request_id, "%s", options->request_id);
     add_md(cc, "x-request-id", cc->request_id);
+  }
+  if (options->header && options->header_value && options->header_cap > 0) {
+    cc->header = options->header;
+    cc->header_value = options->header_value;
+    cc->header_cap = options->header_cap;
   }
   return cc;
 }
@@ -319,6 +382,7 @@ void vbp_client_start(vbp_client *c, const vbp_method *method, const ProtobufCMe
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
                                                  registered_handle(c, method->path),
                                                  deadline_after(cc), NULL);
+  track(cc);
   grpc_op ops[6];
   request_ops(cc, request, ops);
   memset(&ops[4], 0, 2 * sizeof *ops);
@@ -351,6 +415,7 @@ vbp_status vbp_client_stream(vbp_client *c, const vbp_method *method,
   cc->call = grpc_channel_create_registered_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
                                                  registered_handle(c, method->path),
                                                  deadline_after(cc), NULL);
+  track(cc);
   grpc_op ops[4];
   request_ops(cc, request, ops);
   vbp_status st = vbp_status_ok();

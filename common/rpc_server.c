@@ -51,7 +51,8 @@ struct vbp_call {
   vbp_status status;
   char encoded_field[3 * VBP_STATUS_FIELD_MAX];
   char encoded_reason[3 * VBP_STATUS_REASON_MAX];
-  grpc_metadata initial_md[1];
+  grpc_metadata initial_md[2];
+  char header_key[32], header_value[128]; /* vbp_call_set_header's, when header_key[0] */
   grpc_metadata trailing_md[2];
   grpc_byte_buffer *response;
   /* Handler's view. */
@@ -175,8 +176,13 @@ static void initial_op(vbp_call *c, grpc_op *op) {
   op->op = GRPC_OP_SEND_INITIAL_METADATA;
   c->initial_md[0].key = rpc_static_slice("x-request-id");
   c->initial_md[0].value = rpc_static_slice(c->request_id);
+  size_t n = 1;
+  if (c->header_key[0]) {
+    c->initial_md[n].key = rpc_static_slice(c->header_key);
+    c->initial_md[n++].value = rpc_static_slice(c->header_value);
+  }
   op->data.send_initial_metadata.metadata = c->initial_md;
-  op->data.send_initial_metadata.count = 1;
+  op->data.send_initial_metadata.count = n;
   c->initial_sent = true;
 }
 
@@ -505,6 +511,11 @@ void vbp_server_stop(vbp_server *srv, int grace_ms) {
   free(srv->workers);
   free(srv->methods);
   free(srv);
+}
+
+void vbp_call_set_header(vbp_call *call, const char *key, const char *value) {
+  snprintf(call->header_key, sizeof call->header_key, "%s", key);
+  snprintf(call->header_value, sizeof call->header_value, "%s", value);
 }
 
 vbp_arena *vbp_call_arena(vbp_call *call) { return call->arena; }

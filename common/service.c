@@ -42,7 +42,7 @@ vbp_status vbp_service_config_read(const vbp_service_def *def, vbp_service_confi
   if (vbp_ok(&st)) st = vbp_env_int("VBP_PG_POOL_SIZE", 8, 1, 256, &c.pg_pool_size);
   if (vbp_ok(&st) && def->uses_redis)
     st = vbp_env_int("VBP_REDIS_TIMEOUT_MS", 50, 1, 5000, &c.redis_timeout_ms);
-  if (vbp_ok(&st)) st = vbp_env_log_level(&c.log_level);
+  if (vbp_ok(&st)) st = vbp_env_log_settings(&c.log);
   if (!vbp_ok(&st)) return st;
   c.pg_dsn =
       dsn_for(vbp_env("VBP_PG_DSN", "host=127.0.0.1 port=55432 dbname=vbp user=vbp"), def->schema);
@@ -68,7 +68,10 @@ int vbp_service_main(const vbp_service_def *def) {
   vbp_status st = vbp_service_config_read(def, &cfg);
   if (vbp_ok(&st)) st = vbp_clock_init();
   if (vbp_ok(&st) && def->configure) st = def->configure(def->context);
-  vbp_log_init(def->name, vbp_ok(&st) ? cfg.log_level : VBP_LOG_INFO);
+  if (vbp_ok(&st))
+    st = vbp_log_start(def->name, &cfg.log);
+  else
+    vbp_log_init(def->name, VBP_LOG_INFO);
   if (!vbp_ok(&st)) {
     vbp_log(VBP_LOG_ERROR, "configuration: %s", st.message);
     vbp_service_config_fini(&cfg);

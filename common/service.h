@@ -66,13 +66,14 @@ typedef struct vbp_service_config {
   const char *listen_addr, *metrics_addr, *redis_addr, *catalog_addr, *admin_key, *secret;
   char *pg_dsn; /* VBP_PG_DSN with the schema and ISO dates; owned, freed by fini */
   int workers, pg_pool_size, redis_timeout_ms;
-  vbp_log_level log_level;
+  vbp_log_settings log;
 } vbp_service_config;
 
 /* Reads def's settings: VBP_PG_DSN, VBP_ADMIN_KEY and VBP_INTERNAL_SECRET (both required),
- * VBP_WORKERS, VBP_PG_POOL_SIZE, VBP_LOG_LEVEL, def's addresses, and VBP_REDIS_ADDR /
- * VBP_REDIS_TIMEOUT_MS / VBP_CATALOG_ADDR when def uses them. A missing or malformed one is an
- * error naming it (status field). On success the caller frees *out with fini. */
+ * VBP_WORKERS, VBP_PG_POOL_SIZE, the log's (config.h's vbp_env_log_settings), def's addresses, and
+ * VBP_REDIS_ADDR / VBP_REDIS_TIMEOUT_MS / VBP_CATALOG_ADDR when def uses them. A missing or
+ * malformed one is an error naming it (status field). On success the caller frees *out with fini.
+ */
 vbp_status vbp_service_config_read(const vbp_service_def *def, vbp_service_config *out);
 void vbp_service_config_fini(vbp_service_config *config);
 

@@ -8,11 +8,13 @@
 extern "C" {
 #endif
 
-/* Blocks SIGINT and SIGTERM in the calling thread and ignores SIGPIPE (a peer that hung up is an
- * error on the write, not a reason to exit). Call in main before starting any thread. */
+/* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and ignores SIGPIPE (a peer that hung up
+ * is an error on the write, not a reason to exit). Call in main before starting any thread. */
 void vbp_block_stop_signals(void);
 
-/* Waits until SIGINT or SIGTERM arrives (blocked by vbp_block_stop_signals) and returns it. */
+/* Waits until SIGINT or SIGTERM arrives (blocked by vbp_block_stop_signals) and returns it. A
+ * SIGHUP meanwhile reopens the log file (log.h's vbp_log_reopen: logrotate's signal) and the
+ * wait goes on. */
 int vbp_wait_stop_signal(void);
 
 #ifdef __cplusplus

@@ -15,6 +15,8 @@
 #include "common/rpc.h"
 #include "common/status.h"
 #include "gateway/conformance.h"
+#include "gateway/cors.h"
+#include "gateway/etag.h"
 #include "gateway/routes.h"
 
 #ifdef __cplusplus
@@ -34,9 +36,15 @@ typedef struct gw_config {
   int key_cache_ttl_ms;
   int rate_limit_rps, rate_limit_burst;     /* per API key; 0 rps: no limit */
   int auth_failure_rps, auth_failure_burst; /* failed authentications per client address */
+  int drain_ms;             /* how long a stop waits for backends' answers before it answers 503 */
+  const char *cors_origins; /* VBP_CORS_ORIGINS (cors.h); NULL: no cross-origin access */
 } gw_config;
 
 #define GW_MAX_BACKENDS 16
+
+typedef struct gw_drain gw_drain; /* drain.c: what a stop waits for */
+struct MHD_Connection;
+struct MHD_Response;
 
 /* A gRPC service the gateway forwards to, by its full name: routes find theirs by the service
  * their method belongs to, so a new service needs a row here and no code. */
@@ -64,6 +72,8 @@ typedef struct gw_server {
   char *openapi;    /* /openapi.json, generated from the routes at start-up */
   size_t openapi_len;
   struct MHD_Daemon *daemon;
+  gw_drain *drain; /* from start to stop */
+  gw_cors *cors;   /* from config.cors_origins, from start to stop */
   int port;
 } gw_server;
 
@@ -105,9 +115,14 @@ typedef struct gw_request {
   char *answer; /* malloc'd */
   size_t answer_len;
   const char *content_type;
-  int retry_after_s; /* Retry-After of a 429, 0 otherwise */
-  const char *allow; /* Allow of a 405 ("GET, HEAD"), NULL otherwise */
-  bool close;        /* answer before the body and close: its framing cannot be trusted */
+  int retry_after_s;        /* Retry-After of a 429, 0 otherwise */
+  const char *allow;        /* Allow of a 405 ("GET, HEAD"), NULL otherwise */
+  bool close;               /* answer before the body and close: its framing cannot be trusted */
+  const char *cors_methods; /* a CORS preflight's Access-Control-Allow-Methods, else NULL */
+  const char *content_encoding; /* "gzip" once the answer is compressed, else NULL */
+  bool vary_encoding;           /* the answer depends on Accept-Encoding */
+  char backend_etag[128];       /* the backend's vbp-etag answer header, "" without one */
+  const char *etag;             /* the answer's ETag (etag.h), else NULL */
   size_t metrics_index;
 } gw_request;
 
@@ -130,8 +145,20 @@ void gw_answer(gw_request *r, unsigned status, vbp_code code, char *body, size_t
  * backend. Either answers at once (r->answered) or suspends r and answers later, resuming it. */
 void gw_proxy(gw_request *r);
 
-/* http.c: resumes a suspended request once its answer is set; r must not be touched after. */
+/* drain.c: every suspend and resume of a connection goes through these, so that a stop knows
+ * when none is left suspended (libmicrohttpd aborts on a stop that finds one). gw_suspend
+ * suspends r (and sets r->suspended); gw_resume resumes it once its answer is set, after which
+ * r must not be touched. Thread-safe. */
+void gw_suspend(gw_request *r);
 void gw_resume(gw_request *r);
+void gw_suspend_connection(gw_server *srv, struct MHD_Connection *conn);
+void gw_resume_connection(gw_server *srv, struct MHD_Connection *conn);
+/* A request begins (+1) or ends (-1): what the stop's grace waits for. */
+void gw_drain_request(gw_server *srv, int delta);
+/* True once a stop began: new requests are refused (503, Connection: close). */
+bool gw_stopping(const gw_server *srv);
+gw_drain *gw_drain_create(void);
+void gw_drain_destroy(gw_drain *drain);
 
 /* stream.c: serves a server-streaming route as NDJSON. start runs the call (r is suspended
  * and resumed at its first message or its end); respond then queues the answer: true when it
@@ -141,12 +168,44 @@ void gw_stream_start(gw_request *r, vbp_client *client, const vbp_method *method
 bool gw_stream_respond(gw_request *r, int *mhd_result);
 void gw_stream_abandon(gw_request *r);
 
+/* cors.c: answers r when it is a CORS preflight (OPTIONS with Origin and
+ * Access-Control-Request-Method): 204 with the route's methods for an allowed origin, 403 for
+ * another, 404 for a path no route takes; true then. False for any other request. */
+bool gw_cors_preflight(gw_request *r);
+/* Adds r's CORS headers to response (none unless r's Origin is allowed). */
+void gw_cors_headers(gw_request *r, struct MHD_Response *response);
+
+/* compress.c: gzips r's answer when it is over GW_COMPRESS_MIN bytes and Accept-Encoding takes
+ * gzip (compress.h), setting r->content_encoding and r->vary_encoding. */
+void gw_compress_answer(gw_request *r);
+
+/* etag.c: gives a GET's 200 answer with a backend_etag its ETag, and makes it a 304 without a
+ * body when If-None-Match names that tag. Call after gw_compress_answer: the tag is of the bytes
+ * sent. */
+void gw_conditional(gw_request *r);
+
+/* headers.c: the next element of a comma-separated list (a header's #list, RFC 9110 5.6.1, or
+ * VBP_CORS_ORIGINS) from *p: true with *element and *len (spaces around it left out, never
+ * empty) and *p moved past it; false at the end. */
+bool gw_list_next(const char **p, const char **element, size_t *len);
+
+/* headers.c: adds what every answer carries besides X-Request-Id and its Content-Type, however
+ * it was made (a buffer, a stream, a 304): Connection: close while stopping, CORS,
+ * Content-Encoding, Vary, ETag. */
+void gw_response_headers(gw_request *r, struct MHD_Response *response);
+
 /* The request's header value, or NULL. */
 const char *gw_header(gw_request *r, const char *name);
 
-/* http.c: start and stop serving. */
+/* http.c: starts serving. */
 vbp_status gw_server_start(gw_server *server);
-void gw_server_stop(gw_server *server, int grace_ms);
+/* drain.c: stops serving. Stops accepting and refuses new requests on open connections; gives
+ * requests in flight up to grace_ms for their backends' answers, then aborts the backend calls
+ * left (their requests are answered 503 UNAVAILABLE) and stops the daemon once no connection is
+ * suspended. True when stopped (or never started); false, logged, when a connection stayed
+ * suspended, and then the daemon still runs: the caller should exit without freeing what it
+ * uses. Call from one thread, once serving. */
+bool gw_server_stop(gw_server *server, int grace_ms);
 
 #ifdef __cplusplus
 }

@@ -40,13 +40,9 @@
 #include "gateway/gateway.h"
 #include "grpc/health/v1/health.pb-c.h"
 
-static _Atomic int in_flight;
-
 const char *gw_header(gw_request *r, const char *name) {
   return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
-
-void gw_resume(gw_request *r) { MHD_resume_connection(r->conn); }
 
 /* An id the client chose (1 to 64 of [A-Za-z0-9._-]) or a new one. */
 static void request_id(gw_request *r) {
@@ -121,8 +117,7 @@ static void readyz(gw_request *r) {
     return;
   }
   atomic_store(&rd->pending, (int)n);
-  MHD_suspend_connection(r->conn);
-  r->suspended = true;
+  gw_suspend(r);
   for (size_t i = 0; i < n; i++) {
     rd->probes[i].all = rd;
     rd->probes[i].backend = (int)i;
@@ -227,6 +222,12 @@ static void begin(gw_request *r, const char *version) {
   /* HEAD is GET without the body, which MHD leaves out of the answer by itself. */
   const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
   r->metrics_index = n_routes; /* operations, until routed */
+  if (gw_stopping(srv)) {
+    vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "the gateway is stopping; retry");
+    gw_answer_error(r, &st);
+    return;
+  }
+  if (gw_cors_preflight(r)) return;
   if (operations(r, method)) return;
   r->metrics_index = n_routes + 1; /* unmatched */
   gw_match m = gw_routes_match(srv->routes, method, r->path, r->arena, &r->route, r->bindings,
@@ -283,15 +284,19 @@ static void append_body(gw_request *r, const char *data, size_t size) {
 }
 
 static enum MHD_Result respond(gw_request *r) {
+  gw_compress_answer(r);
+  gw_conditional(r);
   struct MHD_Response *response =
       MHD_create_response_from_buffer(r->answer_len, r->answer, MHD_RESPMEM_MUST_FREE);
   r->answer = NULL; /* MHD frees it */
-  MHD_add_response_header(response, "Content-Type", r->content_type);
+  if (r->content_type) MHD_add_response_header(response, "Content-Type", r->content_type);
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
   if (r->allow) MHD_add_response_header(response, "Allow", r->allow);
-  if (r->close) MHD_add_response_header(response, "Connection", "close");
+  if (r->close && !gw_stopping(r->server)) /* else gw_response_headers says it */
+    MHD_add_response_header(response, "Connection", "close");
   /* RFC 7235: a 401 names the scheme that would do. */
   if (r->status == 401) MHD_add_response_header(response, "WWW-Authenticate", "Bearer");
+  gw_response_headers(r, response);
   if (r->retry_after_s > 0) {
     char seconds[16];
     snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
@@ -318,7 +323,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
   r->target_len = strlen(uri);
   r->path = vbp_arena_strndup(r->arena, uri, strcspn(uri, "?"));
   r->metrics_index = gw_routes_count(srv->routes) + 1; /* unmatched */
-  atomic_fetch_add(&in_flight, 1);
+  gw_drain_request(srv, 1);
   vbp_metrics_in_flight(srv->metrics, 1);
   return r;
 }
@@ -391,7 +396,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   vbp_arena_destroy(r->arena);
   free(r);
   *state = NULL;
-  atomic_fetch_sub(&in_flight, 1);
+  gw_drain_request(srv, -1);
 }
 
 vbp_status gw_server_start(gw_server *srv) {
@@ -399,27 +404,23 @@ vbp_status gw_server_start(gw_server *srv) {
   vbp_status st = vbp_parse_ipv4_addr(srv->config.listen_addr, "VBP_GATEWAY_ADDR", &sin);
   if (!vbp_ok(&st)) return st;
   unsigned threads = srv->config.threads > 0 ? (unsigned)srv->config.threads : 2;
+  st = gw_cors_create(srv->config.cors_origins, &srv->cors);
+  if (!vbp_ok(&st)) return st;
+  srv->drain = gw_drain_create();
   srv->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
       on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
       threads, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 20000u,
       MHD_OPTION_END);
-  if (!srv->daemon)
+  if (!srv->daemon) {
+    gw_drain_destroy(srv->drain);
+    srv->drain = NULL;
+    gw_cors_destroy(srv->cors);
+    srv->cors = NULL;
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s", srv->config.listen_addr);
+  }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
   srv->port = info ? info->port : 0;
   return vbp_status_ok();
-}
-
-void gw_server_stop(gw_server *srv, int grace_ms) {
-  if (!srv->daemon) return;
-  /* Stop accepting, let answers in flight finish (every backend call has a deadline). */
-  MHD_quiesce_daemon(srv->daemon);
-  for (int waited = 0; atomic_load(&in_flight) > 0 && waited < grace_ms; waited += 5) {
-    struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
-    nanosleep(&pause, NULL);
-  }
-  MHD_stop_daemon(srv->daemon);
-  srv->daemon = NULL;
 }

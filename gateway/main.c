@@ -19,7 +19,6 @@
 
 #define KEY_CACHE_SLOTS 65536
 #define KEY_REVOCATION_POLL_MS 200 /* a key revoked elsewhere stops working here within 1 s */
-#define DRAIN_GRACE_MS 10000
 
 static const ProtobufCServiceDescriptor *const services[] = {
     &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
@@ -35,7 +34,7 @@ static const struct {
     {"volume", "VBP_VOLUME_ADDR", "127.0.0.1:50054"},
 };
 
-static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_level *level) {
+static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_settings *log) {
   c->listen_addr = vbp_env("VBP_GATEWAY_ADDR", "127.0.0.1:8080");
   c->redis_addr = vbp_env("VBP_REDIS_ADDR", "127.0.0.1:56379");
   *descriptor_set = vbp_env("VBP_DESCRIPTOR_SET", VBP_DEFAULT_DESCRIPTOR_SET);
@@ -54,16 +53,23 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
   if (vbp_ok(&st)) st = vbp_env_int("VBP_AUTH_FAILURE_RPS", 5, 0, 1000000, &c->auth_failure_rps);
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_AUTH_FAILURE_BURST", 20, 0, 1000000, &c->auth_failure_burst);
-  if (vbp_ok(&st)) st = vbp_env_log_level(level);
+  /* Below scripts/stack's 10 s between SIGTERM and SIGKILL (and Kubernetes' 30 s), so that the
+   * requests still waiting after it are answered 503 rather than cut by the kill. */
+  c->cors_origins = vbp_env("VBP_CORS_ORIGINS", NULL);
+  if (vbp_ok(&st)) st = vbp_env_int("VBP_GATEWAY_DRAIN_MS", 5000, 0, 600000, &c->drain_ms);
+  if (vbp_ok(&st)) st = vbp_env_log_settings(log);
   return st;
 }
 
 int main(void) {
   gw_config cfg = {0};
   const char *descriptor_set = NULL;
-  vbp_log_level level = VBP_LOG_INFO;
-  vbp_status st = read_config(&cfg, &descriptor_set, &level);
-  vbp_log_init("gateway", level);
+  vbp_log_settings log = {.level = VBP_LOG_INFO};
+  vbp_status st = read_config(&cfg, &descriptor_set, &log);
+  if (vbp_ok(&st))
+    st = vbp_log_start("gateway", &log);
+  else
+    vbp_log_init("gateway", VBP_LOG_INFO);
   if (!vbp_ok(&st)) {
     vbp_log(VBP_LOG_ERROR, "configuration: %s", st.message);
     return 2;
@@ -135,7 +141,11 @@ int main(void) {
   rc = 0;
 
 done:
-  gw_server_stop(&srv, DRAIN_GRACE_MS);
+  if (!gw_server_stop(&srv, cfg.drain_ms)) {
+    /* The daemon still runs and uses everything below: leave it all to the exit. */
+    vbp_log(VBP_LOG_ERROR, "stopped without draining");
+    _exit(1);
+  }
   vbp_authenticator_destroy(srv.auth); /* its watcher calls catalog-svc: before the clients go */
   for (size_t i = 0; i < srv.n_backends; i++) vbp_client_close(srv.backends[i].client);
   gw_limiter_destroy(srv.limiter);

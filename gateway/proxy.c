@@ -173,8 +173,12 @@ static void call_backend(gw_request *r) {
     gw_stream_start(r, client, &srv->methods[r->route_index]);
     return;
   }
-  vbp_call_options options = {
-      .timeout_ms = r->timeout_ms, .caller = &r->caller, .request_id = r->request_id};
+  vbp_call_options options = {.timeout_ms = r->timeout_ms,
+                              .caller = &r->caller,
+                              .request_id = r->request_id,
+                              .header = GW_ETAG_HEADER,
+                              .header_value = r->backend_etag,
+                              .header_cap = sizeof r->backend_etag};
   vbp_client_start(client, &srv->methods[r->route_index], r->message, &options, NULL, backend_done,
                    r);
 }
@@ -334,8 +338,7 @@ void gw_proxy(gw_request *r) {
     return;
   }
   /* Suspended before the call starts, so its completion always finds it suspended. */
-  MHD_suspend_connection(r->conn);
-  r->suspended = true;
+  gw_suspend(r);
   if (!pending) {
     call_backend(r);
     return;

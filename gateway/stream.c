@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "gateway/compress.h"
 #include "gateway/gateway.h"
 #include "gateway/json.h"
 
@@ -24,6 +25,7 @@ static _Atomic int streams;
 
 struct gw_stream {
   gw_request *r; /* until the answer is queued */
+  gw_server *server;
   struct MHD_Connection *conn;
   vbp_client *client;
   const vbp_method *method;
@@ -35,6 +37,7 @@ struct gw_stream {
   pthread_cond_t room;
   char *buf;
   size_t len, off, cap;
+  gw_gzip *gzip;        /* set when the client takes gzip: buf then holds the compressed stream */
   bool started;         /* the first message, or the end, has come */
   bool done;            /* the producer has finished */
   bool handler_waiting; /* the request is suspended until started */
@@ -51,6 +54,7 @@ static void stream_unref(gw_stream *s) {
   if (!last) return;
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->room);
+  gw_gzip_destroy(s->gzip);
   free(s->buf);
   free(s);
   atomic_fetch_sub(&streams, 1);
@@ -73,7 +77,7 @@ static wake wake_up(gw_stream *s) {
 
 static void resume(gw_stream *s, wake w, gw_request *r) {
   if (w == WAKE_HANDLER) gw_resume(r);
-  if (w == WAKE_READER) MHD_resume_connection(s->conn);
+  if (w == WAKE_READER) gw_resume_connection(s->server, s->conn);
 }
 
 static void append(gw_stream *s, const char *data, size_t n) {
@@ -89,6 +93,20 @@ static void append(gw_stream *s, const char *data, size_t n) {
   s->len += n;
 }
 
+static void emit(void *ctx, const char *bytes, size_t n) { append(ctx, bytes, n); }
+
+/* Under s->lock: one NDJSON line into the buffer, as it is or compressed and flushed, so the
+ * client can read it as soon as it has it. */
+static void put_line(gw_stream *s, const char *json, size_t n) {
+  if (!s->gzip) {
+    append(s, json, n);
+    append(s, "\n", 1);
+    return;
+  }
+  gw_gzip_put(s->gzip, json, n, false, emit, s);
+  gw_gzip_put(s->gzip, "\n", 1, true, emit, s);
+}
+
 static bool on_message(void *ctx, const ProtobufCMessage *message) {
   gw_stream *s = ctx;
   size_t n = 0;
@@ -98,8 +116,7 @@ static bool on_message(void *ctx, const ProtobufCMessage *message) {
   bool keep_going = !s->gone;
   gw_request *r = s->r;
   if (keep_going) {
-    append(s, json, n);
-    append(s, "\n", 1);
+    put_line(s, json, n);
     s->started = true;
   }
   wake w = wake_up(s);
@@ -118,13 +135,12 @@ static void *produce(void *arg) {
     json_t *line =
         json_pack("{s:{s:s,s:s}}", "error", "code", vbp_code_name(st.code), "message", st.message);
     char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (text) {
-      append(s, text, strlen(text));
-      append(s, "\n", 1);
-    }
+    if (text) put_line(s, text, strlen(text));
     free(text);
     json_decref(line);
   }
+  /* The gzip trailer, once something went out (a stream that failed at once is a JSON error). */
+  if (s->gzip && s->started && !s->gone) gw_gzip_finish(s->gzip, emit, s);
   s->status = st;
   s->done = s->started = true;
   gw_request *r = s->r;
@@ -145,11 +161,13 @@ void gw_stream_start(gw_request *r, vbp_client *client, const vbp_method *method
   }
   gw_stream *s = vbp_xcalloc(1, sizeof *s);
   s->r = r;
+  s->server = r->server;
   s->conn = r->conn;
   s->client = client;
   s->method = method;
   s->request = r->message;
   s->caller = r->caller;
+  if (gw_accepts_gzip(gw_header(r, "Accept-Encoding"))) s->gzip = gw_gzip_create();
   memcpy(s->request_id, r->request_id, sizeof s->request_id);
   s->options = (vbp_call_options){
       .timeout_ms = r->timeout_ms > GW_DEFAULT_TIMEOUT_MS ? r->timeout_ms : STREAM_TIMEOUT_MS,
@@ -191,7 +209,7 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   } else {
     /* Nothing yet: park the connection until the producer has more. */
     s->reader_waiting = true;
-    MHD_suspend_connection(s->conn);
+    gw_suspend_connection(s->server, s->conn);
   }
   pthread_mutex_unlock(&s->lock);
   return n;
@@ -223,6 +241,9 @@ bool gw_stream_respond(gw_request *r, int *mhd_result) {
       MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_stream, s, response_done);
   MHD_add_response_header(response, "Content-Type", "application/x-ndjson");
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
+  r->content_encoding = s->gzip ? "gzip" : NULL;
+  r->vary_encoding = true;
+  gw_response_headers(r, response);
   *mhd_result = MHD_queue_response(r->conn, 200, response);
   MHD_destroy_response(response);
   gw_answer(r, 200, VBP_OK, NULL, 0, "application/x-ndjson");

@@ -278,6 +278,9 @@ static vbp_status look_up(vbp_call *call, const char *province, vbp_date date,
   vbp_arena *a = vbp_call_arena(call);
   int64_t catalog, own;
   VBP_CHECK(pricing_versions_get(svc->versions, &catalog, &own));
+  /* The answers reflect these versions (or newer): the gateway's ETag for GET /v1/prices. */
+  vbp_call_set_header(call, "vbp-etag",
+                      vbp_arena_printf(a, "%lld.%lld", (long long)catalog, (long long)own));
 
   slot *slots = vbp_arena_alloc(a, (n + 1) * sizeof *slots);
   const char *prefix = pricing_cache_prefix(a, catalog, own, province, date);

@@ -5,11 +5,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
+#include "gunzip.h"
 #include "gw_routes_test.pb-c.h"
 #include "test_gateway.h"
 
@@ -17,12 +22,16 @@ namespace {
 
 const char *const kAdminKey = "gateway-test-admin-key";
 const char *const kSecret = "gateway-test-secret";
+const char *const kPortal = "https://portal.example";  // VBP_CORS_ORIGINS
 
 // The backend: Hello greets the name (loudly if asked) and says who called; Goodbye refuses an
 // empty name on the field, as a service does.
 vbp_status hello(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response) {
   auto *in = reinterpret_cast<const Gwtest__HelloRequest *>(request);
-  if (std::strcmp(in->name, "sleepy") == 0) usleep(400000);  // longer than the test's deadline
+  if (std::strcmp(in->name, "sleepy") == 0) usleep(400000);     // longer than the test's deadline
+  if (std::strcmp(in->name, "slowpoke") == 0) usleep(1500000);  // longer than a stop's grace
+  // As pricing-svc does: the versions the answer reflects.
+  if (std::strncmp(in->name, "tagged", 6) == 0) vbp_call_set_header(call, "vbp-etag", "7.3");
   auto *out = static_cast<Gwtest__HelloReply *>(
       vbp_arena_alloc(vbp_call_arena(call), sizeof(Gwtest__HelloReply)));
   gwtest__hello_reply__init(out);
@@ -54,6 +63,17 @@ Http request(int port, const std::string &method, const std::string &path,
              const std::string &extra_headers = "") {
   return http_request(port, method, path,
                       (with_key ? bearer_header(kAdminKey) : "") + extra_headers, body);
+}
+
+// The value of header name in r ("" when absent; names compare without case).
+std::string header_of(const Http &r, const std::string &name) {
+  std::string lower_headers = r.headers, lower_name = "\r\n" + name + ": ";
+  for (auto &c : lower_headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto &c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower_headers.find(lower_name);
+  if (at == std::string::npos) return "";
+  size_t start = at + lower_name.size(), end = r.headers.find("\r\n", start);
+  return r.headers.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
 class GatewayTestProto : public ::testing::Test {
@@ -88,6 +108,7 @@ class GatewayTestProto : public ::testing::Test {
     srv_.config.admin_key = kAdminKey;
     srv_.config.secret = kSecret;
     srv_.config.threads = 2;
+    srv_.config.cors_origins = kPortal;
     srv_.routes = routes_;
     srv_.methods = methods_;
     srv_.metrics = vbp_metrics_create("gateway", names, n + 2);
@@ -109,6 +130,9 @@ class GatewayTestProto : public ::testing::Test {
     vbp_authenticator_destroy(backend_auth_);
     vbp_rpc_shutdown();
   }
+
+  // What the gateway's main does after SIGTERM; TearDown's own stop then does nothing.
+  void StopGateway(int grace_ms) { gw_server_stop(&srv_, grace_ms); }
 
   int port_ = 0;
 
@@ -173,6 +197,132 @@ TEST_F(GatewayTestProto, ReadinessAsksTheBackend) {
   Http r = request(port_, "GET", "/readyz", "", false);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, R"({"backends":{"test":"SERVING"},"status":"ready"})");
+}
+
+const std::string kFromPortal = std::string("Origin: ") + kPortal + "\r\n";
+
+TEST_F(GatewayTestProto, APreflightFromAnAllowedOriginIsAllowedTheRoutesMethodsAndOurHeaders) {
+  Http r = request(port_, "OPTIONS", "/v1/hello/bob", "", false,
+                   kFromPortal +
+                       "Access-Control-Request-Method: GET\r\n"
+                       "Access-Control-Request-Headers: authorization,x-request-id\r\n");
+  EXPECT_EQ(r.status, 204) << r.headers;
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Origin"), kPortal);
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Methods"), "GET");
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Headers"),
+            "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+  EXPECT_EQ(header_of(r, "Access-Control-Max-Age"), "600");
+  EXPECT_EQ(header_of(r, "Vary"), "Origin");
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Credentials"), "");
+  EXPECT_EQ(r.body, "");
+}
+
+TEST_F(GatewayTestProto, APreflightFromAnotherOriginIsRefusedWithoutCorsHeaders) {
+  Http r = request(port_, "OPTIONS", "/v1/hello/bob", "", false,
+                   "Origin: https://evil.example\r\nAccess-Control-Request-Method: GET\r\n");
+  EXPECT_EQ(r.status, 403) << r.headers;
+  EXPECT_NE(r.body.find(R"("code":"PERMISSION_DENIED")"), std::string::npos) << r.body;
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Origin"), "");
+  Http none = request(port_, "OPTIONS", "/v1/nowhere", "", false,
+                      kFromPortal + "Access-Control-Request-Method: GET\r\n");
+  EXPECT_EQ(none.status, 404) << none.headers;
+}
+
+TEST_F(GatewayTestProto, AnAnswerToAnAllowedOriginNamesItAndExposesTheRequestId) {
+  Http r = request(port_, "GET", "/v1/hello/world", "", true, kFromPortal);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(header_of(r, "Access-Control-Allow-Origin"), kPortal);
+  EXPECT_NE(header_of(r, "Access-Control-Expose-Headers").find("X-Request-Id"), std::string::npos);
+  EXPECT_EQ(header_of(r, "Vary"), "Origin");
+  // Another origin reads nothing (no CORS header), and the answer still varies by origin.
+  Http other =
+      request(port_, "GET", "/v1/hello/world", "", true, "Origin: https://evil.example\r\n");
+  EXPECT_EQ(header_of(other, "Access-Control-Allow-Origin"), "");
+  EXPECT_EQ(header_of(other, "Vary"), "Origin");
+}
+
+TEST_F(GatewayTestProto, AnAnswerOver1KiBIsGzippedWhenTheClientTakesItAndGunzipsToThePlainOne) {
+  std::string path = "/v1/hello/" + std::string(2000, 'z');
+  Http plain = request(port_, "GET", path);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(header_of(plain, "Content-Encoding"), "");
+  EXPECT_EQ(header_of(plain, "Vary"), "Origin, Accept-Encoding");
+  Http gzipped = request(port_, "GET", path, "", true, "Accept-Encoding: br, gzip;q=0.5\r\n");
+  ASSERT_EQ(gzipped.status, 200);
+  EXPECT_EQ(header_of(gzipped, "Content-Encoding"), "gzip");
+  EXPECT_EQ(header_of(gzipped, "Vary"), "Origin, Accept-Encoding");
+  EXPECT_LT(gzipped.body.size(), plain.body.size());
+  EXPECT_EQ(gunzip(gzipped.body), plain.body);
+  // Refused by its weight, or too small to be worth it: as it is.
+  Http refused = request(port_, "GET", path, "", true, "Accept-Encoding: gzip;q=0, *\r\n");
+  EXPECT_EQ(header_of(refused, "Content-Encoding"), "");
+  EXPECT_EQ(refused.body, plain.body);
+  Http small = request(port_, "GET", "/v1/hello/world", "", true, "Accept-Encoding: gzip\r\n");
+  EXPECT_EQ(header_of(small, "Content-Encoding"), "");
+  EXPECT_EQ(header_of(small, "Vary"), "Origin");
+}
+
+TEST_F(GatewayTestProto, AGetWhoseBackendNamesItsVersionsHasAnETagAndIfNoneMatchGets304) {
+  Http first = request(port_, "GET", "/v1/hello/tagged");
+  ASSERT_EQ(first.status, 200) << first.body;
+  std::string etag = header_of(first, "ETag");
+  EXPECT_EQ(etag.rfind("\"7.3-", 0), 0u) << first.headers;
+  EXPECT_EQ(header_of(first, "Cache-Control"), "private, no-cache");
+  for (const std::string &named : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+    Http again = request(port_, "GET", "/v1/hello/tagged", "", true,
+                         "If-None-Match: " + named + "\r\n" + kFromPortal);
+    EXPECT_EQ(again.status, 304) << named;
+    EXPECT_EQ(again.body, "") << named;
+    EXPECT_EQ(header_of(again, "ETag"), etag) << named;
+    EXPECT_EQ(header_of(again, "Access-Control-Allow-Origin"), kPortal) << named;
+    EXPECT_EQ(header_of(again, "Content-Type"), "") << named;
+  }
+  // Another answer is another tag: never a 304 for it.
+  Http other =
+      request(port_, "GET", "/v1/hello/tagged-too", "", true, "If-None-Match: " + etag + "\r\n");
+  EXPECT_EQ(other.status, 200);
+  EXPECT_NE(header_of(other, "ETag"), etag);
+  // No ETag without the backend's versions, nor for a POST.
+  EXPECT_EQ(header_of(request(port_, "GET", "/v1/hello/world"), "ETag"), "");
+  Http post =
+      request(port_, "POST", "/v1/hello/tagged:goodbye", "{}", true, "If-None-Match: *\r\n");
+  EXPECT_EQ(post.status, 200);
+  EXPECT_EQ(header_of(post, "ETag"), "");
+}
+
+// Requests sent at once, each on a connection of its own, answered in order of the paths.
+std::vector<Http> concurrently(int port, const std::vector<std::string> &paths,
+                               const std::function<void()> &meanwhile) {
+  std::vector<Http> answers(paths.size());
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < paths.size(); i++)
+    clients.emplace_back([&, i] { answers[i] = request(port, "GET", paths[i]); });
+  usleep(200000);  // every request has reached the backend (or its queue)
+  meanwhile();
+  for (auto &c : clients) c.join();
+  return answers;
+}
+
+// A stop (SIGTERM) while requests waited on a backend called MHD_stop_daemon() with their
+// connections suspended, and libmicrohttpd aborted the gateway ("called while we have suspended
+// connections"). Past the grace, each waiting request is answered 503 first.
+TEST_F(GatewayTestProto, StopWithRequestsSuspendedOnASlowBackendAnswersThemInsteadOfAborting) {
+  std::vector<Http> answers =
+      concurrently(port_, {"/v1/hello/slowpoke", "/v1/hello/slowpoke", "/v1/hello/slowpoke"},
+                   [this] { StopGateway(100); });
+  for (const Http &r : answers) {
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find(R"("code":"UNAVAILABLE")"), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(GatewayTestProto, AStopLetsABackendThatAnswersWithinTheGraceAnswer) {
+  std::vector<Http> answers =
+      concurrently(port_, {"/v1/hello/sleepy", "/v1/hello/world"}, [this] { StopGateway(3000); });
+  EXPECT_EQ(answers[0].status, 200) << answers[0].body;
+  EXPECT_EQ(answers[1].status, 200) << answers[1].body;
+  // Stopped: nothing listens any more.
+  EXPECT_EQ(request(port_, "GET", "/healthz", "", false).status, 0);
 }
 
 }  // namespace

@@ -66,4 +66,27 @@ TEST(Env, RequiredAndFallbackValues) {
   unsetenv("VBP_UNIT_TEST_STR");
 }
 
+TEST(Env, LogSettingsDefaultToEveryLineOnStderrAndRefuseABadSample) {
+  for (const char *name :
+       {"VBP_LOG_LEVEL", "VBP_LOG_FILE", "VBP_ACCESS_LOG_SAMPLE", "VBP_ACCESS_LOG_SLOW_MS"})
+    unsetenv(name);
+  vbp_log_settings s{};
+  ASSERT_EQ(vbp_env_log_settings(&s).code, VBP_OK);
+  EXPECT_EQ(s.level, VBP_LOG_INFO);
+  EXPECT_EQ(s.file, nullptr);
+  EXPECT_EQ(s.sample_one_in, 1);
+  EXPECT_EQ(s.slow_ms, 1000);
+  setenv("VBP_LOG_FILE", "/var/log/vbp.log", 1);
+  setenv("VBP_ACCESS_LOG_SAMPLE", "100", 1);
+  ASSERT_EQ(vbp_env_log_settings(&s).code, VBP_OK);
+  EXPECT_STREQ(s.file, "/var/log/vbp.log");
+  EXPECT_EQ(s.sample_one_in, 100);
+  setenv("VBP_ACCESS_LOG_SAMPLE", "0.01", 1);
+  vbp_status st = vbp_env_log_settings(&s);
+  EXPECT_EQ(st.code, VBP_INVALID_ARGUMENT);
+  EXPECT_STREQ(st.field, "VBP_ACCESS_LOG_SAMPLE");
+  unsetenv("VBP_LOG_FILE");
+  unsetenv("VBP_ACCESS_LOG_SAMPLE");
+}
+
 }  // namespace

@@ -4,13 +4,20 @@
  * with jansson, which also checks their UTF-8. */
 #include "common/log.h"
 
+#include "common/signals.h"
+
 #include <gtest/gtest.h>
 
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <cctype>
 
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
@@ -254,6 +261,128 @@ TEST_F(Log, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
         one_line([&] { vbp_log_http(VBP_LOG_INFO, "GET", c.in, nullptr, 404, "r", nullptr, 1); });
     EXPECT_EQ(text(j, "path"), std::string(c.out)) << c.in;
   }
+}
+
+/* The access lines of the sampling tests: `n` fast 200s, then one of `status` taking `ms`. */
+std::vector<std::string> access_lines(int n, unsigned status, int64_t ms) {
+  return lines_of(captured([&] {
+    for (int i = 0; i < n; i++)
+      vbp_log_http(VBP_LOG_INFO, "GET", "/v1/x", nullptr, 200, "r", nullptr, 1000);
+    vbp_log_http(VBP_LOG_INFO, "GET", "/v1/x", nullptr, status, "r", nullptr, ms * 1000);
+  }));
+}
+
+TEST(LogSampling, TheDecisionKeepsNotableAndSlowLinesAndOneInNOfTheRest) {
+  const struct {
+    int one_in;
+    int64_t slow_us;
+    bool notable;
+    int64_t duration_us;
+    uint64_t ordinal;
+    bool kept;
+  } cases[] = {
+      {1, 0, false, 10, 7, true},            /* 1 in 1: every line (today's default) */
+      {0, 0, false, 10, 0, false},           /* 0: no ordinary line */
+      {0, 0, true, 10, 5, true},             /* ... but every notable one */
+      {3, 0, false, 10, 0, true},            /* 1 in 3: the 1st, 4th, 7th ... */
+      {3, 0, false, 10, 1, false},           /* */
+      {3, 0, false, 10, 2, false},           /* */
+      {3, 0, false, 10, 3, true},            /* */
+      {3, 1000000, false, 999999, 1, false}, /* just under the slow threshold: its turn */
+      {3, 1000000, false, 1000000, 1, true}, /* at it: kept */
+      {0, 1000000, false, 2000000, 1, true}, /* slow, even with no ordinary lines kept */
+      {3, 0, false, 99000000, 1, false},     /* 0: no slow rule */
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(vbp_log_sample(c.one_in, c.slow_us, c.notable, c.duration_us, c.ordinal), c.kept)
+        << c.one_in << " " << c.slow_us << " " << c.notable << " " << c.duration_us << " "
+        << c.ordinal;
+}
+
+TEST(LogSampling, EveryHttpErrorIsNotableBut404And429) {
+  for (unsigned status : {400u, 401u, 403u, 405u, 409u, 413u, 499u, 500u, 503u, 504u})
+    EXPECT_TRUE(vbp_log_http_notable(status)) << status;
+  for (unsigned status : {200u, 204u, 304u, 404u, 429u})
+    EXPECT_FALSE(vbp_log_http_notable(status)) << status;
+}
+
+TEST(LogSampling, OneInThreeFastAnswersIsWrittenAndEveryErrorAndSlowOne) {
+  vbp_log_settings settings = {VBP_LOG_INFO, nullptr, 3, 1000};
+  ASSERT_EQ(vbp_log_start("log-test", &settings).code, VBP_OK);
+  EXPECT_EQ(access_lines(9, 200, 1).size(), 4u); /* the 1st, 4th, 7th and 10th of ten */
+  EXPECT_EQ(access_lines(2, 503, 1).size(), 1u); /* the 11th, then the error */
+  EXPECT_EQ(access_lines(0, 200, 1000).size(), 1u);
+  vbp_status ok = vbp_status_ok();
+  std::string calls = captured([&] {
+    for (int i = 0; i < 3; i++) vbp_log_call(VBP_LOG_INFO, "/s/M", "r", nullptr, &ok, 1000);
+  });
+  EXPECT_EQ(lines_of(calls).size(), 1u) << calls;
+  vbp_log_init("log-test", VBP_LOG_DEBUG); /* back to every line */
+  EXPECT_EQ(access_lines(4, 200, 1).size(), 5u);
+}
+
+/* A log file, and stderr put back as it was afterwards. */
+class LogFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/log_test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    path_ = dir_ + "/svc.log";
+    saved_stderr_ = dup(STDERR_FILENO);
+    vbp_log_settings settings = {VBP_LOG_INFO, path_.c_str(), 1, 0};
+    ASSERT_EQ(vbp_log_start("log-test", &settings).code, VBP_OK);
+  }
+  void TearDown() override {
+    vbp_log_settings settings = {VBP_LOG_DEBUG, nullptr, 1, 0};
+    vbp_log_start("log-test", &settings);
+    dup2(saved_stderr_, STDERR_FILENO);
+    close(saved_stderr_);
+    std::remove(path_.c_str());
+    std::remove((path_ + ".1").c_str());
+    rmdir(dir_.c_str());
+  }
+  static std::string contents(const std::string &path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::string dir_, path_;
+  int saved_stderr_ = -1;
+};
+
+TEST_F(LogFile, AfterARenameAReopenWritesToANewFileOfTheSameName) {
+  vbp_log(VBP_LOG_INFO, "before");
+  ASSERT_EQ(std::rename(path_.c_str(), (path_ + ".1").c_str()), 0); /* what logrotate does */
+  vbp_log(VBP_LOG_INFO, "still the old file");
+  ASSERT_EQ(vbp_log_reopen().code, VBP_OK);
+  vbp_log(VBP_LOG_INFO, "after");
+  std::string old_file = contents(path_ + ".1"), new_file = contents(path_);
+  EXPECT_NE(old_file.find("before"), std::string::npos) << old_file;
+  EXPECT_NE(old_file.find("still the old file"), std::string::npos) << old_file;
+  EXPECT_EQ(old_file.find("after"), std::string::npos) << old_file;
+  ASSERT_EQ(lines_of(new_file).size(), 1u) << new_file;
+  EXPECT_EQ(text(parse(lines_of(new_file)[0]), "msg"), "after");
+}
+
+TEST_F(LogFile, SighupReopensItWhileTheMainWaitsForAStopSignal) {
+  vbp_block_stop_signals();
+  ASSERT_EQ(std::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+  /* Both pending on this thread: the wait takes SIGHUP (the lower number) first. */
+  pthread_kill(pthread_self(), SIGHUP);
+  pthread_kill(pthread_self(), SIGTERM);
+  EXPECT_EQ(vbp_wait_stop_signal(), SIGTERM);
+  std::string new_file = contents(path_);
+  EXPECT_NE(new_file.find("SIGHUP: log file reopened"), std::string::npos) << new_file;
+  EXPECT_EQ(contents(path_ + ".1"), "");
+}
+
+TEST(LogFileStart, AFileThatCannotBeOpenedIsAnErrorNamingIt) {
+  vbp_log_settings settings = {VBP_LOG_INFO, "/nonexistent-dir/x.log", 1, 0};
+  vbp_status st = vbp_log_start("log-test", &settings);
+  EXPECT_EQ(st.code, VBP_UNAVAILABLE);
+  EXPECT_NE(std::string(st.message).find("/nonexistent-dir/x.log"), std::string::npos);
+  settings.file = nullptr;
+  vbp_log_start("log-test", &settings);
 }
 
 }  // namespace

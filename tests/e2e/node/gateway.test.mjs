@@ -333,6 +333,12 @@ test('the alliance export streams NDJSON, one record a line', async () => {
   assert.equal(res.status, 200, res.text);
   assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
   assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+  // fetch takes gzip (and gunzips): the stream came compressed, and says the same as without.
+  assert.equal(res.headers.get('content-encoding'), 'gzip');
+  assert.match(res.headers.get('vary'), /Accept-Encoding/);
+  const plain = await call('GET', `/v1/exchange/batches/${code}`, { headers: { 'Accept-Encoding': 'identity' } });
+  assert.equal(plain.headers.get('content-encoding'), null);
+  assert.equal(plain.text, res.text);
   const lines = res.text.trimEnd().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 31);
   assert.equal(lines[0].batch.code, code);

@@ -110,3 +110,27 @@ test('bad input, unknown products and refusals', async () => {
   const still = await call('GET', `/v1/prices/350000/${B}?date=${day}`);
   assert.equal(still.json.maxSalePrice, '45.0000', still.text);
 });
+
+// Conditional GET: the ETag names the versions the answer was computed under (and its bytes), so
+// a client that asks again with If-None-Match gets 304 while nothing changed, and never for an
+// answer that changed. Last in the file: it changes D's listing.
+test('a conditional look-up is 304 until a listing changes the answer, then 200 with the new one', async () => {
+  const path = `/v1/prices/350000/${D}?date=${day}`;
+  const first = await call('GET', path);
+  assert.equal(first.status, 200, first.text);
+  const etag = first.headers.get('etag');
+  assert.match(etag, /^"\d+\.\d+-[0-9a-f]{32}"$/);
+  const same = await call('GET', path, { headers: { 'If-None-Match': etag } });
+  assert.equal(same.status, 304, same.text);
+  assert.equal(same.text, '');
+  assert.equal(same.headers.get('etag'), etag);
+
+  const put = await call('PUT', `/v1/listings/350000/${D}`, { body: { price: '48', listedOn: '2024-01-01' } });
+  assert.equal(put.status, 200, put.text);
+  const changed = await call('GET', path, { headers: { 'If-None-Match': etag } });
+  assert.equal(changed.status, 200, changed.text);
+  assert.equal(changed.json.maxSalePrice, '48.0000');
+  const newTag = changed.headers.get('etag');
+  assert.notEqual(newTag, etag);
+  assert.equal((await call('GET', path, { headers: { 'If-None-Match': newTag } })).status, 304);
+});
