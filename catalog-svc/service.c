@@ -919,7 +919,7 @@ static vbp_status revoke_api_key(vbp_call *call, const ProtobufCMessage *request
   VBP_CHECK(vbp_need_id("id", in->id));
   vbp_status st = in_tx(call, revoke_api_key_tx, in, response);
   /* This process stops accepting the key at once; the others within their cache's lifetime. */
-  if (vbp_ok(&st) && service_of(call)->auth) vbp_authenticator_forget(service_of(call)->auth);
+  if (vbp_ok(&st)) vbp_authenticator_forget(service_of(call)->auth);
   return st;
 }
 

@@ -18,7 +18,8 @@ extern "C" {
 /* What the handlers share; borrowed, owned by main (or a test). */
 typedef struct catalog_service {
   vbp_pg_pool *pool;
-  vbp_authenticator *auth; /* forgotten when a key is revoked here */
+  /* Required: forgotten when a key is revoked here; its secret keys the page tokens. */
+  vbp_authenticator *auth;
   /* PricingService, told the price-input version after each write that changed price inputs
    * (opened with the internal secret); NULL: nobody is told (VBP_PRICING_ADDR unset). */
   vbp_client *pricing;

@@ -39,8 +39,10 @@ vbp_status vbp_log_reopen(void) {
   int fd = open(file_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0)
     return vbp_status_make(VBP_UNAVAILABLE, "cannot open %s: %s", file_path, strerror(errno));
-  /* One dup2: a write racing with it goes wholly to the old file or wholly to the new. */
+  /* One dup2 each: a write racing with it goes wholly to the old file or wholly to the new.
+   * stdout too, which the stack points at the same file: else a rotated file stays open. */
   dup2(fd, STDERR_FILENO);
+  dup2(fd, STDOUT_FILENO);
   close(fd);
   return vbp_status_ok();
 }

@@ -312,6 +312,13 @@ static void peer_name(const char *path, char *out, size_t cap) {
  * connect". The answer names the service instead; the address goes to the log. */
 static void name_the_peer(const client_call *cc, vbp_status *st) {
   if (st->code == VBP_OK || cc->initial_md.count > 0) return;
+  /* Ended by vbp_client_abort_calls: its reason is the answer, the peer did nothing wrong. */
+  vbp_client *c = cc->client;
+  pthread_mutex_lock(&c->lock);
+  bool aborted = c->aborted;
+  if (aborted) *st = vbp_status_make(VBP_UNAVAILABLE, "%s", c->abort_reason);
+  pthread_mutex_unlock(&c->lock);
+  if (aborted) return;
   char peer[64];
   peer_name(cc->method->path, peer, sizeof peer);
   vbp_log(VBP_LOG_WARN, "%s at %s: %s: %s", cc->method->path, cc->client->target,

@@ -24,6 +24,7 @@ struct gw_drain {
   atomic_int in_flight; /* requests from the first call of the access handler to completion */
   atomic_int suspended; /* connections suspended and not yet resumed */
   atomic_bool stopping;
+  atomic_bool closing; /* no new suspend: the stop is about to count the last ones */
 };
 
 gw_drain *gw_drain_create(void) { return vbp_xcalloc(1, sizeof(gw_drain)); }
@@ -47,9 +48,17 @@ void gw_resume_connection(gw_server *srv, struct MHD_Connection *conn) {
   atomic_fetch_sub(&srv->drain->suspended, 1);
 }
 
-void gw_suspend(gw_request *r) {
-  gw_suspend_connection(r->server, r->conn);
+bool gw_suspend(gw_request *r) {
+  gw_drain *d = r->server->drain;
+  /* Counted before the check, the stop's after its flag: one of the two sees the other. */
+  atomic_fetch_add(&d->suspended, 1);
+  if (atomic_load(&d->closing)) {
+    atomic_fetch_sub(&d->suspended, 1);
+    return false;
+  }
+  MHD_suspend_connection(r->conn);
   r->suspended = true;
+  return true;
 }
 
 void gw_resume(gw_request *r) { gw_resume_connection(r->server, r->conn); }
@@ -74,7 +83,10 @@ bool gw_server_stop(gw_server *srv, int grace_ms) {
    * new connections at once instead of leaving them in its backlog until the stop. */
   MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
   if (listener != MHD_INVALID_SOCKET) shutdown(listener, SHUT_RDWR);
-  if (!wait_for_zero(&d->in_flight, grace_ms)) {
+  bool answered = wait_for_zero(&d->in_flight, grace_ms);
+  /* From here a request whose body just arrived is answered 503 rather than suspended. */
+  atomic_store(&d->closing, true);
+  if (!answered) {
     vbp_log(VBP_LOG_WARN, "%d requests still in flight after %d ms: answering them 503",
             atomic_load(&d->in_flight), grace_ms);
     for (size_t i = 0; i < srv->n_backends; i++)

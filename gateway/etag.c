@@ -38,7 +38,10 @@ bool gw_etag_matches(const char *if_none_match, const char *etag) {
 }
 
 void gw_conditional(gw_request *r) {
-  if (!r->backend_etag[0] || r->status != 200 || strcmp(r->method, "GET") != 0) return;
+  /* HEAD answers as GET does, validators and 304 included (RFC 9110 9.3.2). */
+  if (!r->backend_etag[0] || r->status != 200 ||
+      (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
+    return;
   /* Only what an opaque tag may hold: a backend that sends more gets no ETag. */
   size_t n = strlen(r->backend_etag);
   if (strspn(r->backend_etag,

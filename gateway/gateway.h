@@ -149,7 +149,9 @@ void gw_proxy(gw_request *r);
  * when none is left suspended (libmicrohttpd aborts on a stop that finds one). gw_suspend
  * suspends r (and sets r->suspended); gw_resume resumes it once its answer is set, after which
  * r must not be touched. Thread-safe. */
-void gw_suspend(gw_request *r);
+/* gw_suspend refuses (false, r untouched) once the stop closes the door: the caller answers
+ * 503 instead, so that no connection is suspended after the stop's last count. */
+bool gw_suspend(gw_request *r);
 void gw_resume(gw_request *r);
 void gw_suspend_connection(gw_server *srv, struct MHD_Connection *conn);
 void gw_resume_connection(gw_server *srv, struct MHD_Connection *conn);

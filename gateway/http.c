@@ -117,7 +117,11 @@ static void readyz(gw_request *r) {
     return;
   }
   atomic_store(&rd->pending, (int)n);
-  gw_suspend(r);
+  if (!gw_suspend(r)) {
+    vbp_status st = vbp_status_make(VBP_UNAVAILABLE, "the gateway is stopping; retry");
+    gw_answer_error(r, &st);
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     rd->probes[i].all = rd;
     rd->probes[i].backend = (int)i;
@@ -339,6 +343,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!r->method) {
     r->method = vbp_arena_strdup(r->arena, method);
     begin(r, version);
+    /* /readyz suspended: its answer is written on another thread and comes with the resume. */
+    if (r->suspended) return MHD_YES;
     /* A body whose end is unknown, or far too large, is refused before it is read (the client
      * may see only a reset of the latter). */
     const char *length = gw_header(r, "Content-Length");

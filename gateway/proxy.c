@@ -93,8 +93,10 @@ static void backend_done(void *ctx, const vbp_status *status, ProtobufCMessage *
     protobuf_c_message_free_unpacked(response, NULL);
     gw_answer(r, 200, VBP_OK, json, len, "application/json");
   } else {
-    if (status->code == VBP_UNAVAILABLE || status->code == VBP_DEADLINE_EXCEEDED ||
-        status->code == VBP_INTERNAL || status->code == VBP_UNKNOWN)
+    /* A call the stop ended is no backend's failure. */
+    if (!gw_stopping(r->server) &&
+        (status->code == VBP_UNAVAILABLE || status->code == VBP_DEADLINE_EXCEEDED ||
+         status->code == VBP_INTERNAL || status->code == VBP_UNKNOWN))
       vbp_counter_add(r->server->backend_errors, 1);
     gw_answer_error(r, status);
   }
@@ -263,13 +265,14 @@ static vbp_status authenticate(gw_request *r, bool *pending) {
   gw_server *srv = r->server;
   *pending = false;
   const char *authorization = gw_header(r, "Authorization");
+  /* Only a look-up that found no key counts against the address (authenticated()): a missing
+   * header or a key already known to be bad costs nothing, and must not lock out the other
+   * clients that share the address (a NAT, a proxy). */
   if (!authorization)
-    return auth_failed(
-        r, vbp_status_make(VBP_UNAUTHENTICATED, "missing Authorization: Bearer <API key>"));
+    return vbp_status_make(VBP_UNAUTHENTICATED, "missing Authorization: Bearer <API key>");
   const char *key = vbp_bearer_key(authorization);
   if (!key)
-    return auth_failed(
-        r, vbp_status_make(VBP_UNAUTHENTICATED, "Authorization must be \"Bearer <API key>\""));
+    return vbp_status_make(VBP_UNAUTHENTICATED, "Authorization must be \"Bearer <API key>\"");
   if (vbp_authenticator_is_admin(srv->auth, key)) {
     r->caller = (vbp_caller){.role = VBP_ROLE_ADMIN};
     return vbp_status_ok();
@@ -278,7 +281,7 @@ static vbp_status authenticate(gw_request *r, bool *pending) {
   r->key_cache_generation = vbp_authenticator_generation(srv->auth);
   bool found = false;
   if (vbp_authenticator_cached(srv->auth, r->key_sha256, vbp_now_ms(), &found, &r->caller)) {
-    if (!found) return auth_failed(r, vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid"));
+    if (!found) return vbp_status_make(VBP_UNAUTHENTICATED, "API key is not valid");
     return vbp_status_ok();
   }
   /* A look-up costs catalog-svc a query: an address that keeps failing gets none. */
@@ -338,7 +341,11 @@ void gw_proxy(gw_request *r) {
     return;
   }
   /* Suspended before the call starts, so its completion always finds it suspended. */
-  gw_suspend(r);
+  if (!gw_suspend(r)) {
+    st = vbp_status_make(VBP_UNAVAILABLE, "the gateway is stopping; retry");
+    gw_answer_error(r, &st);
+    return;
+  }
   if (!pending) {
     call_backend(r);
     return;

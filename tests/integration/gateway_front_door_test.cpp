@@ -158,6 +158,18 @@ TEST_F(FrontDoor, AKeyCachedBeforeItsAddressWasLimitedStillWorks) {
   EXPECT_EQ(get(bearer_header(kAdminKey)).status, 200);
 }
 
+// Regression (review): requests without a key, or with one already known to be bad, counted
+// against the address, so one misconfigured client behind a NAT locked out every other client's
+// first look-up. Only a look-up that found nothing counts.
+TEST_F(FrontDoor, FailuresThatCostNoLookUpDoNotLockOutTheAddress) {
+  for (int i = 0; i < kFailureBurst + 10; i++) {
+    EXPECT_EQ(get("").status, 401);
+    EXPECT_EQ(get(bearer_header("vbp_mistyped")).status, 401);  // cached after the first
+  }
+  Http r = get(bearer_header(kKey));  // not cached yet: looked up, not refused 429
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 TEST_F(FrontDoor, AnUnknownKeyAskedAgainIsAnsweredFromTheCache) {
   for (int i = 0; i < 5; i++) EXPECT_EQ(get(bearer_header("vbp_mistyped")).status, 401);
   EXPECT_EQ(g_lookups, 1);

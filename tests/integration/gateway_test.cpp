@@ -277,6 +277,15 @@ TEST_F(GatewayTestProto, AGetWhoseBackendNamesItsVersionsHasAnETagAndIfNoneMatch
     EXPECT_EQ(header_of(again, "Access-Control-Allow-Origin"), kPortal) << named;
     EXPECT_EQ(header_of(again, "Content-Type"), "") << named;
   }
+  // HEAD answers as GET does: the same tag, and 304 when the client names it (regression: HEAD
+  // had neither).
+  Http head = request(port_, "HEAD", "/v1/hello/tagged");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(header_of(head, "ETag"), etag) << head.headers;
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(request(port_, "HEAD", "/v1/hello/tagged", "", true, "If-None-Match: " + etag + "\r\n")
+                .status,
+            304);
   // Another answer is another tag: never a 304 for it.
   Http other =
       request(port_, "GET", "/v1/hello/tagged-too", "", true, "If-None-Match: " + etag + "\r\n");
