@@ -57,6 +57,10 @@ vbp_authenticator *vbp_authenticator_create(const char *admin_key, const char *s
 /* Stops the watcher (waiting for a source call in progress) and frees auth. NULL does nothing. */
 void vbp_authenticator_destroy(vbp_authenticator *auth);
 
+/* How often every authenticator asks for revocations: API.md promises a revoked key stops
+ * working everywhere within 1 s while the channel is up. */
+#define VBP_KEY_REVOCATION_POLL_MS 200
+
 /* Starts a thread that asks source (with ctx, borrowed until destroy) every interval_ms for the
  * keys revoked since its last answer, and forgets them (all keys when it says everything, and
  * at its first answer). At most one watcher per authenticator; call before sharing auth. */

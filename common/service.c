@@ -13,7 +13,6 @@
 /* A revoked key stops working here within a poll and its answer while catalog-svc answers the
  * poll, and within the cache's time to live when it does not. */
 #define KEY_CACHE_TTL_MS 10000
-#define KEY_REVOCATION_POLL_MS 200
 #define KEY_CACHE_SLOTS 4096
 #define DRAIN_GRACE_MS 10000
 
@@ -102,11 +101,12 @@ int vbp_service_main(const vbp_service_def *def) {
   if (def->uses_catalog &&
       !started("VBP_CATALOG_ADDR", vbp_client_open(cfg.catalog_addr, cfg.secret, &parts.catalog)))
     goto done;
-  parts.auth = def->resolve_key
-                   ? vbp_authenticator_create(cfg.admin_key, cfg.secret, def->resolve_key,
-                                              def->context, KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS)
-                   : vbp_authenticator_create(cfg.admin_key, cfg.secret, vbp_catalog_resolve_key,
-                                              parts.catalog, KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
+  /* Keys resolve, and revocations are read, from the service's own table (catalog-svc's) or
+   * through catalog-svc. */
+  bool own_keys = def->resolve_key != NULL;
+  parts.auth = vbp_authenticator_create(
+      cfg.admin_key, cfg.secret, own_keys ? def->resolve_key : vbp_catalog_resolve_key,
+      own_keys ? def->context : parts.catalog, KEY_CACHE_TTL_MS, KEY_CACHE_SLOTS);
   parts.metrics = vbp_metrics_for_methods(def->name, def->methods, def->n_methods);
   vbp_counter_add(vbp_metrics_gauge(parts.metrics, "vbp_clock_pinned",
                                     "1 while today comes from VBP_TODAY instead of the clock."),
@@ -117,11 +117,10 @@ int vbp_service_main(const vbp_service_def *def) {
   service_started = true;
   if (def->start && !started("start", def->start(def->context, &parts))) goto done;
   /* After start: a service's own source (catalog-svc's) reads what start wired in. */
-  if (def->key_revocations)
-    vbp_authenticator_watch(parts.auth, def->key_revocations, def->context, KEY_REVOCATION_POLL_MS);
-  else if (parts.catalog)
-    vbp_authenticator_watch(parts.auth, vbp_catalog_key_revocations, parts.catalog,
-                            KEY_REVOCATION_POLL_MS);
+  if (def->key_revocations || parts.catalog)
+    vbp_authenticator_watch(
+        parts.auth, def->key_revocations ? def->key_revocations : vbp_catalog_key_revocations,
+        def->key_revocations ? def->context : parts.catalog, VBP_KEY_REVOCATION_POLL_MS);
   vbp_server_config server_config = {
       .service = def->name,
       .listen_addr = cfg.listen_addr,

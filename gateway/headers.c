@@ -22,8 +22,17 @@ bool gw_list_next(const char **p, const char **element, size_t *len) {
 }
 
 void gw_response_headers(gw_request *r, struct MHD_Response *response) {
-  /* A stopping gateway closes each connection after its answer: the client goes elsewhere. */
-  if (gw_stopping(r->server)) MHD_add_response_header(response, "Connection", "close");
+  /* A request whose framing cannot be trusted ends its connection, and so does every answer of
+   * a stopping gateway: the client goes elsewhere. */
+  if (r->close || gw_stopping(r->server)) MHD_add_response_header(response, "Connection", "close");
+  if (r->allow) MHD_add_response_header(response, "Allow", r->allow);
+  /* RFC 7235: a 401 names the scheme that would do. */
+  if (r->status == 401) MHD_add_response_header(response, "WWW-Authenticate", "Bearer");
+  if (r->retry_after_s > 0) {
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
+    MHD_add_response_header(response, "Retry-After", seconds);
+  }
   gw_cors_headers(r, response);
   if (r->content_encoding)
     MHD_add_response_header(response, "Content-Encoding", r->content_encoding);

@@ -295,17 +295,7 @@ static enum MHD_Result respond(gw_request *r) {
   r->answer = NULL; /* MHD frees it */
   if (r->content_type) MHD_add_response_header(response, "Content-Type", r->content_type);
   MHD_add_response_header(response, "X-Request-Id", r->request_id);
-  if (r->allow) MHD_add_response_header(response, "Allow", r->allow);
-  if (r->close && !gw_stopping(r->server)) /* else gw_response_headers says it */
-    MHD_add_response_header(response, "Connection", "close");
-  /* RFC 7235: a 401 names the scheme that would do. */
-  if (r->status == 401) MHD_add_response_header(response, "WWW-Authenticate", "Bearer");
   gw_response_headers(r, response);
-  if (r->retry_after_s > 0) {
-    char seconds[16];
-    snprintf(seconds, sizeof seconds, "%d", r->retry_after_s);
-    MHD_add_response_header(response, "Retry-After", seconds);
-  }
   enum MHD_Result ret = MHD_queue_response(r->conn, r->status, response);
   MHD_destroy_response(response);
   return ret;

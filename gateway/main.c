@@ -18,7 +18,6 @@
 #include "vbp/v1/volume.pb-c.h"
 
 #define KEY_CACHE_SLOTS 65536
-#define KEY_REVOCATION_POLL_MS 200 /* a key revoked elsewhere stops working here within 1 s */
 
 static const ProtobufCServiceDescriptor *const services[] = {
     &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
@@ -123,7 +122,7 @@ int main(void) {
   }
   srv.catalog = srv.backends[0].client;
   vbp_authenticator_watch(srv.auth, vbp_catalog_key_revocations, srv.catalog,
-                          KEY_REVOCATION_POLL_MS);
+                          VBP_KEY_REVOCATION_POLL_MS);
   /* Connects lazily: the gateway starts while Redis is down, and only keyed writes notice. */
   st = vbp_redis_open(cfg.redis_addr, 50, &srv.redis);
   if (!vbp_ok(&st)) {
