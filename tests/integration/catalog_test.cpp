@@ -1458,6 +1458,35 @@ TEST_F(CatalogApiKeys, NoCallerCreatesAnOrganizationOrAKeyThatCouldDoMoreThanIts
   }
 }
 
+TEST_F(CatalogApiKeys, ListKeyRevocationsNamesARevokedKeyToServicesAndIsRefusedToOrganizations) {
+  ensure_org("fz-hospital-rev", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350102");
+  auto key = create_api_key(Caller::admin(), "fz-hospital-rev");
+  ASSERT_TRUE(IsOk(key));
+  Caller service = Caller::signed_as(VBP_ROLE_SERVICE, "", "");
+  Vbp__V1__ListKeyRevocationsRequest req = VBP__V1__LIST_KEY_REVOCATIONS_REQUEST__INIT;
+  auto before = call<Vbp__V1__KeyRevocations>("ListKeyRevocations", service, &req.base);
+  ASSERT_TRUE(IsOk(before));
+  EXPECT_TRUE(before->everything);  // no after_version: nothing to list from
+
+  ASSERT_TRUE(IsOk(revoke_api_key(Caller::admin(), key->id)));
+  req.after_version = before->version;
+  auto after = call<Vbp__V1__KeyRevocations>("ListKeyRevocations", service, &req.base);
+  ASSERT_TRUE(IsOk(after));
+  EXPECT_FALSE(after->everything);
+  EXPECT_GT(after->version, before->version);
+  char sha[65];
+  vbp_sha256_hex(key->key, std::strlen(key->key), sha);
+  bool listed = false;
+  for (size_t i = 0; i < after->n_key_sha256s; i++)
+    listed |= std::string(after->key_sha256s[i]) == sha;
+  EXPECT_TRUE(listed) << "the revoked key's SHA-256 is not among those listed";
+
+  std::string maker = key_for("mfr-rev", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
+  EXPECT_TRUE(
+      IsRefused(call<Vbp__V1__KeyRevocations>("ListKeyRevocations", Caller::key(maker), &req.base),
+                VBP_PERMISSION_DENIED, ""));
+}
+
 TEST_F(CatalogApiKeys, AuthenticateIsRefusedToOrdinaryKeys) {
   std::string maker = key_for("mfr-fj", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
   char sha[65];
