@@ -61,3 +61,23 @@ vbp_status vbp_need_price(const char *field, const char *text, vbp_money *out) {
   *out = price;
   return vbp_status_ok();
 }
+
+vbp_status vbp_need_amount(const char *field, const char *text, vbp_money *out) {
+  if (!text || !*text) return vbp_invalid(field, "is required");
+  vbp_money amount;
+  if (!vbp_money_parse(text, &amount))
+    return vbp_invalid(field, "must be yuan with at most four decimals, got \"%s\"", text);
+  if (amount < 0) return vbp_invalid(field, "must not be negative");
+  *out = amount;
+  return vbp_status_ok();
+}
+
+vbp_status vbp_need_sha256_hex(const char *field, const char *text, char out[65]) {
+  if (!text || !*text) return vbp_invalid(field, "is required");
+  size_t n = strlen(text);
+  if (n != 64 || strspn(text, "0123456789abcdefABCDEF") != 64)
+    return vbp_invalid(field, "must be a SHA-256 as 64 hex digits (%zu characters given)", n);
+  for (size_t i = 0; i <= 64; i++)
+    out[i] = (char)(text[i] >= 'A' && text[i] <= 'F' ? text[i] - 'A' + 'a' : text[i]);
+  return vbp_status_ok();
+}

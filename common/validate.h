@@ -38,6 +38,12 @@ vbp_status vbp_opt_date(const char *field, const char *text, vbp_date *out, bool
 /* An amount of yuan with at most four decimals, more than zero, into *out. */
 vbp_status vbp_need_price(const char *field, const char *text, vbp_money *out);
 
+/* An amount of yuan with at most four decimals, zero or more, into *out. */
+vbp_status vbp_need_amount(const char *field, const char *text, vbp_money *out);
+
+/* A SHA-256 as 64 hex digits (either case); written lower case into out (65 bytes). */
+vbp_status vbp_need_sha256_hex(const char *field, const char *text, char out[65]);
+
 #ifdef __cplusplus
 }
 #endif

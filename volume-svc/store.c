@@ -1,0 +1,7 @@
+#include "volume-svc/store.h"
+
+#include "volume_migrations.h"
+
+vbp_status volume_store_migrate(vbp_pg_pool *pool) {
+  return vbp_pg_migrate(pool, "volume", volume_migrations, volume_migrations_count);
+}

@@ -1,0 +1,17 @@
+/* volume-svc's schema: its migrations (migrations/), applied at start-up. */
+#ifndef VOLUME_STORE_H
+#define VOLUME_STORE_H
+
+#include "common/pg.h"
+#include "common/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+vbp_status volume_store_migrate(vbp_pg_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
