@@ -53,10 +53,10 @@ int64_t volume_agreed(int64_t base, int ratio_percent);
 /* V3: splits `total` (>= 0) among n products by share_percent with the largest-remainder method:
  * each gets floor(total x share / 100), and the units left over go one each to the largest
  * remainders, ties to the lower product id (strcmp). parts[i] belongs to product_ids[i] (any
- * order). Returns false, writing nothing, when n is 0, a share is outside 0..100, or the shares
- * do not sum to exactly 100. */
-bool volume_split(int64_t total, const char *const *product_ids, const int *share_percent,
-                  size_t n, int64_t *parts);
+ * order). Returns false, writing nothing, when n is 0, a share is outside 0..100, the shares
+ * do not sum to exactly 100, or total is negative. */
+bool volume_split(int64_t total, const char *const *product_ids, const int *share_percent, size_t n,
+                  int64_t *parts);
 
 /* C7 per day: the least quantity a year of new_days may have, from a reference year of
  * reference_days that had `reference`: reference x new_days / reference_days, rounded half up
@@ -136,7 +136,8 @@ bool volume_agreed_amount(int64_t quantity, vbp_money price, vbp_money *out);
  * yuan (money.h). The hospital's prepayment is the sum over its products. */
 vbp_money volume_prepaid(vbp_money agreed_amount, int rate);
 
-/* The offset so far: the purchases of the prepaid products, up to the prepaid sum. */
+/* The offset so far: the purchases of the prepaid products, up to the prepaid sum; never
+ * negative. */
 vbp_money volume_offset(vbp_money purchased_amount, vbp_money prepaid);
 
 /* The day the balance is reclaimed by: the same day two months after the cycle's last day, or
@@ -160,7 +161,7 @@ bool volume_agency_settlement_due(int kind, int status, const char *province, vb
 int volume_agreement_year_of(const vbp_date *starts, const vbp_date *ends, size_t n, vbp_date day);
 
 /* Whether a purchase of `quantity` for `amount` was above the max sale price `limit` per unit:
- * amount > limit x quantity, exactly. */
+ * amount > limit x quantity, exactly. False when limit is 0 or less (no known limit). */
 bool volume_above_limit(vbp_money amount, int64_t quantity, vbp_money limit);
 
 #ifdef __cplusplus
