@@ -98,9 +98,10 @@ vbp_status volume_need_year(const volume_inputs *in, int agreement_year) {
 
 /* ---------------------------------------------------------------- the call */
 
-vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char *province,
-                             const char *const *ids, size_t n, volume_inputs *out) {
-  vbp_arena *a = vbp_call_arena(call);
+/* GetVolumeInputs; *answer in the call's arena. */
+static vbp_status ask(vbp_call *call, vbp_arena *arena, const char *batch_code,
+                      const char *province, const char *const *ids, size_t n,
+                      const Vbp__V1__VolumeInputs **answer) {
   Vbp__V1__GetVolumeInputsRequest req = VBP__V1__GET_VOLUME_INPUTS_REQUEST__INIT;
   req.batch_code = (char *)batch_code;
   req.region_code = (char *)province;
@@ -109,18 +110,42 @@ vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char 
   vbp_call_options options = {.timeout_ms = CATALOG_TIMEOUT_MS,
                               .caller = &service_caller,
                               .request_id = vbp_call_request_id(call)};
-  ProtobufCMessage *answer = NULL;
+  ProtobufCMessage *message = NULL;
+  ProtobufCAllocator allocator = vbp_arena_allocator(arena);
   vbp_status st = vbp_client_call(
       volume_of(call)->catalog,
       vbp_method_of(&vbp__v1__catalog_service__descriptor, "GetVolumeInputs"), &req.base,
-      &options, vbp_call_allocator(call), &answer);
+      &options, &allocator, &message);
   if (!vbp_ok(&st)) {
     /* The catalog's refusals of what the caller named pass through; anything else is the
      * catalog being unreachable, which is no fault of the caller's. */
     if (st.code == VBP_NOT_FOUND || st.code == VBP_INVALID_ARGUMENT) return st;
     return vbp_status_make(VBP_UNAVAILABLE, "catalog-svc: %s", st.message);
   }
-  const Vbp__V1__VolumeInputs *v = (const Vbp__V1__VolumeInputs *)answer;
+  *answer = (const Vbp__V1__VolumeInputs *)message;
+  return st;
+}
+
+vbp_status volume_institutions_get(vbp_call *call, vbp_arena *arena, const char *const *ids,
+                                   size_t n, volume_inputs *out) {
+  const Vbp__V1__VolumeInputs *v = NULL;
+  VBP_CHECK(ask(call, arena, "", "", ids, n, &v));
+  memset(out, 0, sizeof *out);
+  out->institutions = sorted_copy(arena, v->institutions, v->n_institutions, by_org_id);
+  out->n_institutions = v->n_institutions;
+  return vbp_status_ok();
+}
+
+vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char *province,
+                             const char *const *ids, size_t n, volume_inputs *out) {
+  return volume_inputs_fetch(call, vbp_call_arena(call), batch_code, province, ids, n, out);
+}
+
+vbp_status volume_inputs_fetch(vbp_call *call, vbp_arena *a, const char *batch_code,
+                               const char *province, const char *const *ids, size_t n,
+                               volume_inputs *out) {
+  const Vbp__V1__VolumeInputs *v = NULL;
+  VBP_CHECK(ask(call, a, batch_code, province, ids, n, &v));
   if (!v->batch || !v->execution) return vbp_status_make(VBP_INTERNAL, "catalog-svc answered no batch");
   memset(out, 0, sizeof *out);
   out->batch = v->batch;

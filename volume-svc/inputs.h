@@ -43,6 +43,16 @@ typedef struct volume_inputs {
 vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char *province,
                              const char *const *ids, size_t n, volume_inputs *out);
 
+/* volume_inputs_get into `arena` instead of the call's (a daily file's window of lines). */
+vbp_status volume_inputs_fetch(vbp_call *call, vbp_arena *arena, const char *batch_code,
+                               const char *province, const char *const *ids, size_t n,
+                               volume_inputs *out);
+
+/* Only the institutions ids[0..n) (unknown ones left out) into out->institutions, in arena: the
+ * same call with no batch, for purchases, whose province is their institution's. */
+vbp_status volume_institutions_get(vbp_call *call, vbp_arena *arena, const char *const *ids,
+                                   size_t n, volume_inputs *out);
+
 const Vbp__V1__Product *volume_product(const volume_inputs *in, const char *id);
 /* The product's result in the batch, or NULL (VOLUME_NO_RESULT). */
 const Vbp__V1__Result *volume_result(const volume_inputs *in, const char *product_id);
