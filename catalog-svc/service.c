@@ -26,6 +26,7 @@
 #define MAX_CYCLE_YEARS 20
 #define AGREEMENT_YEARS_MAX 64
 #define PRICE_INPUTS_MAX_PRODUCTS 1000
+#define VOLUME_INPUTS_MAX_INSTITUTIONS 10000
 /* A write waits this long at most for pricing-svc to hear of it. */
 #define PRICE_INPUTS_PUSH_TIMEOUT_MS 200
 
@@ -599,6 +600,33 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
   return in_tx(call, create_execution_tx, &w, response);
 }
 
+/* The agreement years of execution e of batch b (C5, C6): ListAgreementYears's answer, which
+ * GetVolumeInputs repeats. *out is an arena array of *n. */
+static vbp_status agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
+                                     const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
+                                     size_t *n_out) {
+  vbp_date start;
+  if (!vbp_date_parse(e->start_date, &start))
+    return vbp_status_make(VBP_INTERNAL, "stored start date is unreadable");
+  catalog_cycle cycle = cycle_of(b);
+  catalog_agreement_year years[AGREEMENT_YEARS_MAX];
+  size_t n =
+      catalog_agreement_years(start, &cycle, e->align_renewal->value, years, AGREEMENT_YEARS_MAX);
+  if (n > AGREEMENT_YEARS_MAX) n = AGREEMENT_YEARS_MAX; /* cycles are at most 20 years */
+  Vbp__V1__AgreementYear **list = vbp_arena_alloc(a, (n ? n : 1) * sizeof *list);
+  for (size_t i = 0; i < n; i++) {
+    Vbp__V1__AgreementYear *y = vbp_arena_alloc(a, sizeof *y);
+    vbp__v1__agreement_year__init(y);
+    y->year = years[i].year;
+    y->start = vbp_date_format(years[i].start, vbp_arena_alloc(a, VBP_DATE_FORMAT_MAX));
+    y->end = vbp_date_format(years[i].end, vbp_arena_alloc(a, VBP_DATE_FORMAT_MAX));
+    list[i] = y;
+  }
+  *out = list;
+  *n_out = n;
+  return ok();
+}
+
 static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
   TX_PROLOGUE(Vbp__V1__ListAgreementYearsRequest);
   Vbp__V1__Batch *b = NULL;
@@ -609,26 +637,9 @@ static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
   if (!e)
     return vbp_status_make(VBP_NOT_FOUND, "batch %s has no execution in region %s", in->batch_code,
                            in->region_code);
-  vbp_date start;
-  if (!vbp_date_parse(e->start_date, &start))
-    return vbp_status_make(VBP_INTERNAL, "stored start date is unreadable");
-  catalog_cycle cycle = cycle_of(b);
-  catalog_agreement_year years[AGREEMENT_YEARS_MAX];
-  size_t n =
-      catalog_agreement_years(start, &cycle, e->align_renewal->value, years, AGREEMENT_YEARS_MAX);
-  if (n > AGREEMENT_YEARS_MAX) n = AGREEMENT_YEARS_MAX; /* cycles are at most 20 years */
   Vbp__V1__ListAgreementYearsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_agreement_years_response__init(r);
-  r->agreement_years = vbp_arena_alloc(a, (n ? n : 1) * sizeof *r->agreement_years);
-  r->n_agreement_years = n;
-  for (size_t i = 0; i < n; i++) {
-    Vbp__V1__AgreementYear *y = vbp_arena_alloc(a, sizeof *y);
-    vbp__v1__agreement_year__init(y);
-    y->year = years[i].year;
-    y->start = vbp_date_format(years[i].start, vbp_arena_alloc(a, VBP_DATE_FORMAT_MAX));
-    y->end = vbp_date_format(years[i].end, vbp_arena_alloc(a, VBP_DATE_FORMAT_MAX));
-    r->agreement_years[i] = y;
-  }
+  VBP_CHECK(agreement_years_of(a, b, e, &r->agreement_years, &r->n_agreement_years));
   t->out = &r->base;
   return ok();
 }
@@ -1079,6 +1090,53 @@ static vbp_status get_price_inputs_version(vbp_call *call, const ProtobufCMessag
   return in_read(call, price_inputs_version_tx, request, response);
 }
 
+/* ---------------------------------------------------------------- volume inputs */
+
+static vbp_status get_volume_inputs_tx(vbp_pg_conn *c, void *ctx) {
+  TX_PROLOGUE(Vbp__V1__GetVolumeInputsRequest);
+  /* One snapshot for all of it: a result published or an execution created meanwhile would
+   * otherwise give volume-svc a batch's groups without their results, or the reverse. */
+  VBP_CHECK(catalog_store_begin_snapshot(c));
+  Vbp__V1__VolumeInputs *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__volume_inputs__init(r);
+  VBP_CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &r->batch));
+  if (!r->batch) return vbp_status_field(VBP_NOT_FOUND, "batchCode", "names no batch");
+  VBP_CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &r->execution));
+  if (!r->execution)
+    return vbp_status_field(VBP_NOT_FOUND, "regionCode", "has no execution of batch %s",
+                            in->batch_code);
+  VBP_CHECK(
+      agreement_years_of(a, r->batch, r->execution, &r->agreement_years, &r->n_agreement_years));
+  VBP_CHECK(catalog_store_list_batch_groups(c, a, in->batch_code, &r->groups, &r->n_groups));
+  VBP_CHECK(catalog_store_list_batch_results(c, a, in->batch_code, &r->results, &r->n_results));
+  VBP_CHECK(catalog_store_list_batch_products(c, a, in->batch_code, r->batch->kind, &r->products,
+                                              &r->n_products));
+  if (in->n_institution_ids > 0)
+    VBP_CHECK(catalog_store_find_organizations(c, a, in->institution_ids, in->n_institution_ids,
+                                               &r->institutions, &r->n_institutions));
+  t->out = &r->base;
+  return ok();
+}
+
+static vbp_status get_volume_inputs(vbp_call *call, const ProtobufCMessage *request,
+                                    ProtobufCMessage **response) {
+  const Vbp__V1__GetVolumeInputsRequest *in = (const Vbp__V1__GetVolumeInputsRequest *)request;
+  vbp_arena *a = vbp_call_arena(call);
+  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
+  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
+  /* A province: volume-svc maps an institution's city or county to its province before it asks. */
+  if (vbp_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
+    return vbp_invalid("regionCode", "must be a province (six digits ending in 0000), got \"%s\"",
+                       in->region_code);
+  if (in->n_institution_ids > VOLUME_INPUTS_MAX_INSTITUTIONS)
+    return vbp_invalid("institutionIds", "must name at most %d institutions, got %zu",
+                       VOLUME_INPUTS_MAX_INSTITUTIONS, in->n_institution_ids);
+  for (size_t i = 0; i < in->n_institution_ids; i++) /* the field named only for a bad one */
+    if (!vbp_valid_id(in->institution_ids[i]))
+      return vbp_need_id(vbp_arena_printf(a, "institutionIds[%zu]", i), in->institution_ids[i]);
+  return in_tx(call, get_volume_inputs_tx, in, response);
+}
+
 /* ---------------------------------------------------------------- alliance exchange */
 
 typedef struct export_page {
@@ -1192,5 +1250,7 @@ const vbp_method catalog_methods[] = {
      .roles = ANY},
     UNARY("ListKeyRevocations", vbp__v1__list_key_revocations_request, vbp__v1__key_revocations,
           list_key_revocations, VBP_ALLOW_SERVICE),
+    UNARY("GetVolumeInputs", vbp__v1__get_volume_inputs_request, vbp__v1__volume_inputs,
+          get_volume_inputs, INTERNAL),
 };
 const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];

@@ -752,6 +752,65 @@ vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
   return st;
 }
 
+/* ---------------------------------------------------------------- volume inputs */
+
+vbp_status catalog_store_list_batch_groups(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                           Vbp__V1__Group ***out, size_t *n) {
+  const char *p[] = {batch_code};
+  return vbp_pg_query_rows(c, a, "list groups of batch",
+                           "SELECT batch_code, id, generic_name, competitive FROM groups "
+                           "WHERE batch_code = $1 ORDER BY id COLLATE \"C\"",
+                           1, p, make_group, (void ***)out, n);
+}
+
+vbp_status catalog_store_list_batch_results(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                            Vbp__V1__Result ***out, size_t *n) {
+  const char *p[] = {batch_code};
+  return vbp_pg_query_rows(c, a, "list results of batch",
+                           "SELECT " RESULT_COLUMNS
+                           " FROM results WHERE batch_code = $1 "
+                           "ORDER BY group_id COLLATE \"C\", product_id COLLATE \"C\"",
+                           1, p, make_result, (void ***)out, n);
+}
+
+vbp_status catalog_store_list_batch_products(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                             int kind, Vbp__V1__Product ***out, size_t *n) {
+  const char *p[] = {batch_code, num(a, kind), num(a, VBP__V1__PRODUCT_KIND__DRUG),
+                     num(a, VBP__V1__PRODUCT_KIND__CONSUMABLE)};
+  /* Three ways into the scope (store.h), each along an index: results by their key, drugs by
+   * products_by_generic_name, consumables by products_by_category_function (0004). */
+  return vbp_pg_query_rows(
+      c, a, "list products of batch",
+      "SELECT " PRODUCT_COLUMNS
+      " FROM products WHERE id IN ("
+      "  SELECT product_id FROM results WHERE batch_code = $1 "
+      "  UNION "
+      "  SELECT p.id FROM groups g "
+      "  JOIN products p ON p.generic_name = g.generic_name AND p.kind = $3::int "
+      "  WHERE g.batch_code = $1 AND $2::int = $3::int "
+      "  UNION "
+      "  SELECT p.id FROM results r JOIN products q ON q.id = r.product_id "
+      "  JOIN products p ON p.category = q.category AND p.function = q.function "
+      "    AND p.kind = $4::int AND p.category <> '' "
+      "  WHERE r.batch_code = $1 AND $2::int = $4::int) "
+      "ORDER BY id COLLATE \"C\"",
+      4, p, make_product, (void ***)out, n);
+}
+
+vbp_status catalog_store_find_organizations(vbp_pg_conn *c, vbp_arena *a, char *const *ids,
+                                            size_t n, Vbp__V1__Organization ***out, size_t *count) {
+  const char *p[] = {vbp_pg_text_array(a, (const char *const *)ids, n)};
+  /* Each id once, at its first position. */
+  return vbp_pg_query_rows(c, a, "find organizations",
+                           "SELECT o.id, o.name, o.kind, o.region_code, o.credit_code, "
+                           "o.institution_type, o.consortium_id "
+                           "FROM (SELECT wanted, min(position) AS position "
+                           "      FROM unnest($1::text[]) WITH ORDINALITY AS x(wanted, position) "
+                           "      GROUP BY wanted) x "
+                           "JOIN organizations o ON o.id = x.wanted ORDER BY x.position",
+                           1, p, make_organization, (void ***)out, count);
+}
+
 vbp_status catalog_store_migrate(vbp_pg_pool *pool) {
   return vbp_pg_migrate(pool, "catalog", catalog_migrations, catalog_migrations_count);
 }

@@ -128,6 +128,31 @@ vbp_status catalog_store_list_price_executions(vbp_pg_conn *c, vbp_arena *a,
 vbp_status catalog_store_fill_price_inputs(vbp_pg_conn *c, vbp_arena *a,
                                            Vbp__V1__ProductPriceInputs *const *inputs, size_t n);
 
+/* ---------------------------------------------------------------- volume inputs
+ * What GetVolumeInputs reads of one batch, in the snapshot catalog_store_begin_snapshot made.
+ * Ids are ordered in byte order (COLLATE "C"), whatever the database's collation. */
+
+/* The groups of batch batch_code, by id. *out is an arena array of *n. */
+vbp_status catalog_store_list_batch_groups(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                           Vbp__V1__Group ***out, size_t *n);
+
+/* Every result of batch batch_code, by group id then product id (winning prices formatted as
+ * ListResults answers them). *out is an arena array of *n. */
+vbp_status catalog_store_list_batch_results(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                            Vbp__V1__Result ***out, size_t *n);
+
+/* The products in the scope of batch batch_code of kind `kind` (V4, V6), by id: every product
+ * with a result in it; and for a DRUG batch every drug of a group's generic name, for a
+ * CONSUMABLE batch every consumable of the category and function of a product with a result in
+ * it. *out is an arena array of *n. */
+vbp_status catalog_store_list_batch_products(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                             int kind, Vbp__V1__Product ***out, size_t *n);
+
+/* The organizations among ids[0..n) (valid ids; repeats allowed) that exist, each once, in the
+ * order of its first mention. One query whatever n. *out is an arena array of *count. */
+vbp_status catalog_store_find_organizations(vbp_pg_conn *c, vbp_arena *a, char *const *ids,
+                                            size_t n, Vbp__V1__Organization ***out, size_t *count);
+
 /* OK when the database answers. */
 /* Brings the catalog schema up to date (catalog-svc/migrations, embedded at build time). */
 vbp_status catalog_store_migrate(vbp_pg_pool *pool);
