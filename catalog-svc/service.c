@@ -1099,6 +1099,10 @@ static vbp_status get_volume_inputs_tx(vbp_pg_conn *c, void *ctx) {
   VBP_CHECK(catalog_store_begin_snapshot(c));
   Vbp__V1__VolumeInputs *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__volume_inputs__init(r);
+  t->out = &r->base;
+  if (!*in->batch_code) /* the institutions alone */
+    return catalog_store_find_organizations(c, a, in->institution_ids, in->n_institution_ids,
+                                            &r->institutions, &r->n_institutions);
   VBP_CHECK(catalog_store_find_batch(c, a, in->batch_code, false, &r->batch));
   if (!r->batch) return vbp_status_field(VBP_NOT_FOUND, "batchCode", "names no batch");
   VBP_CHECK(catalog_store_find_execution(c, a, in->batch_code, in->region_code, &r->execution));
@@ -1122,10 +1126,13 @@ static vbp_status get_volume_inputs(vbp_call *call, const ProtobufCMessage *requ
                                     ProtobufCMessage **response) {
   const Vbp__V1__GetVolumeInputsRequest *in = (const Vbp__V1__GetVolumeInputsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
-  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
-  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
+  /* Without a batch nor a region: the institutions alone (a purchase's province is its
+   * institution's, so volume-svc asks who they are first). */
+  bool institutions_only = !*in->batch_code && !*in->region_code;
+  if (!institutions_only) VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
+  if (!institutions_only) VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   /* A province: volume-svc maps an institution's city or county to its province before it asks. */
-  if (vbp_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
+  if (!institutions_only && vbp_region_level_of(in->region_code) != VBP__V1__REGION_LEVEL__PROVINCE)
     return vbp_invalid("regionCode", "must be a province (six digits ending in 0000), got \"%s\"",
                        in->region_code);
   if (in->n_institution_ids > VOLUME_INPUTS_MAX_INSTITUTIONS)

@@ -227,7 +227,7 @@ static vbp_status winners_of(vbp_arena *a, const volume_inputs *inputs, const ch
   int sum = 0;
   for (size_t i = 0; i < inputs->n_results; i++) {
     const Vbp__V1__Result *r = inputs->results[i];
-    if (r->status != VOLUME_WINNING || strcmp(r->group_id, group_id) != 0) continue;
+    if ((int)r->status != VOLUME_WINNING || strcmp(r->group_id, group_id) != 0) continue;
     const Vbp__V1__Product *p = volume_product(inputs, r->product_id);
     w->ids[w->n] = r->product_id;
     w->shares[w->n] = r->share_percent;

@@ -142,7 +142,7 @@ static vbp_status submit_tx(vbp_pg_conn *c, void *ctx) {
     if (!stored) return vbp_status_make(VBP_ABORTED, "the live demand report changed; retry");
     const Vbp__V1__DemandReport *r = stored->report;
     if (r->quantity != s->in->quantity || r->last_year_quantity != s->in->last_year_quantity ||
-        strcmp(r->commitment_sha256, s->commitment) != 0 || r->state != SUBMITTED)
+        strcmp(r->commitment_sha256, s->commitment) != 0 || (int)r->state != SUBMITTED)
       return vbp_status_field(VBP_ALREADY_EXISTS, "groupId",
                               "already has live demand report %s for agreement year %d (V1: one "
                               "per institution, group and year until it is rejected)",
@@ -210,8 +210,8 @@ static vbp_status review_tx(vbp_pg_conn *c, void *ctx) {
        !vbp_region_contains(who->region_code, row->institution_region)))
     return vbp_scope_denied();
   Vbp__V1__DemandReport *r = row->report;
-  if (r->state == APPROVED || r->state == REJECTED)
-    return vbp_invalid("level", "the report is already %s", r->state == APPROVED ? "APPROVED" : "REJECTED");
+  if ((int)r->state == APPROVED || (int)r->state == REJECTED)
+    return vbp_invalid("level", "the report is already %s", (int)r->state == APPROVED ? "APPROVED" : "REJECTED");
   int next = volume_review_next(row->kind, row->institution_level, r->n_reviews);
   if ((int)in->level != next)
     return vbp_invalid("level", "must be %s next (V1: %s reports of a %s institution are reviewed "

@@ -198,7 +198,7 @@ vbp_money volume_cheap_threshold(int quality, vbp_money lowest_winning_price) {
   return exempting_quality(quality) ? lowest_winning_price : 0;
 }
 
-size_t volume_assess(const volume_winning *winning, size_t n_winning, int64_t non_winning,
+size_t volume_assess_variety(const volume_winning *winning, size_t n_winning, int64_t non_winning,
                      int64_t all, int cap_percent, char (*reasons)[VOLUME_REASON_MAX],
                      size_t max_reasons, bool *passed) {
   size_t failed = 0, written = 0;

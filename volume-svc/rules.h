@@ -120,7 +120,7 @@ typedef struct volume_winning {
  * ("V6 <productId>: 400 of 421", purchased of agreed), then the cap ("V6 non-winning 234 of 467
  * (50.1%) > 50%", the percent rounded down to one decimal). Returns how many reasons it wrote;
  * *passed is true when there is none to write. */
-size_t volume_assess(const volume_winning *winning, size_t n_winning, int64_t non_winning,
+size_t volume_assess_variety(const volume_winning *winning, size_t n_winning, int64_t non_winning,
                      int64_t all, int cap_percent, char (*reasons)[VOLUME_REASON_MAX],
                      size_t max_reasons, bool *passed);
 

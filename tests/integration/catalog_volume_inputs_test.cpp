@@ -386,6 +386,26 @@ TEST_F(VolumeInputs, InstitutionsInTheOrderAskedUnknownOnesLeftOutRepeatsOnce) {
   }
 }
 
+// Without a batch and a region: the institutions alone (volume-svc learns a purchase's province
+// from its institution).
+TEST_F(VolumeInputs, WithoutBatchAndRegionTheInstitutionsAlone) {
+  ASSERT_NO_FATAL_FAILURE(ensure_drug_batch());
+  ASSERT_NO_FATAL_FAILURE(ensure_institutions());
+  auto r = get_volume_inputs(service(), "", "", {"vi-h2", "vi-nobody", "vi-h1"});
+  ASSERT_TRUE(IsOk(r));
+  EXPECT_EQ(institution_ids_of(r.get()), (std::vector<std::string>{"vi-h2", "vi-h1"}));
+  EXPECT_EQ(r->batch, nullptr);
+  EXPECT_EQ(r->execution, nullptr);
+  EXPECT_EQ(r->n_groups, 0u);
+  EXPECT_EQ(r->n_results, 0u);
+  EXPECT_EQ(r->n_products, 0u);
+  // One of the two alone is still refused.
+  EXPECT_TRUE(IsRefused(get_volume_inputs(service(), kDrugBatch, "", {"vi-h1"}),
+                        VBP_INVALID_ARGUMENT, "regionCode"));
+  EXPECT_TRUE(IsRefused(get_volume_inputs(service(), "", "350000", {"vi-h1"}),
+                        VBP_INVALID_ARGUMENT, "batchCode"));
+}
+
 TEST_F(VolumeInputs, ConsumableBatchScopedByCategoryAndFunction) {
   ASSERT_NO_FATAL_FAILURE(ensure_stent_batch());
   auto r = get_volume_inputs(service(), kStentBatch, "350000", {});

@@ -329,7 +329,7 @@ Assessment assess(const std::vector<volume_winning> &winning, int64_t non_winnin
                   int cap, size_t max_reasons = 8) {
   char reasons[8][VOLUME_REASON_MAX] = {};
   bool passed = true;
-  size_t count = volume_assess(winning.empty() ? nullptr : winning.data(), winning.size(),
+  size_t count = volume_assess_variety(winning.empty() ? nullptr : winning.data(), winning.size(),
                                non_winning, all, cap, reasons, max_reasons, &passed);
   EXPECT_LE(count, max_reasons);
   Assessment a = {passed, {}};
@@ -387,7 +387,7 @@ TEST(VolumeRules, AssessmentWritesNoMoreReasonsThanItHasRoomFor) {
   EXPECT_FALSE(a.passed);
   EXPECT_EQ(a.reasons, Reasons{"V6 A: 400 of 421"});
   bool passed = true;
-  EXPECT_EQ(volume_assess(nullptr, 0, 51, 100, 0, nullptr, 0, &passed), 0u);
+  EXPECT_EQ(volume_assess_variety(nullptr, 0, 51, 100, 0, nullptr, 0, &passed), 0u);
   EXPECT_FALSE(passed) << "a failure without room for its reason still fails";
 }
 

@@ -1,0 +1,1 @@
+/* placeholder while vol-read is written */
