@@ -142,7 +142,7 @@ static vbp_status submit_tx(vbp_pg_conn *c, void *ctx) {
     if (!stored) return vbp_status_make(VBP_ABORTED, "the live demand report changed; retry");
     const Vbp__V1__DemandReport *r = stored->report;
     if (r->quantity != s->in->quantity || r->last_year_quantity != s->in->last_year_quantity ||
-        strcmp(r->commitment_sha256, s->commitment) != 0 || (int)r->state != SUBMITTED)
+        strcmp(r->commitment_sha256, s->commitment) != 0)
       return vbp_status_field(VBP_ALREADY_EXISTS, "groupId",
                               "already has live demand report %s for agreement year %d (V1: one "
                               "per institution, group and year until it is rejected)",

@@ -111,7 +111,7 @@ static void place(vbp_arena *a, const volume_inputs *in, purchase_item *item) {
   if (!product) {
     fail(item, vbp_invalid("productId", "is not in the scope of batch %s: no result in it, and %s",
                            p->batch_code,
-                           in->kind == 2 ? "not of a result's category and function"
+                           in->kind == VOLUME_CONSUMABLE ? "not of a result's category and function"
                                          : "not of a group's generic name"));
     return;
   }

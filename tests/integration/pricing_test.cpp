@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "catalog_harness.h"
+#include "pricing_harness.h"
 #include "common/catalog_auth.h"
 #include "common/metrics.h"
 #include "common/redis.h"
@@ -26,124 +27,6 @@
 namespace {
 
 char *c(const std::string &s) { return const_cast<char *>(s.c_str()); }
-
-// ---------------------------------------------------------------- the pricing stack
-
-// pricing-svc's core on a port of its own, against the catalog stack's database (schema
-// pricing), the stack's Redis and the in-process catalog-svc; catalog-svc pushes to it.
-// stop() and start() take it down and up again on the same port, as a restart would.
-class PricingStack : public ::testing::Environment {
- public:
-  void SetUp() override {
-    g_pricing = this;
-    CatalogStack *catalog = CatalogStack::instance();
-    if (catalog == nullptr || !catalog->failure().empty()) return;
-    std::string dsn =
-        vbp_test_dsn_with(catalog->dsn(), "options", "-csearch_path=pricing -cdatestyle=ISO");
-    vbp_status st = vbp_pg_pool_open(dsn.c_str(), 4, &pool_);
-    ASSERT_TRUE(IsOk(st));
-    ASSERT_TRUE(IsOk(pricing_store_migrate(pool_)));
-    ASSERT_TRUE(IsOk(vbp_redis_open(vbp_test_env("VBP_REDIS_ADDR").c_str(), 50, &redis_)));
-    auth_ = vbp_authenticator_create(kAdminKey, kSecret, vbp_catalog_resolve_key, catalog->client(),
-                                     1000, 64);
-    start();
-  }
-
-  void TearDown() override {
-    stop();
-    if (client_ && CatalogStack::instance()) CatalogStack::instance()->set_pricing(nullptr);
-    vbp_client_close(client_);
-    vbp_client_close(forger_);
-    vbp_authenticator_destroy(auth_);
-    vbp_redis_close(redis_);
-    vbp_pg_pool_close(pool_);
-    g_pricing = nullptr;
-  }
-
-  void start() {
-    metrics_ = vbp_metrics_for_methods("pricing-svc", pricing_methods, pricing_methods_count);
-    service_ = pricing_service{};
-    service_.pool = pool_;
-    service_.redis = redis_;
-    service_.catalog = CatalogStack::instance()->client();
-    pricing_service_start(&service_, metrics_);
-    config_ = vbp_server_config{};
-    config_.service = "pricing-svc";
-    config_.listen_addr = addr_.c_str();
-    config_.workers = 4;
-    config_.methods = pricing_methods;
-    config_.n_methods = pricing_methods_count;
-    config_.context = &service_;
-    config_.auth = auth_;
-    config_.metrics = metrics_;
-    config_.ready = pricing_ready;
-    vbp_status st = vbp_server_start(&config_, &server_);
-    ASSERT_TRUE(IsOk(st)) << "starting pricing-svc on " << addr_;
-    if (addr_ == "127.0.0.1:0") {
-      addr_ = "127.0.0.1:" + std::to_string(vbp_server_port(server_));
-      ASSERT_TRUE(IsOk(vbp_client_open(addr_.c_str(), kSecret, &client_)));
-      ASSERT_TRUE(IsOk(vbp_client_open(addr_.c_str(), "not-the-secret", &forger_)));
-      CatalogStack::instance()->set_pricing(client_);
-    }
-    // After a restart the channel may be backing off from the refused connections: wait for it.
-    vbp_status up = vbp_status_make(VBP_UNAVAILABLE, "not asked");
-    for (int i = 0; i < 100 && !vbp_ok(&up); i++) {
-      up = vbp_client_health(client_, "liveness", 500);
-      if (!vbp_ok(&up)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(IsOk(up));
-  }
-
-  void stop() {
-    vbp_server_stop(server_, 1000);
-    server_ = nullptr;
-    pricing_service_stop(&service_);
-    vbp_metrics_destroy(metrics_);
-    metrics_ = nullptr;
-  }
-
-  static PricingStack *instance() { return g_pricing; }
-  vbp_client *client() const { return client_; }
-  vbp_client *forger() const { return forger_; }
-  pricing_service &service() { return service_; }
-
- private:
-  static PricingStack *g_pricing;
-  std::string addr_ = "127.0.0.1:0";
-  vbp_pg_pool *pool_ = nullptr;
-  vbp_redis *redis_ = nullptr;
-  vbp_authenticator *auth_ = nullptr;
-  vbp_metrics *metrics_ = nullptr;
-  pricing_service service_{};
-  vbp_server_config config_{};
-  vbp_server *server_ = nullptr;
-  vbp_client *client_ = nullptr;
-  vbp_client *forger_ = nullptr;  // signs with another secret
-};
-
-PricingStack *PricingStack::g_pricing = nullptr;
-
-const vbp_method *pricing_method(const char *rpc) {
-  std::string path = std::string("/vbp.v1.PricingService/") + rpc;
-  for (size_t i = 0; i < pricing_methods_count; i++)
-    if (path == pricing_methods[i].path) return &pricing_methods[i];
-  return nullptr;
-}
-
-template <class M>
-Reply<M> pricing_call(const char *rpc, const Caller &who, const ProtobufCMessage *request) {
-  Reply<M> r;
-  vbp_call_options options{};
-  options.timeout_ms = 10000;
-  if (!who.bearer.empty()) options.bearer_key = who.bearer.c_str();
-  if (who.is_signed) options.caller = &who.identity;
-  ProtobufCMessage *response = nullptr;
-  PricingStack *stack = PricingStack::instance();
-  r.status = vbp_client_call(who.forged ? stack->forger() : stack->client(), pricing_method(rpc),
-                             request, &options, nullptr, &response);
-  if (r.status.code == VBP_OK) r.message.reset(response);
-  return r;
-}
 
 Reply<Vbp__V1__Price> get_price(const Caller &who, const std::string &region,
                                 const std::string &product, const std::string &date) {

@@ -1,0 +1,57 @@
+// The volume stack of the integration tests: volume-svc's core (the code that ships) served
+// in-process over real gRPC on a port of its own, against the catalog stack's database (schema
+// volume), calling the in-process catalog-svc and pricing-svc. Register it after CatalogStack
+// and PricingStack.
+#ifndef VOLUME_HARNESS_H
+#define VOLUME_HARNESS_H
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "catalog_harness.h"
+#include "pricing_harness.h"
+#include "volume-svc/service.h"
+
+class VolumeStack : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+
+  static VolumeStack *instance() { return g_volume; }
+  vbp_client *client() const { return client_; }
+  vbp_client *forger() const { return forger_; }
+  // The database as volume-svc sees it (search_path volume), for inspection from outside.
+  const std::string &dsn() const { return dsn_; }
+
+ private:
+  static VolumeStack *g_volume;
+  std::string dsn_;
+  vbp_pg_pool *pool_ = nullptr;
+  vbp_authenticator *auth_ = nullptr;
+  volume_service service_{};
+  vbp_server_config config_{};
+  vbp_server *server_ = nullptr;
+  vbp_client *client_ = nullptr;
+  vbp_client *forger_ = nullptr;  // signs with another secret
+};
+
+// VolumeService method `rpc` as the stack serves it.
+const vbp_method *volume_method(const char *rpc);
+
+template <class M>
+Reply<M> volume_call(const char *rpc, const Caller &who, const ProtobufCMessage *request) {
+  Reply<M> r;
+  vbp_call_options options{};
+  options.timeout_ms = 60000;
+  if (!who.bearer.empty()) options.bearer_key = who.bearer.c_str();
+  if (who.is_signed) options.caller = &who.identity;
+  ProtobufCMessage *response = nullptr;
+  VolumeStack *stack = VolumeStack::instance();
+  r.status = vbp_client_call(who.forged ? stack->forger() : stack->client(), volume_method(rpc),
+                             request, &options, nullptr, &response);
+  if (r.status.code == VBP_OK) r.message.reset(response);
+  return r;
+}
+
+#endif
