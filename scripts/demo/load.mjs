@@ -1,10 +1,13 @@
 // Loads the demo data into a running catalog-svc over gRPC, with the admin key:
 //   VBP_ADMIN_KEY=... VBP_CATALOG_ADDR=127.0.0.1:50051 node scripts/demo/load.mjs
-// Creates are idempotent on the server (same id and body answer the stored resource), so it
-// may run again; ALREADY_EXISTS means the stored resource differs from the demo's.
+// With VBP_PRICING_ADDR also a listing in pricing-svc; with VBP_VOLUME_ADDR also demand reports,
+// their review, the allocations and (with pricing-svc, which flags purchases) two purchases in
+// volume-svc. Creates are idempotent on the server (same id and body answer the stored resource),
+// so it may run again; ALREADY_EXISTS means the stored resource differs from the demo's.
 // Also a small client for trying the API by hand:
 //   node scripts/demo/load.mjs call METHOD '{"json": "request"}'
 // (with VBP_API_KEY, or else VBP_ADMIN_KEY, as the bearer key).
+import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import grpc from '@grpc/grpc-js';
@@ -65,6 +68,7 @@ function waitReady(client, seconds) {
 const regions = [
   { code: '350000', name: '福建省', level: 'PROVINCE' },
   { code: '350100', name: '福州市', level: 'CITY', parentCode: '350000' },
+  { code: '350102', name: '鼓楼区', level: 'COUNTY', parentCode: '350100' },
   { code: '360000', name: '江西省', level: 'PROVINCE' },
   { code: '220000', name: '吉林省', level: 'PROVINCE' },
   { code: '140000', name: '山西省', level: 'PROVINCE' },
@@ -84,6 +88,8 @@ const organizations = [
     regionCode: '350100', creditCode: creditCode('91350100MA0000004') },
   { id: 'fz-hospital', name: '福州示例人民医院', kind: 'MEDICAL_INSTITUTION', regionCode: '350100',
     creditCode: creditCode('12350100MB0000005'), institutionType: 'PUBLIC' },
+  { id: 'gl-hospital', name: '福州市鼓楼区示例医院', kind: 'MEDICAL_INSTITUTION',
+    regionCode: '350102', creditCode: creditCode('12350102MB0000006'), institutionType: 'PUBLIC' },
 ];
 
 const BATCH = 'JX-YP2023-01';
@@ -134,6 +140,119 @@ const result = {
 // The product's listed price in Fujian (挂网), kept by pricing-svc.
 const listing = { regionCode: '350000', productId: product.id, price: '35.0000', listedOn: '2024-01-01' };
 
+// volume-svc: each Fujian hospital's demand for the group in agreement year 1 (V1), reviewed by
+// the admin key at every level of the chain, then the year's allocations at 80% (V2, V3).
+const demands = [
+  { institutionId: 'fz-hospital', quantity: '1200', lastYearQuantity: '1000' },
+  { institutionId: 'gl-hospital', quantity: '300', lastYearQuantity: '250' },
+].map((d) => ({
+  batchCode: BATCH,
+  regionCode: execution.regionCode,
+  groupId: group.id,
+  agreementYear: 1,
+  ...d,
+  // The hex SHA-256 of the signed commitment letter: the demo's stands in for a real one.
+  commitmentSha256: crypto.createHash('sha256')
+    .update(`demo commitment ${BATCH} ${d.institutionId} ${group.id} 1`).digest('hex'),
+}));
+
+const allocations = { batchCode: BATCH, regionCode: execution.regionCode, agreementYear: 1, ratioPercent: 80 };
+
+// Purchases at the winning price (10 x 30.0000), accepted in 2024, so never after today.
+const purchases = [
+  { institutionId: 'fz-hospital', orderedOn: '2024-08-12', acceptedOn: '2024-08-15' },
+  { institutionId: 'gl-hospital', orderedOn: '2024-09-02', acceptedOn: '2024-09-05' },
+].map((p) => ({
+  productId: product.id,
+  batchCode: BATCH,
+  quantity: '10',
+  amount: '300.0000',
+  externalId: `demo-${p.institutionId}-${p.acceptedOn}`,
+  ...p,
+}));
+
+// V1: a drug report is reviewed COUNTY -> CITY -> PROVINCE, from the institution's own level.
+const LEVELS = ['COUNTY', 'CITY', 'PROVINCE'];
+function reviewChain(institutionId) {
+  const org = organizations.find((o) => o.id === institutionId);
+  const level = regions.find((r) => r.code === org.regionCode).level;
+  return LEVELS.slice(LEVELS.indexOf(level));
+}
+
+const fieldOf = (err) => err.metadata?.get?.('vbp-error-field')?.[0];
+
+// One report submitted and approved at every level. Again on a later run: a live report of the
+// institution, group and year is already there (ALREADY_EXISTS once it is in review: its id is
+// in the message), and a level already passed answers INVALID_ARGUMENT on `level`.
+async function submitAndApprove(volume, key, demand) {
+  let id;
+  try {
+    id = (await call(volume, key, 'SubmitDemand', demand)).id;
+  } catch (err) {
+    const stored = err.code === grpc.status.ALREADY_EXISTS &&
+      /live demand report (\S+) for agreement year/.exec(err.details ?? '');
+    if (!stored) throw err;
+    id = stored[1];
+  }
+  let approved = false;
+  let refusal;
+  for (const level of reviewChain(demand.institutionId)) {
+    try {
+      const r = await call(volume, key, 'ReviewDemand', { id, level, approve: { value: true } });
+      approved = r.state === 'APPROVED';
+    } catch (err) {
+      if (err.code !== grpc.status.INVALID_ARGUMENT || fieldOf(err) !== 'level') throw err;
+      refusal = err;
+      approved = /already APPROVED/.test(err.details ?? '');
+    }
+  }
+  if (!approved) {
+    throw new Error(`demand report ${id} of ${demand.institutionId} is not approved` +
+      (refusal ? `: ${refusal.details}` : ''));
+  }
+}
+
+async function loadVolume(key, volumeAddr, withPurchases) {
+  const volume = loadClient(volumeAddr, 'vbp/v1/volume.proto', 'VolumeService');
+  let what = '';
+  try {
+    await waitReady(volume, 10);
+    for (const d of demands) {
+      what = `demand report of ${d.institutionId} for group ${d.groupId}`;
+      await submitAndApprove(volume, key, d);
+    }
+    what = `allocations of ${BATCH} in ${allocations.regionCode}, year 1`;
+    let computed;
+    try {
+      computed = (await call(volume, key, 'ComputeAllocations', allocations)).computed;
+    } catch (err) {
+      // Frozen once contract-svc generated the year's contracts: they stay as they were.
+      if (err.code !== grpc.status.FAILED_PRECONDITION || !/frozen/.test(err.details ?? '')) throw err;
+      computed = 'frozen';
+    }
+    let recorded = 0;
+    for (const p of withPurchases ? purchases : []) {
+      what = `purchase ${p.externalId}`;
+      await call(volume, key, 'RecordPurchase', p); // the same externalId and content: the stored one
+      recorded++;
+    }
+    console.log(`demo: ${demands.length} demand reports approved, allocations of year 1 at ` +
+      `${allocations.ratioPercent}% (${computed})` +
+      (withPurchases ? `, ${recorded} purchases` : ' (no purchases: they need pricing-svc)') +
+      ` at ${volumeAddr}`);
+  } catch (err) {
+    if (err.code === grpc.status.ALREADY_EXISTS) {
+      err.message = `${what} is already stored with other values than the demo's ` +
+        `(start from an empty database to reload it): ${err.details}`;
+    } else {
+      err.message = `${what}: ${err.message}`;
+    }
+    throw err;
+  } finally {
+    volume.close();
+  }
+}
+
 async function load(client, key, addr) {
   const steps = [
     ...regions.map((r) => ['CreateRegion', r, `region ${r.code}`]),
@@ -161,7 +280,12 @@ async function load(client, key, addr) {
     `batch ${BATCH} with its Fujian execution, 1 product, 1 group, 1 winning result ` +
     `(30.0000, 100%) at ${addr}`);
   const pricingAddr = process.env.VBP_PRICING_ADDR;
-  if (!pricingAddr) return;
+  const volumeAddr = process.env.VBP_VOLUME_ADDR;
+  if (pricingAddr) await loadPricing(key, pricingAddr);
+  if (volumeAddr) await loadVolume(key, volumeAddr, Boolean(pricingAddr));
+}
+
+async function loadPricing(key, pricingAddr) {
   const pricing = loadClient(pricingAddr, 'vbp/v1/pricing.proto', 'PricingService');
   try {
     await waitReady(pricing, 10);

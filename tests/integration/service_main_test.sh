@@ -51,7 +51,8 @@ served() {
   metrics=$(stack_free_port)
   env VBP_TODAY="$today" VBP_CATALOG_ADDR="127.0.0.1:$port" \
     VBP_CATALOG_METRICS_ADDR="127.0.0.1:$metrics" VBP_PRICING_ADDR="127.0.0.1:$port" \
-    VBP_PRICING_METRICS_ADDR="127.0.0.1:$metrics" "$binary" >"$work/log" 2>&1 </dev/null &
+    VBP_PRICING_METRICS_ADDR="127.0.0.1:$metrics" VBP_VOLUME_ADDR="127.0.0.1:$port" \
+    VBP_VOLUME_METRICS_ADDR="127.0.0.1:$metrics" "$binary" >"$work/log" 2>&1 </dev/null &
   pid=$!
   for _ in $(seq 100); do
     text=$(http_get "$metrics" /metrics 2>/dev/null) && [[ "$text" == *vbp_clock_pinned* ]] && break

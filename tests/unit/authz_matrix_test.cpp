@@ -17,6 +17,8 @@ extern "C" {
 #include "pricing-svc/service.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
+#include "vbp/v1/volume.pb-c.h"
+#include "volume-svc/service.h"
 }
 
 namespace {
@@ -29,7 +31,8 @@ struct Table {
 
 std::vector<Table> tables() {
   return {{&vbp__v1__catalog_service__descriptor, catalog_methods, catalog_methods_count},
-          {&vbp__v1__pricing_service__descriptor, pricing_methods, pricing_methods_count}};
+          {&vbp__v1__pricing_service__descriptor, pricing_methods, pricing_methods_count},
+          {&vbp__v1__volume_service__descriptor, volume_methods, volume_methods_count}};
 }
 
 const char *const kColumns[VBP_ROLES_COUNT] = {"ADM", "BUR", "AGY", "ALL",

@@ -325,6 +325,27 @@ TEST_F(GwOpenApi, ExportBatchStreamsNdjsonAndImportBatchTakesIt) {
                         {"schema":{"$ref":"#/components/schemas/vbp.v1.ImportBatchResponse"}}})"));
 }
 
+TEST_F(GwOpenApi, RecordPurchasesTakesNdjsonUpToSixtyFourMebibytes) {
+  json_t *imp = at(doc(), {"paths", "/v1/purchases:import", "post"});
+  ASSERT_NE(imp, nullptr);
+  EXPECT_EQ(canon(at(imp, {"operationId"})), "\"RecordPurchases\"");
+  EXPECT_EQ(canon(at(imp, {"tags"})), "[\"VolumeService\"]");
+  EXPECT_EQ(canon(at(imp, {"requestBody", "content"})),
+            canon(R"({"application/x-ndjson":{"schema":{"type":"string"}}})"));
+  EXPECT_EQ(canon(at(imp, {"requestBody", "description"})),
+            "\"The raw body, taken as ndjson; at most 67108864 bytes (413 beyond).\"");
+  EXPECT_EQ(at(imp, {"parameters"}), nullptr); /* its one field is the body */
+  EXPECT_EQ(canon(at(imp, {"responses", "200", "content"})), canon(R"({"application/json":
+                        {"schema":{"$ref":"#/components/schemas/vbp.v1.RecordPurchasesResponse"}}})"));
+  /* The one-purchase route beside it takes JSON. */
+  json_t *one = at(doc(), {"paths", "/v1/purchases", "post"});
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(canon(at(one, {"operationId"})), "\"RecordPurchase\"");
+  EXPECT_EQ(
+      canon(at(one, {"requestBody", "content"})),
+      canon(R"({"application/json":{"schema":{"$ref":"#/components/schemas/vbp.v1.Purchase"}}})"));
+}
+
 TEST_F(GwOpenApi, RevokeApiKeyAnswersEmpty) {
   json_t *op = at(doc(), {"paths", "/v1/apiKeys/{id}", "delete"});
   ASSERT_NE(op, nullptr);

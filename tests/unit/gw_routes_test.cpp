@@ -113,8 +113,9 @@ TEST_F(GwRoutes, EveryMethodWithAnHttpOptionIsOneRoute) {
   for (const ProtobufCServiceDescriptor *s : kRealServices) methods += s->n_methods;
   EXPECT_EQ(gw_routes_count(routes_), count_methods_with_http_option(*set_));
   /* All but the internal ones, which have no route. */
-  const std::set<std::string> internal = {"Authenticate", "GetPriceInputs", "GetPriceInputsVersion",
-                                          "PriceInputsChanged", "ListKeyRevocations"};
+  const std::set<std::string> internal = {
+      "Authenticate",       "GetPriceInputs",  "GetPriceInputsVersion", "PriceInputsChanged",
+      "ListKeyRevocations", "GetVolumeInputs", "FreezeAllocations"};
   EXPECT_EQ(gw_routes_count(routes_), methods - internal.size());
   for (size_t i = 0; i < gw_routes_count(routes_); i++)
     EXPECT_EQ(internal.count(gw_routes_at(routes_, i)->method), 0u)
@@ -196,6 +197,8 @@ const Family kFamilies[] = {
     {"GET", "/v1/progress", "GetProgress", {}},
     {"GET", "/v1/assessments", "Assess", {}},
     {"GET", "/v1/prepayments/H-1", "GetPrepayment", {{"institution_id", "H-1"}}},
+    {"POST", "/v1/purchases:import", "RecordPurchases", {}},
+    {"POST", "/v1/supplyIssues/S-1:verify", "VerifySupplyIssue", {{"id", "S-1"}}},
 };
 
 TEST_F(GwRoutes, EveryRouteFamilyOfTheApiMatchesItsMethodAndBindsItsVariables) {
@@ -252,6 +255,23 @@ TEST_F(GwRoutes, ImportTakesTheRawNdjsonBodyUpToSixtyFourMebibytes) {
   EXPECT_STREQ(gw_route_media_type(got.route), "application/x-ndjson");
   EXPECT_STREQ(gw_route_media_type(m("POST", "/v1/regions").route), "application/json");
   EXPECT_EQ(gw_route_media_type(m("GET", "/v1/organizations/x").route), nullptr);
+}
+
+TEST_F(GwRoutes, PurchaseImportTakesTheRawNdjsonBodyLikeTheExchangeImport) {
+  Match got = m("POST", "/v1/purchases:import");
+  ASSERT_EQ(got.result, GW_MATCHED);
+  EXPECT_EQ(got.method, "RecordPurchases");
+  EXPECT_STREQ(got.route->body, "ndjson");
+  EXPECT_EQ(got.route->max_body_bytes, size_t{67108864});
+  EXPECT_STREQ(gw_route_media_type(got.route), "application/x-ndjson");
+  EXPECT_TRUE(got.bindings.empty());
+  /* The custom verb keeps it apart from the one-purchase route of the same collection. */
+  Match one = m("POST", "/v1/purchases");
+  ASSERT_EQ(one.result, GW_MATCHED);
+  EXPECT_EQ(one.method, "RecordPurchase");
+  EXPECT_STREQ(one.route->body, "*");
+  EXPECT_EQ(one.route->max_body_bytes, size_t{0});
+  EXPECT_EQ(m("GET", "/v1/purchases:import").result, GW_METHOD_NOT_ALLOWED);
 }
 
 TEST_F(GwRoutes, ExportBatchIsServerStreaming) {

@@ -1,6 +1,7 @@
 // Price look-ups and listings through the gateway, as hospital apps and vendor portals call them,
-// with the real catalog-svc and pricing-svc behind it (tests/stack.sh starts all three). The
-// answers are DOMAIN.md's worked example (Fujian, competitive group: limit(A) = 30.0000, L = 30).
+// with the real catalog-svc and pricing-svc behind it (tests/stack.sh starts them, volume-svc and
+// the gateway). The answers are DOMAIN.md's worked example (Fujian, competitive group:
+// limit(A) = 30.0000, L = 30).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
