@@ -179,36 +179,17 @@ function reviewChain(institutionId) {
   return LEVELS.slice(LEVELS.indexOf(level));
 }
 
-const fieldOf = (err) => err.metadata?.get?.('vbp-error-field')?.[0];
-
-// One report submitted and approved at every level. Again on a later run: a live report of the
-// institution, group and year is already there (ALREADY_EXISTS once it is in review: its id is
-// in the message), and a level already passed answers INVALID_ARGUMENT on `level`.
+// One report submitted and approved at every level. Again on a later run, SubmitDemand answers
+// the stored report (the same content), with the reviews it already has: only the rest are made.
 async function submitAndApprove(volume, key, demand) {
-  let id;
-  try {
-    id = (await call(volume, key, 'SubmitDemand', demand)).id;
-  } catch (err) {
-    const stored = err.code === grpc.status.ALREADY_EXISTS &&
-      /live demand report (\S+) for agreement year/.exec(err.details ?? '');
-    if (!stored) throw err;
-    id = stored[1];
+  const report = await call(volume, key, 'SubmitDemand', demand);
+  let state = report.state;
+  for (const level of reviewChain(demand.institutionId).slice((report.reviews ?? []).length)) {
+    state = (await call(volume, key, 'ReviewDemand', { id: report.id, level, approve: { value: true } }))
+      .state;
   }
-  let approved = false;
-  let refusal;
-  for (const level of reviewChain(demand.institutionId)) {
-    try {
-      const r = await call(volume, key, 'ReviewDemand', { id, level, approve: { value: true } });
-      approved = r.state === 'APPROVED';
-    } catch (err) {
-      if (err.code !== grpc.status.INVALID_ARGUMENT || fieldOf(err) !== 'level') throw err;
-      refusal = err;
-      approved = /already APPROVED/.test(err.details ?? '');
-    }
-  }
-  if (!approved) {
-    throw new Error(`demand report ${id} of ${demand.institutionId} is not approved` +
-      (refusal ? `: ${refusal.details}` : ''));
+  if (state !== 'APPROVED') {
+    throw new Error(`demand report ${report.id} of ${demand.institutionId} is ${state}, not APPROVED`);
   }
 }
 
