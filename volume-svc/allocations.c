@@ -76,10 +76,9 @@ static vbp_status list_page(vbp_pg_conn *c, vbp_call *call, const allocation_fil
     after_inst = bar1 + 1;
     after_product = bar2 + 1;
   }
-  const char *params[] = {f->batch_code,    f->region_code,    f->institution_id,
-                          year,             f->region_prefix,  f->manufacturer_id,
-                          after_year,       after_inst,        after_product,
-                          limit};
+  const char *params[] = {
+      f->batch_code,      f->region_code, f->institution_id, year,          f->region_prefix,
+      f->manufacturer_id, after_year,     after_inst,        after_product, limit};
   void **found = NULL;
   VBP_CHECK(vbp_pg_query_rows(
       c, a, "list allocations",
@@ -97,10 +96,9 @@ static vbp_status list_page(vbp_pg_conn *c, vbp_call *call, const allocation_fil
   if (*n > (size_t)f->limit) {
     *n = (size_t)f->limit;
     const Vbp__V1__Allocation *last = (*rows)[*n - 1];
-    *next = vbp_page_token_encode(
-        a, volume_page_secret(call), vbp_call_caller(call), f->scope,
-        vbp_arena_printf(a, "%d|%s|%s", last->agreement_year, last->institution_id,
-                         last->product_id));
+    *next = vbp_page_token_encode(a, volume_page_secret(call), vbp_call_caller(call), f->scope,
+                                  vbp_arena_printf(a, "%d|%s|%s", last->agreement_year,
+                                                   last->institution_id, last->product_id));
   }
   return vbp_status_ok();
 }
@@ -155,8 +153,8 @@ VOLUME_HANDLER(volume_list_allocations) {
 
 /* Serialises ComputeAllocations and FreezeAllocations of one year (held to the commit), then
  * says whether the year is frozen. */
-static vbp_status lock_year(vbp_pg_conn *c, const char *batch, const char *region,
-                            const char *year, bool *frozen) {
+static vbp_status lock_year(vbp_pg_conn *c, const char *batch, const char *region, const char *year,
+                            bool *frozen) {
   const char *params[] = {batch, region, year};
   VBP_CHECK(vbp_pg_command(c, "lock allocation year",
                            "SELECT pg_advisory_xact_lock(hashtext($1 || '|' || $2 || '|' || $3))",
@@ -213,7 +211,8 @@ typedef struct compute {
 
 static int ratio_of(const Vbp__V1__ComputeAllocationsRequest *in, const char *group_id) {
   for (size_t i = 0; i < in->n_group_ratios; i++)
-    if (strcmp(in->group_ratios[i]->group_id, group_id) == 0) return in->group_ratios[i]->ratio_percent;
+    if (strcmp(in->group_ratios[i]->group_id, group_id) == 0)
+      return in->group_ratios[i]->ratio_percent;
   return in->ratio_percent;
 }
 
@@ -257,8 +256,8 @@ static vbp_status check_floor(vbp_pg_conn *c, vbp_arena *a, const compute *k, pa
   const volume_inputs *inputs = k->inputs;
   int year = k->in->agreement_year;
   if (year < 2) return vbp_status_ok();
-  int ref = inputs->batch->renewal_floor == VBP__V1__BATCH__RENEWAL_FLOOR__PREVIOUS_YEAR ? year - 1
-                                                                                        : 1;
+  int ref =
+      inputs->batch->renewal_floor == VBP__V1__BATCH__RENEWAL_FLOOR__PREVIOUS_YEAR ? year - 1 : 1;
   char ref_text[12];
   snprintf(ref_text, sizeof ref_text, "%d", ref);
   const char *params[] = {k->in->batch_code, k->in->region_code, ref_text};
@@ -286,8 +285,8 @@ static vbp_status check_floor(vbp_pg_conn *c, vbp_arena *a, const compute *k, pa
     if (now >= floor) continue;
     broken++;
     char one[160];
-    int len = snprintf(one, sizeof one, "%s%s %s %lld < %lld", shown ? ", " : "",
-                       r->institution_id, r->product_id, (long long)now, (long long)floor);
+    int len = snprintf(one, sizeof one, "%s%s %s %lld < %lld", shown ? ", " : "", r->institution_id,
+                       r->product_id, (long long)now, (long long)floor);
     if (len > 0 && used + (size_t)len < 120) {
       memcpy(list + used, one, (size_t)len + 1);
       used += (size_t)len;
@@ -450,8 +449,8 @@ static vbp_status check_ratios(const Vbp__V1__ComputeAllocationsRequest *in,
 
 /* The provincial bureau of the region, or the admin (API.md "Who may do what"). */
 static bool provincial(const vbp_caller *who, const char *province) {
-  return vbp_scope_is_admin(who) ||
-         (vbp_region_level_of(who->region_code) == VOLUME_PROVINCE && vbp_scope_region(who, province));
+  return vbp_scope_is_admin(who) || (vbp_region_level_of(who->region_code) == VOLUME_PROVINCE &&
+                                     vbp_scope_region(who, province));
 }
 
 VOLUME_HANDLER(volume_compute_allocations) {

@@ -18,7 +18,7 @@ static const char *const level_names[] = {"", "PROVINCE", "CITY", "COUNTY"};
 
 /* ---------------------------------------------------------------- store */
 
-#define REPORT_COLUMNS                                                                        \
+#define REPORT_COLUMNS                                                                    \
   "id, batch_code, region_code, institution_id, group_id, quantity, last_year_quantity, " \
   "commitment_sha256, state, agreement_year, institution_region, institution_level, kind"
 
@@ -110,10 +110,18 @@ static vbp_status submit_tx(vbp_pg_conn *c, void *ctx) {
   snprintf(level, sizeof level, "%d", s->institution_level);
   snprintf(kind, sizeof kind, "%d", s->kind);
   snprintf(state, sizeof state, "%d", SUBMITTED);
-  const char *params[] = {s->id,         s->in->batch_code,   s->in->region_code,
-                          s->in->institution_id, s->institution_region, level,
-                          kind,          s->in->group_id,     year,
-                          quantity,      last_year,           s->commitment,
+  const char *params[] = {s->id,
+                          s->in->batch_code,
+                          s->in->region_code,
+                          s->in->institution_id,
+                          s->institution_region,
+                          level,
+                          kind,
+                          s->in->group_id,
+                          year,
+                          quantity,
+                          last_year,
+                          s->commitment,
                           state};
   bool wrote = false;
   VBP_CHECK(vbp_pg_write(
@@ -205,16 +213,17 @@ static vbp_status review_tx(vbp_pg_conn *c, void *ctx) {
     return vbp_status_field(VBP_NOT_FOUND, "id", "names no demand report");
   }
   /* Each level by a bureau of that level whose region contains the institution's (V1). */
-  if (!vbp_scope_is_admin(who) &&
-      (vbp_region_level_of(who->region_code) != (int)in->level ||
-       !vbp_region_contains(who->region_code, row->institution_region)))
+  if (!vbp_scope_is_admin(who) && (vbp_region_level_of(who->region_code) != (int)in->level ||
+                                   !vbp_region_contains(who->region_code, row->institution_region)))
     return vbp_scope_denied();
   Vbp__V1__DemandReport *r = row->report;
   if ((int)r->state == APPROVED || (int)r->state == REJECTED)
-    return vbp_invalid("level", "the report is already %s", (int)r->state == APPROVED ? "APPROVED" : "REJECTED");
+    return vbp_invalid("level", "the report is already %s",
+                       (int)r->state == APPROVED ? "APPROVED" : "REJECTED");
   int next = volume_review_next(row->kind, row->institution_level, r->n_reviews);
   if ((int)in->level != next)
-    return vbp_invalid("level", "must be %s next (V1: %s reports of a %s institution are reviewed "
+    return vbp_invalid("level",
+                       "must be %s next (V1: %s reports of a %s institution are reviewed "
                        "%s), got %s",
                        level_names[next], row->kind == VOLUME_DRUG ? "drug" : "consumable",
                        level_names[row->institution_level],

@@ -24,12 +24,12 @@ static int by_group_id(const void *a, const void *b) {
   return strcmp((*(Vbp__V1__Group *const *)a)->id, (*(Vbp__V1__Group *const *)b)->id);
 }
 static int by_org_id(const void *a, const void *b) {
-  return strcmp((*(Vbp__V1__Organization *const *)a)->id,
-                (*(Vbp__V1__Organization *const *)b)->id);
+  return strcmp((*(Vbp__V1__Organization *const *)a)->id, (*(Vbp__V1__Organization *const *)b)->id);
 }
 
 /* A sorted copy of the answer's array, in arena, so the answer's own order stays as it came. */
-static void *sorted_copy(vbp_arena *a, void *items, size_t n, int (*cmp)(const void *, const void *)) {
+static void *sorted_copy(vbp_arena *a, void *items, size_t n,
+                         int (*cmp)(const void *, const void *)) {
   void **copy = vbp_arena_alloc(a, (n ? n : 1) * sizeof *copy);
   if (n) memcpy(copy, items, n * sizeof *copy);
   qsort(copy, n, sizeof *copy, cmp);
@@ -71,7 +71,8 @@ const char *volume_unit_of(const Vbp__V1__Organization *org) {
 }
 
 const char *volume_variety(vbp_arena *arena, const volume_inputs *in, const Vbp__V1__Product *p) {
-  if (in->kind == VOLUME_CONSUMABLE) return vbp_arena_printf(arena, "%s / %s", p->category, p->function);
+  if (in->kind == VOLUME_CONSUMABLE)
+    return vbp_arena_printf(arena, "%s / %s", p->category, p->function);
   return p->generic_name;
 }
 
@@ -91,8 +92,9 @@ vbp_date volume_cycle_last_day(const volume_inputs *in) {
 
 vbp_status volume_need_year(const volume_inputs *in, int agreement_year) {
   if (agreement_year < 1 || (size_t)agreement_year > in->n_years)
-    return vbp_invalid("agreementYear", "must be an agreement year of the execution (1 to %zu), got %d",
-                       in->n_years, agreement_year);
+    return vbp_invalid("agreementYear",
+                       "must be an agreement year of the execution (1 to %zu), got %d", in->n_years,
+                       agreement_year);
   return vbp_status_ok();
 }
 
@@ -112,10 +114,10 @@ static vbp_status ask(vbp_call *call, vbp_arena *arena, const char *batch_code,
                               .request_id = vbp_call_request_id(call)};
   ProtobufCMessage *message = NULL;
   ProtobufCAllocator allocator = vbp_arena_allocator(arena);
-  vbp_status st = vbp_client_call(
-      volume_of(call)->catalog,
-      vbp_method_of(&vbp__v1__catalog_service__descriptor, "GetVolumeInputs"), &req.base,
-      &options, &allocator, &message);
+  vbp_status st =
+      vbp_client_call(volume_of(call)->catalog,
+                      vbp_method_of(&vbp__v1__catalog_service__descriptor, "GetVolumeInputs"),
+                      &req.base, &options, &allocator, &message);
   if (!vbp_ok(&st)) {
     /* The catalog's refusals of what the caller named pass through; anything else is the
      * catalog being unreachable, which is no fault of the caller's. */
@@ -146,7 +148,8 @@ vbp_status volume_inputs_fetch(vbp_call *call, vbp_arena *a, const char *batch_c
                                volume_inputs *out) {
   const Vbp__V1__VolumeInputs *v = NULL;
   VBP_CHECK(ask(call, a, batch_code, province, ids, n, &v));
-  if (!v->batch || !v->execution) return vbp_status_make(VBP_INTERNAL, "catalog-svc answered no batch");
+  if (!v->batch || !v->execution)
+    return vbp_status_make(VBP_INTERNAL, "catalog-svc answered no batch");
   memset(out, 0, sizeof *out);
   out->batch = v->batch;
   out->execution = v->execution;

@@ -20,10 +20,10 @@ extern "C" {
 typedef struct volume_inputs {
   const Vbp__V1__Batch *batch;
   const Vbp__V1__Execution *execution;
-  int kind;                   /* the batch's VOLUME_DRUG or VOLUME_CONSUMABLE */
-  int cap_percent;            /* V6: the batch's, or 50 */
-  vbp_date execution_start;   /* the execution's start date */
-  vbp_date *year_start;       /* agreement year y (1-based) is year_start[y - 1] .. year_end[y - 1] */
+  int kind;                 /* the batch's VOLUME_DRUG or VOLUME_CONSUMABLE */
+  int cap_percent;          /* V6: the batch's, or 50 */
+  vbp_date execution_start; /* the execution's start date */
+  vbp_date *year_start;     /* agreement year y (1-based) is year_start[y - 1] .. year_end[y - 1] */
   vbp_date *year_end;
   size_t n_years;
   /* Sorted by id (products, groups, institutions) or by product id (results), for bsearch. */

@@ -22,8 +22,8 @@ static int by_question(const void *x, const void *y) {
 /* One BatchGetPrices of ids[0..n) (distinct) in province on date into limits/known. A product
  * pricing-svc has no price for fails the whole call naming it (productIds[i]): it is marked
  * unknown and the call made again without it. */
-static vbp_status ask(vbp_call *call, vbp_arena *arena, const char *province, vbp_date date, const char **ids,
-                      size_t n, vbp_money *limits, bool *known) {
+static vbp_status ask(vbp_call *call, vbp_arena *arena, const char *province, vbp_date date,
+                      const char **ids, size_t n, vbp_money *limits, bool *known) {
   char day[VBP_DATE_FORMAT_MAX];
   vbp_date_format(date, day);
   size_t *index = malloc((n ? n : 1) * sizeof *index); /* ids[k] of the call's k-th product */
@@ -31,8 +31,9 @@ static vbp_status ask(vbp_call *call, vbp_arena *arena, const char *province, vb
   if (!index || !asked) abort();
   bool *dropped = calloc(n ? n : 1, sizeof *dropped);
   if (!dropped) abort();
-  vbp_status st = vbp_status_ok();
+  vbp_status st;
   for (;;) {
+    st = vbp_status_ok();
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
       if (!dropped[i]) {

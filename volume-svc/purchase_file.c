@@ -140,6 +140,12 @@ static vbp_status record_window(vbp_call *call, vbp_arena *a, window *w, file_an
   return vbp_status_ok();
 }
 
+static int by_line(const void *x, const void *y) {
+  int a = (*(Vbp__V1__PurchaseLineError *const *)x)->line;
+  int b = (*(Vbp__V1__PurchaseLineError *const *)y)->line;
+  return (a > b) - (a < b);
+}
+
 VOLUME_HANDLER(volume_record_purchases) {
   const Vbp__V1__RecordPurchasesRequest *in = (const Vbp__V1__RecordPurchasesRequest *)request;
   file_answer f = {.arena = vbp_call_arena(call)};
@@ -179,6 +185,8 @@ VOLUME_HANDLER(volume_record_purchases) {
   free(w.items);
   free(w.lines);
   if (!vbp_ok(&st)) return st;
+  /* A line's own faults are found as it is read, the others when its window is recorded. */
+  qsort(f.r->errors, f.r->n_errors, sizeof *f.r->errors, by_line);
   if (f.unlisted > 0) {
     char reason[80];
     snprintf(reason, sizeof reason, "and %d more lines with errors, not listed", f.unlisted);

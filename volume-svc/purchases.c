@@ -112,13 +112,14 @@ static void place(vbp_arena *a, const volume_inputs *in, purchase_item *item) {
     fail(item, vbp_invalid("productId", "is not in the scope of batch %s: no result in it, and %s",
                            p->batch_code,
                            in->kind == VOLUME_CONSUMABLE ? "not of a result's category and function"
-                                         : "not of a group's generic name"));
+                                                         : "not of a group's generic name"));
     return;
   }
   int status = volume_status_of(in, p->product_id);
   p->agreement_year = volume_year_of(in, item->accepted);
   char day[VBP_DATE_FORMAT_MAX];
-  p->settlement_due = vbp_arena_strdup(a, vbp_date_format(volume_settlement_due(item->accepted), day));
+  p->settlement_due =
+      vbp_arena_strdup(a, vbp_date_format(volume_settlement_due(item->accepted), day));
   vbp_date agency;
   if (volume_agency_settlement_due(in->kind, status, item->province, item->accepted, &agency))
     p->agency_settlement_due = vbp_arena_strdup(a, vbp_date_format(agency, day));
@@ -161,8 +162,7 @@ static vbp_status resolve_batches(vbp_call *call, vbp_arena *a, purchase_item *i
 }
 
 /* V9: flagged when above the max sale price in force on the accepted date, never refused. */
-static vbp_status flag_above_limit(vbp_call *call, vbp_arena *a, purchase_item *items,
-                                   size_t n) {
+static vbp_status flag_above_limit(vbp_call *call, vbp_arena *a, purchase_item *items, size_t n) {
   volume_limit *q = malloc((n ? n : 1) * sizeof *q);
   size_t *owner = malloc((n ? n : 1) * sizeof *owner);
   if (!q || !owner) abort();
@@ -203,8 +203,8 @@ typedef struct stored {
   bool above_limit;
 } stored;
 
-#define STORED_COLUMNS                                                                      \
-  "id, institution_id, coalesce(external_id, ''), product_id, batch_code, ordered_on, "     \
+#define STORED_COLUMNS                                                                         \
+  "id, institution_id, coalesce(external_id, ''), product_id, batch_code, ordered_on, "        \
   "accepted_on, settlement_due, coalesce(agency_settlement_due::text, ''), quantity, amount, " \
   "agreement_year, above_limit"
 
@@ -375,8 +375,7 @@ static vbp_status insert_tx(vbp_pg_conn *c, void *ctx) {
   return settle_repeats(c, a, sorted, n);
 }
 
-vbp_status volume_purchases_record(vbp_call *call, vbp_arena *a, purchase_item *items,
-                                  size_t n) {
+vbp_status volume_purchases_record(vbp_call *call, vbp_arena *a, purchase_item *items, size_t n) {
   VBP_CHECK(resolve_institutions(call, a, items, n));
   VBP_CHECK(resolve_batches(call, a, items, n));
   VBP_CHECK(flag_above_limit(call, a, items, n));

@@ -40,6 +40,6 @@ vbp_status volume_purchase_parse(Vbp__V1__Purchase *p, purchase_item *item);
  * the status returned is an error only when a backend failed (then items not yet written are
  * left PENDING, and sending them again is safe). What it makes lives in arena. */
 vbp_status volume_purchases_record(vbp_call *call, vbp_arena *arena, purchase_item *items,
-                                  size_t n);
+                                   size_t n);
 
 #endif

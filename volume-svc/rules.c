@@ -199,8 +199,8 @@ vbp_money volume_cheap_threshold(int quality, vbp_money lowest_winning_price) {
 }
 
 size_t volume_assess_variety(const volume_winning *winning, size_t n_winning, int64_t non_winning,
-                     int64_t all, int cap_percent, char (*reasons)[VOLUME_REASON_MAX],
-                     size_t max_reasons, bool *passed) {
+                             int64_t all, int cap_percent, char (*reasons)[VOLUME_REASON_MAX],
+                             size_t max_reasons, bool *passed) {
   size_t failed = 0, written = 0;
   for (size_t i = 0; i < n_winning; i++) {
     const volume_winning *w = &winning[i];

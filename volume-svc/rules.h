@@ -121,8 +121,8 @@ typedef struct volume_winning {
  * (50.1%) > 50%", the percent rounded down to one decimal). Returns how many reasons it wrote;
  * *passed is true when there is none to write. */
 size_t volume_assess_variety(const volume_winning *winning, size_t n_winning, int64_t non_winning,
-                     int64_t all, int cap_percent, char (*reasons)[VOLUME_REASON_MAX],
-                     size_t max_reasons, bool *passed);
+                             int64_t all, int cap_percent, char (*reasons)[VOLUME_REASON_MAX],
+                             size_t max_reasons, bool *passed);
 
 /* ---------------------------------------------------------------- V7 prepayment */
 

@@ -402,8 +402,8 @@ TEST_F(VolumeInputs, WithoutBatchAndRegionTheInstitutionsAlone) {
   // One of the two alone is still refused.
   EXPECT_TRUE(IsRefused(get_volume_inputs(service(), kDrugBatch, "", {"vi-h1"}),
                         VBP_INVALID_ARGUMENT, "regionCode"));
-  EXPECT_TRUE(IsRefused(get_volume_inputs(service(), "", "350000", {"vi-h1"}),
-                        VBP_INVALID_ARGUMENT, "batchCode"));
+  EXPECT_TRUE(IsRefused(get_volume_inputs(service(), "", "350000", {"vi-h1"}), VBP_INVALID_ARGUMENT,
+                        "batchCode"));
 }
 
 TEST_F(VolumeInputs, ConsumableBatchScopedByCategoryAndFunction) {

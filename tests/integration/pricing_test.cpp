@@ -15,12 +15,12 @@
 #include <hiredis/hiredis.h>
 
 #include "catalog_harness.h"
-#include "pricing_harness.h"
 #include "common/catalog_auth.h"
 #include "common/metrics.h"
 #include "common/redis.h"
 #include "pricing-svc/service.h"
 #include "pricing-svc/store.h"
+#include "pricing_harness.h"
 #include "test_stack.h"
 #include "vbp/v1/pricing.pb-c.h"
 

@@ -77,8 +77,8 @@ class VolumeTest : public CatalogTest {
                                              Vbp__V1__RegionLevel level, bool approve,
                                              const std::string &comment = "");
   // Submits and approves through the whole chain as the admin; fails the test if refused.
-  static void approve_demand(const std::string &institution_id, const std::string &group,
-                             int year, int64_t quantity);
+  static void approve_demand(const std::string &institution_id, const std::string &group, int year,
+                             int64_t quantity);
   static Reply<Vbp__V1__ComputeAllocationsResponse> compute(
       const Caller &who, int year, int ratio,
       const std::vector<std::pair<std::string, int>> &group_ratios, int page_size = 0);
@@ -101,8 +101,8 @@ class VolumeTest : public CatalogTest {
   }
   // A purchase of the batch ordered and accepted on `accepted`; its strings live to the end.
   static Vbp__V1__Purchase purchase(const std::string &institution_id, const std::string &product,
-                             int64_t quantity, const std::string &amount,
-                             const std::string &accepted, const std::string &external_id);
+                                    int64_t quantity, const std::string &amount,
+                                    const std::string &accepted, const std::string &external_id);
   static Reply<Vbp__V1__Purchase> record(const Caller &who, const Vbp__V1__Purchase &p);
   // One NDJSON line; quantity and amount as JSON text ("10", "\"10\"").
   static std::string line(const std::string &institution_id, const std::string &product,

@@ -31,20 +31,20 @@ TEST_F(VolumeTest, ACountyHospitalsDrugReportGoesCountyCityProvince) {
   const std::string id = r->id;
 
   // Out of order: the city cannot go first (400 naming level).
-  EXPECT_TRUE(IsRefused(review(bureau(kFuzhouBureau), id, kCity, true), VBP_INVALID_ARGUMENT,
-                        "level"));
+  EXPECT_TRUE(
+      IsRefused(review(bureau(kFuzhouBureau), id, kCity, true), VBP_INVALID_ARGUMENT, "level"));
   // A bureau of another level, or whose region does not contain the hospital: 403.
   EXPECT_TRUE(IsRefused(review(bureau(kFuzhouBureau), id, kCounty, true), VBP_PERMISSION_DENIED));
   EXPECT_TRUE(IsRefused(review(bureau(kXiamenBureau), id, kCity, true), VBP_PERMISSION_DENIED));
-  EXPECT_TRUE(IsRefused(review(institution(kCountyHospital), id, kCounty, true),
-                        VBP_PERMISSION_DENIED));
+  EXPECT_TRUE(
+      IsRefused(review(institution(kCountyHospital), id, kCounty, true), VBP_PERMISSION_DENIED));
 
   auto county = review(bureau(kGulouBureau), id, kCounty, true, "县级审核通过");
   ASSERT_TRUE(IsOk(county));
   EXPECT_EQ(county->state, VBP__V1__DEMAND_REPORT_STATE__IN_REVIEW);
   // A level already done: 400 naming level.
-  EXPECT_TRUE(IsRefused(review(bureau(kGulouBureau), id, kCounty, true), VBP_INVALID_ARGUMENT,
-                        "level"));
+  EXPECT_TRUE(
+      IsRefused(review(bureau(kGulouBureau), id, kCounty, true), VBP_INVALID_ARGUMENT, "level"));
   auto city = review(bureau(kFuzhouBureau), id, kCity, true);
   ASSERT_TRUE(IsOk(city));
   EXPECT_EQ(city->state, VBP__V1__DEMAND_REPORT_STATE__IN_REVIEW);
@@ -60,8 +60,8 @@ TEST_F(VolumeTest, ACountyHospitalsDrugReportGoesCountyCityProvince) {
   EXPECT_STREQ(province->reviews[1]->reviewer_id, kFuzhouBureau);
   EXPECT_STREQ(province->reviews[2]->reviewer_id, kFujianBureau);
   // Approved is the end of the chain.
-  EXPECT_TRUE(IsRefused(review(Caller::admin(), id, kProvince, true), VBP_INVALID_ARGUMENT,
-                        "level"));
+  EXPECT_TRUE(
+      IsRefused(review(Caller::admin(), id, kProvince, true), VBP_INVALID_ARGUMENT, "level"));
 }
 
 TEST_F(VolumeTest, ACityHospitalStartsAtTheCityAndAProvincialOneAtTheProvince) {
@@ -69,10 +69,10 @@ TEST_F(VolumeTest, ACityHospitalStartsAtTheCityAndAProvincialOneAtTheProvince) {
   ASSERT_TRUE(IsOk(city));
   EXPECT_TRUE(IsRefused(review(bureau(kGulouBureau), city->id, kCounty, true),
                         VBP_PERMISSION_DENIED));  // the county bureau's region does not hold it
-  EXPECT_TRUE(IsRefused(review(Caller::admin(), city->id, kCounty, true), VBP_INVALID_ARGUMENT,
-                        "level"));
-  EXPECT_TRUE(IsRefused(review(Caller::admin(), city->id, kProvince, true), VBP_INVALID_ARGUMENT,
-                        "level"));
+  EXPECT_TRUE(
+      IsRefused(review(Caller::admin(), city->id, kCounty, true), VBP_INVALID_ARGUMENT, "level"));
+  EXPECT_TRUE(
+      IsRefused(review(Caller::admin(), city->id, kProvince, true), VBP_INVALID_ARGUMENT, "level"));
   // The admin reviews at any level, still in order.
   ASSERT_TRUE(IsOk(review(Caller::admin(), city->id, kCity, true)));
   auto done = review(Caller::admin(), city->id, kProvince, true);
@@ -82,8 +82,8 @@ TEST_F(VolumeTest, ACityHospitalStartsAtTheCityAndAProvincialOneAtTheProvince) {
 
   auto provincial = submit(institution(kProvincialHospital), kProvincialHospital, "G1", 1, 50);
   ASSERT_TRUE(IsOk(provincial));
-  EXPECT_TRUE(IsRefused(review(bureau(kFuzhouBureau), provincial->id, kCity, true),
-                        VBP_PERMISSION_DENIED));
+  EXPECT_TRUE(
+      IsRefused(review(bureau(kFuzhouBureau), provincial->id, kCity, true), VBP_PERMISSION_DENIED));
   auto approved = review(bureau(kFujianBureau), provincial->id, kProvince, true);
   ASSERT_TRUE(IsOk(approved));
   EXPECT_EQ(approved->state, VBP__V1__DEMAND_REPORT_STATE__APPROVED);
@@ -100,8 +100,8 @@ TEST_F(VolumeTest, ARejectionEndsTheReportWithItsCommentAndANewOneMayFollow) {
   EXPECT_EQ(rejected->state, VBP__V1__DEMAND_REPORT_STATE__REJECTED);
   EXPECT_STREQ(rejected->reviews[0]->comment, "与上年用量不符");
   EXPECT_FALSE(rejected->reviews[0]->approve);
-  EXPECT_TRUE(IsRefused(review(bureau(kFujianBureau), r->id, kProvince, true),
-                        VBP_INVALID_ARGUMENT, "level"));
+  EXPECT_TRUE(IsRefused(review(bureau(kFujianBureau), r->id, kProvince, true), VBP_INVALID_ARGUMENT,
+                        "level"));
   auto again = submit(institution(kCityHospital), kCityHospital, "G1", 1, 400);
   ASSERT_TRUE(IsOk(again));
   EXPECT_STRNE(again->id, r->id);
@@ -116,8 +116,8 @@ TEST_F(VolumeTest, SubmitDemandIsCheckedAndOneLiveReportPerGroupAndYear) {
   auto retry = submit(hospital, kCityHospital, "G1", 1, 421);
   ASSERT_TRUE(IsOk(retry));
   EXPECT_STREQ(retry->id, first->id);
-  EXPECT_TRUE(IsRefused(submit(hospital, kCityHospital, "G1", 1, 500), VBP_ALREADY_EXISTS,
-                        "groupId"));
+  EXPECT_TRUE(
+      IsRefused(submit(hospital, kCityHospital, "G1", 1, 500), VBP_ALREADY_EXISTS, "groupId"));
   // Another year or group is another report.
   EXPECT_TRUE(IsOk(submit(hospital, kCityHospital, "G1", 2, 421)));
   EXPECT_TRUE(IsOk(submit(hospital, kCityHospital, "G2", 1, 421)));
@@ -130,11 +130,11 @@ TEST_F(VolumeTest, SubmitDemandIsCheckedAndOneLiveReportPerGroupAndYear) {
                         "institutionId"));
   EXPECT_TRUE(IsOk(submit(institution(kConsortium), kConsortium, "G1", 1, 300)));
   // A bureau, a manufacturer: refused by the method table.
-  EXPECT_TRUE(IsRefused(submit(bureau(kFujianBureau), kCityHospital, "G1", 1, 1),
-                        VBP_PERMISSION_DENIED));
-  EXPECT_TRUE(IsRefused(submit(Caller::signed_as(VBP_ROLE_MANUFACTURER, kM1, "350000"),
-                               kCityHospital, "G1", 1, 1),
-                        VBP_PERMISSION_DENIED));
+  EXPECT_TRUE(
+      IsRefused(submit(bureau(kFujianBureau), kCityHospital, "G1", 1, 1), VBP_PERMISSION_DENIED));
+  EXPECT_TRUE(IsRefused(
+      submit(Caller::signed_as(VBP_ROLE_MANUFACTURER, kM1, "350000"), kCityHospital, "G1", 1, 1),
+      VBP_PERMISSION_DENIED));
 
   Vbp__V1__DemandReport bad;
   auto refused = [&](const char *field) {
@@ -173,9 +173,9 @@ TEST_F(VolumeTest, SubmitDemandIsCheckedAndOneLiveReportPerGroupAndYear) {
             "0");
   // Unauthenticated and forged callers.
   reset();
-  EXPECT_TRUE(IsRefused(volume_call<Vbp__V1__DemandReport>("SubmitDemand", Caller::nobody(),
-                                                           &bad.base),
-                        VBP_UNAUTHENTICATED));
+  EXPECT_TRUE(
+      IsRefused(volume_call<Vbp__V1__DemandReport>("SubmitDemand", Caller::nobody(), &bad.base),
+                VBP_UNAUTHENTICATED));
   EXPECT_TRUE(IsRefused(
       volume_call<Vbp__V1__DemandReport>(
           "SubmitDemand", Caller::forged_as(VBP_ROLE_MEDICAL_INSTITUTION, kCityHospital, "350100"),
@@ -218,18 +218,18 @@ TEST_F(VolumeTest, AllocationsAreBaseTimesRatioSplitByLargestRemainder) {
 
 TEST_F(VolumeTest, ComputeAllocationsIsCheckedAndAuthorised) {
   approve_demand(kCityHospital, "G1", 1, 421);
-  EXPECT_TRUE(IsRefused(compute(bureau(kFujianBureau), 1, 0, {}), VBP_INVALID_ARGUMENT,
-                        "ratioPercent"));
-  EXPECT_TRUE(IsRefused(compute(bureau(kFujianBureau), 1, 101, {}), VBP_INVALID_ARGUMENT,
-                        "ratioPercent"));
+  EXPECT_TRUE(
+      IsRefused(compute(bureau(kFujianBureau), 1, 0, {}), VBP_INVALID_ARGUMENT, "ratioPercent"));
+  EXPECT_TRUE(
+      IsRefused(compute(bureau(kFujianBureau), 1, 101, {}), VBP_INVALID_ARGUMENT, "ratioPercent"));
   EXPECT_TRUE(IsRefused(compute(bureau(kFujianBureau), 1, 80, {{"G9", 50}}), VBP_INVALID_ARGUMENT,
                         "groupRatios[0].groupId"));
   EXPECT_TRUE(IsRefused(compute(bureau(kFujianBureau), 1, 80, {{"G1", 50}, {"G1", 60}}),
                         VBP_INVALID_ARGUMENT, "groupRatios[1].groupId"));
   EXPECT_TRUE(IsRefused(compute(bureau(kFujianBureau), 1, 80, {{"G1", 0}}), VBP_INVALID_ARGUMENT,
                         "groupRatios[0].ratioPercent"));
-  EXPECT_TRUE(IsRefused(compute(bureau(kFujianBureau), 5, 80, {}), VBP_INVALID_ARGUMENT,
-                        "agreementYear"));
+  EXPECT_TRUE(
+      IsRefused(compute(bureau(kFujianBureau), 5, 80, {}), VBP_INVALID_ARGUMENT, "agreementYear"));
   // Only the provincial bureau (of this province) or the admin.
   EXPECT_TRUE(IsRefused(compute(bureau(kFuzhouBureau), 1, 80, {}), VBP_PERMISSION_DENIED));
   EXPECT_TRUE(IsRefused(compute(Caller::signed_as(VBP_ROLE_BUREAU, "bur-js", "320000"), 1, 80, {}),
@@ -332,22 +332,22 @@ TEST_F(VolumeTest, ListAllocationsPagesAndShowsEachCallerWhatItMayRead) {
   EXPECT_EQ(count(Caller::signed_as(VBP_ROLE_MANUFACTURER, kM1, "350000")), 3u);  // A and E
   EXPECT_EQ(count(Caller::signed_as(VBP_ROLE_MANUFACTURER, kM2, "350000")), 2u);  // B
   EXPECT_EQ(count(service_caller()), 5u);
-  EXPECT_TRUE(IsRefused(list_allocations(Caller::signed_as(VBP_ROLE_DISTRIBUTOR, "d1", "350000"),
-                                         "", 0, 50),
-                        VBP_PERMISSION_DENIED));
+  EXPECT_TRUE(IsRefused(
+      list_allocations(Caller::signed_as(VBP_ROLE_DISTRIBUTOR, "d1", "350000"), "", 0, 50),
+      VBP_PERMISSION_DENIED));
 }
 
 // ---------------------------------------------------------------- purchases (V4, V8, V9)
 
 TEST_F(VolumeTest, APurchaseIsRecordedAsItHappened) {
-  auto r = record(institution(kCityHospital), purchase(kCityHospital, "A", 100, "3000", "2024-08-15",
-                                                       "line-1"));
+  auto r = record(institution(kCityHospital),
+                  purchase(kCityHospital, "A", 100, "3000", "2024-08-15", "line-1"));
   ASSERT_TRUE(IsOk(r));
   EXPECT_STRNE(r->id, "");
   EXPECT_EQ(r->agreement_year, 1);
   EXPECT_STREQ(r->settlement_due, "2024-09-30");
   EXPECT_STREQ(r->agency_settlement_due, "");  // a drug
-  EXPECT_FALSE(r->above_limit);  // 30.0000 a unit: A's limit (P1c)
+  EXPECT_FALSE(r->above_limit);                // 30.0000 a unit: A's limit (P1c)
   EXPECT_STREQ(r->external_id, "line-1");
 
   // Above the limit: recorded and flagged (V9), not refused.
@@ -378,12 +378,13 @@ TEST_F(VolumeTest, AnExternalIdAnswersItsPurchaseOrRefusesOtherContent) {
   const Caller hospital = institution(kCityHospital);
   auto first = record(hospital, purchase(kCityHospital, "A", 100, "3000", "2024-08-15", "x-1"));
   ASSERT_TRUE(IsOk(first));
-  auto again = record(hospital, purchase(kCityHospital, "A", 100, "3000.0000", "2024-08-15", "x-1"));
+  auto again =
+      record(hospital, purchase(kCityHospital, "A", 100, "3000.0000", "2024-08-15", "x-1"));
   ASSERT_TRUE(IsOk(again));
   EXPECT_STREQ(again->id, first->id);
-  EXPECT_TRUE(IsRefused(record(hospital, purchase(kCityHospital, "A", 101, "3000", "2024-08-15",
-                                                  "x-1")),
-                        VBP_ALREADY_EXISTS, "externalId"));
+  EXPECT_TRUE(
+      IsRefused(record(hospital, purchase(kCityHospital, "A", 101, "3000", "2024-08-15", "x-1")),
+                VBP_ALREADY_EXISTS, "externalId"));
   // Unique per institution: another may use the same line id.
   EXPECT_TRUE(IsOk(record(institution(kCountyHospital),
                           purchase(kCountyHospital, "A", 1, "30", "2024-08-15", "x-1"))));
@@ -409,6 +410,7 @@ TEST_F(VolumeTest, RecordPurchaseIsCheckedAndAuthorised) {
   p = purchase(kCityHospital, "A", 1, "1", "2025-03-02", "");  // today is 2025-03-01
   EXPECT_TRUE(refused(p, VBP_INVALID_ARGUMENT, "acceptedOn"));
   p = purchase(kCityHospital, "A", 1, "1", "2024-02-30", "");
+  p.ordered_on = c("2024-02-01");
   EXPECT_TRUE(refused(p, VBP_INVALID_ARGUMENT, "acceptedOn"));
   p = purchase(kCityHospital, "F", 1, "1", "2024-08-15", "");  // another generic name
   EXPECT_TRUE(refused(p, VBP_INVALID_ARGUMENT, "productId"));
@@ -418,9 +420,9 @@ TEST_F(VolumeTest, RecordPurchaseIsCheckedAndAuthorised) {
   // Another institution's purchases: 403; a member records its own.
   p = purchase(kCountyHospital, "A", 1, "1", "2024-08-15", "");
   EXPECT_TRUE(refused(p, VBP_PERMISSION_DENIED, ""));
-  EXPECT_TRUE(IsRefused(record(bureau(kFujianBureau), purchase(kCityHospital, "A", 1, "1",
-                                                               "2024-08-15", "")),
-                        VBP_PERMISSION_DENIED));
+  EXPECT_TRUE(IsRefused(
+      record(bureau(kFujianBureau), purchase(kCityHospital, "A", 1, "1", "2024-08-15", "")),
+      VBP_PERMISSION_DENIED));
   auto member = record(institution(kMember), purchase(kMember, "A", 3, "90", "2024-08-15", ""));
   ASSERT_TRUE(IsOk(member));
   // It counts for its consortium (V1).
@@ -484,17 +486,16 @@ TEST_F(VolumeTest, ARecomputeWhilePurchasesArriveKeepsBoth) {
 
 TEST_F(VolumeTest, ADailyFileRecordsGoodLinesReportsBadOnesAndTwiceRecordsNothingTwice) {
   const std::string file =
-      line(kCityHospital, "A", "10", "\"300\"", "2024-08-15", "f-1") + "\n" +
-      "\n" +                                                      // 2: blank
-      "{not json\n" +                                             // 3
-      line(kCityHospital, "A", "0", "\"0\"", "2024-08-15", "f-3") + "\n" +    // 4: quantity
-      line(kCityHospital, "F", "1", "\"1\"", "2024-08-15", "f-4") + "\n" +    // 5: product
+      line(kCityHospital, "A", "10", "\"300\"", "2024-08-15", "f-1") + "\n" + "\n" +  // 2: blank
+      "{not json\n" +                                                                 // 3
+      line(kCityHospital, "A", "0", "\"0\"", "2024-08-15", "f-3") + "\n" +            // 4: quantity
+      line(kCityHospital, "F", "1", "\"1\"", "2024-08-15", "f-4") + "\n" +            // 5: product
       line(kCountyHospital, "A", "1", "\"1\"", "2024-08-15", "f-5") + "\n" +  // 6: not its own
       "{\"institutionId\":\"hosp-city\",\"productId\":\"A\",\"batchCode\":\"VT-2024\","
       "\"quantity\":\"2\",\"amount\":\"60\",\"orderedOn\":\"2024-08-15\","
       "\"acceptedOn\":\"2024-08-15\"}\n" +  // 7: no externalId
-      line(kCityHospital, "B", "\"20\"", "\"560.5\"", "2024-09-01", "f-7") + "\r\n" +
-      line(kCityHospital, "A", "5", "\"150\"", "2024-08-16", "f-8") + "\n" +
+      line(kCityHospital, "B", "\"20\"", "\"560.5\"", "2024-09-01", "f-7") +
+      "\r\n" + line(kCityHospital, "A", "5", "\"150\"", "2024-08-16", "f-8") + "\n" +
       "{\"institutionId\":\"hosp-city\",\"colour\":\"red\"}";  // 10: unknown field, no newline
   auto r = import(institution(kCityHospital), file);
   ASSERT_TRUE(IsOk(r));

@@ -330,7 +330,7 @@ Assessment assess(const std::vector<volume_winning> &winning, int64_t non_winnin
   char reasons[8][VOLUME_REASON_MAX] = {};
   bool passed = true;
   size_t count = volume_assess_variety(winning.empty() ? nullptr : winning.data(), winning.size(),
-                               non_winning, all, cap, reasons, max_reasons, &passed);
+                                       non_winning, all, cap, reasons, max_reasons, &passed);
   EXPECT_LE(count, max_reasons);
   Assessment a = {passed, {}};
   for (size_t i = 0; i < count; i++) a.reasons.push_back(reasons[i]);

@@ -84,7 +84,8 @@ CREATE TABLE purchases (
 );
 -- Progress, assessment and prepayment sum a unit's purchases of a year.
 CREATE INDEX purchases_by_unit ON purchases
-  (batch_code, region_code, agreement_year, unit_id, product_id);
+  (batch_code, region_code, agreement_year, unit_id, product_id)
+  INCLUDE (accepted_on, quantity, amount);
 
 CREATE TABLE supply_issues (
   id                 text PRIMARY KEY,
