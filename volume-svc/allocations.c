@@ -457,11 +457,7 @@ VOLUME_HANDLER(volume_compute_allocations) {
   const Vbp__V1__ComputeAllocationsRequest *in =
       (const Vbp__V1__ComputeAllocationsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
-  VBP_CHECK(vbp_need_text("batchCode", in->batch_code, 64));
-  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
-  if (vbp_region_level_of(in->region_code) != VOLUME_PROVINCE)
-    return vbp_invalid("regionCode", "must be the province of the execution, got %s",
-                       in->region_code);
+  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
   if (!provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
   volume_inputs inputs;
@@ -504,11 +500,7 @@ static vbp_status freeze_tx(vbp_pg_conn *c, void *ctx) {
 
 VOLUME_HANDLER(volume_freeze_allocations) {
   const Vbp__V1__FreezeAllocationsRequest *in = (const Vbp__V1__FreezeAllocationsRequest *)request;
-  VBP_CHECK(vbp_need_text("batchCode", in->batch_code, 64));
-  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
-  if (vbp_region_level_of(in->region_code) != VOLUME_PROVINCE)
-    return vbp_invalid("regionCode", "must be the province of the execution, got %s",
-                       in->region_code);
+  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
   return volume_in_tx(call, freeze_tx, in, response);
 }

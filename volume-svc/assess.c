@@ -393,11 +393,7 @@ VOLUME_HANDLER(volume_assess) {
   const Vbp__V1__AssessRequest *in = (const Vbp__V1__AssessRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
   const vbp_caller *who = vbp_call_caller(call);
-  VBP_CHECK(vbp_need_text("batchCode", in->batch_code, 64));
-  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
-  if (vbp_region_level_of(in->region_code) != VOLUME_PROVINCE)
-    return vbp_invalid("regionCode", "must be the province of the execution, got %s",
-                       in->region_code);
+  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
   assess_query q = {
       .in = in, .unit_id = "", .region_prefix = "", .after_unit = "", .after_variety = -1};

@@ -164,11 +164,7 @@ static vbp_status submit_tx(vbp_pg_conn *c, void *ctx) {
 VOLUME_HANDLER(volume_submit_demand) {
   const Vbp__V1__DemandReport *in = (const Vbp__V1__DemandReport *)request;
   vbp_arena *a = vbp_call_arena(call);
-  VBP_CHECK(vbp_need_text("batchCode", in->batch_code, 64));
-  VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
-  if (vbp_region_level_of(in->region_code) != VOLUME_PROVINCE)
-    return vbp_invalid("regionCode", "must be the province of the execution, got %s",
-                       in->region_code);
+  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
   VBP_CHECK(vbp_need_id("institutionId", in->institution_id));
   VBP_CHECK(vbp_need_id("groupId", in->group_id));
   if (in->quantity < 0) return vbp_invalid("quantity", "must not be negative");

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "common/arena.h"
+#include "common/regions.h"
+#include "common/validate.h"
 #include "volume-svc/handlers.h"
 #include "volume-svc/rules.h"
 
@@ -88,6 +90,18 @@ int volume_year_of(const volume_inputs *in, vbp_date day) {
 
 vbp_date volume_cycle_last_day(const volume_inputs *in) {
   return in->n_years ? in->year_end[in->n_years - 1] : in->execution_start;
+}
+
+vbp_status volume_need_province(const char *region_code) {
+  VBP_CHECK(vbp_need_region_code("regionCode", region_code));
+  if (vbp_region_level_of(region_code) != VOLUME_PROVINCE)
+    return vbp_invalid("regionCode", "must be the province of the execution, got %s", region_code);
+  return vbp_status_ok();
+}
+
+vbp_status volume_need_execution(const char *batch_code, const char *region_code) {
+  VBP_CHECK(vbp_need_text("batchCode", batch_code, 64));
+  return volume_need_province(region_code);
 }
 
 vbp_status volume_need_year(const volume_inputs *in, int agreement_year) {

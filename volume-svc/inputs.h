@@ -74,6 +74,11 @@ vbp_money volume_winning_price(const Vbp__V1__Result *r);
 int volume_year_of(const volume_inputs *in, vbp_date day);
 vbp_date volume_cycle_last_day(const volume_inputs *in);
 
+/* A batch code and the province of its execution, as a request names them: INVALID_ARGUMENT
+ * naming batchCode or regionCode. */
+vbp_status volume_need_execution(const char *batch_code, const char *region_code);
+vbp_status volume_need_province(const char *region_code);
+
 /* Checks that agreement_year is one of the execution's: INVALID_ARGUMENT naming agreementYear. */
 vbp_status volume_need_year(const volume_inputs *in, int agreement_year);
 

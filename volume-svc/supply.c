@@ -94,10 +94,7 @@ VOLUME_HANDLER(volume_report_supply_issue) {
   vbp_arena *a = vbp_call_arena(call);
   VBP_CHECK(vbp_need_text("batchCode", in->batch_code, 64));
   if (*in->region_code) {
-    VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
-    if (vbp_region_level_of(in->region_code) != VOLUME_PROVINCE)
-      return vbp_invalid("regionCode", "must be the province of the execution, got %s",
-                         in->region_code);
+    VBP_CHECK(volume_need_province(in->region_code));
   }
   VBP_CHECK(vbp_need_id("institutionId", in->institution_id));
   VBP_CHECK(vbp_need_id("productId", in->product_id));
