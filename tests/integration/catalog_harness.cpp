@@ -157,12 +157,18 @@ vbp_status catalog_call(const char *rpc, const Caller &who, const ProtobufCMessa
   if (method == nullptr)
     return vbp_status_make(VBP_UNIMPLEMENTED, "no method %s in the table", rpc);
   CatalogStack *stack = CatalogStack::instance();
+  return call_as(stack->client(), stack->forger(), method, who, request, response);
+}
+
+vbp_status call_as(vbp_client *client, vbp_client *forger, const vbp_method *method,
+                   const Caller &who, const ProtobufCMessage *request, ProtobufCMessage **response,
+                   int timeout_ms) {
   vbp_call_options options{};
-  options.timeout_ms = 10000;
+  options.timeout_ms = timeout_ms;
   if (!who.bearer.empty()) options.bearer_key = who.bearer.c_str();
   if (who.is_signed) options.caller = &who.identity;
-  vbp_client *client = who.forged ? stack->forger() : stack->client();
-  return vbp_client_call(client, method, request, &options, nullptr, response);
+  return vbp_client_call(who.forged ? forger : client, method, request, &options, nullptr,
+                         response);
 }
 
 // ---------------------------------------------------------------- assertions

@@ -112,6 +112,23 @@ struct Reply {
   const M *operator->() const { return get(); }
 };
 
+// Calls `method` as `who` through client, or through forger (opened with another secret) for a
+// forged caller. Thread-safe.
+vbp_status call_as(vbp_client *client, vbp_client *forger, const vbp_method *method,
+                   const Caller &who, const ProtobufCMessage *request, ProtobufCMessage **response,
+                   int timeout_ms = 10000);
+
+// The Reply of a call_as.
+template <class M>
+Reply<M> reply_of(vbp_client *client, vbp_client *forger, const vbp_method *method,
+                  const Caller &who, const ProtobufCMessage *request, int timeout_ms = 10000) {
+  Reply<M> r;
+  ProtobufCMessage *response = nullptr;
+  r.status = call_as(client, forger, method, who, request, &response, timeout_ms);
+  if (r.status.code == VBP_OK) r.message.reset(response);
+  return r;
+}
+
 // Calls CatalogService method `rpc` ("CreateRegion") as `who`. Thread-safe.
 vbp_status catalog_call(const char *rpc, const Caller &who, const ProtobufCMessage *request,
                         ProtobufCMessage **response);

@@ -47,17 +47,8 @@ const vbp_method *pricing_method(const char *rpc);
 
 template <class M>
 Reply<M> pricing_call(const char *rpc, const Caller &who, const ProtobufCMessage *request) {
-  Reply<M> r;
-  vbp_call_options options{};
-  options.timeout_ms = 10000;
-  if (!who.bearer.empty()) options.bearer_key = who.bearer.c_str();
-  if (who.is_signed) options.caller = &who.identity;
-  ProtobufCMessage *response = nullptr;
   PricingStack *stack = PricingStack::instance();
-  r.status = vbp_client_call(who.forged ? stack->forger() : stack->client(), pricing_method(rpc),
-                             request, &options, nullptr, &response);
-  if (r.status.code == VBP_OK) r.message.reset(response);
-  return r;
+  return reply_of<M>(stack->client(), stack->forger(), pricing_method(rpc), who, request);
 }
 
 #endif

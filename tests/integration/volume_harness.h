@@ -41,17 +41,8 @@ const vbp_method *volume_method(const char *rpc);
 
 template <class M>
 Reply<M> volume_call(const char *rpc, const Caller &who, const ProtobufCMessage *request) {
-  Reply<M> r;
-  vbp_call_options options{};
-  options.timeout_ms = 60000;
-  if (!who.bearer.empty()) options.bearer_key = who.bearer.c_str();
-  if (who.is_signed) options.caller = &who.identity;
-  ProtobufCMessage *response = nullptr;
   VolumeStack *stack = VolumeStack::instance();
-  r.status = vbp_client_call(who.forged ? stack->forger() : stack->client(), volume_method(rpc),
-                             request, &options, nullptr, &response);
-  if (r.status.code == VBP_OK) r.message.reset(response);
-  return r;
+  return reply_of<M>(stack->client(), stack->forger(), volume_method(rpc), who, request, 60000);
 }
 
 #endif
