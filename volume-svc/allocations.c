@@ -203,7 +203,7 @@ typedef struct winners {
 
 typedef struct compute {
   const Vbp__V1__ComputeAllocationsRequest *in;
-  const volume_inputs *inputs;
+  const vbp_batch_inputs *inputs;
   char year[12];
   int page_limit;
   const char *scope;
@@ -216,7 +216,7 @@ static int ratio_of(const Vbp__V1__ComputeAllocationsRequest *in, const char *gr
   return in->ratio_percent;
 }
 
-static vbp_status winners_of(vbp_arena *a, const volume_inputs *inputs, const char *group_id,
+static vbp_status winners_of(vbp_arena *a, const vbp_batch_inputs *inputs, const char *group_id,
                              winners *w) {
   w->ids = vbp_arena_alloc(a, (inputs->n_results + 1) * sizeof *w->ids);
   w->shares = vbp_arena_alloc(a, (inputs->n_results + 1) * sizeof *w->shares);
@@ -227,10 +227,10 @@ static vbp_status winners_of(vbp_arena *a, const volume_inputs *inputs, const ch
   for (size_t i = 0; i < inputs->n_results; i++) {
     const Vbp__V1__Result *r = inputs->results[i];
     if ((int)r->status != VOLUME_WINNING || strcmp(r->group_id, group_id) != 0) continue;
-    const Vbp__V1__Product *p = volume_product(inputs, r->product_id);
+    const Vbp__V1__Product *p = vbp_batch_product(inputs, r->product_id);
     w->ids[w->n] = r->product_id;
     w->shares[w->n] = r->share_percent;
-    w->prices[w->n] = volume_winning_price(r);
+    w->prices[w->n] = vbp_result_winning_price(r);
     w->manufacturers[w->n] = p ? p->manufacturer_id : "";
     sum += r->share_percent;
     w->n++;
@@ -253,7 +253,7 @@ static int by_institution_product(const void *x, const void *y) {
  * from its reference year (the first, or the previous for a PREVIOUS_YEAR batch). */
 static vbp_status check_floor(vbp_pg_conn *c, vbp_arena *a, const compute *k, part *parts,
                               size_t n) {
-  const volume_inputs *inputs = k->inputs;
+  const vbp_batch_inputs *inputs = k->inputs;
   int year = k->in->agreement_year;
   if (year < 2) return vbp_status_ok();
   int ref =
@@ -425,7 +425,7 @@ static vbp_status compute_tx(vbp_pg_conn *c, void *ctx) {
 
 /* ratioPercent and groupRatios: each 1-100, every group named once and of the batch. */
 static vbp_status check_ratios(const Vbp__V1__ComputeAllocationsRequest *in,
-                               const volume_inputs *inputs) {
+                               const vbp_batch_inputs *inputs) {
   if (in->n_group_ratios > MAX_GROUP_RATIOS)
     return vbp_invalid("groupRatios", "must have at most %d entries", MAX_GROUP_RATIOS);
   if (in->ratio_percent < 1 || in->ratio_percent > 100)
@@ -435,7 +435,7 @@ static vbp_status check_ratios(const Vbp__V1__ComputeAllocationsRequest *in,
     const Vbp__V1__GroupRatio *g = in->group_ratios[i];
     char field[64];
     snprintf(field, sizeof field, "groupRatios[%zu].groupId", i);
-    if (!volume_group(inputs, g->group_id))
+    if (!vbp_batch_group(inputs, g->group_id))
       return vbp_invalid(field, "names no group of batch %s", in->batch_code);
     for (size_t j = 0; j < i; j++)
       if (strcmp(in->group_ratios[j]->group_id, g->group_id) == 0)
@@ -457,12 +457,12 @@ VOLUME_HANDLER(volume_compute_allocations) {
   const Vbp__V1__ComputeAllocationsRequest *in =
       (const Vbp__V1__ComputeAllocationsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
-  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
+  VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
   if (!provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
-  volume_inputs inputs;
+  vbp_batch_inputs inputs;
   VBP_CHECK(volume_inputs_get(call, in->batch_code, in->region_code, NULL, 0, &inputs));
-  VBP_CHECK(volume_need_year(&inputs, in->agreement_year));
+  VBP_CHECK(vbp_batch_need_year(&inputs, in->agreement_year));
   VBP_CHECK(check_ratios(in, &inputs));
   compute k = {.in = in, .inputs = &inputs};
   snprintf(k.year, sizeof k.year, "%d", in->agreement_year);
@@ -500,7 +500,7 @@ static vbp_status freeze_tx(vbp_pg_conn *c, void *ctx) {
 
 VOLUME_HANDLER(volume_freeze_allocations) {
   const Vbp__V1__FreezeAllocationsRequest *in = (const Vbp__V1__FreezeAllocationsRequest *)request;
-  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
+  VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
   return volume_in_tx(call, freeze_tx, in, response);
 }

@@ -58,7 +58,7 @@ static int count_up_to(const varieties *vs, const char *name) {
 
 /* Products of a variety are every product of the batch's scope with that name (DOMAIN.md: a
  * generic name for drugs, category and function for consumables), whatever their result. */
-static void varieties_of(vbp_arena *a, const volume_inputs *in, varieties *vs) {
+static void varieties_of(vbp_arena *a, const vbp_batch_inputs *in, varieties *vs) {
   size_t n = in->n_products;
   const char **names = vbp_arena_alloc(a, (n ? n : 1) * sizeof *names);
   const char **sorted = vbp_arena_alloc(a, (n ? n : 1) * sizeof *sorted);
@@ -72,7 +72,7 @@ static void varieties_of(vbp_arena *a, const volume_inputs *in, varieties *vs) {
   vs->of_product = vbp_arena_alloc(a, (n ? n : 1) * sizeof *vs->of_product);
   for (size_t i = 0; i < n; i++) {
     vs->of_product[i] = find_name(vs, names[i]);
-    if (volume_status_of(in, in->products[i]->id) == VOLUME_WINNING)
+    if (vbp_batch_status_of(in, in->products[i]->id) == VOLUME_WINNING)
       vs->v[vs->of_product[i]].n_winning++;
   }
   for (size_t k = 0; k < vs->n; k++) {
@@ -81,17 +81,17 @@ static void varieties_of(vbp_arena *a, const volume_inputs *in, varieties *vs) {
   }
   /* in->products is sorted by id, so each variety's winning products come out by id. */
   for (size_t i = 0; i < n; i++) {
-    const Vbp__V1__Result *r = volume_result(in, in->products[i]->id);
+    const Vbp__V1__Result *r = vbp_batch_result(in, in->products[i]->id);
     if (!r || (int)r->status != VOLUME_WINNING) continue;
     variety *v = &vs->v[vs->of_product[i]];
     v->winning[v->n_winning++] = in->products[i]->id;
-    vbp_money price = volume_winning_price(r);
+    vbp_money price = vbp_result_winning_price(r);
     if (price > 0 && (v->lowest_price == 0 || price < v->lowest_price)) v->lowest_price = price;
   }
 }
 
 /* The variety of product id (inputs->products is sorted by id), or -1 outside the batch's scope. */
-static int variety_of_product(const volume_inputs *in, const varieties *vs, const char *id) {
+static int variety_of_product(const vbp_batch_inputs *in, const varieties *vs, const char *id) {
   size_t lo = 0, hi = in->n_products;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -109,7 +109,7 @@ static int variety_of_product(const volume_inputs *in, const varieties *vs, cons
 
 typedef struct assess_query {
   const Vbp__V1__AssessRequest *in;
-  const volume_inputs *inputs;
+  const vbp_batch_inputs *inputs;
   varieties vs;
   const char *unit_id;       /* an institution: its unit only */
   const char *region_prefix; /* a bureau: the institutions in its region */
@@ -181,7 +181,7 @@ static void *bucket_of_row(const vbp_pg_row *row) {
  * allocations of the products of each variety, which is what makes a unit assessed for it. */
 static vbp_status read_cells(vbp_pg_conn *c, vbp_arena *a, const assess_query *q, void ***cells,
                              size_t *n) {
-  const volume_inputs *in = q->inputs;
+  const vbp_batch_inputs *in = q->inputs;
   const char **ids = vbp_arena_alloc(a, (in->n_products + 1) * sizeof *ids);
   const char **vars = vbp_arena_alloc(a, (in->n_products + 1) * sizeof *vars);
   for (size_t i = 0; i < in->n_products; i++) {
@@ -241,7 +241,7 @@ static vbp_status read_agreed(vbp_pg_conn *c, vbp_arena *a, const assess_query *
 static vbp_status read_buckets(vbp_pg_conn *c, vbp_arena *a, const assess_query *q,
                                const char *units, const bool *page_variety, void ***rows,
                                size_t *n) {
-  const volume_inputs *in = q->inputs;
+  const vbp_batch_inputs *in = q->inputs;
   size_t np = in->n_products;
   const char **ids = vbp_arena_alloc(a, (np + 1) * sizeof *ids);
   const char **thresholds = vbp_arena_alloc(a, (np + 1) * sizeof *thresholds);
@@ -258,7 +258,7 @@ static vbp_status read_buckets(vbp_pg_conn *c, vbp_arena *a, const assess_query 
     thresholds[m] = vbp_arena_printf(
         a, "%lld", (long long)volume_cheap_threshold((int)p->quality_tier, v->lowest_price));
     vars[m++] = vbp_arena_printf(a, "%d", k);
-    if (volume_status_of(in, p->id) == VOLUME_WINNING) {
+    if (vbp_batch_status_of(in, p->id) == VOLUME_WINNING) {
       winning[w] = p->id;
       winning_vars[w++] = vars[m - 1];
     }
@@ -298,7 +298,7 @@ static vbp_status read_buckets(vbp_pg_conn *c, vbp_arena *a, const assess_query 
 static vbp_status assess_tx(vbp_pg_conn *c, void *ctx) {
   volume_tx *t = ctx;
   const assess_query *q = t->in;
-  const volume_inputs *in = q->inputs;
+  const vbp_batch_inputs *in = q->inputs;
   vbp_arena *a = vbp_call_arena(t->call);
   void **found = NULL;
   size_t n = 0;
@@ -348,7 +348,7 @@ static vbp_status assess_tx(vbp_pg_conn *c, void *ctx) {
     int k = variety_of_product(in, &q->vs, b->product_id);
     cell *x = k < 0 ? NULL : find_cell(cells, n, b->unit_id, k);
     if (!x) continue; /* a variety of the unit's on another page */
-    int status = volume_status_of(in, b->product_id);
+    int status = vbp_batch_status_of(in, b->product_id);
     switch (volume_count_of(status, b->cheap, b->issue_product != NULL, true)) {
       case VOLUME_COUNT_WINNING: {
         /* A BACKUP bought during a verified issue stands in for the product that failed. */
@@ -393,7 +393,7 @@ VOLUME_HANDLER(volume_assess) {
   const Vbp__V1__AssessRequest *in = (const Vbp__V1__AssessRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
   const vbp_caller *who = vbp_call_caller(call);
-  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
+  VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
   assess_query q = {
       .in = in, .unit_id = "", .region_prefix = "", .after_unit = "", .after_variety = -1};
@@ -420,12 +420,12 @@ VOLUME_HANDLER(volume_assess) {
     n_ids = 1;
   }
 
-  volume_inputs inputs;
+  vbp_batch_inputs inputs;
   VBP_CHECK(volume_inputs_get(call, in->batch_code, in->region_code, ids, n_ids, &inputs));
-  VBP_CHECK(volume_need_year(&inputs, in->agreement_year));
+  VBP_CHECK(vbp_batch_need_year(&inputs, in->agreement_year));
   q.inputs = &inputs;
   if (n_ids) {
-    const Vbp__V1__Organization *org = volume_institution(&inputs, who->org_id);
+    const Vbp__V1__Organization *org = vbp_batch_institution(&inputs, who->org_id);
     q.unit_id = org ? volume_unit_of(org) : who->org_id;
   }
   varieties_of(a, &inputs, &q.vs);

@@ -164,7 +164,7 @@ static vbp_status submit_tx(vbp_pg_conn *c, void *ctx) {
 VOLUME_HANDLER(volume_submit_demand) {
   const Vbp__V1__DemandReport *in = (const Vbp__V1__DemandReport *)request;
   vbp_arena *a = vbp_call_arena(call);
-  VBP_CHECK(volume_need_execution(in->batch_code, in->region_code));
+  VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
   VBP_CHECK(vbp_need_id("institutionId", in->institution_id));
   VBP_CHECK(vbp_need_id("groupId", in->group_id));
   if (in->quantity < 0) return vbp_invalid("quantity", "must not be negative");
@@ -173,10 +173,10 @@ VOLUME_HANDLER(volume_submit_demand) {
   VBP_CHECK(vbp_need_sha256_hex("commitmentSha256", in->commitment_sha256, (char *)s.commitment));
   if (!vbp_scope_own(vbp_call_caller(call), in->institution_id)) return vbp_scope_denied();
 
-  volume_inputs inputs;
+  vbp_batch_inputs inputs;
   const char *ids[] = {in->institution_id};
   VBP_CHECK(volume_inputs_get(call, in->batch_code, in->region_code, ids, 1, &inputs));
-  const Vbp__V1__Organization *org = volume_institution(&inputs, in->institution_id);
+  const Vbp__V1__Organization *org = vbp_batch_institution(&inputs, in->institution_id);
   if (!org || org->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION)
     return vbp_invalid("institutionId", "names no medical institution");
   if (*org->consortium_id)
@@ -185,9 +185,9 @@ VOLUME_HANDLER(volume_submit_demand) {
                        org->consortium_id);
   if (!vbp_region_contains(in->region_code, org->region_code))
     return vbp_invalid("institutionId", "is not in region %s", in->region_code);
-  if (!volume_group(&inputs, in->group_id))
+  if (!vbp_batch_group(&inputs, in->group_id))
     return vbp_invalid("groupId", "names no group of batch %s", in->batch_code);
-  VBP_CHECK(volume_need_year(&inputs, in->agreement_year));
+  VBP_CHECK(vbp_batch_need_year(&inputs, in->agreement_year));
   s.id = volume_new_id(a, "dr");
   s.institution_region = org->region_code;
   s.institution_level = vbp_region_level_of(org->region_code);

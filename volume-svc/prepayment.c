@@ -14,7 +14,7 @@
 
 typedef struct prepayment_query {
   const Vbp__V1__GetPrepaymentRequest *in;
-  const volume_inputs *inputs;
+  const vbp_batch_inputs *inputs;
   const char *province;
 } prepayment_query;
 
@@ -84,7 +84,7 @@ static vbp_status prepayment_tx(vbp_pg_conn *c, void *ctx) {
   r->balance = money_text(a, prepaid - offset);
   char day[VBP_DATE_FORMAT_MAX];
   r->reclaim_due = vbp_arena_strdup(
-      a, vbp_date_format(volume_reclaim_due(volume_cycle_last_day(q->inputs)), day));
+      a, vbp_date_format(volume_reclaim_due(vbp_batch_cycle_last_day(q->inputs)), day));
   t->out = &r->base;
   return vbp_status_ok();
 }
@@ -102,10 +102,10 @@ VOLUME_HANDLER(volume_get_prepayment) {
   bool regional = who->role == VBP_ROLE_BUREAU || who->role == VBP_ROLE_INSURANCE_AGENCY;
   if (!own && !regional) return vbp_scope_denied();
 
-  volume_inputs orgs;
+  vbp_batch_inputs orgs;
   const char *ids[] = {in->institution_id};
-  VBP_CHECK(volume_institutions_get(call, a, ids, 1, &orgs));
-  const Vbp__V1__Organization *org = volume_institution(&orgs, in->institution_id);
+  VBP_CHECK(vbp_institutions_fetch(volume_of(call)->catalog, call, a, ids, 1, &orgs));
+  const Vbp__V1__Organization *org = vbp_batch_institution(&orgs, in->institution_id);
   if (!org || org->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION) {
     if (!own) return vbp_scope_denied();
     return vbp_status_field(VBP_NOT_FOUND, "institutionId", "names no medical institution");
@@ -116,14 +116,14 @@ VOLUME_HANDLER(volume_get_prepayment) {
   if (!vbp_region_province_of(org->region_code, province))
     return vbp_status_make(VBP_INTERNAL, "institution %s has no region", org->id);
 
-  volume_inputs inputs;
+  vbp_batch_inputs inputs;
   vbp_status st = volume_inputs_get(call, in->batch_code, province, NULL, 0, &inputs);
   if (st.code == VBP_NOT_FOUND && strcmp(st.field, "regionCode") == 0)
     return vbp_status_field(VBP_NOT_FOUND, "batchCode",
                             "is not executed in province %s, where institution %s is", province,
                             org->id);
   VBP_CHECK(st);
-  VBP_CHECK(volume_need_year(&inputs, in->agreement_year));
+  VBP_CHECK(vbp_batch_need_year(&inputs, in->agreement_year));
   prepayment_query q = {.in = in, .inputs = &inputs, .province = province};
   return volume_in_read(call, prepayment_tx, &q, response);
 }

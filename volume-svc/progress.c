@@ -180,9 +180,9 @@ static vbp_status region_of_request(vbp_arena *a, const Vbp__V1__GetProgressRequ
 /* The years ("{0,1,2}" as an int[]) a purchase accepted from the execution start up to as_of may
  * have: those of the cycle up to as_of's, and 0 (outside the cycle) once as_of is past the cycle's
  * end. */
-static const char *since_years(vbp_arena *a, const volume_inputs *inputs, vbp_date as_of) {
-  int last = volume_year_of(inputs, as_of);
-  bool after_cycle = as_of > volume_cycle_last_day(inputs);
+static const char *since_years(vbp_arena *a, const vbp_batch_inputs *inputs, vbp_date as_of) {
+  int last = vbp_batch_year_of(inputs, as_of);
+  bool after_cycle = as_of > vbp_batch_cycle_last_day(inputs);
   if (after_cycle) last = (int)inputs->n_years;
   const char *years = after_cycle ? "0" : "";
   for (int y = 1; y <= last; y++)
@@ -238,12 +238,12 @@ VOLUME_HANDLER(volume_get_progress) {
   /* The whole province is what region_code = province already selects. */
   if (strlen(q.region_prefix) == 2) q.region_prefix = "";
 
-  volume_inputs inputs;
+  vbp_batch_inputs inputs;
   VBP_CHECK(volume_inputs_get(call, in->batch_code, province, NULL, 0, &inputs));
   q.agreement_year = in->agreement_year;
   if (q.agreement_year == 0) {
     /* V5: a purchase belongs to the year containing its accepted date; so does the as-of day. */
-    q.agreement_year = volume_year_of(&inputs, as_of);
+    q.agreement_year = vbp_batch_year_of(&inputs, as_of);
     if (q.agreement_year == 0) {
       char day[VBP_DATE_FORMAT_MAX];
       return vbp_invalid("agreementYear",
@@ -251,7 +251,7 @@ VOLUME_HANDLER(volume_get_progress) {
                          vbp_date_format(as_of, day), in->batch_code, province);
     }
   } else {
-    VBP_CHECK(volume_need_year(&inputs, q.agreement_year));
+    VBP_CHECK(vbp_batch_need_year(&inputs, q.agreement_year));
   }
   int y = q.agreement_year - 1;
   q.elapsed_percent = volume_elapsed_percent(inputs.year_start[y], inputs.year_end[y], as_of);

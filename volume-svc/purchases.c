@@ -85,11 +85,11 @@ static vbp_status resolve_institutions(vbp_call *call, vbp_arena *a, purchase_it
   }
   const char **unique = NULL;
   m = distinct(a, ids, m, &unique);
-  volume_inputs orgs;
-  VBP_CHECK(volume_institutions_get(call, a, unique, m, &orgs));
+  vbp_batch_inputs orgs;
+  VBP_CHECK(vbp_institutions_fetch(volume_of(call)->catalog, call, a, unique, m, &orgs));
   for (size_t i = 0; i < n; i++) {
     if (!pending(&items[i])) continue;
-    const Vbp__V1__Organization *org = volume_institution(&orgs, items[i].p->institution_id);
+    const Vbp__V1__Organization *org = vbp_batch_institution(&orgs, items[i].p->institution_id);
     char province[7];
     if (!org || org->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION ||
         !vbp_region_province_of(org->region_code, province)) {
@@ -105,9 +105,9 @@ static vbp_status resolve_institutions(vbp_call *call, vbp_arena *a, purchase_it
 
 /* The batch's scope in the institution's province: which product, its result, its agreement
  * year and its settlement dates. */
-static void place(vbp_arena *a, const volume_inputs *in, purchase_item *item) {
+static void place(vbp_arena *a, const vbp_batch_inputs *in, purchase_item *item) {
   Vbp__V1__Purchase *p = item->p;
-  const Vbp__V1__Product *product = volume_product(in, p->product_id);
+  const Vbp__V1__Product *product = vbp_batch_product(in, p->product_id);
   if (!product) {
     fail(item, vbp_invalid("productId", "is not in the scope of batch %s: no result in it, and %s",
                            p->batch_code,
@@ -115,8 +115,8 @@ static void place(vbp_arena *a, const volume_inputs *in, purchase_item *item) {
                                                          : "not of a group's generic name"));
     return;
   }
-  int status = volume_status_of(in, p->product_id);
-  p->agreement_year = volume_year_of(in, item->accepted);
+  int status = vbp_batch_status_of(in, p->product_id);
+  p->agreement_year = vbp_batch_year_of(in, item->accepted);
   char day[VBP_DATE_FORMAT_MAX];
   p->settlement_due =
       vbp_arena_strdup(a, vbp_date_format(volume_settlement_due(item->accepted), day));
@@ -141,8 +141,9 @@ static vbp_status resolve_batches(vbp_call *call, vbp_arena *a, purchase_item *i
     char province[7];
     snprintf(province, sizeof province, "%.*s", (int)(bar - unique[k]), unique[k]);
     const char *batch = bar + 1;
-    volume_inputs in;
-    vbp_status st = volume_inputs_fetch(call, a, batch, province, NULL, 0, &in);
+    vbp_batch_inputs in;
+    vbp_status st =
+        vbp_batch_inputs_fetch(volume_of(call)->catalog, call, a, batch, province, NULL, 0, &in);
     if (!vbp_ok(&st) && st.code != VBP_NOT_FOUND && st.code != VBP_INVALID_ARGUMENT) return st;
     if (!vbp_ok(&st))
       st = strcmp(st.field, "regionCode") == 0

@@ -94,7 +94,7 @@ VOLUME_HANDLER(volume_report_supply_issue) {
   vbp_arena *a = vbp_call_arena(call);
   VBP_CHECK(vbp_need_text("batchCode", in->batch_code, 64));
   if (*in->region_code) {
-    VBP_CHECK(volume_need_province(in->region_code));
+    VBP_CHECK(vbp_need_province(in->region_code));
   }
   VBP_CHECK(vbp_need_id("institutionId", in->institution_id));
   VBP_CHECK(vbp_need_id("productId", in->product_id));
@@ -106,21 +106,21 @@ VOLUME_HANDLER(volume_report_supply_issue) {
   /* The hospital reports its own (V6); the admin may for any. */
   if (!vbp_scope_own(vbp_call_caller(call), in->institution_id)) return vbp_scope_denied();
 
-  volume_inputs orgs;
+  vbp_batch_inputs orgs;
   const char *ids[] = {in->institution_id};
-  VBP_CHECK(volume_institutions_get(call, a, ids, 1, &orgs));
-  const Vbp__V1__Organization *org = volume_institution(&orgs, in->institution_id);
+  VBP_CHECK(vbp_institutions_fetch(volume_of(call)->catalog, call, a, ids, 1, &orgs));
+  const Vbp__V1__Organization *org = vbp_batch_institution(&orgs, in->institution_id);
   if (!org || org->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION)
     return vbp_invalid("institutionId", "names no medical institution");
   char province[7];
   VBP_CHECK(province_of_issue(in, org, province));
-  volume_inputs inputs;
+  vbp_batch_inputs inputs;
   vbp_status st = volume_inputs_get(call, in->batch_code, province, NULL, 0, &inputs);
   if (st.code == VBP_NOT_FOUND && strcmp(st.field, "regionCode") == 0)
     return vbp_invalid("batchCode", "is not executed in province %s", province);
   VBP_CHECK(st);
   /* Only a winning product's interruption exempts anything (V6: its BACKUP stands in for it). */
-  if (volume_status_of(&inputs, in->product_id) != VOLUME_WINNING)
+  if (vbp_batch_status_of(&inputs, in->product_id) != VOLUME_WINNING)
     return vbp_invalid("productId",
                        "is not a winning product of batch %s (V6: a supply issue is "
                        "of a winning product)",
