@@ -32,8 +32,9 @@ const char *contract_page_secret(vbp_call *call);
 char *contract_new_id(vbp_arena *arena, const char *prefix);
 
 /* SQL for a timestamptz column as an RFC 3339 time in China ("2024-07-22T09:30:00+08:00"). */
-#define CONTRACT_SQL_TIME(col)                          \
-  "to_char(" col " AT TIME ZONE 'Asia/Shanghai', " \
+#define CONTRACT_SQL_TIME(col)      \
+  "to_char(" col                    \
+  " AT TIME ZONE 'Asia/Shanghai', " \
   "'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"')"
 
 #define CONTRACT_HANDLER(name) \

@@ -63,8 +63,8 @@ vbp_date contract_c4_last_day(vbp_date execution_start);
  * when the execution sets one, and for consumables not after the C4 day. Later years (renewals)
  * have no window. FAILED_PRECONDITION naming the window ("C2: the enterprises' window
  * 2024-07-04..2024-07-08") or "C4"; field "party". */
-vbp_status contract_sign_in_time(int agreement_year, int kind, int party,
-                                 const contract_windows *w, vbp_date today);
+vbp_status contract_sign_in_time(int agreement_year, int kind, int party, const contract_windows *w,
+                                 vbp_date today);
 
 /* ---------------------------------------------------------------- C7, C8, states */
 

@@ -1,0 +1,1 @@
+/* written on another branch */
