@@ -40,7 +40,10 @@ enum { CONTRACT_DRUG = 1, CONTRACT_CONSUMABLE = 2 };
  * (DRAFT -> PARTIALLY_SIGNED -> ENTERPRISE_SIGNED), then the institution (EFFECTIVE). On a refusal
  * returns FAILED_PRECONDITION naming the rule: signing twice as the same party, the institution
  * before both enterprises, a contract that is not open for signing (EFFECTIVE, EXPIRED, RENEWED,
- * TERMINATED), or a DRAFT without a distributor (has_distributor false). field is "party". */
+ * TERMINATED, or no state), or a DRAFT without a distributor (has_distributor false). field is
+ * "party"; INVALID_ARGUMENT naming "party" when party is none of the three. The next state follows
+ * from signed_parties and party alone (bits other than the three parties' are ignored); the
+ * stored state decides only whether the contract is open. *next_state is written only on OK. */
 vbp_status contract_sign_next(int state, unsigned signed_parties, int party, bool has_distributor,
                               int *next_state);
 
@@ -62,7 +65,9 @@ vbp_date contract_c4_last_day(vbp_date execution_start);
  * inside the enterprises' window (MANUFACTURER, DISTRIBUTOR) or the institutions' (INSTITUTION)
  * when the execution sets one, and for consumables not after the C4 day. Later years (renewals)
  * have no window. FAILED_PRECONDITION naming the window ("C2: the enterprises' window
- * 2024-07-04..2024-07-08") or "C4"; field "party". */
+ * 2024-07-04..2024-07-08") or "C4" (the window first when both are missed); field "party".
+ * INVALID_ARGUMENT naming "party" when a first-year party is none of the three. C4 binds every
+ * party; w is not NULL. */
 vbp_status contract_sign_in_time(int agreement_year, int kind, int party, const contract_windows *w,
                                  vbp_date today);
 
@@ -78,8 +83,9 @@ int64_t contract_renewal_floor(int64_t reference, int new_days, int reference_da
 int contract_distributor_cap(int kind);
 
 /* The coordination area (统筹区) of an institution in region_code: the CITY that contains it,
- * or its PROVINCE when it is registered at province level, into out (7 bytes). False when the
- * code has no level. */
+ * or its PROVINCE when it is registered at province level, into out (7 bytes): "350100" for
+ * "350102" and "350100", "350000" for "350000". False, leaving out alone, when the code has no
+ * level (common/regions.h). */
 bool contract_coordination_area(const char *region_code, char out[7]);
 
 /* The state a read shows (DOMAIN.md: states that follow from the date are the same in every
@@ -96,7 +102,8 @@ bool contract_is_live(int state);
  * force). */
 bool contract_renewable(int state);
 
-/* Whether a contract in `state` may be terminated: any but TERMINATED, EXPIRED and RENEWED. */
+/* Whether a contract in `state` may be terminated: any but TERMINATED, EXPIRED and RENEWED (and
+ * a number that is no state). */
 bool contract_terminable(int state);
 
 #ifdef __cplusplus
