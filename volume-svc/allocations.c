@@ -272,7 +272,7 @@ static vbp_status check_floor(vbp_pg_conn *c, vbp_arena *a, const compute *k, pa
                               3, params, allocation_of_row, &rows, &n_ref));
   int new_days = volume_days(inputs->year_start[year - 1], inputs->year_end[year - 1]);
   int ref_days = volume_days(inputs->year_start[ref - 1], inputs->year_end[ref - 1]);
-  qsort(parts, n, sizeof *parts, by_institution_product);
+  if (n > 1) qsort(parts, n, sizeof *parts, by_institution_product);
   /* Every one that breaks it, as far as a message holds them, then how many more. */
   char list[VBP_STATUS_MESSAGE_MAX] = "";
   size_t broken = 0, shown = 0, used = 0;
@@ -280,7 +280,7 @@ static vbp_status check_floor(vbp_pg_conn *c, vbp_arena *a, const compute *k, pa
     const Vbp__V1__Allocation *r = rows[i];
     int64_t floor = volume_floor(r->agreed_quantity, new_days, ref_days);
     part key = {.institution_id = r->institution_id, .product_id = r->product_id};
-    const part *hit = bsearch(&key, parts, n, sizeof *parts, by_institution_product);
+    const part *hit = n ? bsearch(&key, parts, n, sizeof *parts, by_institution_product) : NULL;
     int64_t now = hit ? hit->agreed : 0;
     if (now >= floor) continue;
     broken++;

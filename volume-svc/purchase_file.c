@@ -186,7 +186,7 @@ VOLUME_HANDLER(volume_record_purchases) {
   free(w.lines);
   if (!vbp_ok(&st)) return st;
   /* A line's own faults are found as it is read, the others when its window is recorded. */
-  qsort(f.r->errors, f.r->n_errors, sizeof *f.r->errors, by_line);
+  if (f.r->n_errors > 1) qsort(f.r->errors, f.r->n_errors, sizeof *f.r->errors, by_line);
   if (f.unlisted > 0) {
     char reason[80];
     snprintf(reason, sizeof reason, "and %d more lines with errors, not listed", f.unlisted);
@@ -194,7 +194,7 @@ VOLUME_HANDLER(volume_record_purchases) {
     vbp__v1__purchase_line_error__init(e);
     e->reason = vbp_arena_strdup(f.arena, reason);
     Vbp__V1__PurchaseLineError **all = vbp_arena_alloc(f.arena, (f.r->n_errors + 1) * sizeof *all);
-    memcpy(all, f.r->errors, f.r->n_errors * sizeof *all);
+    if (f.r->n_errors) memcpy(all, f.r->errors, f.r->n_errors * sizeof *all);
     all[f.r->n_errors++] = e;
     f.r->errors = all;
   }

@@ -398,6 +398,9 @@ VOLUME_HANDLER(volume_record_purchase) {
   in->id = "";
   VBP_CHECK(volume_purchases_record(call, vbp_call_arena(call), &item, 1));
   if (item.outcome == PURCHASE_FAILED) return item.st;
+  /* The answer's money has exactly four decimals (API.md), whatever the request wrote ("30.5"). */
+  char amount[VBP_MONEY_FORMAT_MAX];
+  in->amount = vbp_arena_strdup(vbp_call_arena(call), vbp_money_format(item.amount, amount));
   *response = &in->base;
   return vbp_status_ok();
 }

@@ -91,14 +91,24 @@ void VolumeTest::SetUp() {
   product("E", "胸腺肽", kM1, passed);
   product("F", "阿莫西林", kM2, passed);
   product("H", "头孢", kM2, passed);
+  product("K", "干扰素", "mfr-3", passed);
+  product("R", "干扰素", "mfr-4", VBP__V1__QUALITY_TIER__REFERENCE);
+  product("O", "干扰素", "mfr-4", VBP__V1__QUALITY_TIER__ORIGINATOR);
+  product("J", "利巴韦林", "mfr-3", passed);
+  product("L", "利巴韦林", "mfr-4", passed);
   ASSERT_TRUE(IsOk(create_group(Caller::admin(), kBatchCode, "G1", "干扰素", true)));
   ASSERT_TRUE(IsOk(create_group(Caller::admin(), kBatchCode, "G2", "胸腺肽", false)));
   ASSERT_TRUE(IsOk(create_group(Caller::admin(), kBatchCode, "G3", "头孢", true)));
+  ASSERT_TRUE(IsOk(create_group(Caller::admin(), kBatchCode, "G4", "利巴韦林", true)));
   result("A", "G1", VBP__V1__RESULT_STATUS__WINNING, "30.0000", 60);
   result("B", "G1", VBP__V1__RESULT_STATUS__WINNING, "28.0000", 40);
   result("C", "G1", VBP__V1__RESULT_STATUS__NON_WINNING, "", 0);
+  result("K", "G1", VBP__V1__RESULT_STATUS__BACKUP, "32.0000", 0);
+  result("R", "G1", VBP__V1__RESULT_STATUS__NON_WINNING, "", 0);
   result("E", "G2", VBP__V1__RESULT_STATUS__WINNING, "10.0000", 100);
   result("H", "G3", VBP__V1__RESULT_STATUS__WINNING, "20.0000", 50);
+  result("J", "G4", VBP__V1__RESULT_STATUS__WINNING, "12.3457", 50);
+  result("L", "G4", VBP__V1__RESULT_STATUS__WINNING, "7.0001", 50);
   listing("C", "38.0000");
   listing("D", "50.0000");
 }
@@ -237,4 +247,110 @@ std::vector<std::string> VolumeTest::errors_of(const Vbp__V1__RecordPurchasesRes
   for (size_t i = 0; i < r->n_errors; i++)
     out.push_back(std::to_string(r->errors[i]->line) + " " + r->errors[i]->field);
   return out;
+}
+
+void VolumeTest::buy(const std::string &institution_id, const std::string &product,
+                     int64_t quantity, const std::string &amount, const std::string &accepted) {
+  ASSERT_TRUE(IsOk(record(institution(institution_id),
+                          purchase(institution_id, product, quantity, amount, accepted, ""))))
+      << institution_id << " " << product << " " << quantity << " on " << accepted;
+}
+
+void VolumeTest::pin_today(const char *day) {
+  today_.reset();  // first: its destructor unpins
+  today_ = std::make_unique<PinnedToday>(day);
+}
+
+Vbp__V1__SupplyIssue VolumeTest::supply_issue(const std::string &institution_id,
+                                              const std::string &product, const std::string &from,
+                                              const std::string &to,
+                                              const std::string &description) {
+  Vbp__V1__SupplyIssue r = VBP__V1__SUPPLY_ISSUE__INIT;
+  r.batch_code = held(kBatchCode);
+  r.institution_id = held(institution_id);
+  r.product_id = held(product);
+  r.from = held(from);
+  r.to = held(to);
+  r.description = held(description);
+  return r;
+}
+
+Reply<Vbp__V1__SupplyIssue> VolumeTest::report_issue(const Caller &who,
+                                                     const Vbp__V1__SupplyIssue &issue) {
+  return volume_call<Vbp__V1__SupplyIssue>("ReportSupplyIssue", who, &issue.base);
+}
+
+Reply<Vbp__V1__SupplyIssue> VolumeTest::verify_issue(const Caller &who, const std::string &id,
+                                                     const std::string &comment) {
+  Vbp__V1__VerifySupplyIssueRequest req = VBP__V1__VERIFY_SUPPLY_ISSUE_REQUEST__INIT;
+  req.id = held(id);
+  req.comment = held(comment);
+  return volume_call<Vbp__V1__SupplyIssue>("VerifySupplyIssue", who, &req.base);
+}
+
+Reply<Vbp__V1__GetProgressResponse> VolumeTest::progress(const Caller &who,
+                                                         const ProgressQuery &q) {
+  Vbp__V1__GetProgressRequest req = VBP__V1__GET_PROGRESS_REQUEST__INIT;
+  req.batch_code = held(q.batch_code);
+  req.region_code = held(q.region_code);
+  req.institution_id = held(q.institution_id);
+  req.agreement_year = q.agreement_year;
+  req.as_of = held(q.as_of);
+  req.not_in_use = q.not_in_use;
+  req.page_size = q.page_size;
+  req.page_token = held(q.page_token);
+  return volume_call<Vbp__V1__GetProgressResponse>("GetProgress", who, &req.base);
+}
+
+std::vector<std::string> VolumeTest::progress_of(const Vbp__V1__GetProgressResponse *r) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    const Vbp__V1__ProgressRow *row = r->rows[i];
+    out.push_back(std::string(row->institution_id) + " " + row->product_id + " " +
+                  std::to_string(row->agreed) + " " + std::to_string(row->purchased) + " " +
+                  std::to_string(row->completion_percent) + " " +
+                  std::to_string(row->elapsed_percent));
+  }
+  return out;
+}
+
+Reply<Vbp__V1__AssessResponse> VolumeTest::assess(const Caller &who, int year, int page_size,
+                                                  const std::string &page_token,
+                                                  const std::string &region_code,
+                                                  const std::string &batch_code) {
+  Vbp__V1__AssessRequest req = VBP__V1__ASSESS_REQUEST__INIT;
+  req.batch_code = held(batch_code);
+  req.region_code = held(region_code);
+  req.agreement_year = year;
+  req.page_size = page_size;
+  req.page_token = held(page_token);
+  return volume_call<Vbp__V1__AssessResponse>("Assess", who, &req.base);
+}
+
+std::vector<std::string> VolumeTest::assessments_of(const Vbp__V1__AssessResponse *r) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    const Vbp__V1__AssessmentRow *row = r->rows[i];
+    std::string s = std::string(row->institution_id) + " " + row->generic_name + " " +
+                    (row->passed ? "passed" : "failed");
+    for (size_t j = 0; j < row->n_reasons; j++)
+      s += (j ? "; " : ": ") + std::string(row->reasons[j]);
+    out.push_back(s);
+  }
+  return out;
+}
+
+Reply<Vbp__V1__Prepayment> VolumeTest::prepayment(const Caller &who,
+                                                  const std::string &institution_id, int year,
+                                                  const std::string &batch_code) {
+  Vbp__V1__GetPrepaymentRequest req = VBP__V1__GET_PREPAYMENT_REQUEST__INIT;
+  req.institution_id = held(institution_id);
+  req.batch_code = held(batch_code);
+  req.agreement_year = year;
+  return volume_call<Vbp__V1__Prepayment>("GetPrepayment", who, &req.base);
+}
+
+std::string VolumeTest::prepayment_of(const Vbp__V1__Prepayment *p) {
+  return std::to_string(p->rate) + " " + p->agreed_amount + " " + p->prepaid + " " + p->offset +
+         " " + p->balance + " " + p->reclaim_due;
 }

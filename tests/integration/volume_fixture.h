@@ -2,10 +2,13 @@
 //
 // Fujian (350000) executes drug batch VT-2024 (4 years from 2024-07-22, listed 2024-07-18;
 // agreement years 2024-07-22..2025-12-31, then 2026, 2027, 2028-01-01..2028-07-21). Groups:
-// G1 干扰素 (competitive): A (M1) WINNING 30.0000 60%, B (M2) WINNING 28.0000 40%, C (M3)
-// NON_WINNING (listed 38.0000); D (M4) of the same generic name without a result (listed
-// 50.0000). G2 胸腺肽: E (M1) WINNING 10.0000 100%. G3 头孢: H (M2) WINNING 20.0000 50% (the
-// other half not published yet). F (M2) 阿莫西林 is of no group. Hospitals: hosp-county in 鼓楼区
+// G1 干扰素 (competitive): A (M1, ORIGINATOR) WINNING 30.0000 60%, B (M2) WINNING 28.0000 40%,
+// C (M3) NON_WINNING (listed 38.0000), K (M3) BACKUP 32.0000, R (M4, REFERENCE) NON_WINNING;
+// D (M4, NOT_EVALUATED; listed 50.0000) and O (M4, ORIGINATOR) of the same generic name without
+// a result. G2 胸腺肽: E (M1) WINNING 10.0000 100%. G3 头孢: H (M2) WINNING 20.0000 50% (the
+// other half not published yet). G4 利巴韦林: J (M3) WINNING 12.3457 50%, L (M4) WINNING 7.0001
+// 50% (odd prices: half of an odd quantity's amount ends in half of 0.0001 yuan). F (M2) 阿莫西林
+// is of no group. Products are CONSISTENCY_PASSED unless said. Hospitals: hosp-county in 鼓楼区
 // 350102, hosp-city in 福州市 350100, hosp-prov at province level, the consortium cons-gl in
 // 350102 and its member hosp-member. Bureaus of Fujian, Fuzhou, 鼓楼区 and Xiamen. Today is
 // 2025-03-01.
@@ -62,6 +65,21 @@ inline Caller bureau(const std::string &id) {
   return Caller::signed_as(VBP_ROLE_BUREAU, id, region_of(id));
 }
 inline Caller service_caller() { return Caller::signed_as(VBP_ROLE_SERVICE, "", ""); }
+inline Caller manufacturer(const std::string &id) {
+  return Caller::signed_as(VBP_ROLE_MANUFACTURER, id, "350000");
+}
+
+// A GetProgress request; the zero values leave a field out.
+struct ProgressQuery {
+  std::string batch_code = kBatchCode;
+  std::string region_code = "350000";
+  std::string institution_id;
+  int agreement_year = 0;
+  std::string as_of;
+  bool not_in_use = false;
+  int page_size = 0;
+  std::string page_token;
+};
 
 class VolumeTest : public CatalogTest {
  protected:
@@ -112,6 +130,41 @@ class VolumeTest : public CatalogTest {
                                                         const std::string &ndjson);
   // "line field", one per error.
   static std::vector<std::string> errors_of(const Vbp__V1__RecordPurchasesResponse *r);
+  // Records a purchase (no externalId) as the institution itself; fails the test if refused.
+  static void buy(const std::string &institution_id, const std::string &product, int64_t quantity,
+                  const std::string &amount, const std::string &accepted);
+  // Pins today to `day` instead (e.g. to record a purchase of a later agreement year).
+  void pin_today(const char *day);
+
+  // ---- supply issues
+  static Vbp__V1__SupplyIssue supply_issue(const std::string &institution_id,
+                                           const std::string &product, const std::string &from,
+                                           const std::string &to,
+                                           const std::string &description = "中选企业断供");
+  static Reply<Vbp__V1__SupplyIssue> report_issue(const Caller &who,
+                                                  const Vbp__V1__SupplyIssue &issue);
+  static Reply<Vbp__V1__SupplyIssue> verify_issue(const Caller &who, const std::string &id,
+                                                  const std::string &comment = "");
+
+  // ---- progress (V5)
+  static Reply<Vbp__V1__GetProgressResponse> progress(const Caller &who, const ProgressQuery &q);
+  // "institution product agreed purchased completion elapsed", one per row.
+  static std::vector<std::string> progress_of(const Vbp__V1__GetProgressResponse *r);
+
+  // ---- assessment (V6)
+  static Reply<Vbp__V1__AssessResponse> assess(const Caller &who, int year, int page_size = 0,
+                                               const std::string &page_token = "",
+                                               const std::string &region_code = "350000",
+                                               const std::string &batch_code = kBatchCode);
+  // "institution variety passed", or "institution variety failed: reason; reason", one per row.
+  static std::vector<std::string> assessments_of(const Vbp__V1__AssessResponse *r);
+
+  // ---- prepayment (V7)
+  static Reply<Vbp__V1__Prepayment> prepayment(const Caller &who, const std::string &institution_id,
+                                               int year,
+                                               const std::string &batch_code = kBatchCode);
+  // "rate agreedAmount prepaid offset balance reclaimDue".
+  static std::string prepayment_of(const Vbp__V1__Prepayment *p);
 };
 
 // A copy of s that lives to the end of the program, for the char * of a request. Thread-safe.
