@@ -47,3 +47,9 @@ bool vbp_scope_organization(const vbp_caller *caller, vbp_role kind, const char 
 vbp_status vbp_scope_denied(void) {
   return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
 }
+
+bool vbp_scope_provincial(const vbp_caller *caller, const char *province) {
+  return vbp_scope_is_admin(caller) ||
+         (caller->role == VBP_ROLE_BUREAU && vbp_region_level_of(caller->region_code) == 1 &&
+          vbp_scope_region(caller, province));
+}

@@ -39,6 +39,10 @@ bool vbp_scope_acts_for(const vbp_caller *caller, const char *org_id);
  * ALLIANCE_OFFICE, or a bureau of the caller's level or above, is the admin's alone. */
 bool vbp_scope_organization(const vbp_caller *caller, vbp_role kind, const char *region_code);
 
+/* The caller acts for province as its provincial authority: the admin, or a PROVINCE-level
+ * bureau of that province (allocations, contract generation and termination). */
+bool vbp_scope_provincial(const vbp_caller *caller, const char *province);
+
 /* The answer to a caller out of scope: PERMISSION_DENIED, the same whether or not the resource
  * exists. */
 vbp_status vbp_scope_denied(void);

@@ -22,6 +22,12 @@
   "price, quantity, agreement_year, period_start, period_end, state, kind, signed_parties, "   \
   "institution_region, area_code, coalesce(renews, '')"
 
+const char *contract_state_name(int state) {
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value(&vbp__v1__contract_state__descriptor, state);
+  return v ? v->name : "?";
+}
+
 char *contract_money(vbp_arena *a, vbp_money m) {
   char buf[32];
   return vbp_arena_strdup(a, vbp_money_format(m, buf));

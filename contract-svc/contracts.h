@@ -74,6 +74,9 @@ void contract_show_state(contract_row *r, vbp_date today);
 /* The actor of `who` as the history names it: its organization and its role's name ("ADMIN"). */
 const char *contract_actor_role(const vbp_caller *who);
 
+/* The name of a vbp.v1.ContractState ("EFFECTIVE"), for messages. */
+const char *contract_state_name(int state);
+
 /* Money of a row as the answer writes it ("30.0000"), in arena. */
 char *contract_money(vbp_arena *a, vbp_money m);
 

@@ -18,18 +18,6 @@
 
 /* The provincial bureau of province, or the admin (API.md "Who may do what": contracts in its
  * province are the provincial bureau's to create, generate, renew and terminate). */
-static bool provincial(const vbp_caller *who, const char *province) {
-  return vbp_scope_is_admin(who) ||
-         (vbp_region_level_of(who->region_code) == VBP__V1__REGION_LEVEL__PROVINCE &&
-          vbp_scope_region(who, province));
-}
-
-static const char *state_name(int state) {
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value(&vbp__v1__contract_state__descriptor, state);
-  return v ? v->name : "?";
-}
-
 /* C8: distributor_id is one the manufacturer named (and has not withdrawn) for product_id in
  * area_code. */
 static vbp_status need_named(vbp_pg_conn *c, vbp_arena *a, const char *product_id,
@@ -84,7 +72,7 @@ CONTRACT_HANDLER(contract_create) {
   const Vbp__V1__Contract *in = (const Vbp__V1__Contract *)request;
   vbp_arena *a = vbp_call_arena(call);
   VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
-  if (!provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
+  if (!vbp_scope_provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
   VBP_CHECK(vbp_need_id("institutionId", in->institution_id));
   VBP_CHECK(vbp_need_id("productId", in->product_id));
   VBP_CHECK(vbp_need_id("distributorId", in->distributor_id));
@@ -161,8 +149,8 @@ static vbp_status assign_tx(vbp_pg_conn *c, void *ctx) {
   if ((int)r->c->state != CONTRACT_DRAFT || *r->c->distributor_id)
     return vbp_status_field(VBP_FAILED_PRECONDITION, "id",
                             "is %s%s%s: only a DRAFT without a distributor is assigned one",
-                            state_name((int)r->c->state), *r->c->distributor_id ? " with " : "",
-                            r->c->distributor_id);
+                            contract_state_name((int)r->c->state),
+                            *r->c->distributor_id ? " with " : "", r->c->distributor_id);
   VBP_CHECK(need_named(c, a, r->c->product_id, r->area_code, in->distributor_id));
   const char *params[] = {in->id, in->distributor_id};
   VBP_CHECK(vbp_pg_command(c, "assign distributor",
@@ -198,13 +186,13 @@ static vbp_status terminate_tx(vbp_pg_conn *c, void *ctx) {
   contract_row *r = NULL;
   VBP_CHECK(contract_find(c, a, in->id, true, false, &r));
   if (!r) return unknown(who);
-  if (!provincial(who, r->c->region_code)) return vbp_scope_denied();
+  if (!vbp_scope_provincial(who, r->c->region_code)) return vbp_scope_denied();
   int stored = (int)r->c->state;
   /* As a read shows it: a contract past its period is EXPIRED, and stays so. */
   contract_show_state(r, vbp_today());
   if (!contract_terminable((int)r->c->state))
     return vbp_status_field(VBP_FAILED_PRECONDITION, "id", "is %s: it cannot be terminated",
-                            state_name((int)r->c->state));
+                            contract_state_name((int)r->c->state));
   VBP_CHECK(contract_set_state(c, in->id, CONTRACT_TERMINATED, r->signed_parties));
   contract_event e = {.action = VBP__V1__CONTRACT_EVENT__ACTION__TERMINATE,
                       .from_state = stored,

@@ -20,18 +20,6 @@
 #define INSTITUTIONS_MAX 10000 /* ids per GetVolumeInputs, catalog-svc's limit */
 
 /* The provincial bureau of province, or the admin (API.md "Who may do what"). */
-static bool provincial(const vbp_caller *who, const char *province) {
-  return vbp_scope_is_admin(who) ||
-         (vbp_region_level_of(who->region_code) == VBP__V1__REGION_LEVEL__PROVINCE &&
-          vbp_scope_region(who, province));
-}
-
-static const char *state_name(int state) {
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value(&vbp__v1__contract_state__descriptor, state);
-  return v ? v->name : "?";
-}
-
 /* Days of agreement year `year`, both ends counted. */
 static int year_days(const vbp_batch_inputs *in, int year) {
   return in->year_end[year - 1] - in->year_start[year - 1] + 1;
@@ -399,7 +387,7 @@ CONTRACT_HANDLER(contract_generate) {
   vbp_arena *a = vbp_call_arena(call);
   VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
-  if (!provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
+  if (!vbp_scope_provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
   generation g = {.in = in};
   VBP_CHECK(vbp_page_size(in->page_size, &g.limit));
   snprintf(g.year, sizeof g.year, "%d", in->agreement_year);
@@ -475,7 +463,7 @@ static vbp_status need_renewable(vbp_pg_conn *c, vbp_arena *a, contract_row *r) 
   if (!contract_renewable((int)r->c->state))
     return vbp_status_field(VBP_FAILED_PRECONDITION, "id",
                             "C5: is %s; only an EFFECTIVE contract is renewed",
-                            state_name((int)r->c->state));
+                            contract_state_name((int)r->c->state));
   return vbp_status_ok();
 }
 
@@ -497,7 +485,7 @@ static vbp_status renew_read_tx(vbp_pg_conn *c, void *ctx) {
     return vbp_status_field(VBP_NOT_FOUND, "id", "names no contract");
   }
   /* Its institution, or the provincial bureau of its province (API.md). */
-  if (!vbp_scope_own(who, r->c->institution_id) && !provincial(who, r->c->region_code))
+  if (!vbp_scope_own(who, r->c->institution_id) && !vbp_scope_provincial(who, r->c->region_code))
     return vbp_scope_denied();
   VBP_CHECK(need_renewable(c, a, r));
   *k->first_quantity = -1;

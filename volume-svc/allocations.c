@@ -447,19 +447,13 @@ static vbp_status check_ratios(const Vbp__V1__ComputeAllocationsRequest *in,
   return vbp_status_ok();
 }
 
-/* The provincial bureau of the region, or the admin (API.md "Who may do what"). */
-static bool provincial(const vbp_caller *who, const char *province) {
-  return vbp_scope_is_admin(who) || (vbp_region_level_of(who->region_code) == VOLUME_PROVINCE &&
-                                     vbp_scope_region(who, province));
-}
-
 VOLUME_HANDLER(volume_compute_allocations) {
   const Vbp__V1__ComputeAllocationsRequest *in =
       (const Vbp__V1__ComputeAllocationsRequest *)request;
   vbp_arena *a = vbp_call_arena(call);
   VBP_CHECK(vbp_need_execution(in->batch_code, in->region_code));
   if (in->agreement_year < 1) return vbp_invalid("agreementYear", "is required");
-  if (!provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
+  if (!vbp_scope_provincial(vbp_call_caller(call), in->region_code)) return vbp_scope_denied();
   vbp_batch_inputs inputs;
   VBP_CHECK(volume_inputs_get(call, in->batch_code, in->region_code, NULL, 0, &inputs));
   VBP_CHECK(vbp_batch_need_year(&inputs, in->agreement_year));
