@@ -88,6 +88,12 @@ CONTRACT_HANDLER(contract_create) {
   if (!inst || inst->kind != VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION ||
       !vbp_region_contains(in->region_code, inst->region_code))
     return vbp_invalid("institutionId", "names no medical institution in %s", in->region_code);
+  /* V1: a consortium reports, is allocated and signs as one unit for its members, so a member
+   * has no contract of its own (as volume-svc refuses a member's own demand report). */
+  if (*inst->consortium_id)
+    return vbp_invalid("institutionId",
+                       "is a member of consortium %s, which contracts for its members (V1)",
+                       inst->consortium_id);
   /* C1: a winning (or backup) product of the batch, at its winning price. */
   int status = vbp_batch_status_of(&inputs, in->product_id);
   const Vbp__V1__Product *product = vbp_batch_product(&inputs, in->product_id);

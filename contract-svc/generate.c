@@ -569,6 +569,19 @@ CONTRACT_HANDLER(contract_renew) {
   if (in->quantity < floor)
     return vbp_invalid("quantity", "C7: at least %lld (per day from year %d)", (long long)floor,
                        ref);
+  /* C1: into a year the institution has an allocation of the product for, exactly the allocated
+   * quantity, as CreateContract and GenerateContracts hold it (asked before the transaction, so
+   * no connection waits on volume-svc). */
+  Vbp__V1__Allocation **allocations = NULL;
+  size_t n_allocations = 0;
+  VBP_CHECK(contract_allocations(call, a, r->c->batch_code, r->c->region_code, r->c->institution_id,
+                                 next, &allocations, &n_allocations));
+  for (size_t i = 0; i < n_allocations; i++)
+    if (strcmp(allocations[i]->institution_id, r->c->institution_id) == 0 &&
+        strcmp(allocations[i]->product_id, r->c->product_id) == 0 &&
+        allocations[i]->agreed_quantity != in->quantity)
+      return vbp_invalid("quantity", "C1: the allocated quantity of year %d is %lld", next,
+                         (long long)allocations[i]->agreed_quantity);
 
   vbp_money price = 0;
   if (!vbp_money_parse(r->c->price, &price))

@@ -32,9 +32,9 @@ void VolumeStack::SetUp() {
   config_.auth = auth_;
   config_.ready = volume_ready;
   ASSERT_TRUE(IsOk(vbp_server_start(&config_, &server_)));
-  std::string addr = "127.0.0.1:" + std::to_string(vbp_server_port(server_));
-  ASSERT_TRUE(IsOk(vbp_client_open(addr.c_str(), kSecret, &client_)));
-  ASSERT_TRUE(IsOk(vbp_client_open(addr.c_str(), "not-the-secret", &forger_)));
+  addr_ = "127.0.0.1:" + std::to_string(vbp_server_port(server_));
+  ASSERT_TRUE(IsOk(vbp_client_open(addr_.c_str(), kSecret, &client_)));
+  ASSERT_TRUE(IsOk(vbp_client_open(addr_.c_str(), "not-the-secret", &forger_)));
   vbp_status up = vbp_status_make(VBP_UNAVAILABLE, "not asked");
   for (int i = 0; i < 100 && !vbp_ok(&up); i++) {
     up = vbp_client_health(client_, "liveness", 500);

@@ -23,10 +23,12 @@ class VolumeStack : public ::testing::Environment {
   vbp_client *forger() const { return forger_; }
   // The database as volume-svc sees it (search_path volume), for inspection from outside.
   const std::string &dsn() const { return dsn_; }
+  // Where it listens ("127.0.0.1:<port>"), for another service's client (contract-svc's).
+  const std::string &addr() const { return addr_; }
 
  private:
   static VolumeStack *g_volume;
-  std::string dsn_;
+  std::string dsn_, addr_;
   vbp_pg_pool *pool_ = nullptr;
   vbp_authenticator *auth_ = nullptr;
   volume_service service_{};
