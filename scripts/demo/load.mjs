@@ -2,8 +2,11 @@
 //   VBP_ADMIN_KEY=... VBP_CATALOG_ADDR=127.0.0.1:50051 node scripts/demo/load.mjs
 // With VBP_PRICING_ADDR also a listing in pricing-svc; with VBP_VOLUME_ADDR also demand reports,
 // their review, the allocations and (with pricing-svc, which flags purchases) two purchases in
-// volume-svc. Creates are idempotent on the server (same id and body answer the stored resource),
-// so it may run again; ALREADY_EXISTS means the stored resource differs from the demo's.
+// volume-svc; with VBP_CONTRACT_ADDR too (contracts are made of volume-svc's allocations) a
+// distributor named for the product, the year-1 contracts and one of them signed by its three
+// parties in contract-svc. Creates are idempotent on the server (same id and body answer the
+// stored resource), so it may run again; ALREADY_EXISTS means the stored resource differs from
+// the demo's.
 // Also a small client for trying the API by hand:
 //   node scripts/demo/load.mjs call METHOD '{"json": "request"}'
 // (with VBP_API_KEY, or else VBP_ADMIN_KEY, as the bearer key).
@@ -103,11 +106,18 @@ const batch = {
   cycleYears: 4,
 };
 
+// No signing windows (C2): those of the 000 document (enterprises 2024-07-04..08, hospitals
+// 07-09..12) would refuse every year-1 signature today, and the demo signs one.
 const execution = {
   batchCode: BATCH,
   regionCode: '350000',
   listingDate: '2024-07-18',
   startDate: '2024-07-22',
+};
+// Demos before contract-svc gave the execution those windows. A database loaded by one keeps
+// them: it is loaded again as it is, and its contracts are generated but not signed.
+const earlierExecution = {
+  ...execution,
   enterpriseSignFrom: '2024-07-04',
   enterpriseSignTo: '2024-07-08',
   institutionSignFrom: '2024-07-09',
@@ -170,6 +180,25 @@ const purchases = [
   externalId: `demo-${p.institutionId}-${p.acceptedOn}`,
   ...p,
 }));
+
+// contract-svc: the manufacturer names the demo distributor for its product in Fuzhou, the
+// coordination area of both hospitals (C8); the admin key generates the year-1 contracts from the
+// allocations (C1; volume-svc freezes them then), which take that distributor (the only one
+// named); the Fuzhou hospital's contract is signed by the manufacturer, the distributor and the
+// hospital, in that order (C2), each with an API key of its own: the admin key signs for no one.
+const naming = {
+  manufacturerId: product.manufacturerId,
+  productId: product.id,
+  distributorId: 'fz-distributor',
+  regionCode: '350100',
+};
+const generation = { batchCode: BATCH, regionCode: execution.regionCode, agreementYear: 1 };
+const signedInstitution = 'fz-hospital';
+const signers = [
+  { party: 'MANUFACTURER', organizationId: naming.manufacturerId, signerName: '张伟' },
+  { party: 'DISTRIBUTOR', organizationId: naming.distributorId, signerName: '李娜' },
+  { party: 'INSTITUTION', organizationId: signedInstitution, signerName: '王芳' },
+];
 
 // V1: a drug report is reviewed COUNTY -> CITY -> PROVINCE, from the institution's own level.
 const LEVELS = ['COUNTY', 'CITY', 'PROVINCE'];
@@ -234,6 +263,87 @@ async function loadVolume(key, volumeAddr, withPurchases) {
   }
 }
 
+// An API key of organizationId, made by the admin key (the caller revokes it when done).
+async function mintKey(catalog, key, organizationId) {
+  const made = await call(catalog, key, 'CreateApiKey', { organizationId });
+  return { id: made.id, key: made.key };
+}
+
+async function loadContracts(catalog, key, contractAddr, windowsClosed) {
+  const contracts = loadClient(contractAddr, 'vbp/v1/contract.proto', 'ContractService');
+  const minted = new Map(); // organization id -> {id, key}
+  const keyOf = async (organizationId) => {
+    if (!minted.has(organizationId)) {
+      minted.set(organizationId, await mintKey(catalog, key, organizationId));
+    }
+    return minted.get(organizationId).key;
+  };
+  let what = '';
+  try {
+    await waitReady(contracts, 10);
+    what = `naming of ${naming.distributorId} for ${naming.productId} in ${naming.regionCode}`;
+    // Again: the naming that stands.
+    await call(contracts, await keyOf(naming.manufacturerId), 'AuthorizeDistributor', naming);
+    what = `contracts of ${BATCH} in ${generation.regionCode}, year 1`;
+    // Again: the contracts already there are left as they are.
+    const { generated } = await call(contracts, key, 'GenerateContracts', generation);
+    what = `the year-1 contract of ${signedInstitution}`;
+    const listed = await call(contracts, key, 'ListContracts',
+      { batchCode: BATCH, partyId: signedInstitution });
+    const found = listed.contracts.find((c) => c.agreementYear === 1 &&
+      c.institutionId === signedInstitution && c.productId === product.id);
+    if (!found) throw new Error(`GenerateContracts made none for ${signedInstitution}`);
+    let contract = await call(contracts, key, 'GetContract', { id: found.id });
+    what = `contract ${contract.id}`;
+    if (!contract.distributorId) { // generated before the naming: the manufacturer names it now
+      contract = await call(contracts, await keyOf(naming.manufacturerId), 'AssignDistributor',
+        { id: contract.id, distributorId: naming.distributorId });
+    }
+    // Every party signs the same document; the demo's hash stands in for a real one's (C9).
+    const documentSha256 = crypto.createHash('sha256')
+      .update(`demo contract ${contract.id} ${BATCH} ${signedInstitution} ${product.id} year 1`)
+      .digest('hex');
+    let unsigned = '';
+    for (const s of signers) {
+      if (contract.signatures.some((x) => x.party === s.party)) continue; // an earlier run's
+      if (windowsClosed) {
+        unsigned = ' (not signed: the execution stored by an earlier demo has the signing ' +
+          'windows of July 2024; load into an empty database to sign)';
+        break;
+      }
+      what = `the ${s.party} signature of contract ${contract.id}`;
+      try {
+        contract = await call(contracts, await keyOf(s.organizationId), 'SignContract',
+          { id: contract.id, party: s.party, signerName: s.signerName, documentSha256 });
+      } catch (err) {
+        // Signed meanwhile by another run: done.
+        const signedAlready = /signed already/.test(err.details ?? '');
+        if (err.code !== grpc.status.FAILED_PRECONDITION || !signedAlready) throw err;
+      }
+    }
+    contract = await call(contracts, key, 'GetContract', { id: contract.id });
+    console.log(`demo: ${naming.distributorId} named for ${naming.productId} in ` +
+      `${naming.regionCode}, ${generated} contracts of year 1 (allocations frozen), contract ` +
+      `${contract.id} of ${signedInstitution} with ${contract.signatures.length} of 3 signatures, ` +
+      `${contract.state}${unsigned} at ${contractAddr}`);
+  } catch (err) {
+    if (err.code === grpc.status.ALREADY_EXISTS) {
+      err.message = `${what} is already stored with other values than the demo's ` +
+        `(start from an empty database to reload it): ${err.details}`;
+    } else {
+      err.message = `${what}: ${err.message}`;
+    }
+    throw err;
+  } finally {
+    // The keys were for these calls alone.
+    for (const { id } of minted.values()) {
+      await call(catalog, key, 'RevokeApiKey', { id }).catch((err) =>
+        console.error(`demo: revoking API key ${id}: ${err.message}`));
+    }
+    contracts.close();
+  }
+}
+
 async function load(client, key, addr) {
   const steps = [
     ...regions.map((r) => ['CreateRegion', r, `region ${r.code}`]),
@@ -244,10 +354,19 @@ async function load(client, key, addr) {
     ['CreateGroup', group, `group ${group.id}`],
     ['PublishResult', result, `result ${BATCH}/${product.id}`],
   ];
+  let windowsClosed = false;
   for (const [method, req, what] of steps) {
     try {
       await call(client, key, method, req);
     } catch (err) {
+      if (err.code === grpc.status.ALREADY_EXISTS && req === execution) {
+        const earlier = await call(client, key, method, earlierExecution)
+          .then(() => true, () => false);
+        if (earlier) {
+          windowsClosed = true;
+          continue;
+        }
+      }
       if (err.code === grpc.status.ALREADY_EXISTS) {
         err.message = `${what} is already stored with other values than the demo's ` +
           `(start from an empty database to reload it): ${err.details}`;
@@ -262,8 +381,14 @@ async function load(client, key, addr) {
     `(30.0000, 100%) at ${addr}`);
   const pricingAddr = process.env.VBP_PRICING_ADDR;
   const volumeAddr = process.env.VBP_VOLUME_ADDR;
+  const contractAddr = process.env.VBP_CONTRACT_ADDR;
   if (pricingAddr) await loadPricing(key, pricingAddr);
   if (volumeAddr) await loadVolume(key, volumeAddr, Boolean(pricingAddr));
+  if (contractAddr && volumeAddr) {
+    await loadContracts(client, key, contractAddr, windowsClosed);
+  } else if (contractAddr) {
+    console.log("demo: no contracts (they are made of volume-svc's allocations)");
+  }
 }
 
 async function loadPricing(key, pricingAddr) {

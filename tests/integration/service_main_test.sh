@@ -49,8 +49,10 @@ served() {
   local today=$1 want=$2 port metrics pid rc=0 text=""
   port=$(stack_free_port)
   metrics=$(stack_free_port)
+  # Each service listens on its own variable; the peers it dials (the same port) are never asked.
   env VBP_TODAY="$today" VBP_CATALOG_ADDR="127.0.0.1:$port" \
-    VBP_CATALOG_METRICS_ADDR="127.0.0.1:$metrics" VBP_PRICING_ADDR="127.0.0.1:$port" \
+    VBP_CATALOG_METRICS_ADDR="127.0.0.1:$metrics" VBP_CONTRACT_ADDR="127.0.0.1:$port" \
+    VBP_CONTRACT_METRICS_ADDR="127.0.0.1:$metrics" VBP_PRICING_ADDR="127.0.0.1:$port" \
     VBP_PRICING_METRICS_ADDR="127.0.0.1:$metrics" VBP_VOLUME_ADDR="127.0.0.1:$port" \
     VBP_VOLUME_METRICS_ADDR="127.0.0.1:$metrics" "$binary" >"$work/log" 2>&1 </dev/null &
   pid=$!

@@ -14,8 +14,10 @@ extern "C" {
 #include "catalog-svc/service.h"
 #include "common/authz.h"
 #include "common/rpc.h"
+#include "contract-svc/service.h"
 #include "pricing-svc/service.h"
 #include "vbp/v1/catalog.pb-c.h"
+#include "vbp/v1/contract.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 #include "vbp/v1/volume.pb-c.h"
 #include "volume-svc/service.h"
@@ -31,6 +33,7 @@ struct Table {
 
 std::vector<Table> tables() {
   return {{&vbp__v1__catalog_service__descriptor, catalog_methods, catalog_methods_count},
+          {&vbp__v1__contract_service__descriptor, contract_methods, contract_methods_count},
           {&vbp__v1__pricing_service__descriptor, pricing_methods, pricing_methods_count},
           {&vbp__v1__volume_service__descriptor, volume_methods, volume_methods_count}};
 }

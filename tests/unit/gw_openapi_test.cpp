@@ -346,6 +346,45 @@ TEST_F(GwOpenApi, RecordPurchasesTakesNdjsonUpToSixtyFourMebibytes) {
       canon(R"({"application/json":{"schema":{"$ref":"#/components/schemas/vbp.v1.Purchase"}}})"));
 }
 
+TEST_F(GwOpenApi, ContractWithdrawalsAndRetirementsAreDeletesThatAnswerEmpty) {
+  for (const auto &[path, id] : {std::pair<const char *, const char *>{
+                                     "/v1/distributorAuthorizations/{id}", "WithdrawDistributor"},
+                                 {"/v1/signingKeys/{id}", "RetireSigningKey"}}) {
+    SCOPED_TRACE(path);
+    json_t *op = at(doc(), {"paths", path, "delete"});
+    ASSERT_NE(op, nullptr);
+    EXPECT_EQ(canon(at(op, {"operationId"})), std::string("\"") + id + "\"");
+    EXPECT_EQ(canon(at(op, {"tags"})), "[\"ContractService\"]");
+    EXPECT_EQ(canon(at(op, {"parameters"})), canon(R"([
+      {"name":"id","in":"path","required":true,"schema":{"type":"string"}}])"));
+    EXPECT_EQ(at(op, {"requestBody"}), nullptr);
+    EXPECT_EQ(canon(at(op, {"responses", "200", "content", "application/json", "schema"})),
+              canon(R"({"$ref":"#/components/schemas/google.protobuf.Empty"})"));
+  }
+  /* Registering a key takes the key as the body and answers it. */
+  json_t *reg = at(doc(), {"paths", "/v1/signingKeys", "post"});
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(canon(at(reg, {"operationId"})), "\"RegisterSigningKey\"");
+  EXPECT_EQ(at(reg, {"parameters"}), nullptr);
+  EXPECT_EQ(canon(at(reg, {"requestBody", "content"})), canon(R"({"application/json":
+                  {"schema":{"$ref":"#/components/schemas/vbp.v1.SigningKey"}}})"));
+  EXPECT_EQ(canon(at(reg, {"responses", "200", "content", "application/json", "schema"})),
+            canon(R"({"$ref":"#/components/schemas/vbp.v1.SigningKey"})"));
+}
+
+TEST_F(GwOpenApi, AssignDistributorIsACustomVerbOfAContract) {
+  json_t *op = at(doc(), {"paths", "/v1/contracts/{id}:assignDistributor", "post"});
+  ASSERT_NE(op, nullptr);
+  EXPECT_EQ(canon(at(op, {"operationId"})), "\"AssignDistributor\"");
+  EXPECT_EQ(canon(at(op, {"tags"})), "[\"ContractService\"]");
+  EXPECT_EQ(canon(at(op, {"parameters"})), canon(R"([
+    {"name":"id","in":"path","required":true,"schema":{"type":"string"}}])"));
+  EXPECT_EQ(canon(at(op, {"requestBody", "content"})), canon(R"({"application/json":
+                  {"schema":{"$ref":"#/components/schemas/vbp.v1.AssignDistributorRequest"}}})"));
+  EXPECT_EQ(canon(at(op, {"responses", "200", "content", "application/json", "schema"})),
+            canon(R"({"$ref":"#/components/schemas/vbp.v1.Contract"})"));
+}
+
 TEST_F(GwOpenApi, RevokeApiKeyAnswersEmpty) {
   json_t *op = at(doc(), {"paths", "/v1/apiKeys/{id}", "delete"});
   ASSERT_NE(op, nullptr);

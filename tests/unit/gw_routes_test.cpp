@@ -199,6 +199,10 @@ const Family kFamilies[] = {
     {"GET", "/v1/prepayments/H-1", "GetPrepayment", {{"institution_id", "H-1"}}},
     {"POST", "/v1/purchases:import", "RecordPurchases", {}},
     {"POST", "/v1/supplyIssues/S-1:verify", "VerifySupplyIssue", {{"id", "S-1"}}},
+    {"POST", "/v1/contracts/C-1:assignDistributor", "AssignDistributor", {{"id", "C-1"}}},
+    {"DELETE", "/v1/distributorAuthorizations/A-1", "WithdrawDistributor", {{"id", "A-1"}}},
+    {"POST", "/v1/signingKeys", "RegisterSigningKey", {}},
+    {"DELETE", "/v1/signingKeys/K-1", "RetireSigningKey", {{"id", "K-1"}}},
 };
 
 TEST_F(GwRoutes, EveryRouteFamilyOfTheApiMatchesItsMethodAndBindsItsVariables) {
@@ -288,6 +292,43 @@ TEST_F(GwRoutes, RevokingAnApiKeyIsADelete) {
   EXPECT_EQ(got.method, "RevokeApiKey");
   EXPECT_EQ(got.bindings, (Bindings{{"id", "key_1"}}));
   EXPECT_EQ(m("GET", "/v1/apiKeys/key_1").result, GW_METHOD_NOT_ALLOWED);
+}
+
+/* The contract routes that share a path with another: an authorisation is granted by a POST of
+ * the collection and withdrawn by a DELETE of its id, a signing key likewise; assigning a
+ * distributor is a custom verb of a contract beside :sign. */
+TEST_F(GwRoutes, ContractAuthorisationsAndSigningKeysAreWithdrawnByADelete) {
+  Match withdraw = m("DELETE", "/v1/distributorAuthorizations/A-1");
+  ASSERT_EQ(withdraw.result, GW_MATCHED);
+  EXPECT_STREQ(withdraw.route->service, "vbp.v1.ContractService");
+  EXPECT_EQ(withdraw.method, "WithdrawDistributor");
+  EXPECT_STREQ(withdraw.route->body, "");
+  EXPECT_EQ(withdraw.route->response, &google__protobuf__empty__descriptor);
+  EXPECT_EQ(m("POST", "/v1/distributorAuthorizations").method, "AuthorizeDistributor");
+  EXPECT_EQ(m("GET", "/v1/distributorAuthorizations/A-1").result, GW_METHOD_NOT_ALLOWED);
+  EXPECT_EQ(m("DELETE", "/v1/distributorAuthorizations").result, GW_METHOD_NOT_ALLOWED);
+  EXPECT_EQ(m("DELETE", "/v1/agencyAuthorizations/A-1").result, GW_NOT_FOUND);
+
+  Match retire = m("DELETE", "/v1/signingKeys/K-1");
+  ASSERT_EQ(retire.result, GW_MATCHED);
+  EXPECT_EQ(retire.method, "RetireSigningKey");
+  EXPECT_EQ(retire.bindings, (Bindings{{"id", "K-1"}}));
+  EXPECT_EQ(retire.route->response, &google__protobuf__empty__descriptor);
+  Match reg = m("POST", "/v1/signingKeys");
+  ASSERT_EQ(reg.result, GW_MATCHED);
+  EXPECT_EQ(reg.method, "RegisterSigningKey");
+  EXPECT_STREQ(reg.route->body, "*");
+  EXPECT_EQ(reg.route->request, &vbp__v1__signing_key__descriptor);
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/signingKeys"), 1u << GW_POST);
+  EXPECT_EQ(gw_routes_allowed(routes_, "/v1/signingKeys/K-1"), 1u << GW_DELETE);
+
+  Match assign = m("POST", "/v1/contracts/C-1:assignDistributor");
+  ASSERT_EQ(assign.result, GW_MATCHED);
+  EXPECT_EQ(assign.method, "AssignDistributor");
+  EXPECT_STREQ(assign.route->custom_verb, "assignDistributor");
+  EXPECT_STREQ(assign.route->body, "*");
+  EXPECT_EQ(assign.bindings, (Bindings{{"id", "C-1"}}));
+  EXPECT_EQ(m("POST", "/v1/contracts/C-1:assigndistributor").result, GW_NOT_FOUND);
 }
 
 TEST_F(GwRoutes, APathServedOnlyForAnotherMethodIsMethodNotAllowed) {

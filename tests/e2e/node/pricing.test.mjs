@@ -1,6 +1,6 @@
 // Price look-ups and listings through the gateway, as hospital apps and vendor portals call them,
-// with the real catalog-svc and pricing-svc behind it (tests/stack.sh starts them, volume-svc and
-// the gateway). The answers are DOMAIN.md's worked example (Fujian, competitive group:
+// with the real catalog-svc and pricing-svc behind it (tests/stack.sh starts them, volume-svc,
+// contract-svc and the gateway). The answers are DOMAIN.md's worked example (Fujian, competitive group:
 // limit(A) = 30.0000, L = 30).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
