@@ -331,15 +331,15 @@ static vbp_status later_year_tx(vbp_pg_conn *c, void *ctx) {
       5, params, candidate_of, &rows, &n));
   draft *drafts = vbp_arena_alloc(a, (n + 1) * sizeof *drafts);
   size_t m = 0;
-  vbp_date today = vbp_today();
   int new_days = year_days(inputs, year);
   /* C7: every offender, as far as a message holds them, then how many more. */
   char list[VBP_STATUS_MESSAGE_MAX] = "";
   size_t broken = 0, shown = 0, used = 0;
   for (size_t i = 0; i < n; i++) {
     const candidate *k = rows[i];
-    /* C5: only a contract in force is renewed; one past its period shows EXPIRED. */
-    if (contract_state_on(k->state, false, k->period_end, today) != CONTRACT_EFFECTIVE) continue;
+    /* C5, C6: a contract in force is renewed, also one past its period (it shows EXPIRED):
+     * until a renewal is signed, supply continues at the old price and terms. */
+    if (!contract_renewable(k->state)) continue;
     int64_t floor = contract_renewal_floor(k->reference_quantity, new_days,
                                            year_days(inputs, k->reference_year));
     Vbp__V1__Allocation key = {.institution_id = (char *)k->institution_id,
@@ -459,7 +459,8 @@ static vbp_status need_renewable(vbp_pg_conn *c, vbp_arena *a, contract_row *r) 
                             "year %d already has contract %s for this institution and product "
                             "(C1)",
                             (int)r->c->agreement_year + 1, next->id);
-  contract_show_state(r, vbp_today());
+  /* The stored state: a contract past its period (shown EXPIRED) is renewed late, since supply
+   * continues at the old terms until a renewal is signed (C6); it becomes RENEWED then. */
   if (!contract_renewable((int)r->c->state))
     return vbp_status_field(VBP_FAILED_PRECONDITION, "id",
                             "C5: is %s; only an EFFECTIVE contract is renewed",

@@ -1262,11 +1262,20 @@ TEST_F(ContractTest, AContractInForcePastItsPeriodIsExpiredInEveryRead) {
   // A DRAFT stays a DRAFT.
   EXPECT_EQ(state_of(draft), kDraft);
   EXPECT_EQ(count(Caller::admin(), "", kDraft), 1u);
-  // An expired contract is not renewed, not signed, not terminated, and binds no distributor.
-  EXPECT_TRUE(IsRefused(renew(hospital(kCountyHospital), id, 500), VBP_FAILED_PRECONDITION, "id"));
+  // An expired contract is not signed, not terminated, and binds no distributor.
   EXPECT_TRUE(
       IsRefused(terminate(bureau(kFujianBureau), id, "到期"), VBP_FAILED_PRECONDITION, "id"));
   ASSERT_TRUE(IsOk(withdraw(manufacturer(kM1), naming)));
+  // It is still renewed, late (C6: until a renewal is signed, supply continues at the old
+  // terms); it shows EXPIRED until the renewal is EFFECTIVE.
+  name_distributor(kM1, "A", kD1, "350100");
+  auto late = renew(hospital(kCountyHospital), id, 500);
+  ASSERT_TRUE(IsOk(late));
+  EXPECT_EQ(late->agreement_year, 2);
+  EXPECT_STREQ(late->period_start, "2026-01-01");
+  EXPECT_EQ(state_of(id), kExpired);
+  sign_all(late->id, kCountyHospital, kM1, kD1);
+  EXPECT_EQ(state_of(id), kRenewed);
 }
 
 // ---------------------------------------------------------------- termination
