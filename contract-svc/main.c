@@ -19,6 +19,7 @@ static vbp_status start(void *context, const vbp_service_parts *parts) {
   s->pool = parts->pool;
   s->auth = parts->auth;
   s->catalog = parts->catalog;
+  s->windows = vbp_memo_create(4096); /* executions: a few per batch */
   return vbp_client_open(volume_addr, parts->secret, &s->volume);
 }
 
@@ -26,6 +27,8 @@ static void stop(void *context) {
   contract_service *s = context;
   vbp_client_close(s->volume);
   s->volume = NULL;
+  vbp_memo_destroy(s->windows);
+  s->windows = NULL;
 }
 
 int main(void) {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/auth.h"
+#include "common/memo.h"
 #include "common/pg.h"
 #include "common/rpc.h"
 
@@ -23,6 +24,9 @@ typedef struct contract_service {
   vbp_authenticator *auth; /* its secret keys the page tokens */
   vbp_client *catalog;     /* CatalogService: GetVolumeInputs */
   vbp_client *volume;      /* VolumeService: ListAllocations, FreezeAllocations */
+  /* Executions' signing windows by batch and province (C2, C4), kept once read: the catalog never
+   * changes an execution once created. NULL: none kept (each signature asks the catalog). */
+  vbp_memo *windows;
 } contract_service;
 
 /* The method table, in the order of vbp.v1.ContractService. */

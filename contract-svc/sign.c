@@ -53,6 +53,15 @@ static vbp_status look_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status fetch_windows(vbp_call *call, sign *s) {
   memset(&s->windows, 0, sizeof s->windows);
   if (s->agreement_year != 1) return vbp_status_ok();
+  vbp_memo *memo = contract_of(call)->windows;
+  const char *key = vbp_arena_printf(vbp_call_arena(call), "%s|%s", s->batch_code, s->province);
+  char *kept = NULL;
+  size_t len = 0;
+  if (memo && vbp_memo_get(memo, key, vbp_call_arena(call), &kept, &len) &&
+      len == sizeof s->windows) {
+    memcpy(&s->windows, kept, sizeof s->windows);
+    return vbp_status_ok();
+  }
   vbp_batch_inputs inputs;
   vbp_status st = vbp_batch_inputs_fetch(contract_of(call)->catalog, call, vbp_call_arena(call),
                                          s->batch_code, s->province, NULL, 0, &inputs);
@@ -69,6 +78,7 @@ static vbp_status fetch_windows(vbp_call *call, sign *s) {
                       vbp_date_parse(e->enterprise_sign_to, &w->enterprise_to);
   w->has_institution = vbp_date_parse(e->institution_sign_from, &w->institution_from) &&
                        vbp_date_parse(e->institution_sign_to, &w->institution_to);
+  if (memo) vbp_memo_put(memo, key, (const char *)w, sizeof *w);
   return vbp_status_ok();
 }
 

@@ -25,6 +25,7 @@ void ContractStack::SetUp() {
   service_.auth = auth_;
   service_.catalog = catalog->client();
   service_.volume = volume_;
+  service_.windows = vbp_memo_create(64);
   config_.service = "contract-svc";
   config_.listen_addr = "127.0.0.1:0";
   config_.workers = 8;
@@ -52,6 +53,7 @@ void ContractStack::TearDown() {
   vbp_client_close(volume_);
   vbp_authenticator_destroy(auth_);
   vbp_pg_pool_close(pool_);
+  vbp_memo_destroy(service_.windows);
   g_contract = nullptr;
 }
 
