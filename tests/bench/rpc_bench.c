@@ -22,6 +22,21 @@
  *       first); `price-miss` GetPrice of a product and date never asked before by this run
  *       (BP000..BP099 x every day from 2024-08-01: a cache miss each); `batch` BatchGetPrices of
  *       all 100 products on 2024-08-01. Answers are checked (the product, or 100 prices).
+ *   rpc_bench volume-setup -t CATALOG -p PRICING -v VOLUME [-k ADMIN_KEY] [-n IN_FLIGHT]
+ *       Loads a province's volume data (tests/bench/volume.sh; volume_bench.h says what), IN_FLIGHT
+ *       calls at a time (default 16), and computes the allocations of agreement year 1.
+ *   rpc_bench volume-lines -D DIR [-l LINES] [-b MAX_FILE_BYTES]
+ *       Writes LINES purchases of that data (default 1000000) into DIR as NDJSON files of at most
+ *       MAX_FILE_BYTES (default 64 MiB) and as the rows volume-svc stores of them (COPY text).
+ *   rpc_bench contract-setup -t CATALOG -c CONTRACT -K KEYS_FILE [-k ADMIN_KEY] [-n IN_FLIGHT]
+ *       On that province (tests/bench/contract.sh; contract_bench.h says what): one distributor
+ *       per coordination area named for every product there, and an API key of each party
+ *       organization written to KEYS_FILE ("ORG_ID KEY" lines, mode 0600).
+ *   rpc_bench contract-generate -c CONTRACT [-k ADMIN_KEY]
+ *       GenerateContracts of agreement year 1 (100,000 contracts), timed.
+ *   rpc_bench contract-sign -c CONTRACT -K KEYS_FILE -C CONTRACTS_FILE [-l LIMIT] [-n IN_FLIGHT]
+ *       Every contract of CONTRACTS_FILE (the first LIMIT) signed by its three parties, each
+ *       with its own key, IN_FLIGHT calls at a time (default 64); signatures/s and latency.
  *
  * Load: IN_FLIGHT calls (default 64) are kept running on one client (one connection): each call
  * that ends starts the next one from the completion callback. The first -w seconds (default 2)
@@ -50,6 +65,8 @@
 #include "common/status.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
+#include "contract_bench.h"
+#include "volume_bench.h"
 
 #define DEFAULT_ORG_ID "bench-org"
 #define DEFAULT_IN_FLIGHT 64
@@ -109,6 +126,10 @@ static const vbp_method batch_get_prices_method = {
 typedef struct options {
   const char *mode, *target, *key, *org_id;
   const char *pricing; /* price-setup: pricing-svc's address */
+  const char *volume;  /* volume-setup: volume-svc's address */
+  const char *dir;     /* volume-lines: where the files go */
+  const char *contract, *keys_file, *contracts_file; /* contract-* */
+  long lines, max_bytes;
   int in_flight, seconds, warmup_seconds;
 } options;
 
@@ -574,7 +595,15 @@ static void usage(void) {
           "       rpc_bench price-setup -t CATALOG -p PRICING [-k ADMIN_KEY]\n"
           "       rpc_bench price|price-miss|batch -t TARGET [-k KEY] [-n IN_FLIGHT] "
           "[-d SECONDS] [-w SECONDS]\n"
-          "keys default to $VBP_ADMIN_KEY (setup) and $VBP_BENCH_KEY (catalog); defaults: -o %s "
+          "       rpc_bench volume-setup -t CATALOG -p PRICING -v VOLUME [-k ADMIN_KEY] "
+          "[-n IN_FLIGHT]\n"
+          "       rpc_bench volume-lines -D DIR [-l LINES] [-b MAX_FILE_BYTES]\n"
+          "       rpc_bench contract-setup -t CATALOG -c CONTRACT -K KEYS_FILE [-k ADMIN_KEY] "
+          "[-n IN_FLIGHT]\n"
+          "       rpc_bench contract-generate -c CONTRACT [-k ADMIN_KEY]\n"
+          "       rpc_bench contract-sign -c CONTRACT -K KEYS_FILE -C CONTRACTS_FILE [-l LIMIT] "
+          "[-n IN_FLIGHT]\n"
+          "keys default to $VBP_ADMIN_KEY (setups) and $VBP_BENCH_KEY (catalog); defaults: -o %s "
           "-n %d -d %d -w %d\n",
           DEFAULT_ORG_ID, DEFAULT_IN_FLIGHT, DEFAULT_SECONDS, DEFAULT_WARMUP_SECONDS);
   exit(2);
@@ -589,15 +618,46 @@ int main(int argc, char **argv) {
                  .warmup_seconds = DEFAULT_WARMUP_SECONDS};
   bool setup = strcmp(opt.mode, "setup") == 0, echo = strcmp(opt.mode, "echo") == 0;
   bool price_setup = strcmp(opt.mode, "price-setup") == 0;
+  bool volume_setup_mode = strcmp(opt.mode, "volume-setup") == 0;
+  bool volume_lines_mode = strcmp(opt.mode, "volume-lines") == 0;
   const char *const loads[] = {"catalog", "echo", "price", "price-miss", "batch"};
-  bool known = setup || price_setup;
+  bool contract_setup_mode = strcmp(opt.mode, "contract-setup") == 0;
+  bool contract_generate_mode = strcmp(opt.mode, "contract-generate") == 0;
+  bool contract_sign_mode = strcmp(opt.mode, "contract-sign") == 0;
+  bool known = setup || price_setup || volume_setup_mode || volume_lines_mode ||
+               contract_setup_mode || contract_generate_mode || contract_sign_mode;
+  if (volume_setup_mode || contract_setup_mode) opt.in_flight = VOLUME_DEFAULT_IN_FLIGHT;
+  if (contract_sign_mode) opt.in_flight = CONTRACT_DEFAULT_IN_FLIGHT;
+  opt.lines = contract_sign_mode ? 0 : VOLUME_DEFAULT_LINES;
+  opt.max_bytes = VOLUME_DEFAULT_MAX_BYTES;
   for (size_t i = 0; i < sizeof loads / sizeof loads[0]; i++)
     known = known || strcmp(opt.mode, loads[i]) == 0;
   if (!known) usage();
   /* The mode stands where getopt expects the program name. */
   int c;
-  while ((c = getopt(argc - 1, argv + 1, "t:p:k:o:n:d:w:")) != -1) {
+  while ((c = getopt(argc - 1, argv + 1, "t:p:v:c:K:C:D:l:b:k:o:n:d:w:")) != -1) {
     switch (c) {
+      case 'c':
+        opt.contract = optarg;
+        break;
+      case 'K':
+        opt.keys_file = optarg;
+        break;
+      case 'C':
+        opt.contracts_file = optarg;
+        break;
+      case 'v':
+        opt.volume = optarg;
+        break;
+      case 'D':
+        opt.dir = optarg;
+        break;
+      case 'l':
+        opt.lines = bench_parse_int("rpc_bench", "-l", optarg, 1, VOLUME_MAX_LINES);
+        break;
+      case 'b':
+        opt.max_bytes = bench_parse_int("rpc_bench", "-b", optarg, 1024, VOLUME_DEFAULT_MAX_BYTES);
+        break;
       case 't':
         opt.target = optarg;
         break;
@@ -623,18 +683,49 @@ int main(int argc, char **argv) {
         usage();
     }
   }
-  if (optind != argc - 1 || !opt.target || (price_setup && !opt.pricing)) usage();
+  if (volume_lines_mode) {
+    if (optind != argc - 1 || !opt.dir) usage();
+    return volume_lines(opt.dir, opt.lines, opt.max_bytes);
+  }
+  if (contract_generate_mode || contract_sign_mode) {
+    if (optind != argc - 1 || !opt.contract ||
+        (contract_sign_mode && (!opt.keys_file || !opt.contracts_file)))
+      usage();
+    const char *admin_key = opt.key ? opt.key : getenv("VBP_ADMIN_KEY");
+    if (contract_generate_mode && (!admin_key || !*admin_key)) {
+      fprintf(stderr, "rpc_bench: %s needs a key: -k, or $VBP_ADMIN_KEY\n", opt.mode);
+      return 2;
+    }
+    vbp_log_init("rpc_bench", VBP_LOG_WARN);
+    vbp_rpc_init();
+    int rc = contract_generate_mode ? contract_generate(opt.contract, admin_key)
+                                    : contract_sign(opt.contract, opt.keys_file,
+                                                    opt.contracts_file, opt.lines, opt.in_flight);
+    vbp_rpc_shutdown();
+    return rc;
+  }
+  if (optind != argc - 1 || !opt.target || (price_setup && !opt.pricing) ||
+      (volume_setup_mode && (!opt.pricing || !opt.volume)) ||
+      (contract_setup_mode && (!opt.contract || !opt.keys_file)))
+    usage();
+  bool admin = setup || price_setup || volume_setup_mode || contract_setup_mode;
   /* Keys from the environment by default, so they do not show in ps. */
-  if (!opt.key) opt.key = getenv(setup || price_setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+  if (!opt.key) opt.key = getenv(admin ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
   if (!echo && (!opt.key || !*opt.key)) {
     fprintf(stderr, "rpc_bench: %s needs a key: -k, or $%s\n", opt.mode,
-            setup || price_setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+            admin ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
     return 2;
   }
 
   vbp_log_init("rpc_bench", VBP_LOG_WARN);
   vbp_rpc_init();
-  int rc = setup ? run_setup(&opt) : price_setup ? run_price_setup(&opt) : run_load(&opt);
+  int rc = setup         ? run_setup(&opt)
+           : price_setup ? run_price_setup(&opt)
+           : volume_setup_mode
+               ? volume_setup(opt.target, opt.pricing, opt.volume, opt.key, opt.in_flight)
+           : contract_setup_mode
+               ? contract_setup(opt.target, opt.contract, opt.key, opt.keys_file, opt.in_flight)
+               : run_load(&opt);
   vbp_rpc_shutdown();
   return rc;
 }
