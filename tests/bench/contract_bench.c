@@ -74,9 +74,8 @@ typedef struct csetup {
   bool (*item)(struct csetup *s, size_t i);
 } csetup;
 
-static bool ccall(csetup *s, vbp_client *c, const ProtobufCServiceDescriptor *svc,
-                  const char *name, const ProtobufCMessage *req, ProtobufCMessage **keep,
-                  const char *what) {
+static bool ccall(csetup *s, vbp_client *c, const ProtobufCServiceDescriptor *svc, const char *name,
+                  const ProtobufCMessage *req, ProtobufCMessage **keep, const char *what) {
   ProtobufCMessage *answer = NULL;
   vbp_status st = vbp_client_call(c, vbp_method_of(svc, name), req, &s->call, NULL, &answer);
   if (!vbp_ok(&st)) {
@@ -132,8 +131,8 @@ static bool create_distributor(csetup *s, size_t a) {
   o.kind = VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR;
   o.region_code = (char *)areas[a];
   o.credit_code = credit;
-  return ccall(s, s->catalog, &vbp__v1__catalog_service__descriptor, "CreateOrganization",
-               &o.base, NULL, id);
+  return ccall(s, s->catalog, &vbp__v1__catalog_service__descriptor, "CreateOrganization", &o.base,
+               NULL, id);
 }
 
 /* Area i / PRODUCTS's distributor named for product i % PRODUCTS. */
@@ -160,8 +159,8 @@ static bool mint_key(csetup *s, size_t i) {
   Vbp__V1__CreateApiKeyRequest r = VBP__V1__CREATE_API_KEY_REQUEST__INIT;
   r.organization_id = id;
   ProtobufCMessage *answer = NULL;
-  if (!ccall(s, s->catalog, &vbp__v1__catalog_service__descriptor, "CreateApiKey", &r.base,
-             &answer, id))
+  if (!ccall(s, s->catalog, &vbp__v1__catalog_service__descriptor, "CreateApiKey", &r.base, &answer,
+             id))
     return false;
   snprintf(s->keys[i], sizeof s->keys[i], "%s", ((Vbp__V1__ApiKey *)answer)->key);
   protobuf_c_message_free_unpacked(answer, NULL);
@@ -206,9 +205,10 @@ int contract_setup(const char *catalog, const char *contract, const char *admin_
     fprintf(stderr, "rpc_bench: writing %s failed\n", keys_file);
     goto done;
   }
-  printf("contract-setup distributors=%zu authorizations=%zu keys=%zu authorize_s=%.1f "
-         "keys_s=%.1f in_flight=%d\n",
-         AREAS, AREAS * PRODUCTS, (size_t)ORGS, authorize_s, keys_s, in_flight);
+  printf(
+      "contract-setup distributors=%zu authorizations=%zu keys=%zu authorize_s=%.1f "
+      "keys_s=%.1f in_flight=%d\n",
+      AREAS, AREAS * PRODUCTS, (size_t)ORGS, authorize_s, keys_s, in_flight);
   rc = 0;
 done:
   vbp_client_close(s.catalog);
@@ -236,9 +236,9 @@ int contract_generate(const char *contract, const char *admin_key) {
   ProtobufCMessage *answer = NULL;
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  st = vbp_client_call(
-      c, vbp_method_of(&vbp__v1__contract_service__descriptor, "GenerateContracts"), &req.base,
-      &call, NULL, &answer);
+  st =
+      vbp_client_call(c, vbp_method_of(&vbp__v1__contract_service__descriptor, "GenerateContracts"),
+                      &req.base, &call, NULL, &answer);
   double s = seconds_since(&t0);
   vbp_client_close(c);
   if (!vbp_ok(&st)) {
@@ -315,9 +315,9 @@ static const char *key_of(party_key *keys, size_t n, const char *org) {
 static _Thread_local int starting;
 static void signed_one(void *ctx, const vbp_status *status, ProtobufCMessage *response);
 
-static const Vbp__V1__Signature__Party parties[3] = {
-    VBP__V1__SIGNATURE__PARTY__MANUFACTURER, VBP__V1__SIGNATURE__PARTY__DISTRIBUTOR,
-    VBP__V1__SIGNATURE__PARTY__INSTITUTION};
+static const Vbp__V1__Signature__Party parties[3] = {VBP__V1__SIGNATURE__PARTY__MANUFACTURER,
+                                                     VBP__V1__SIGNATURE__PARTY__DISTRIBUTOR,
+                                                     VBP__V1__SIGNATURE__PARTY__INSTITUTION};
 
 /* Starts the chain's next signature: the next party of its contract, or the next contract's
  * first; false when no contract is left. */
@@ -361,8 +361,7 @@ static void signed_one(void *ctx, const vbp_status *status, ProtobufCMessage *re
   if (good) {
     int state = ((Vbp__V1__Contract *)response)->state;
     /* A year-1 contract past its period shows EXPIRED once EFFECTIVE. */
-    good = state == after[ch->step] ||
-           (ch->step == 2 && state == VBP__V1__CONTRACT_STATE__EXPIRED);
+    good = state == after[ch->step] || (ch->step == 2 && state == VBP__V1__CONTRACT_STATE__EXPIRED);
   }
   if (good) {
     s->latencies_ns[atomic_fetch_add(&s->n_latencies, 1)] = ended - ch->started_ns;
@@ -497,16 +496,16 @@ int contract_sign(const char *contract, const char *keys_file, const char *contr
   size_t n = atomic_load(&s.n_latencies);
   qsort(s.latencies_ns, n, sizeof *s.latencies_ns, compare_ns);
   uint64_t errors = atomic_load(&s.errors);
-  printf("contract-sign signatures/s=%.0f p50_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f max_ms=%.3f "
-         "errors=%llu signatures=%zu contracts=%zu seconds=%.3f in_flight=%d\n",
-         (double)n / wall, percentile_ms(s.latencies_ns, n, 500),
-         percentile_ms(s.latencies_ns, n, 990), percentile_ms(s.latencies_ns, n, 999),
-         n ? (double)s.latencies_ns[n - 1] / 1e6 : 0.0, (unsigned long long)errors, n, s.n_items,
-         wall, in_flight);
+  printf(
+      "contract-sign signatures/s=%.0f p50_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f max_ms=%.3f "
+      "errors=%llu signatures=%zu contracts=%zu seconds=%.3f in_flight=%d\n",
+      (double)n / wall, percentile_ms(s.latencies_ns, n, 500),
+      percentile_ms(s.latencies_ns, n, 990), percentile_ms(s.latencies_ns, n, 999),
+      n ? (double)s.latencies_ns[n - 1] / 1e6 : 0.0, (unsigned long long)errors, n, s.n_items, wall,
+      in_flight);
   if (atomic_load(&s.have_error)) print_status("first error", &s.first_error);
   rc = errors == 0 && n == signatures ? 0 : 1;
-  if (rc && !errors)
-    fprintf(stderr, "rpc_bench: %zu signatures of %zu made\n", n, signatures);
+  if (rc && !errors) fprintf(stderr, "rpc_bench: %zu signatures of %zu made\n", n, signatures);
   free(chains);
   free(s.latencies_ns);
   free(s.items);

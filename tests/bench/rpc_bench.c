@@ -63,9 +63,9 @@
 #include "common/log.h"
 #include "common/rpc.h"
 #include "common/status.h"
+#include "contract_bench.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
-#include "contract_bench.h"
 #include "volume_bench.h"
 
 #define DEFAULT_ORG_ID "bench-org"
@@ -125,9 +125,9 @@ static const vbp_method batch_get_prices_method = {
 
 typedef struct options {
   const char *mode, *target, *key, *org_id;
-  const char *pricing; /* price-setup: pricing-svc's address */
-  const char *volume;  /* volume-setup: volume-svc's address */
-  const char *dir;     /* volume-lines: where the files go */
+  const char *pricing;                               /* price-setup: pricing-svc's address */
+  const char *volume;                                /* volume-setup: volume-svc's address */
+  const char *dir;                                   /* volume-lines: where the files go */
   const char *contract, *keys_file, *contracts_file; /* contract-* */
   long lines, max_bytes;
   int in_flight, seconds, warmup_seconds;
@@ -699,8 +699,8 @@ int main(int argc, char **argv) {
     vbp_log_init("rpc_bench", VBP_LOG_WARN);
     vbp_rpc_init();
     int rc = contract_generate_mode ? contract_generate(opt.contract, admin_key)
-                                    : contract_sign(opt.contract, opt.keys_file,
-                                                    opt.contracts_file, opt.lines, opt.in_flight);
+                                    : contract_sign(opt.contract, opt.keys_file, opt.contracts_file,
+                                                    opt.lines, opt.in_flight);
     vbp_rpc_shutdown();
     return rc;
   }
