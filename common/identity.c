@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "common/hex.h"
 
@@ -152,4 +153,12 @@ vbp_status vbp_identity_verify(const char *secret, const char *method, const cha
   strcpy(c.region_code, region);
   *out = c;
   return vbp_status_ok();
+}
+
+char *vbp_random_id(vbp_arena *arena, const char *prefix) {
+  unsigned char raw[12];
+  if (RAND_bytes(raw, sizeof raw) != 1) abort(); /* no entropy: no id that cannot collide */
+  char hex[2 * sizeof raw + 1];
+  vbp_hex_encode(raw, sizeof raw, hex);
+  return vbp_arena_printf(arena, "%s-%s", prefix, hex);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/status.h"
 
 #ifdef __cplusplus
@@ -81,6 +82,10 @@ void vbp_hmac_sha256(const void *key, size_t key_len, const void *text, size_t t
 
 /* Lowercase hex SHA-256 of data into out (65 bytes). */
 void vbp_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* A fresh random id "<prefix>-<24 hex>" in arena (96 random bits: ids that cannot collide).
+ * Aborts when the system has no entropy. Thread-safe. */
+char *vbp_random_id(vbp_arena *arena, const char *prefix);
 
 /* Compares two strings in time independent of where they differ. */
 bool vbp_secure_equal(const char *a, const char *b);

@@ -207,7 +207,7 @@ CONTRACT_HANDLER(contract_authorize_distributor) {
     return vbp_invalid("distributorId", "names no distributor");
   if (contract_distributor_cap((int)p->kind) <= 0)
     return vbp_status_make(VBP_INTERNAL, "product %s has no known kind", p->id);
-  authorize z = {.in = in, .id = contract_new_id(a, "da"), .kind = (int)p->kind};
+  authorize z = {.in = in, .id = vbp_random_id(a, "da"), .kind = (int)p->kind};
   return contract_in_tx(call, authorize_tx, &z, response);
 }
 
@@ -352,6 +352,6 @@ CONTRACT_HANDLER(contract_authorize_agency) {
                             "C3: only drug contracts may be confirmed by an insurance agency; "
                             "batch %s is of consumables",
                             in->batch_code);
-  agency w = {.in = in, .id = contract_new_id(a, "aa")};
+  agency w = {.in = in, .id = vbp_random_id(a, "aa")};
   return contract_in_tx(call, agency_tx, &w, response);
 }

@@ -188,7 +188,7 @@ bool contract_same(const contract_row *r, const contract_new *n) {
 vbp_status contract_insert(vbp_pg_conn *c, vbp_arena *a, const contract_new *n,
                            const vbp_caller *who, const char *note, contract_row **out,
                            bool *created) {
-  const char *id = contract_new_id(a, "ct");
+  const char *id = vbp_random_id(a, "ct");
   char kind[4], year[12], price[24], quantity[24], start[VBP_DATE_FORMAT_MAX],
       end[VBP_DATE_FORMAT_MAX], state[4];
   snprintf(kind, sizeof kind, "%d", n->kind);

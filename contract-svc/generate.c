@@ -74,7 +74,7 @@ static vbp_status insert_drafts(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *
   for (size_t k = 0; k < 10; k++) cols[k] = vbp_arena_alloc(a, (n + 1) * sizeof *cols[k]);
   for (size_t i = 0; i < n; i++) {
     const draft *d = &drafts[i];
-    cols[0][i] = contract_new_id(a, "ct");
+    cols[0][i] = vbp_random_id(a, "ct");
     cols[1][i] = d->institution_id;
     cols[2][i] = d->institution_region;
     cols[3][i] = d->area_code;

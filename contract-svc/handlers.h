@@ -28,9 +28,6 @@ vbp_status contract_in_read(vbp_call *call, vbp_pg_tx_fn fn, const void *in,
 /* The secret page tokens are keyed with (the internal one, which every replica has). */
 const char *contract_page_secret(vbp_call *call);
 
-/* A fresh random id "<prefix>-<24 hex>" in arena. */
-char *contract_new_id(vbp_arena *arena, const char *prefix);
-
 /* SQL for a timestamptz column as an RFC 3339 time in China ("2024-07-22T09:30:00+08:00"). */
 #define CONTRACT_SQL_TIME(col)      \
   "to_char(" col                    \

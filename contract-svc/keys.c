@@ -84,7 +84,7 @@ CONTRACT_HANDLER(contract_register_key) {
   VBP_CHECK(vbp_need_text("publicKeyPem", in->public_key_pem, PEM_MAX));
   /* Every organization registers its own keys (API.md "Who may do what"). */
   if (!vbp_scope_own(who, in->organization_id)) return vbp_scope_denied();
-  reg r = {.in = in, .id = contract_new_id(a, "sk")};
+  reg r = {.in = in, .id = vbp_random_id(a, "sk")};
   int algorithm = 0;
   VBP_CHECK(contract_key_parse(in->public_key_pem, &algorithm, r.fingerprint));
   snprintf(r.algorithm, sizeof r.algorithm, "%d", algorithm);

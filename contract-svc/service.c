@@ -1,11 +1,7 @@
 /* ContractService's method table and what its handlers share. */
 #include "contract-svc/service.h"
 
-#include <openssl/rand.h>
-#include <stdlib.h>
-
 #include "common/authz.h"
-#include "common/hex.h"
 #include "contract-svc/handlers.h"
 #include "vbp/v1/contract.pb-c.h"
 
@@ -13,14 +9,6 @@ contract_service *contract_of(vbp_call *call) { return vbp_call_context(call); }
 
 const char *contract_page_secret(vbp_call *call) {
   return vbp_authenticator_secret(contract_of(call)->auth);
-}
-
-char *contract_new_id(vbp_arena *arena, const char *prefix) {
-  unsigned char raw[12];
-  if (RAND_bytes(raw, sizeof raw) != 1) abort(); /* no entropy: no id that cannot collide */
-  char hex[2 * sizeof raw + 1];
-  vbp_hex_encode(raw, sizeof raw, hex);
-  return vbp_arena_printf(arena, "%s-%s", prefix, hex);
 }
 
 vbp_status contract_in_tx(vbp_call *call, vbp_pg_tx_fn fn, const void *in, ProtobufCMessage **out) {

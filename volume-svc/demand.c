@@ -188,7 +188,7 @@ VOLUME_HANDLER(volume_submit_demand) {
   if (!vbp_batch_group(&inputs, in->group_id))
     return vbp_invalid("groupId", "names no group of batch %s", in->batch_code);
   VBP_CHECK(vbp_batch_need_year(&inputs, in->agreement_year));
-  s.id = volume_new_id(a, "dr");
+  s.id = vbp_random_id(a, "dr");
   s.institution_region = org->region_code;
   s.institution_level = vbp_region_level_of(org->region_code);
   s.kind = inputs.kind;

@@ -126,7 +126,7 @@ VOLUME_HANDLER(volume_report_supply_issue) {
                        "of a winning product)",
                        in->batch_code);
   report r = {.in = in,
-              .id = volume_new_id(a, "si"),
+              .id = vbp_random_id(a, "si"),
               .province = vbp_arena_strdup(a, province),
               /* A consortium member's purchases count for the consortium (V1), so its issues
                * exempt them there. */
