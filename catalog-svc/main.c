@@ -7,11 +7,14 @@
 #define ORGANIZATIONS_KEPT 65536 /* read by every portal; about 200 bytes each */
 
 static catalog_service svc;
-static const char *pricing_addr; /* "" when unset: no PriceInputsChanged pushes */
+static const char *pricing_addr;                /* "" when unset: no PriceInputsChanged pushes */
+static const char *volume_addr, *contract_addr; /* "" when unset: their parts are UNAVAILABLE */
 
 static vbp_status configure(void *context) {
   (void)context;
   pricing_addr = vbp_env("VBP_PRICING_ADDR", "");
+  volume_addr = vbp_env("VBP_VOLUME_ADDR", "");
+  contract_addr = vbp_env("VBP_CONTRACT_ADDR", "");
   return vbp_status_ok();
 }
 
@@ -20,7 +23,9 @@ static vbp_status start(void *context, const vbp_service_parts *parts) {
   s->pool = parts->pool;
   s->auth = parts->auth; /* RevokeApiKey forgets cached keys here at once */
   s->organizations = vbp_memo_create(ORGANIZATIONS_KEPT);
-  /* pricing-svc need not be up yet: the channel connects lazily, failed pushes are logged. */
+  /* The peers need not be up yet: channels connect lazily, failed pushes are logged. */
+  if (*volume_addr) VBP_CHECK(vbp_client_open(volume_addr, parts->secret, &s->volume));
+  if (*contract_addr) VBP_CHECK(vbp_client_open(contract_addr, parts->secret, &s->contract));
   return *pricing_addr ? vbp_client_open(pricing_addr, parts->secret, &s->pricing)
                        : vbp_status_ok();
 }
@@ -28,6 +33,8 @@ static vbp_status start(void *context, const vbp_service_parts *parts) {
 static void stop(void *context) {
   catalog_service *s = context;
   vbp_client_close(s->pricing);
+  vbp_client_close(s->volume);
+  vbp_client_close(s->contract);
   vbp_memo_destroy(s->organizations);
 }
 

@@ -5,6 +5,7 @@
 
 #include <openssl/rand.h>
 
+#include "catalog-svc/handlers.h"
 #include "catalog-svc/rules.h"
 #include "catalog-svc/store.h"
 #include "common/clock.h"
@@ -1144,63 +1145,6 @@ static vbp_status get_volume_inputs(vbp_call *call, const ProtobufCMessage *requ
   return in_tx(call, get_volume_inputs_tx, in, response);
 }
 
-/* ---------------------------------------------------------------- alliance exchange */
-
-typedef struct export_page {
-  const Vbp__V1__ExportBatchRequest *in;
-  vbp_arena *arena;
-  const char *after;
-  Vbp__V1__Batch *batch; /* read with the first page only */
-  Vbp__V1__Result **results;
-  size_t n;
-} export_page;
-
-#define EXPORT_PAGE 500
-
-static vbp_status export_page_tx(vbp_pg_conn *c, void *ctx) {
-  export_page *p = ctx;
-  if (!*p->after) {
-    VBP_CHECK(catalog_store_find_batch(c, p->arena, p->in->code, false, &p->batch));
-    if (!p->batch) return vbp_status_make(VBP_NOT_FOUND, "batch %s does not exist", p->in->code);
-  }
-  return catalog_store_list_results(c, p->arena, p->in->code, "", 0, p->after, EXPORT_PAGE,
-                                    &p->results, &p->n);
-}
-
-/* Streams the catalog's part of a batch: the batch, then its results page by page, so a large
- * batch never sits in memory whole and no connection is held while the client reads. The
- * allocation, contract and progress records join when those services exist. */
-static vbp_status export_batch(vbp_call *call, const ProtobufCMessage *request) {
-  const Vbp__V1__ExportBatchRequest *in = (const Vbp__V1__ExportBatchRequest *)request;
-  VBP_CHECK(vbp_need_id("code", in->code));
-  if (*in->region_code) VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
-  export_page p = {.in = in, .after = ""};
-  vbp_arena *page = vbp_arena_create();
-  p.arena = page;
-  vbp_status st = vbp_pg_read(service_of(call)->pool, export_page_tx, &p);
-  if (vbp_ok(&st)) {
-    Vbp__V1__ExchangeRecord record = VBP__V1__EXCHANGE_RECORD__INIT;
-    record.record_case = VBP__V1__EXCHANGE_RECORD__RECORD_BATCH;
-    record.batch = p.batch;
-    st = vbp_call_send(call, &record.base);
-  }
-  while (vbp_ok(&st) && p.n > 0) {
-    for (size_t i = 0; i < p.n && vbp_ok(&st); i++) {
-      Vbp__V1__ExchangeRecord record = VBP__V1__EXCHANGE_RECORD__INIT;
-      record.record_case = VBP__V1__EXCHANGE_RECORD__RECORD_RESULT;
-      record.result = p.results[i];
-      st = vbp_call_send(call, &record.base);
-    }
-    if (!vbp_ok(&st) || p.n < EXPORT_PAGE) break;
-    char *after = vbp_arena_strdup(vbp_call_arena(call), p.results[p.n - 1]->product_id);
-    vbp_arena_reset(page);
-    p.after = after;
-    st = vbp_pg_read(service_of(call)->pool, export_page_tx, &p);
-  }
-  vbp_arena_destroy(page);
-  return st;
-}
-
 /* ---------------------------------------------------------------- table */
 
 /* Who may call what (API.md "Who may do what"); scope is the handlers' (common/scope.h). */
@@ -1253,11 +1197,22 @@ const vbp_method catalog_methods[] = {
     {.path = "/vbp.v1.CatalogService/ExportBatch",
      .request = &vbp__v1__export_batch_request__descriptor,
      .response = &vbp__v1__exchange_record__descriptor,
-     .stream = export_batch,
-     .roles = ANY},
+     .stream = catalog_export_batch,
+     .roles = ADMIN | ALLIANCE | BUREAU},
+    UNARY("ImportBatch", vbp__v1__import_batch_request, vbp__v1__import_batch_response,
+          catalog_import_batch, ADMIN | ALLIANCE),
     UNARY("ListKeyRevocations", vbp__v1__list_key_revocations_request, vbp__v1__key_revocations,
           list_key_revocations, VBP_ALLOW_SERVICE),
     UNARY("GetVolumeInputs", vbp__v1__get_volume_inputs_request, vbp__v1__volume_inputs,
           get_volume_inputs, INTERNAL),
+    UNARY("ListChanges", vbp__v1__list_changes_request, vbp__v1__list_changes_response,
+          catalog_list_changes, ANY),
+    {.path = "/vbp.v1.CatalogService/WatchChanges",
+     .request = &vbp__v1__watch_changes_request__descriptor,
+     .response = &vbp__v1__change__descriptor,
+     .stream = catalog_watch_changes,
+     .roles = ANY},
+    UNARY("GetEnterpriseRecord", vbp__v1__get_enterprise_record_request, vbp__v1__enterprise_record,
+          catalog_get_enterprise_record, ADMIN | BUREAU | MANUFACTURER | VBP_ALLOW_DISTRIBUTOR),
 };
 const size_t catalog_methods_count = sizeof catalog_methods / sizeof catalog_methods[0];

@@ -23,6 +23,10 @@ typedef struct catalog_service {
   /* PricingService, told the price-input version after each write that changed price inputs
    * (opened with the internal secret); NULL: nobody is told (VBP_PRICING_ADDR unset). */
   vbp_client *pricing;
+  /* VolumeService and ContractService, for their parts of ExportBatch, ImportBatch, the change
+   * feed and the supervision record (opened with the internal secret); NULL: unset address. */
+  vbp_client *volume;
+  vbp_client *contract;
   /* Organizations read lately, by id (packed vbp.v1.Organization): rows nobody changes once
    * created (no RPC updates or deletes one), so a kept one is never stale. NULL: none kept. An
    * RPC that changes an organization must forget it here. */

@@ -50,5 +50,12 @@ CONTRACT_HANDLER(contract_assign_distributor);
 CONTRACT_HANDLER(contract_withdraw_distributor);
 CONTRACT_HANDLER(contract_register_key);
 CONTRACT_HANDLER(contract_retire_key);
+/* Internal, for catalog-svc: the change feed (changes.c), the supervision record (record.c),
+ * the alliance exchange (export.c, import.c). */
+CONTRACT_HANDLER(contract_list_service_changes);
+CONTRACT_HANDLER(contract_list_record_entries);
+CONTRACT_HANDLER(contract_prepare_import);
+CONTRACT_HANDLER(contract_finish_import);
+vbp_status contract_export_part(vbp_call *call, const ProtobufCMessage *request);
 
 #endif

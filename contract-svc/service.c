@@ -71,5 +71,18 @@ const vbp_method contract_methods[] = {
           ADMIN | BUREAU | AGENCY | ALLIANCE | PARTIES),
     UNARY("RetireSigningKey", vbp__v1__retire_signing_key_request, google__protobuf__empty,
           contract_retire_key, ADMIN | BUREAU | AGENCY | ALLIANCE | PARTIES),
+    UNARY("ListServiceChanges", vbp__v1__list_service_changes_request,
+          vbp__v1__list_service_changes_response, contract_list_service_changes, VBP_ALLOW_SERVICE),
+    UNARY("ListRecordEntries", vbp__v1__list_record_entries_request, vbp__v1__enterprise_record,
+          contract_list_record_entries, VBP_ALLOW_SERVICE),
+    {.path = "/vbp.v1.ContractService/ExportPart",
+     .request = &vbp__v1__export_part_request__descriptor,
+     .response = &vbp__v1__contract__descriptor,
+     .stream = contract_export_part,
+     .roles = VBP_ALLOW_SERVICE},
+    UNARY("PrepareImport", vbp__v1__prepare_contract_import_request,
+          vbp__v1__prepare_import_response, contract_prepare_import, VBP_ALLOW_SERVICE),
+    UNARY("FinishImport", vbp__v1__finish_import_request, vbp__v1__finish_import_response,
+          contract_finish_import, VBP_ALLOW_SERVICE),
 };
 const size_t contract_methods_count = sizeof contract_methods / sizeof contract_methods[0];

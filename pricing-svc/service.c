@@ -13,6 +13,7 @@
 #include "common/scope.h"
 #include "common/validate.h"
 #include "pricing-svc/cache.h"
+#include "pricing-svc/feed_handlers.h"
 #include "pricing-svc/lookup.h"
 #include "pricing-svc/rules.h"
 #include "pricing-svc/store.h"
@@ -519,6 +520,10 @@ const vbp_method pricing_methods[] = {
     UNARY("PriceInputsChanged", vbp__v1__price_inputs_changed_request,
           vbp__v1__price_inputs_changed_response, price_inputs_changed,
           VBP_ALLOW_SERVICE | VBP_ALLOW_ADMIN),
+    UNARY("ListServiceChanges", vbp__v1__list_service_changes_request,
+          vbp__v1__list_service_changes_response, pricing_list_service_changes, VBP_ALLOW_SERVICE),
+    UNARY("ListListings", vbp__v1__list_listings_request, vbp__v1__list_listings_response,
+          pricing_list_listings, VBP_ALLOW_SERVICE),
 };
 const size_t pricing_methods_count = sizeof pricing_methods / sizeof pricing_methods[0];
 

@@ -48,5 +48,12 @@ VOLUME_HANDLER(volume_verify_supply_issue);
 VOLUME_HANDLER(volume_get_progress);
 VOLUME_HANDLER(volume_assess);
 VOLUME_HANDLER(volume_get_prepayment);
+/* Internal, for catalog-svc: the change feed (changes.c), the supervision record (record.c),
+ * the alliance exchange (export.c, import.c). */
+VOLUME_HANDLER(volume_list_service_changes);
+VOLUME_HANDLER(volume_list_record_entries);
+VOLUME_HANDLER(volume_prepare_import);
+VOLUME_HANDLER(volume_finish_import);
+vbp_status volume_export_part(vbp_call *call, const ProtobufCMessage *request);
 
 #endif

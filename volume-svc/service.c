@@ -68,5 +68,18 @@ const vbp_method volume_methods[] = {
           volume_verify_supply_issue, ADMIN | BUREAU),
     UNARY("FreezeAllocations", vbp__v1__freeze_allocations_request,
           vbp__v1__freeze_allocations_response, volume_freeze_allocations, SERVICE),
+    UNARY("ListServiceChanges", vbp__v1__list_service_changes_request,
+          vbp__v1__list_service_changes_response, volume_list_service_changes, SERVICE),
+    UNARY("ListRecordEntries", vbp__v1__list_record_entries_request, vbp__v1__enterprise_record,
+          volume_list_record_entries, SERVICE),
+    {.path = "/vbp.v1.VolumeService/ExportPart",
+     .request = &vbp__v1__export_part_request__descriptor,
+     .response = &vbp__v1__volume_exchange_record__descriptor,
+     .stream = volume_export_part,
+     .roles = SERVICE},
+    UNARY("PrepareImport", vbp__v1__prepare_volume_import_request, vbp__v1__prepare_import_response,
+          volume_prepare_import, SERVICE),
+    UNARY("FinishImport", vbp__v1__finish_import_request, vbp__v1__finish_import_response,
+          volume_finish_import, SERVICE),
 };
 const size_t volume_methods_count = sizeof volume_methods / sizeof volume_methods[0];

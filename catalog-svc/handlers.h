@@ -1,0 +1,24 @@
+/* The handlers of catalog-svc that live outside service.c: the ones that gather the other
+ * services' parts (the alliance exchange, the change feed, the supervision record). Private to
+ * catalog-svc; service.c's method table names them. */
+#ifndef CATALOG_HANDLERS_H
+#define CATALOG_HANDLERS_H
+
+#include "catalog-svc/service.h"
+#include "common/rpc.h"
+#include "common/status.h"
+
+#define CATALOG_HANDLER(name) \
+  vbp_status name(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response)
+
+/* export.c: ExportBatch, the catalog's records then volume-svc's and contract-svc's parts. */
+vbp_status catalog_export_batch(vbp_call *call, const ProtobufCMessage *request);
+/* import.c: ImportBatch, all-or-nothing across the services. */
+CATALOG_HANDLER(catalog_import_batch);
+/* changes.c: the merged change feed. */
+CATALOG_HANDLER(catalog_list_changes);
+vbp_status catalog_watch_changes(vbp_call *call, const ProtobufCMessage *request);
+/* record.c: an enterprise's supervision record. */
+CATALOG_HANDLER(catalog_get_enterprise_record);
+
+#endif
