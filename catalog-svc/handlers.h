@@ -15,7 +15,15 @@
 vbp_status catalog_export_batch(vbp_call *call, const ProtobufCMessage *request);
 /* import.c: ImportBatch, all-or-nothing across the services. */
 CATALOG_HANDLER(catalog_import_batch);
-/* changes.c: the merged change feed. */
+/* changes.c: the merged change feed. A watch holds a server worker for as long as it lasts, so
+ * at most CATALOG_WATCHERS_MAX run at once (main.c adds as many workers); each ends after
+ * CATALOG_WATCH_MAX_MS (the client resumes with its last cursor). A watcher looks again when a
+ * service notifies a commit, and every CATALOG_WATCH_POLL_MS anyway; it notices a client gone
+ * within CATALOG_WATCH_WAKE_MS. */
+#define CATALOG_WATCHERS_MAX 32
+#define CATALOG_WATCH_MAX_MS (30 * 60 * 1000)
+#define CATALOG_WATCH_POLL_MS 30000
+#define CATALOG_WATCH_WAKE_MS 500
 CATALOG_HANDLER(catalog_list_changes);
 vbp_status catalog_watch_changes(vbp_call *call, const ProtobufCMessage *request);
 /* record.c: an enterprise's supervision record. */

@@ -1,5 +1,6 @@
 #include "pricing-svc/store.h"
 
+#include "common/feed.h"
 #include "pricing_migrations.h"
 
 #include <stdio.h>
@@ -90,5 +91,6 @@ vbp_status pricing_store_version(vbp_pg_conn *c, int64_t *out) {
 }
 
 vbp_status pricing_store_migrate(vbp_pg_pool *pool) {
-  return vbp_pg_migrate(pool, "pricing", pricing_migrations, pricing_migrations_count);
+  VBP_CHECK(vbp_pg_migrate(pool, "pricing", pricing_migrations, pricing_migrations_count));
+  return vbp_feed_migrate(pool, "pricing");
 }
