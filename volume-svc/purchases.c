@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/feed.h"
 #include "common/clock.h"
 #include "common/regions.h"
 #include "common/scope.h"
@@ -370,6 +371,14 @@ static vbp_status insert_tx(vbp_pg_conn *c, void *ctx) {
                               ? pending_with_key(sorted, n, s->institution_id, s->external_id)
                               : (n == 1 ? sorted[0] : NULL);
     if (!item) return vbp_status_make(VBP_INTERNAL, "an inserted purchase matches no line");
+    const char *parties[] = {s->institution_id, item->unit_id};
+    vbp_feed_add(c, &(vbp_change){.type = "purchase",
+                                  .id = s->id,
+                                  .action = "created",
+                                  .region_code = item->institution_region,
+                                  .batch_code = s->batch_code,
+                                  .parties = parties,
+                                  .n_parties = 2});
     answer_stored(s, item);
     item->outcome = PURCHASE_RECORDED;
   }
