@@ -21,7 +21,7 @@ CATALOG_HANDLER(catalog_import_batch);
  * service notifies a commit, and every CATALOG_WATCH_POLL_MS anyway; it notices a client gone
  * within CATALOG_WATCH_WAKE_MS. */
 #define CATALOG_WATCHERS_MAX 32
-#define CATALOG_WATCH_MAX_MS (30 * 60 * 1000)
+#define CATALOG_WATCH_MAX_MS (5 * 60 * 1000) /* under the gateway's 10-minute stream deadline */
 #define CATALOG_WATCH_POLL_MS 30000
 #define CATALOG_WATCH_WAKE_MS 500
 CATALOG_HANDLER(catalog_list_changes);

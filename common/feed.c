@@ -80,17 +80,23 @@ void vbp_feed_discard(vbp_pg_conn *conn) {
   *slot = NULL;
 }
 
-/* Takes n numbers from the clock (its row lock stays with this transaction until COMMIT, which
- * is what orders the feed by commit) and inserts the n rows in one statement. */
+/* Takes as many numbers from the clock as there are distinct changes (a thing changed twice
+ * the same way in one transaction, such as a contract signed and then made effective, is one
+ * change) and inserts the rows in one statement. The clock's row lock stays with this
+ * transaction until COMMIT, which is what orders the feed by commit (feed.h). */
 static const char *const FLUSH_SQL =
-    "WITH clock AS (UPDATE feed_clock SET seq = seq + $1::bigint "
-    "RETURNING seq - $1::bigint AS base, clock_timestamp() AS at) "
+    "WITH c AS (SELECT DISTINCT ON (type, id, action) * "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+    "$7::bool[]) WITH ORDINALITY AS u(type, id, action, region_code, batch_code, parties, pub, "
+    "ord) ORDER BY type, id, action, ord), "
+    "n AS (SELECT c.*, row_number() OVER (ORDER BY ord) AS rn, count(*) OVER () AS total "
+    "FROM c), "
+    "clock AS (UPDATE feed_clock SET seq = seq + (SELECT count(*) FROM c) "
+    "RETURNING seq, clock_timestamp() AS at) "
     "INSERT INTO changes (seq, type, id, action, at, region_code, batch_code, parties, public) "
-    "SELECT clock.base + c.ord, c.type, c.id, c.action, clock.at, c.region_code, c.batch_code, "
-    "string_to_array(c.parties, E'\\x1f'), c.public "
-    "FROM clock, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-    "$8::bool[]) WITH ORDINALITY AS c(type, id, action, region_code, batch_code, parties, public, "
-    "ord)";
+    "SELECT clock.seq - n.total + n.rn, n.type, n.id, n.action, clock.at, n.region_code, "
+    "n.batch_code, coalesce(string_to_array(n.parties, E'\\x1f'), '{}'), n.pub "
+    "FROM clock, n";
 
 vbp_status vbp_feed_flush(vbp_pg_conn *conn) {
   feed_buffer *b = *(feed_buffer **)vbp_pg_feed_slot(conn);
@@ -112,10 +118,9 @@ vbp_status vbp_feed_flush(vbp_pg_conn *conn) {
     cols[5][i] = c->parties;
     cols[6][i] = c->is_public ? "t" : "f";
   }
-  const char *values[8];
-  values[0] = vbp_arena_printf(a, "%zu", n);
-  for (int k = 0; k < 7; k++) values[k + 1] = vbp_pg_text_array(a, cols[k], n);
-  vbp_status st = vbp_pg_command(conn, "record changes", FLUSH_SQL, 8, values);
+  const char *values[7];
+  for (int k = 0; k < 7; k++) values[k] = vbp_pg_text_array(a, cols[k], n);
+  vbp_status st = vbp_pg_command(conn, "record changes", FLUSH_SQL, 7, values);
   if (vbp_ok(&st))
     st = vbp_pg_command(conn, "notify changes",
                         "SELECT pg_notify('" VBP_FEED_CHANNEL "', current_schema())", 0, NULL);
