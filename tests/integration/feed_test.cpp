@@ -28,6 +28,8 @@
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/contract.pb-c.h"
 #include "vbp/v1/feed.pb-c.h"
+#include "vbp/v1/pricing.pb-c.h"
+#include "vbp/v1/volume.pb-c.h"
 #include "volume_fixture.h"
 #include "volume_harness.h"
 
@@ -192,9 +194,9 @@ TEST_F(FeedTest, EveryWriteAppearsOnceInCommitOrderWithItsTypeIdAndAction) {
   ASSERT_TRUE(IsOk(authorize_agency(institution(kCountyHospital), kCountyHospital, kFuzhouAgency)));
 
   // Freezing the year changes its allocation.
-  ASSERT_TRUE(IsOk(freeze(bureau(kFujianBureau), 1)));
+  ASSERT_TRUE(IsOk(freeze(service_caller(), 1)));  // contract-svc freezes it (V3)
   want.push_back("allocation VT-2024/350000/1/hosp-city/E updated");
-  ASSERT_TRUE(IsOk(freeze(bureau(kFujianBureau), 1)));  // frozen already: nothing
+  ASSERT_TRUE(IsOk(freeze(service_caller(), 1)));  // frozen already: nothing
 
   // Small pages, so that the merge crosses page ends.
   Walk w = walk(Caller::admin(), start, 2);
@@ -596,7 +598,9 @@ std::string read_until(int fd, const std::string &want, int timeout_ms) {
 TEST_F(FeedTest, TheGatewayStreamsEachChangeAsAnNdjsonLineAsItCommits) {
   TestGatewayOptions options;
   options.descriptor_set = VBP_DESCRIPTOR_SET;
-  options.services = {&vbp__v1__catalog_service__descriptor};
+  options.services = {
+      &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
+      &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
   options.backends = {{"vbp.v1.CatalogService", CatalogStack::instance()->client()}};
   options.admin_key = kAdminKey;
   options.secret = kSecret;
