@@ -8,10 +8,10 @@
 #include "catalog-svc/handlers.h"
 #include "catalog-svc/rules.h"
 #include "catalog-svc/store.h"
-#include "common/feed.h"
 #include "common/clock.h"
 #include "common/credit_code.h"
 #include "common/date.h"
+#include "common/feed.h"
 #include "common/hex.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -817,8 +817,8 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
   if (!inserted) return vbp_status_make(VBP_ABORTED, "the result was published meanwhile; retry");
-  record(c, "result", vbp_arena_printf(a, "%s/%s", in->batch_code, in->product_id), "created",
-         NULL, in->batch_code);
+  record(c, "result", vbp_arena_printf(a, "%s/%s", in->batch_code, in->product_id), "created", NULL,
+         in->batch_code);
   VBP_CHECK(wrote_price_inputs(c, t));
   t->out = &in->base;
   return ok();

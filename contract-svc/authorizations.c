@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-#include "common/feed.h"
 #include "common/batch_inputs.h"
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/regions.h"
 #include "common/scope.h"
 #include "common/validate.h"

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/feed.h"
 #include "common/batch_inputs.h"
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/page.h"
 #include "common/regions.h"
 #include "common/scope.h"

@@ -3,8 +3,8 @@
  * still be verified (C9). */
 #include <stdio.h>
 
-#include "common/feed.h"
 #include "common/batch_inputs.h"
+#include "common/feed.h"
 #include "common/scope.h"
 #include "common/validate.h"
 #include "contract-svc/handlers.h"
@@ -44,9 +44,9 @@ static void *key_of(const vbp_pg_row *row) {
 static void record_key(vbp_pg_conn *c, const char *id, const char *organization_id,
                        const char *action) {
   const char *parties[] = {organization_id};
-  vbp_feed_add(c, &(vbp_change){
-                      .type = "signingKey", .id = id, .action = action, .parties = parties,
-                      .n_parties = 1});
+  vbp_feed_add(
+      c, &(vbp_change){
+             .type = "signingKey", .id = id, .action = action, .parties = parties, .n_parties = 1});
 }
 
 typedef struct reg {

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/feed.h"
 #include "common/clock.h"
 #include "common/date.h"
+#include "common/feed.h"
 #include "common/ids.h"
 #include "common/money.h"
 #include "common/regions.h"

@@ -171,10 +171,11 @@ static vbp_status lock_year(vbp_pg_conn *c, const char *batch, const char *regio
 
 /* An allocation row in the change feed: where its institution is, for the institution and the
  * manufacturer of the product. Its id is its key, batch/province/year/institution/product. */
-static void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch, const char *region,
-                              const char *year, const char *institution_id,
-                              const char *product_id, const char *institution_region,
-                              const char *manufacturer_id, const char *action) {
+static void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch,
+                                     const char *region, const char *year,
+                                     const char *institution_id, const char *product_id,
+                                     const char *institution_region, const char *manufacturer_id,
+                                     const char *action) {
   const char *parties[] = {institution_id, manufacturer_id};
   vbp_feed_add(c, &(vbp_change){.type = "allocation",
                                 .id = vbp_arena_printf(a, "%s/%s/%s/%s/%s", batch, region, year,
@@ -376,9 +377,8 @@ static vbp_status insert_parts(vbp_pg_conn *c, vbp_arena *a, const compute *k, c
       12, params, &diff));
   for (int i = 0; i < PQntuples(diff); i++)
     volume_record_allocation(c, a, k->in->batch_code, k->in->region_code, k->year,
-                             PQgetvalue(diff, i, 0), PQgetvalue(diff, i, 1),
-                             PQgetvalue(diff, i, 2), PQgetvalue(diff, i, 3),
-                             PQgetvalue(diff, i, 4));
+                             PQgetvalue(diff, i, 0), PQgetvalue(diff, i, 1), PQgetvalue(diff, i, 2),
+                             PQgetvalue(diff, i, 3), PQgetvalue(diff, i, 4));
   PQclear(diff);
   VBP_CHECK(vbp_pg_command(c, "replace allocations",
                            "DELETE FROM allocations WHERE batch_code = $1 AND region_code = $2 "
@@ -534,9 +534,9 @@ static vbp_status freeze_tx(vbp_pg_conn *c, void *ctx) {
                            "region_code = $2 AND agreement_year = $3::int ORDER BY 1, 2",
                            3, params, &rows));
     for (int i = 0; i < PQntuples(rows); i++)
-      volume_record_allocation(c, a, in->batch_code, in->region_code, year,
-                               PQgetvalue(rows, i, 0), PQgetvalue(rows, i, 1),
-                               PQgetvalue(rows, i, 2), PQgetvalue(rows, i, 3), "updated");
+      volume_record_allocation(c, a, in->batch_code, in->region_code, year, PQgetvalue(rows, i, 0),
+                               PQgetvalue(rows, i, 1), PQgetvalue(rows, i, 2),
+                               PQgetvalue(rows, i, 3), "updated");
     PQclear(rows);
   }
   int64_t n = 0;

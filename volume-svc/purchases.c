@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/feed.h"
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/regions.h"
 #include "common/scope.h"
 #include "common/validate.h"

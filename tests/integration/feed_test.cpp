@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -22,6 +23,7 @@
 #include "common/feed.h"
 #include "common/pg.h"
 #include "contract_harness.h"
+#include "contract_keys.h"
 #include "pricing_harness.h"
 #include "test_gateway.h"
 #include "test_stack.h"
@@ -146,11 +148,13 @@ TEST_F(FeedTest, EveryWriteAppearsOnceInCommitOrderWithItsTypeIdAndAction) {
 
   // catalog-svc: an organization, a product, a batch extended.
   ASSERT_TRUE(IsOk(create_organization(
-      Caller::admin(), org("hosp-feed", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350102"))));
+      Caller::admin(),
+      org("hosp-feed", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350102"))));
   want.push_back("organization hosp-feed created");
   // The same organization again (a retry) changes nothing and records nothing.
   ASSERT_TRUE(IsOk(create_organization(
-      Caller::admin(), org("hosp-feed", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350102"))));
+      Caller::admin(),
+      org("hosp-feed", VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION, "350102"))));
 
   // pricing-svc: a listing, a new price for it, and the same price again (nothing).
   ASSERT_TRUE(IsOk(upsert_listing("C", "2025-02-01", "39.0000")));
@@ -205,6 +209,112 @@ TEST_F(FeedTest, EveryWriteAppearsOnceInCommitOrderWithItsTypeIdAndAction) {
   EXPECT_EQ(walk(Caller::admin(), w.cursor).changes, std::vector<std::string>{});
 }
 
+Caller distributor(const std::string &id) {
+  return Caller::signed_as(VBP_ROLE_DISTRIBUTOR, id, "350100");
+}
+
+Reply<Vbp__V1__Authorization> authorize_distributor(const std::string &manufacturer,
+                                                    const std::string &product,
+                                                    const std::string &distributor_id) {
+  Vbp__V1__AuthorizeDistributorRequest req = VBP__V1__AUTHORIZE_DISTRIBUTOR_REQUEST__INIT;
+  req.manufacturer_id = held(manufacturer);
+  req.product_id = held(product);
+  req.distributor_id = held(distributor_id);
+  req.region_code = held("350100");
+  return contract_call<Vbp__V1__Authorization>("AuthorizeDistributor", ::manufacturer(manufacturer),
+                                               &req.base);
+}
+
+TEST_F(FeedTest, EveryContractWriteAppearsOnceWithItsTypeIdAndAction) {
+  ensure_org("dist-feed", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");
+  ensure_org("dist-feed-2", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");
+  const std::string start = end_of_feed();
+  std::vector<std::string> want;
+
+  // Distributor authorizations: named, and one withdrawn (once).
+  auto named = authorize_distributor(kM1, "A", "dist-feed");
+  ASSERT_TRUE(IsOk(named));
+  want.push_back(std::string("distributorAuthorization ") + named->id + " created");
+  auto spare = authorize_distributor(kM1, "A", "dist-feed-2");
+  ASSERT_TRUE(IsOk(spare));
+  want.push_back(std::string("distributorAuthorization ") + spare->id + " created");
+  Vbp__V1__WithdrawDistributorRequest withdraw = VBP__V1__WITHDRAW_DISTRIBUTOR_REQUEST__INIT;
+  withdraw.id = held(spare->id);
+  ASSERT_TRUE(IsOk(contract_call<Google__Protobuf__Empty>("WithdrawDistributor", manufacturer(kM1),
+                                                          &withdraw.base)));
+  want.push_back(std::string("distributorAuthorization ") + spare->id + " updated");
+  ASSERT_TRUE(IsOk(contract_call<Google__Protobuf__Empty>("WithdrawDistributor", manufacturer(kM1),
+                                                          &withdraw.base)));
+
+  // A contract made one by one (the same again changes nothing), then terminated.
+  Vbp__V1__Contract create = VBP__V1__CONTRACT__INIT;
+  create.batch_code = held(kBatchCode);
+  create.region_code = held("350000");
+  create.institution_id = held(kCountyHospital);
+  create.product_id = held("A");
+  create.distributor_id = held("dist-feed");
+  create.agreement_year = 1;
+  create.quantity = 500;
+  auto made =
+      contract_call<Vbp__V1__Contract>("CreateContract", bureau(kFujianBureau), &create.base);
+  ASSERT_TRUE(IsOk(made));
+  want.push_back(std::string("contract ") + made->id + " created");
+  ASSERT_TRUE(IsOk(
+      contract_call<Vbp__V1__Contract>("CreateContract", bureau(kFujianBureau), &create.base)));
+  Vbp__V1__TerminateContractRequest end = VBP__V1__TERMINATE_CONTRACT_REQUEST__INIT;
+  end.id = held(made->id);
+  end.reason = held("停止执行");
+  ASSERT_TRUE(IsOk(
+      contract_call<Vbp__V1__Contract>("TerminateContract", bureau(kFujianBureau), &end.base)));
+  want.push_back(std::string("contract ") + made->id + " updated");
+
+  // A signing key registered and retired (once).
+  contract_keys::Pkey key = contract_keys::make_key(CONTRACT_KEY_ED25519);
+  ASSERT_TRUE(key);
+  Vbp__V1__SigningKey reg = VBP__V1__SIGNING_KEY__INIT;
+  reg.organization_id = held("dist-feed");
+  reg.public_key_pem = held(contract_keys::public_pem(key.get()));
+  auto registered =
+      contract_call<Vbp__V1__SigningKey>("RegisterSigningKey", distributor("dist-feed"), &reg.base);
+  ASSERT_TRUE(IsOk(registered));
+  want.push_back(std::string("signingKey ") + registered->id + " created");
+  Vbp__V1__RetireSigningKeyRequest retire = VBP__V1__RETIRE_SIGNING_KEY_REQUEST__INIT;
+  retire.id = held(registered->id);
+  for (int i = 0; i < 2; i++)
+    ASSERT_TRUE(IsOk(contract_call<Google__Protobuf__Empty>(
+        "RetireSigningKey", distributor("dist-feed"), &retire.base)));
+  want.push_back(std::string("signingKey ") + registered->id + " updated");
+
+  EXPECT_EQ(walk(Caller::admin(), start, 3).changes, want);
+
+  // Generation: a contract per allocation (created) and the allocations frozen (updated), each
+  // once; a second generation makes nothing.
+  std::string report = approved_report(kCityHospital, "G2", 7);
+  ASSERT_TRUE(IsOk(compute(bureau(kFujianBureau), 1, 100, {})));
+  const std::string before = walk(Caller::admin(), start).cursor;
+  Vbp__V1__GenerateContractsRequest gen = VBP__V1__GENERATE_CONTRACTS_REQUEST__INIT;
+  gen.batch_code = held(kBatchCode);
+  gen.region_code = held("350000");
+  gen.agreement_year = 1;
+  auto generated = contract_call<Vbp__V1__GenerateContractsResponse>(
+      "GenerateContracts", bureau(kFujianBureau), &gen.base);
+  ASSERT_TRUE(IsOk(generated));
+  std::string generated_id;  // hosp-city's E: the one contract not made above
+  for (size_t i = 0; i < generated->n_contracts; i++)
+    if (std::string(generated->contracts[i]->id) != made->id)
+      generated_id = generated->contracts[i]->id;
+  ASSERT_NE(generated_id, "");
+  Walk w = walk(Caller::admin(), before);
+  std::sort(w.changes.begin(), w.changes.end());
+  EXPECT_EQ(w.changes, (std::vector<std::string>{
+                           "allocation VT-2024/350000/1/hosp-city/E updated",
+                           "contract " + generated_id + " created",
+                       }));
+  ASSERT_TRUE(IsOk(contract_call<Vbp__V1__GenerateContractsResponse>(
+      "GenerateContracts", bureau(kFujianBureau), &gen.base)));
+  EXPECT_EQ(walk(Caller::admin(), w.cursor).changes, std::vector<std::string>{});
+}
+
 // ---------------------------------------------------------------- concurrent writers
 
 TEST_F(FeedTest, EightConcurrentWritersAreWalkedOnceEachWithNoGap) {
@@ -229,13 +339,12 @@ TEST_F(FeedTest, EightConcurrentWritersAreWalkedOnceEachWithNoGap) {
       for (int i = 0; i < kEach; i++) {
         char day[32];
         snprintf(day, sizeof day, "2025-%02d-%02d", t + 1, i + 1);
-        bool ok = t % 2 == 0
-                      ? upsert_listing("A", day, std::to_string(30 + i) + ".0000").ok()
-                      : create_organization(
-                            Caller::admin(),
-                            org("feed-" + std::to_string(t) + "-" + std::to_string(i),
-                                VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350000"))
-                            .ok();
+        bool ok = t % 2 == 0 ? upsert_listing("A", day, std::to_string(30 + i) + ".0000").ok()
+                             : create_organization(
+                                   Caller::admin(),
+                                   org("feed-" + std::to_string(t) + "-" + std::to_string(i),
+                                       VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350000"))
+                                   .ok();
         if (!ok) failures++;
       }
       running--;
@@ -452,8 +561,8 @@ TEST_F(FeedTest, EachReaderSeesOnlyWhatItMayRead) {
 // ---------------------------------------------------------------- arguments
 
 TEST_F(FeedTest, ABadSinceIsRefusedNamingSinceAndPageSizeIsClampedTo500) {
-  for (const char *bad : {"x", "1.", "1.1.2.3", "1.1.2.3.4.5", "2.0.0.0.0", "1.-1.0.0.0",
-                          "1.0.0.0.0x", "1.a.0.0.0"})
+  for (const char *bad :
+       {"x", "1.", "1.1.2.3", "1.1.2.3.4.5", "2.0.0.0.0", "1.-1.0.0.0", "1.0.0.0.0x", "1.a.0.0.0"})
     EXPECT_TRUE(IsRefused(list_changes(Caller::admin(), bad), VBP_INVALID_ARGUMENT, "since"))
         << bad;
   EXPECT_TRUE(IsRefused(list_changes(Caller::admin(), "", -1), VBP_INVALID_ARGUMENT, "pageSize"));
@@ -517,10 +626,9 @@ vbp_status watch(const std::string &since, Watched *w, int timeout_ms) {
   vbp_call_options options = {};
   options.timeout_ms = timeout_ms;
   options.bearer_key = kAdminKey;
-  return vbp_client_stream(
-      CatalogStack::instance()->client(),
-      vbp_method_of(&vbp__v1__catalog_service__descriptor, "WatchChanges"), &req.base, &options,
-      on_change, w);
+  return vbp_client_stream(CatalogStack::instance()->client(),
+                           vbp_method_of(&vbp__v1__catalog_service__descriptor, "WatchChanges"),
+                           &req.base, &options, on_change, w);
 }
 
 // Waits until w holds n changes or 20 s passed.
@@ -598,9 +706,8 @@ std::string read_until(int fd, const std::string &want, int timeout_ms) {
 TEST_F(FeedTest, TheGatewayStreamsEachChangeAsAnNdjsonLineAsItCommits) {
   TestGatewayOptions options;
   options.descriptor_set = VBP_DESCRIPTOR_SET;
-  options.services = {
-      &vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
-      &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
+  options.services = {&vbp__v1__catalog_service__descriptor, &vbp__v1__contract_service__descriptor,
+                      &vbp__v1__pricing_service__descriptor, &vbp__v1__volume_service__descriptor};
   options.backends = {{"vbp.v1.CatalogService", CatalogStack::instance()->client()}};
   options.admin_key = kAdminKey;
   options.secret = kSecret;
