@@ -312,11 +312,11 @@ vbp_status catalog_watch_changes(vbp_call *call, const ProtobufCMessage *request
   catalog_service *svc = vbp_call_context(call);
   int64_t pos[N_SERVICES];
   VBP_CHECK(cursor_decode(in->since, pos));
-  if (atomic_fetch_add(&watchers, 1) >= CATALOG_WATCHERS_MAX) {
+  int cap = svc->watchers_max > 0 ? svc->watchers_max : CATALOG_WATCHERS_MAX;
+  if (atomic_fetch_add(&watchers, 1) >= cap) {
     atomic_fetch_sub(&watchers, 1);
     return vbp_status_make(VBP_RESOURCE_EXHAUSTED,
-                           "too many watchers (%d); retry later or poll ListChanges",
-                           CATALOG_WATCHERS_MAX);
+                           "too many watchers (%d); retry later or poll ListChanges", cap);
   }
   hub_start(svc->pool);
   int64_t ends = vbp_monotonic_us() / 1000 + CATALOG_WATCH_MAX_MS;

@@ -686,6 +686,39 @@ TEST_F(FeedTest, WatchChangesRefusesABadSince) {
   EXPECT_TRUE(w.changes.empty());
 }
 
+TEST_F(FeedTest, AWatchBeyondTheCapIsRefusedAndTheNextOneIsServedOnceOneEnds) {
+  CatalogStack::instance()->set_watchers_max(1);
+  const std::string start = end_of_feed();
+  // The first watch holds the one place until it has been sent two changes.
+  Watched first;
+  first.stop_after = 2;
+  vbp_status first_status{};
+  std::thread watcher([&] { first_status = watch(start, &first, 30000); });
+  ASSERT_TRUE(IsOk(upsert_listing("H", "2025-02-10", "19.0000")));
+  ASSERT_TRUE(wait_for(&first, 1));  // it runs: a second one is refused
+  Watched second;
+  EXPECT_TRUE(IsRefused(watch(start, &second, 5000), VBP_RESOURCE_EXHAUSTED, ""));
+  EXPECT_TRUE(second.changes.empty());
+  ASSERT_TRUE(IsOk(upsert_listing("H", "2025-02-11", "19.0000")));
+  watcher.join();  // its second change: it hangs up
+  EXPECT_TRUE(IsOk(first_status));
+  // Once the server noticed (within CATALOG_WATCH_WAKE_MS), a watch is served again.
+  Watched again;
+  again.stop_after = 2;
+  vbp_status st{};
+  for (int i = 0; i < 100; i++) {
+    st = watch(start, &again, 30000);
+    if (st.code != VBP_RESOURCE_EXHAUSTED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CatalogStack::instance()->set_watchers_max(0);
+  EXPECT_TRUE(IsOk(st));
+  std::vector<std::string> got;
+  for (const auto &c : again.changes) got.push_back(c.first);
+  EXPECT_EQ(got, (std::vector<std::string>{"listing 350000/H/2025-02-10 created",
+                                           "listing 350000/H/2025-02-11 created"}));
+}
+
 // ---------------------------------------------------------------- through the gateway
 
 // Reads from fd until `want` appears in what came, or timeout_ms pass; returns what came.
