@@ -229,7 +229,7 @@ TEST_F(FeedTest, EveryContractWriteAppearsOnceWithItsTypeIdAndAction) {
   ensure_org("dist-feed", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");
   ensure_org("dist-feed-2", VBP__V1__ORGANIZATION_KIND__DISTRIBUTOR, "350100");
   const std::string start = end_of_feed();
-  std::vector<std::string> want;
+  std::vector<std::string> want;  // by index below: who sees which
 
   // Distributor authorizations: named, and one withdrawn (once).
   auto named = authorize_distributor(kM1, "A", "dist-feed");
@@ -286,6 +286,15 @@ TEST_F(FeedTest, EveryContractWriteAppearsOnceWithItsTypeIdAndAction) {
   want.push_back(std::string("signingKey ") + registered->id + " updated");
 
   EXPECT_EQ(walk(Caller::admin(), start, 3).changes, want);
+  // Fuzhou's agency: the contracts in its region (the hospital is in 鼓楼区 350102).
+  const Caller fuzhou_agency =
+      Caller::signed_as(VBP_ROLE_INSURANCE_AGENCY, kFuzhouAgency, "350100");
+  EXPECT_EQ(walk(fuzhou_agency, start).changes, (std::vector<std::string>{want[3], want[4]}));
+  // A distributor: what names it (its authorization, its contract, its key), not another's.
+  EXPECT_EQ(walk(distributor("dist-feed"), start).changes,
+            (std::vector<std::string>{want[0], want[3], want[4], want[5], want[6]}));
+  EXPECT_EQ(walk(distributor("dist-feed-2"), start).changes,
+            (std::vector<std::string>{want[1], want[2]}));
 
   // Generation: a contract per allocation (created) and the allocations frozen (updated), each
   // once; a second generation makes nothing.
@@ -556,6 +565,19 @@ TEST_F(FeedTest, EachReaderSeesOnlyWhatItMayRead) {
   EXPECT_EQ(reports(institution(kProvincialHospital)), std::vector<std::string>{listing});
   // A manufacturer sees no demand report.
   EXPECT_EQ(reports(manufacturer(kM1)), std::vector<std::string>{listing});
+  // An alliance office: the rows of the batches it created, nothing of another's.
+  const Caller office = Caller::signed_as(VBP_ROLE_ALLIANCE_OFFICE, "office-feed", "350000");
+  EXPECT_EQ(reports(office), std::vector<std::string>{listing});
+  vbp_pg_pool *raw = nullptr;
+  ASSERT_TRUE(IsOk(vbp_pg_pool_open(CatalogStack::instance()->dsn().c_str(), 1, &raw)));
+  std::unique_ptr<vbp_pg_pool, PoolClose> pool(raw);
+  vbp_pg_conn *c = nullptr;
+  ASSERT_TRUE(IsOk(vbp_pg_acquire(pool.get(), &c)));
+  const char *params[] = {kBatchCode};
+  EXPECT_TRUE(IsOk(vbp_pg_command(
+      c, "own batch", "UPDATE batches SET created_by = 'office-feed' WHERE code = $1", 1, params)));
+  vbp_pg_release(pool.get(), c);
+  EXPECT_EQ(reports(office), concat(city_rows, county_rows, {listing}));
 }
 
 // ---------------------------------------------------------------- arguments
