@@ -192,7 +192,9 @@ typedef vbp_status (*vbp_pg_tx_fn)(vbp_pg_conn *conn, void *ctx);
  * before COMMIT was sent (nothing was committed). A connection lost during COMMIT is not retried:
  * the outcome is unknown, so that is UNAVAILABLE. fn returning OK while its transaction is in
  * error (it ignored a failed statement) is INTERNAL, and nothing is committed.
- * fn must not issue BEGIN, COMMIT or ROLLBACK itself. Thread-safe. */
+ * fn must not issue BEGIN, COMMIT or ROLLBACK itself. The change-feed rows fn recorded
+ * (common/feed.h) are written last, just before COMMIT; each attempt starts with none. Thread-safe.
+ */
 vbp_status vbp_pg_transaction(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
 
 /* Like vbp_pg_transaction but without BEGIN/COMMIT: for read-only work where each statement's

@@ -524,6 +524,34 @@ TEST_F(FeedTest, ARolledBackTransactionRecordsNothingAndTakesNoNumber) {
             std::vector<std::string>{"kept@" + std::to_string(base + 1)});
 }
 
+// Records "retried" and fails with ABORTED on its first attempt, as a serialization failure
+// would: vbp_pg_transaction runs it again.
+vbp_status record_then_abort_once(vbp_pg_conn *c, void *ctx) {
+  int *attempts = static_cast<int *>(ctx);
+  vbp_change change = {};
+  change.type = "test";
+  change.id = "retried";
+  change.action = "created";
+  change.is_public = true;
+  vbp_feed_add(c, &change);
+  return ++*attempts == 1 ? vbp_status_make(VBP_ABORTED, "as if serialization failed")
+                          : vbp_status_ok();
+}
+
+TEST_F(FeedTest, ARetriedTransactionRecordsItsChangeOnce) {
+  vbp_pg_pool *raw = nullptr;
+  ASSERT_TRUE(IsOk(vbp_pg_pool_open(CatalogStack::instance()->dsn().c_str(), 1, &raw)));
+  std::unique_ptr<vbp_pg_pool, PoolClose> pool(raw);
+  int64_t base = 0;
+  own_feed(pool.get(), 0, &base);
+  int attempts = 0;
+  ASSERT_TRUE(IsOk(vbp_pg_transaction(pool.get(), record_then_abort_once, &attempts)));
+  EXPECT_EQ(attempts, 2);
+  int64_t last = 0;
+  EXPECT_EQ(own_feed(pool.get(), base, &last),
+            std::vector<std::string>{"retried@" + std::to_string(base + 1)});
+}
+
 // ---------------------------------------------------------------- who sees what
 
 TEST_F(FeedTest, EachReaderSeesOnlyWhatItMayRead) {
