@@ -9,7 +9,6 @@
   }
 PENDING(catalog_import_batch)
 PENDING(catalog_list_changes)
-PENDING(catalog_get_enterprise_record)
 vbp_status catalog_watch_changes(vbp_call *call, const ProtobufCMessage *request) {
   (void)call;
   (void)request;

@@ -721,20 +721,27 @@ static vbp_status get_product(vbp_call *call, const ProtobufCMessage *request,
 
 /* ---------------------------------------------------------------- groups and results */
 
+/* A group as it is stored and answered: its maxNonWinningPrice written with four decimals. */
+typedef struct new_group {
+  Vbp__V1__Group group;
+  vbp_money max_non_winning_price; /* 0: none set */
+} new_group;
+
 static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
-  TX_PROLOGUE(Vbp__V1__Group);
+  TX_PROLOGUE(new_group);
   Vbp__V1__Batch *b = NULL;
-  VBP_CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
+  VBP_CHECK(owned_batch(c, a, who, in->group.batch_code, false, &b));
   bool inserted = false;
-  VBP_CHECK(catalog_store_insert_group(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_group(c, &in->group, in->max_non_winning_price, &inserted));
   if (inserted) {
     VBP_CHECK(wrote_price_inputs(c, t));
-    t->out = &in->base;
+    t->out = &in->group.base;
     return ok();
   }
   Vbp__V1__Group *stored = NULL;
-  VBP_CHECK(catalog_store_find_group(c, a, in->batch_code, in->id, false, &stored));
-  return existing(a, stored ? &stored->base : NULL, &in->base, "id", "group", in->id, &t->out);
+  VBP_CHECK(catalog_store_find_group(c, a, in->group.batch_code, in->group.id, false, &stored));
+  return existing(a, stored ? &stored->base : NULL, &in->group.base, "id", "group", in->group.id,
+                  &t->out);
 }
 
 static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
@@ -743,7 +750,17 @@ static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
   VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
   VBP_CHECK(vbp_need_id("id", in->id));
   VBP_CHECK(vbp_need_text("genericName", in->generic_name, NAME_MAX_LEN));
-  return in_tx(call, create_group_tx, in, response);
+  new_group *g = vbp_arena_alloc(vbp_call_arena(call), sizeof *g);
+  g->group = *in;
+  g->max_non_winning_price = 0;
+  if (*in->max_non_winning_price) {
+    VBP_CHECK(
+        vbp_need_price("maxNonWinningPrice", in->max_non_winning_price, &g->max_non_winning_price));
+    /* Answered (and compared with a stored one on a retry) as the reads write it. */
+    g->group.max_non_winning_price = vbp_money_format(
+        g->max_non_winning_price, vbp_arena_alloc(vbp_call_arena(call), VBP_MONEY_FORMAT_MAX));
+  }
+  return in_tx(call, create_group_tx, g, response);
 }
 
 static bool winning(int status) {

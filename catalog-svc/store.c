@@ -311,6 +311,8 @@ vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *
 
 /* ---------------------------------------------------------------- groups and results */
 
+#define GROUP_COLUMNS "batch_code, id, generic_name, competitive, max_non_winning_price"
+
 static void *make_group(const vbp_pg_row *r) {
   Vbp__V1__Group *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__group__init(m);
@@ -318,26 +320,32 @@ static void *make_group(const vbp_pg_row *r) {
   m->id = vbp_pg_text(r, 1);
   m->generic_name = vbp_pg_text(r, 2);
   m->competitive = vbp_pg_bool(r, 3);
+  if (!vbp_pg_is_null(r, 4)) m->max_non_winning_price = money_text(r, 4);
   return m;
 }
 
-vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g, bool *inserted) {
-  const char *p[] = {g->batch_code, g->id, g->generic_name, g->competitive ? "true" : "false"};
-  return vbp_pg_write(c, "insert group",
-                      "INSERT INTO groups (batch_code, id, generic_name, competitive) "
-                      "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_code, id) DO NOTHING RETURNING 1",
-                      4, p, inserted);
+vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g,
+                                      long long max_non_winning_price, bool *inserted) {
+  vbp_arena *a = vbp_arena_create();
+  const char *p[] = {g->batch_code, g->id, g->generic_name, g->competitive ? "true" : "false",
+                     max_non_winning_price > 0 ? num(a, max_non_winning_price) : NULL};
+  vbp_status st = vbp_pg_write(c, "insert group",
+                               "INSERT INTO groups (" GROUP_COLUMNS
+                               ") VALUES ($1, $2, $3, $4, $5) "
+                               "ON CONFLICT (batch_code, id) DO NOTHING RETURNING 1",
+                               5, p, inserted);
+  vbp_arena_destroy(a);
+  return st;
 }
 
 vbp_status catalog_store_find_group(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                     const char *id, bool for_update, Vbp__V1__Group **out) {
   const char *p[] = {batch_code, id};
   return vbp_pg_find_row(c, a, "find group",
-                         for_update
-                             ? "SELECT batch_code, id, generic_name, competitive FROM groups "
-                               "WHERE batch_code = $1 AND id = $2 FOR UPDATE"
-                             : "SELECT batch_code, id, generic_name, competitive FROM groups "
-                               "WHERE batch_code = $1 AND id = $2",
+                         for_update ? "SELECT " GROUP_COLUMNS
+                                      " FROM groups WHERE batch_code = $1 AND id = $2 FOR UPDATE"
+                                    : "SELECT " GROUP_COLUMNS
+                                      " FROM groups WHERE batch_code = $1 AND id = $2",
                          2, p, make_group, (void **)out);
 }
 
@@ -758,7 +766,8 @@ vbp_status catalog_store_list_batch_groups(vbp_pg_conn *c, vbp_arena *a, const c
                                            Vbp__V1__Group ***out, size_t *n) {
   const char *p[] = {batch_code};
   return vbp_pg_query_rows(c, a, "list groups of batch",
-                           "SELECT batch_code, id, generic_name, competitive FROM groups "
+                           "SELECT " GROUP_COLUMNS
+                           " FROM groups "
                            "WHERE batch_code = $1 ORDER BY id COLLATE \"C\"",
                            1, p, make_group, (void ***)out, n);
 }

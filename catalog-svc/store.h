@@ -52,7 +52,9 @@ vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *
 vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                       Vbp__V1__Product **out);
 
-vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g, bool *inserted);
+/* max_non_winning_price in 0.0001 yuan; 0 for none. */
+vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g,
+                                      long long max_non_winning_price, bool *inserted);
 /* for_update locks the group row, so results of one group are published one at a time. */
 vbp_status catalog_store_find_group(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                     const char *id, bool for_update, Vbp__V1__Group **out);

@@ -12,7 +12,9 @@
 #include "common/identity.h"
 #include "common/money.h"
 #include "common/pg.h"
+#include "common/rpc.h"
 #include "common/status.h"
+#include "contract-svc/rules.h"
 #include "vbp/v1/contract.pb-c.h"
 
 /* A stored contract: the message (state as stored) and what the rules need beside it. */
@@ -79,5 +81,11 @@ const char *contract_state_name(int state);
 
 /* Money of a row as the answer writes it ("30.0000"), in arena. */
 char *contract_money(vbp_arena *a, vbp_money m);
+
+/* The signing windows of batch_code's execution in province (C2, C4), asked of the catalog
+ * once and kept (executions never change them). NOT_FOUND when the catalog has no such
+ * execution. */
+vbp_status contract_windows_get(vbp_call *call, const char *batch_code, const char *province,
+                                contract_windows *w);
 
 #endif

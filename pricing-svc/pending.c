@@ -7,10 +7,3 @@ vbp_status pricing_list_service_changes(vbp_call *call, const ProtobufCMessage *
   (void)response;
   return vbp_status_make(VBP_UNIMPLEMENTED, "not written yet");
 }
-vbp_status pricing_list_listings(vbp_call *call, const ProtobufCMessage *request,
-                                 ProtobufCMessage **response) {
-  (void)call;
-  (void)request;
-  (void)response;
-  return vbp_status_make(VBP_UNIMPLEMENTED, "not written yet");
-}
