@@ -1,8 +1,6 @@
 /* ListListings (internal, for catalog-svc's supervision record): every listing of some products,
  * the whole history of each (a listing above a group's cap is on the record from the day it was
  * listed, whatever came after). */
-#include <stdio.h>
-
 #include "common/validate.h"
 #include "pricing-svc/feed_handlers.h"
 #include "pricing-svc/service.h"
@@ -44,9 +42,9 @@ vbp_status pricing_list_listings(vbp_call *call, const ProtobufCMessage *request
   if (in->n_product_ids > LISTINGS_PRODUCTS_MAX)
     return vbp_invalid("productIds", "may name at most %d products, got %zu", LISTINGS_PRODUCTS_MAX,
                        in->n_product_ids);
-  for (size_t i = 0; i < in->n_product_ids; i++)
-    VBP_CHECK(vbp_need_id("productIds", in->product_ids[i]));
   vbp_arena *a = vbp_call_arena(call);
+  for (size_t i = 0; i < in->n_product_ids; i++) /* named as BatchGetPrices names one */
+    VBP_CHECK(vbp_need_id(vbp_arena_printf(a, "productIds[%zu]", i), in->product_ids[i]));
   Vbp__V1__ListListingsResponse *out = vbp_arena_alloc(a, sizeof *out);
   vbp__v1__list_listings_response__init(out);
   if (in->n_product_ids > 0) {
