@@ -58,7 +58,6 @@ typedef struct record_read {
   size_t n_products;
   capped **capped;
   size_t n_capped;
-  bool with_capped; /* read the capped results too (the catalog's own source is asked) */
 } record_read;
 
 static vbp_status record_read_tx(vbp_pg_conn *c, void *ctx) {
@@ -71,7 +70,6 @@ static vbp_status record_read_tx(vbp_pg_conn *c, void *ctx) {
                               "SELECT id FROM products WHERE manufacturer_id = $1 "
                               "ORDER BY id COLLATE \"C\"",
                               1, p, text_of_row, (void ***)&r->products, &r->n_products));
-  if (!r->with_capped) return vbp_status_ok();
   return vbp_pg_query_rows(
       c, r->arena, "list capped non-winning results",
       "SELECT r.batch_code, r.product_id, r.group_id, g.max_non_winning_price, x.region_code, "
@@ -147,8 +145,9 @@ static vbp_status cap_entries(vbp_call *call, const record_read *r, bool everyth
   Vbp__V1__Listing **listings = NULL;
   size_t n_listings = 0;
   VBP_CHECK(listings_of(call, r, &listings, &n_listings));
-  *out = vbp_arena_alloc(a, (n_listings * (r->n_capped ? r->n_capped : 1) + 1) * sizeof **out);
+  *out = NULL;
   *n = 0;
+  size_t room = 0;
   for (size_t i = 0; i < n_listings; i++) {
     const Vbp__V1__Listing *l = listings[i];
     vbp_money price = 0;
@@ -174,13 +173,19 @@ static vbp_status cap_entries(vbp_call *call, const record_read *r, bool everyth
           "non-winning products of group %s.",
           c->product_id, l->region_code, vbp_money_format(price, price_text), l->listed_on,
           vbp_money_format(c->cap, cap_text), c->group_id);
+      if (*n == room) { /* a listing matches one capped result per batch: grow as found */
+        room = room ? 2 * room : 16;
+        cap_entry *grown = vbp_arena_alloc(a, room * sizeof *grown);
+        if (*n) memcpy(grown, *out, *n * sizeof *grown);
+        *out = grown;
+      }
       (*out)[*n] = (cap_entry){.entry = e,
                                .key = vbp_arena_printf(a, "%s|%s|%s|%s", e->at, e->product_id,
                                                        e->region_code, e->batch_code)};
       (*n)++;
     }
   }
-  qsort(*out, *n, sizeof **out, by_key);
+  if (*n) qsort(*out, *n, sizeof **out, by_key);
   return vbp_status_ok();
 }
 
@@ -197,8 +202,8 @@ static void take(page *p, Vbp__V1__RecordEntry *const *entries, size_t n, size_t
   p->room -= (int)n;
 }
 
-/* One peer's ListRecordEntries page after its token `inner`; *next its next token ("" at the
- * end). */
+/* One page of a peer's kinds (ListRecordEntries as our service), unpacked into the call's
+ * arena. UNAVAILABLE when the peer is not configured or does not answer. */
 static vbp_status ask_peer(vbp_call *call, vbp_client *client, const ProtobufCServiceDescriptor *d,
                            const char *name, const Vbp__V1__ListRecordEntriesRequest *req,
                            Vbp__V1__EnterpriseRecord **answer) {
@@ -241,7 +246,6 @@ CATALOG_HANDLER(catalog_get_enterprise_record) {
   }
 
   record_read r = {.org = in->organization_id, .arena = a};
-  r.with_capped = source <= SOURCE_CATALOG;
   VBP_CHECK(vbp_pg_read(svc->pool, record_read_tx, &r));
   if (!r.organization)
     return vbp_status_field(VBP_NOT_FOUND, "organizationId", "names no organization");
