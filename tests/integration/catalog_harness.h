@@ -44,6 +44,13 @@ class CatalogStack : public ::testing::Environment {
   // Points catalog-svc's PriceInputsChanged pushes at `pricing` (borrowed; nullptr: none, as with
   // VBP_PRICING_ADDR unset). Only while no call is in flight.
   void set_pricing(vbp_client *pricing) { service_.pricing = pricing; }
+  // Points catalog-svc's volume-svc and contract-svc clients (ExportBatch's parts) at these
+  // (borrowed; nullptr: unset, as without VBP_VOLUME_ADDR / VBP_CONTRACT_ADDR). Only while no
+  // call is in flight.
+  void set_peers(vbp_client *volume, vbp_client *contract) {
+    service_.volume = volume;
+    service_.contract = contract;
+  }
 
  private:
   void start();
