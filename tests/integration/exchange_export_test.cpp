@@ -435,8 +435,32 @@ TEST_F(ExchangeExport, APartThatFailsMidStreamEndsItWithoutTheEndRecord) {
   vbp_client_close(nowhere);
   EXPECT_TRUE(IsRefused(st, VBP_UNAVAILABLE, ""));
   EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_RESULT], 9u);
+  EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_ALLOCATION], 0u);
   EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_END], 0u);
   EXPECT_EQ(got.end_count, -1);
+}
+
+TEST_F(ExchangeExport, AContractPartThatFailsEndsItAfterTheAllocations) {
+  scenario();
+  // contract-svc answers nothing: its part is asked for inside volume-svc's stream, after the
+  // allocations; the failure ends both, and no progress row nor `end` follows.
+  vbp_client *nowhere = nullptr;
+  ASSERT_TRUE(IsOk(vbp_client_open("127.0.0.1:1", kSecret, &nowhere)));
+  CatalogStack::instance()->set_peers(VolumeStack::instance()->client(), nowhere);
+  Exported got;
+  vbp_status st = export_batch(Caller::admin(), kBatchCode, "350000", &got);
+  CatalogStack::instance()->set_peers(VolumeStack::instance()->client(),
+                                      ContractStack::instance()->client());
+  vbp_client_close(nowhere);
+  EXPECT_TRUE(IsRefused(st, VBP_UNAVAILABLE, ""));
+  EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_ALLOCATION], 5u);
+  EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_CONTRACT], 0u);
+  EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_PROGRESS], 0u);
+  EXPECT_EQ(got.counts[VBP__V1__EXCHANGE_RECORD__RECORD_END], 0u);
+  // volume-svc's stream was let go of: an export right after is whole.
+  Exported again;
+  ASSERT_TRUE(IsOk(export_batch(Caller::admin(), kBatchCode, "350000", &again)));
+  EXPECT_EQ(again.end_count, 61);
 }
 
 TEST_F(ExchangeExport, ResultsArePagedInProductOrderAndContractsStillComeWithoutProgress) {
