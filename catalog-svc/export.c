@@ -7,10 +7,8 @@
  * the catalog's rows lives in a page arena reset before the next, and the other services'
  * messages are sent on as they arrive, so memory stays flat whatever the batch's size. No
  * database connection is held while the client reads (each page is its own short read). */
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "catalog-svc/handlers.h"
 #include "catalog-svc/store.h"

@@ -4,11 +4,11 @@
  * min(today, the year's end). Page by page, each page its own short read in an arena reset
  * before the next, so neither memory nor a connection is held for the whole part. */
 #include <stdio.h>
-#include <string.h>
 
 #include "common/arena.h"
 #include "common/batch_inputs.h"
 #include "common/clock.h"
+#include "common/identity.h"
 #include "common/pg.h"
 #include "vbp/v1/feed.pb-c.h"
 #include "vbp/v1/volume.pb-c.h"
@@ -21,10 +21,10 @@
 typedef struct part_page {
   const char *batch_code, *province;
   vbp_arena *arena;
-  int year;                       /* allocations: the last row's; progress: the year read */
-  char after_institution[65 + 1]; /* the last row sent, "" before the first */
-  char after_product[65 + 1];
-  char as_of[VBP_DATE_FORMAT_MAX]; /* progress only */
+  int year; /* allocations: the last row's; progress: the year read */
+  char after_institution[VBP_ORG_ID_MAX + 1]; /* the last row sent, "" before the first */
+  char after_product[VBP_ORG_ID_MAX + 1];     /* ids are at most 64 bytes (common/ids.h) */
+  char as_of[VBP_DATE_FORMAT_MAX];            /* progress only */
   void **rows;
   size_t n;
 } part_page;
