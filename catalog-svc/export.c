@@ -89,12 +89,6 @@ static vbp_status products_tx(vbp_pg_conn *c, void *ctx) {
                                        (Vbp__V1__Product ***)&p->rows, &p->n);
 }
 
-static vbp_status groups_tx(vbp_pg_conn *c, void *ctx) {
-  page_read *p = ctx;
-  return catalog_store_export_groups(c, p->e->page, p->e->code, p->after, EXPORT_PAGE,
-                                     (Vbp__V1__Group ***)&p->rows, &p->n);
-}
-
 static vbp_status results_tx(vbp_pg_conn *c, void *ctx) {
   page_read *p = ctx;
   return catalog_store_list_results(c, p->e->page, p->e->code, "", 0, p->after, EXPORT_PAGE,
@@ -147,18 +141,25 @@ static vbp_status send_products(exporter *e) {
   }
 }
 
+/* A batch's groups are few (its definition, not its volume): one read, as GetVolumeInputs reads
+ * them, so that a column added to groups reaches the file with that reader. */
+typedef struct groups_read {
+  exporter *e;
+  Vbp__V1__Group **rows;
+  size_t n;
+} groups_read;
+
+static vbp_status groups_tx(vbp_pg_conn *c, void *ctx) {
+  groups_read *g = ctx;
+  return catalog_store_list_batch_groups(c, g->e->page, g->e->code, &g->rows, &g->n);
+}
+
 static vbp_status send_groups(exporter *e) {
-  page_read p = {.e = e};
-  char after[VBP_ORG_ID_MAX + 1] = "";
-  for (;;) {
-    vbp_arena_reset(e->page);
-    p.after = after;
-    VBP_CHECK(vbp_pg_read(e->svc->pool, groups_tx, &p));
-    Vbp__V1__Group **rows = (Vbp__V1__Group **)p.rows;
-    for (size_t i = 0; i < p.n; i++) SEND(e, group, GROUP, rows[i]);
-    if (p.n < EXPORT_PAGE) return vbp_status_ok();
-    snprintf(after, sizeof after, "%s", rows[p.n - 1]->id);
-  }
+  vbp_arena_reset(e->page);
+  groups_read g = {.e = e};
+  VBP_CHECK(vbp_pg_read(e->svc->pool, groups_tx, &g));
+  for (size_t i = 0; i < g.n; i++) SEND(e, group, GROUP, g.rows[i]);
+  return vbp_status_ok();
 }
 
 static vbp_status send_results(exporter *e) {

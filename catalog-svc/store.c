@@ -467,16 +467,6 @@ vbp_status catalog_store_export_products(vbp_pg_conn *c, vbp_arena *a, const cha
                            3, p, make_product, (void ***)out, n);
 }
 
-vbp_status catalog_store_export_groups(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
-                                       const char *after_id, int limit, Vbp__V1__Group ***out,
-                                       size_t *n) {
-  const char *p[] = {batch_code, after_id, num(a, limit)};
-  return vbp_pg_query_rows(c, a, "export groups",
-                           "SELECT batch_code, id, generic_name, competitive FROM groups "
-                           "WHERE batch_code = $1 AND id > $2 ORDER BY id LIMIT $3::int",
-                           3, p, make_group, (void ***)out, n);
-}
-
 /* ---------------------------------------------------------------- API keys */
 
 vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id, const char *organization_id,

@@ -182,11 +182,6 @@ vbp_status catalog_store_export_products(vbp_pg_conn *c, vbp_arena *a, const cha
                                          const char *after_id, int limit, Vbp__V1__Product ***out,
                                          size_t *n);
 
-/* The groups of the batch, by id, after after_id. */
-vbp_status catalog_store_export_groups(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
-                                       const char *after_id, int limit, Vbp__V1__Group ***out,
-                                       size_t *n);
-
 /* OK when the database answers. */
 /* Brings the catalog schema up to date (catalog-svc/migrations, embedded at build time). */
 vbp_status catalog_store_migrate(vbp_pg_pool *pool);
