@@ -603,9 +603,9 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
 
 /* The agreement years of execution e of batch b (C5, C6): ListAgreementYears's answer, which
  * GetVolumeInputs repeats. *out is an arena array of *n. */
-static vbp_status agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
-                                     const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
-                                     size_t *n_out) {
+vbp_status catalog_agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
+                                      const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
+                                      size_t *n_out) {
   vbp_date start;
   if (!vbp_date_parse(e->start_date, &start))
     return vbp_status_make(VBP_INTERNAL, "stored start date is unreadable");
@@ -640,7 +640,7 @@ static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
                            in->region_code);
   Vbp__V1__ListAgreementYearsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_agreement_years_response__init(r);
-  VBP_CHECK(agreement_years_of(a, b, e, &r->agreement_years, &r->n_agreement_years));
+  VBP_CHECK(catalog_agreement_years_of(a, b, e, &r->agreement_years, &r->n_agreement_years));
   t->out = &r->base;
   return ok();
 }
@@ -1127,8 +1127,8 @@ static vbp_status get_volume_inputs_tx(vbp_pg_conn *c, void *ctx) {
   if (!r->execution)
     return vbp_status_field(VBP_NOT_FOUND, "regionCode", "has no execution of batch %s",
                             in->batch_code);
-  VBP_CHECK(
-      agreement_years_of(a, r->batch, r->execution, &r->agreement_years, &r->n_agreement_years));
+  VBP_CHECK(catalog_agreement_years_of(a, r->batch, r->execution, &r->agreement_years,
+                                       &r->n_agreement_years));
   VBP_CHECK(catalog_store_list_batch_groups(c, a, in->batch_code, &r->groups, &r->n_groups));
   VBP_CHECK(catalog_store_list_batch_results(c, a, in->batch_code, &r->results, &r->n_results));
   VBP_CHECK(catalog_store_list_batch_products(c, a, in->batch_code, r->batch->kind, &r->products,

@@ -417,6 +417,64 @@ vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *
                            5, p, make_result, (void ***)out, n);
 }
 
+/* ---------------------------------------------------------------- alliance exchange */
+
+/* The ids of the organizations an export may refer to ($1 batch, $2 province prefix, $3 the
+ * batch's creator): see catalog_store_export_organizations. */
+#define EXPORT_ORGANIZATIONS                                                                     \
+  "base AS (SELECT id FROM organizations WHERE id = $3 "                                         \
+  "UNION SELECT p.manufacturer_id FROM results r JOIN products p ON p.id = r.product_id "        \
+  "WHERE r.batch_code = $1 "                                                                     \
+  "UNION SELECT id FROM organizations WHERE kind IN (1, 2, 4) AND starts_with(region_code, $2) " \
+  "UNION SELECT id FROM organizations WHERE kind = 6), "                                         \
+  "refs AS (SELECT id FROM base UNION SELECT o.consortium_id FROM organizations o "              \
+  "JOIN base USING (id) WHERE o.consortium_id IS NOT NULL)"
+
+vbp_status catalog_store_export_organizations(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                              const char *province_prefix, const char *created_by,
+                                              bool after_member, const char *after_id, int limit,
+                                              Vbp__V1__Organization ***out, size_t *n) {
+  const char *p[] = {batch_code, province_prefix, created_by, after_member ? "true" : "false",
+                     after_id,   num(a, limit)};
+  return vbp_pg_query_rows(c, a, "export organizations",
+                           "WITH " EXPORT_ORGANIZATIONS " SELECT " ORG_COLUMNS
+                           " FROM organizations WHERE id IN (SELECT id FROM refs) "
+                           "AND (consortium_id IS NOT NULL, id) > ($4::bool, $5) "
+                           "ORDER BY consortium_id IS NOT NULL, id LIMIT $6::int",
+                           6, p, make_organization, (void ***)out, n);
+}
+
+vbp_status catalog_store_export_regions(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                        const char *province, const char *province_prefix,
+                                        const char *created_by, int after_level,
+                                        const char *after_code, int limit, Vbp__V1__Region ***out,
+                                        size_t *n) {
+  const char *p[] = {batch_code,          province_prefix, created_by,   province,
+                     num(a, after_level), after_code,      num(a, limit)};
+  return vbp_pg_query_rows(
+      c, a, "export regions",
+      "WITH RECURSIVE " EXPORT_ORGANIZATIONS
+      ", codes AS (SELECT region_code AS code FROM organizations WHERE id IN (SELECT id FROM refs) "
+      "UNION SELECT $4 UNION SELECT lead_region_code FROM batches WHERE code = $1 "
+      "UNION SELECT unnest(member_region_codes) FROM batches WHERE code = $1), "
+      "up (code) AS (SELECT code FROM codes UNION SELECT r.parent_code FROM regions r "
+      "JOIN up ON r.code = up.code WHERE r.parent_code IS NOT NULL) "
+      "SELECT code, name, level, parent_code FROM regions WHERE code IN (SELECT code FROM up) "
+      "AND (level, code) > ($5::int, $6) ORDER BY level, code LIMIT $7::int",
+      7, p, make_region, (void ***)out, n);
+}
+
+vbp_status catalog_store_export_products(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                         const char *after_id, int limit, Vbp__V1__Product ***out,
+                                         size_t *n) {
+  const char *p[] = {batch_code, after_id, num(a, limit)};
+  return vbp_pg_query_rows(c, a, "export products",
+                           "SELECT " PRODUCT_COLUMNS
+                           " FROM products WHERE id IN (SELECT product_id FROM results "
+                           "WHERE batch_code = $1) AND id > $2 ORDER BY id LIMIT $3::int",
+                           3, p, make_product, (void ***)out, n);
+}
+
 /* ---------------------------------------------------------------- API keys */
 
 vbp_status catalog_store_insert_api_key(vbp_pg_conn *c, const char *id, const char *organization_id,

@@ -32,6 +32,13 @@ typedef struct contract_row {
 vbp_status contract_find(vbp_pg_conn *c, vbp_arena *a, const char *id, bool lock, bool history,
                          contract_row **out);
 
+/* The contracts of batch_code in province with id > after, by id, at most limit, without their
+ * signatures or history (ExportPart reads those for a whole page at once). *out is an array in
+ * a of *n. */
+vbp_status contract_list_page(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                              const char *province, const char *after, int limit,
+                              contract_row ***out, size_t *n);
+
 /* What a new contract is made of (C1): its parties, product, price, quantity and period. */
 typedef struct contract_new {
   const char *batch_code, *province, *institution_id, *institution_region, *area_code;

@@ -10,8 +10,3 @@
 PENDING(contract_list_service_changes)
 PENDING(contract_prepare_import)
 PENDING(contract_finish_import)
-vbp_status contract_export_part(vbp_call *call, const ProtobufCMessage *request) {
-  (void)call;
-  (void)request;
-  return vbp_status_make(VBP_UNIMPLEMENTED, "not written yet");
-}

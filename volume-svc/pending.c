@@ -10,8 +10,3 @@
 PENDING(volume_list_service_changes)
 PENDING(volume_prepare_import)
 PENDING(volume_finish_import)
-vbp_status volume_export_part(vbp_call *call, const ProtobufCMessage *request) {
-  (void)call;
-  (void)request;
-  return vbp_status_make(VBP_UNIMPLEMENTED, "not written yet");
-}
