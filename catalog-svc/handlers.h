@@ -7,9 +7,16 @@
 #include "catalog-svc/service.h"
 #include "common/rpc.h"
 #include "common/status.h"
+#include "vbp/v1/catalog.pb-c.h"
 
 #define CATALOG_HANDLER(name) \
   vbp_status name(vbp_call *call, const ProtobufCMessage *request, ProtobufCMessage **response)
+
+/* The agreement years of execution e of batch b (C5, C6), as ListAgreementYears answers them
+ * (service.c). *out is an array in a of *n. */
+vbp_status catalog_agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
+                                      const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
+                                      size_t *n);
 
 /* export.c: ExportBatch, the catalog's records then volume-svc's and contract-svc's parts. */
 vbp_status catalog_export_batch(vbp_call *call, const ProtobufCMessage *request);

@@ -8,4 +8,3 @@
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
 PENDING(catalog_import_batch)
-PENDING(catalog_get_enterprise_record)

@@ -623,9 +623,9 @@ static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *reque
 
 /* The agreement years of execution e of batch b (C5, C6): ListAgreementYears's answer, which
  * GetVolumeInputs repeats. *out is an arena array of *n. */
-static vbp_status agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
-                                     const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
-                                     size_t *n_out) {
+vbp_status catalog_agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
+                                      const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
+                                      size_t *n_out) {
   vbp_date start;
   if (!vbp_date_parse(e->start_date, &start))
     return vbp_status_make(VBP_INTERNAL, "stored start date is unreadable");
@@ -660,7 +660,7 @@ static vbp_status list_agreement_years_tx(vbp_pg_conn *c, void *ctx) {
                            in->region_code);
   Vbp__V1__ListAgreementYearsResponse *r = vbp_arena_alloc(a, sizeof *r);
   vbp__v1__list_agreement_years_response__init(r);
-  VBP_CHECK(agreement_years_of(a, b, e, &r->agreement_years, &r->n_agreement_years));
+  VBP_CHECK(catalog_agreement_years_of(a, b, e, &r->agreement_years, &r->n_agreement_years));
   t->out = &r->base;
   return ok();
 }
@@ -742,22 +742,29 @@ static vbp_status get_product(vbp_call *call, const ProtobufCMessage *request,
 
 /* ---------------------------------------------------------------- groups and results */
 
+/* A group as it is stored and answered: its maxNonWinningPrice written with four decimals. */
+typedef struct new_group {
+  Vbp__V1__Group group;
+  vbp_money max_non_winning_price; /* 0: none set */
+} new_group;
+
 static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
-  TX_PROLOGUE(Vbp__V1__Group);
+  TX_PROLOGUE(new_group);
   Vbp__V1__Batch *b = NULL;
-  VBP_CHECK(owned_batch(c, a, who, in->batch_code, false, &b));
+  VBP_CHECK(owned_batch(c, a, who, in->group.batch_code, false, &b));
   bool inserted = false;
-  VBP_CHECK(catalog_store_insert_group(c, in, &inserted));
+  VBP_CHECK(catalog_store_insert_group(c, &in->group, in->max_non_winning_price, &inserted));
   if (inserted) {
     record(c, "group", vbp_arena_printf(a, "%s/%s", in->batch_code, in->id), "created", NULL,
            in->batch_code);
     VBP_CHECK(wrote_price_inputs(c, t));
-    t->out = &in->base;
+    t->out = &in->group.base;
     return ok();
   }
   Vbp__V1__Group *stored = NULL;
-  VBP_CHECK(catalog_store_find_group(c, a, in->batch_code, in->id, false, &stored));
-  return existing(a, stored ? &stored->base : NULL, &in->base, "id", "group", in->id, &t->out);
+  VBP_CHECK(catalog_store_find_group(c, a, in->group.batch_code, in->group.id, false, &stored));
+  return existing(a, stored ? &stored->base : NULL, &in->group.base, "id", "group", in->group.id,
+                  &t->out);
 }
 
 static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
@@ -766,7 +773,17 @@ static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
   VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
   VBP_CHECK(vbp_need_id("id", in->id));
   VBP_CHECK(vbp_need_text("genericName", in->generic_name, NAME_MAX_LEN));
-  return in_tx(call, create_group_tx, in, response);
+  new_group *g = vbp_arena_alloc(vbp_call_arena(call), sizeof *g);
+  g->group = *in;
+  g->max_non_winning_price = 0;
+  if (*in->max_non_winning_price) {
+    VBP_CHECK(
+        vbp_need_price("maxNonWinningPrice", in->max_non_winning_price, &g->max_non_winning_price));
+    /* Answered (and compared with a stored one on a retry) as the reads write it. */
+    g->group.max_non_winning_price = vbp_money_format(
+        g->max_non_winning_price, vbp_arena_alloc(vbp_call_arena(call), VBP_MONEY_FORMAT_MAX));
+  }
+  return in_tx(call, create_group_tx, g, response);
 }
 
 static bool winning(int status) {
@@ -1135,8 +1152,8 @@ static vbp_status get_volume_inputs_tx(vbp_pg_conn *c, void *ctx) {
   if (!r->execution)
     return vbp_status_field(VBP_NOT_FOUND, "regionCode", "has no execution of batch %s",
                             in->batch_code);
-  VBP_CHECK(
-      agreement_years_of(a, r->batch, r->execution, &r->agreement_years, &r->n_agreement_years));
+  VBP_CHECK(catalog_agreement_years_of(a, r->batch, r->execution, &r->agreement_years,
+                                       &r->n_agreement_years));
   VBP_CHECK(catalog_store_list_batch_groups(c, a, in->batch_code, &r->groups, &r->n_groups));
   VBP_CHECK(catalog_store_list_batch_results(c, a, in->batch_code, &r->results, &r->n_results));
   VBP_CHECK(catalog_store_list_batch_products(c, a, in->batch_code, r->batch->kind, &r->products,

@@ -312,6 +312,8 @@ vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *
 
 /* ---------------------------------------------------------------- groups and results */
 
+#define GROUP_COLUMNS "batch_code, id, generic_name, competitive, max_non_winning_price"
+
 static void *make_group(const vbp_pg_row *r) {
   Vbp__V1__Group *m = vbp_arena_alloc(r->arena, sizeof *m);
   vbp__v1__group__init(m);
@@ -319,26 +321,32 @@ static void *make_group(const vbp_pg_row *r) {
   m->id = vbp_pg_text(r, 1);
   m->generic_name = vbp_pg_text(r, 2);
   m->competitive = vbp_pg_bool(r, 3);
+  if (!vbp_pg_is_null(r, 4)) m->max_non_winning_price = money_text(r, 4);
   return m;
 }
 
-vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g, bool *inserted) {
-  const char *p[] = {g->batch_code, g->id, g->generic_name, g->competitive ? "true" : "false"};
-  return vbp_pg_write(c, "insert group",
-                      "INSERT INTO groups (batch_code, id, generic_name, competitive) "
-                      "VALUES ($1, $2, $3, $4) ON CONFLICT (batch_code, id) DO NOTHING RETURNING 1",
-                      4, p, inserted);
+vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g,
+                                      long long max_non_winning_price, bool *inserted) {
+  vbp_arena *a = vbp_arena_create();
+  const char *p[] = {g->batch_code, g->id, g->generic_name, g->competitive ? "true" : "false",
+                     max_non_winning_price > 0 ? num(a, max_non_winning_price) : NULL};
+  vbp_status st = vbp_pg_write(c, "insert group",
+                               "INSERT INTO groups (" GROUP_COLUMNS
+                               ") VALUES ($1, $2, $3, $4, $5) "
+                               "ON CONFLICT (batch_code, id) DO NOTHING RETURNING 1",
+                               5, p, inserted);
+  vbp_arena_destroy(a);
+  return st;
 }
 
 vbp_status catalog_store_find_group(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                     const char *id, bool for_update, Vbp__V1__Group **out) {
   const char *p[] = {batch_code, id};
   return vbp_pg_find_row(c, a, "find group",
-                         for_update
-                             ? "SELECT batch_code, id, generic_name, competitive FROM groups "
-                               "WHERE batch_code = $1 AND id = $2 FOR UPDATE"
-                             : "SELECT batch_code, id, generic_name, competitive FROM groups "
-                               "WHERE batch_code = $1 AND id = $2",
+                         for_update ? "SELECT " GROUP_COLUMNS
+                                      " FROM groups WHERE batch_code = $1 AND id = $2 FOR UPDATE"
+                                    : "SELECT " GROUP_COLUMNS
+                                      " FROM groups WHERE batch_code = $1 AND id = $2",
                          2, p, make_group, (void **)out);
 }
 
@@ -408,6 +416,64 @@ vbp_status catalog_store_list_results(vbp_pg_conn *c, vbp_arena *a, const char *
                            "AND ($2 = '' OR group_id = $2) AND ($3::int = 0 OR status = $3::int) "
                            "AND product_id > $4 ORDER BY product_id LIMIT $5",
                            5, p, make_result, (void ***)out, n);
+}
+
+/* ---------------------------------------------------------------- alliance exchange */
+
+/* The ids of the organizations an export may refer to ($1 batch, $2 province prefix, $3 the
+ * batch's creator): see catalog_store_export_organizations. */
+#define EXPORT_ORGANIZATIONS                                                                     \
+  "base AS (SELECT id FROM organizations WHERE id = $3 "                                         \
+  "UNION SELECT p.manufacturer_id FROM results r JOIN products p ON p.id = r.product_id "        \
+  "WHERE r.batch_code = $1 "                                                                     \
+  "UNION SELECT id FROM organizations WHERE kind IN (1, 2, 4) AND starts_with(region_code, $2) " \
+  "UNION SELECT id FROM organizations WHERE kind = 6), "                                         \
+  "refs AS (SELECT id FROM base UNION SELECT o.consortium_id FROM organizations o "              \
+  "JOIN base USING (id) WHERE o.consortium_id IS NOT NULL)"
+
+vbp_status catalog_store_export_organizations(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                              const char *province_prefix, const char *created_by,
+                                              bool after_member, const char *after_id, int limit,
+                                              Vbp__V1__Organization ***out, size_t *n) {
+  const char *p[] = {batch_code, province_prefix, created_by, after_member ? "true" : "false",
+                     after_id,   num(a, limit)};
+  return vbp_pg_query_rows(c, a, "export organizations",
+                           "WITH " EXPORT_ORGANIZATIONS " SELECT " ORG_COLUMNS
+                           " FROM organizations WHERE id IN (SELECT id FROM refs) "
+                           "AND (consortium_id IS NOT NULL, id) > ($4::bool, $5) "
+                           "ORDER BY consortium_id IS NOT NULL, id LIMIT $6::int",
+                           6, p, make_organization, (void ***)out, n);
+}
+
+vbp_status catalog_store_export_regions(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                        const char *province, const char *province_prefix,
+                                        const char *created_by, int after_level,
+                                        const char *after_code, int limit, Vbp__V1__Region ***out,
+                                        size_t *n) {
+  const char *p[] = {batch_code,          province_prefix, created_by,   province,
+                     num(a, after_level), after_code,      num(a, limit)};
+  return vbp_pg_query_rows(
+      c, a, "export regions",
+      "WITH RECURSIVE " EXPORT_ORGANIZATIONS
+      ", codes AS (SELECT region_code AS code FROM organizations WHERE id IN (SELECT id FROM refs) "
+      "UNION SELECT $4 UNION SELECT lead_region_code FROM batches WHERE code = $1 "
+      "UNION SELECT unnest(member_region_codes) FROM batches WHERE code = $1), "
+      "up (code) AS (SELECT code FROM codes UNION SELECT r.parent_code FROM regions r "
+      "JOIN up ON r.code = up.code WHERE r.parent_code IS NOT NULL) "
+      "SELECT code, name, level, parent_code FROM regions WHERE code IN (SELECT code FROM up) "
+      "AND (level, code) > ($5::int, $6) ORDER BY level, code LIMIT $7::int",
+      7, p, make_region, (void ***)out, n);
+}
+
+vbp_status catalog_store_export_products(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                         const char *after_id, int limit, Vbp__V1__Product ***out,
+                                         size_t *n) {
+  const char *p[] = {batch_code, after_id, num(a, limit)};
+  return vbp_pg_query_rows(c, a, "export products",
+                           "SELECT " PRODUCT_COLUMNS
+                           " FROM products WHERE id IN (SELECT product_id FROM results "
+                           "WHERE batch_code = $1) AND id > $2 ORDER BY id LIMIT $3::int",
+                           3, p, make_product, (void ***)out, n);
 }
 
 /* ---------------------------------------------------------------- API keys */
@@ -759,7 +825,8 @@ vbp_status catalog_store_list_batch_groups(vbp_pg_conn *c, vbp_arena *a, const c
                                            Vbp__V1__Group ***out, size_t *n) {
   const char *p[] = {batch_code};
   return vbp_pg_query_rows(c, a, "list groups of batch",
-                           "SELECT batch_code, id, generic_name, competitive FROM groups "
+                           "SELECT " GROUP_COLUMNS
+                           " FROM groups "
                            "WHERE batch_code = $1 ORDER BY id COLLATE \"C\"",
                            1, p, make_group, (void ***)out, n);
 }

@@ -52,7 +52,9 @@ vbp_status catalog_store_insert_product(vbp_pg_conn *c, const Vbp__V1__Product *
 vbp_status catalog_store_find_product(vbp_pg_conn *c, vbp_arena *a, const char *id,
                                       Vbp__V1__Product **out);
 
-vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g, bool *inserted);
+/* max_non_winning_price in 0.0001 yuan; 0 for none. */
+vbp_status catalog_store_insert_group(vbp_pg_conn *c, const Vbp__V1__Group *g,
+                                      long long max_non_winning_price, bool *inserted);
 /* for_update locks the group row, so results of one group are published one at a time. */
 vbp_status catalog_store_find_group(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
                                     const char *id, bool for_update, Vbp__V1__Group **out);
@@ -152,6 +154,35 @@ vbp_status catalog_store_list_batch_products(vbp_pg_conn *c, vbp_arena *a, const
  * order of its first mention. One query whatever n. *out is an arena array of *count. */
 vbp_status catalog_store_find_organizations(vbp_pg_conn *c, vbp_arena *a, char *const *ids,
                                             size_t n, Vbp__V1__Organization ***out, size_t *count);
+
+/* ---------------------------------------------------------------- alliance exchange
+ * What ExportBatch reads of batch_code for one province (province_prefix: its two digits), a
+ * page at a time, keyset-paged so that no page costs more than its own rows. */
+
+/* The organizations an export of the batch in the province may refer to, in export order
+ * (consortia, that is organizations without one, before their members; then by id), after
+ * (after_member, after_id): the alliance office that created the batch (created_by, "" for
+ * none), the manufacturers of its results' products, every bureau, insurance agency and medical
+ * institution of the province, every distributor (a contract's may sit in any region), and the
+ * consortium of each of them. Bounded by the organizations, whatever the number of contracts. */
+vbp_status catalog_store_export_organizations(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                              const char *province_prefix, const char *created_by,
+                                              bool after_member, const char *after_id, int limit,
+                                              Vbp__V1__Organization ***out, size_t *n);
+
+/* The regions those organizations sit in, the province, the batch's lead and member regions, and
+ * every ancestor of them, parents before children (by level, then code), after (after_level,
+ * after_code). */
+vbp_status catalog_store_export_regions(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                        const char *province, const char *province_prefix,
+                                        const char *created_by, int after_level,
+                                        const char *after_code, int limit, Vbp__V1__Region ***out,
+                                        size_t *n);
+
+/* The products with a result in the batch, by id, after after_id. */
+vbp_status catalog_store_export_products(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                                         const char *after_id, int limit, Vbp__V1__Product ***out,
+                                         size_t *n);
 
 /* OK when the database answers. */
 /* Brings the catalog schema up to date (catalog-svc/migrations, embedded at build time). */

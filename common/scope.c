@@ -44,6 +44,10 @@ bool vbp_scope_organization(const vbp_caller *caller, vbp_role kind, const char 
   }
 }
 
+bool vbp_scope_supervisor(const vbp_caller *caller) {
+  return vbp_scope_is_admin(caller) || caller->role == VBP_ROLE_BUREAU;
+}
+
 vbp_status vbp_scope_denied(void) {
   return vbp_status_make(VBP_PERMISSION_DENIED, "the caller may not do this");
 }

@@ -43,6 +43,10 @@ bool vbp_scope_organization(const vbp_caller *caller, vbp_role kind, const char 
  * bureau of that province (allocations, contract generation and termination). */
 bool vbp_scope_provincial(const vbp_caller *caller, const char *province);
 
+/* The caller supervises enterprises and may read any enterprise's record (API.md "Who may do
+ * what"): the admin, or a bureau, which sees only the entries in its region (vbp_scope_region). */
+bool vbp_scope_supervisor(const vbp_caller *caller);
+
 /* The answer to a caller out of scope: PERMISSION_DENIED, the same whether or not the resource
  * exists. */
 vbp_status vbp_scope_denied(void);

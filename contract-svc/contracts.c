@@ -134,6 +134,19 @@ vbp_status contract_find(vbp_pg_conn *c, vbp_arena *a, const char *id, bool lock
   return vbp_status_ok();
 }
 
+vbp_status contract_list_page(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                              const char *province, const char *after, int limit,
+                              contract_row ***out, size_t *n) {
+  char count[12];
+  snprintf(count, sizeof count, "%d", limit);
+  const char *params[] = {batch_code, province, after, count};
+  return vbp_pg_query_rows(c, a, "list contracts of a batch",
+                           "SELECT " CONTRACT_COLUMNS
+                           " FROM contracts WHERE batch_code = $1 "
+                           "AND region_code = $2 AND id > $3 ORDER BY id LIMIT $4::int",
+                           4, params, row_of, (void ***)out, n);
+}
+
 const char *contract_actor_role(const vbp_caller *who) {
   return who->role == VBP_ROLE_ADMIN ? "ADMIN" : vbp_role_name(who->role);
 }

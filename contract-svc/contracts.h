@@ -12,7 +12,9 @@
 #include "common/identity.h"
 #include "common/money.h"
 #include "common/pg.h"
+#include "common/rpc.h"
 #include "common/status.h"
+#include "contract-svc/rules.h"
 #include "vbp/v1/contract.pb-c.h"
 
 /* A stored contract: the message (state as stored) and what the rules need beside it. */
@@ -29,6 +31,13 @@ typedef struct contract_row {
  * *out NULL when there is none. */
 vbp_status contract_find(vbp_pg_conn *c, vbp_arena *a, const char *id, bool lock, bool history,
                          contract_row **out);
+
+/* The contracts of batch_code in province with id > after, by id, at most limit, without their
+ * signatures or history (ExportPart reads those for a whole page at once). *out is an array in
+ * a of *n. */
+vbp_status contract_list_page(vbp_pg_conn *c, vbp_arena *a, const char *batch_code,
+                              const char *province, const char *after, int limit,
+                              contract_row ***out, size_t *n);
 
 /* What a new contract is made of (C1): its parties, product, price, quantity and period. */
 typedef struct contract_new {
@@ -84,5 +93,11 @@ const char *contract_state_name(int state);
 
 /* Money of a row as the answer writes it ("30.0000"), in arena. */
 char *contract_money(vbp_arena *a, vbp_money m);
+
+/* The signing windows of batch_code's execution in province (C2, C4), asked of the catalog
+ * once and kept (executions never change them). NOT_FOUND when the catalog has no such
+ * execution. */
+vbp_status contract_windows_get(vbp_call *call, const char *batch_code, const char *province,
+                                contract_windows *w);
 
 #endif

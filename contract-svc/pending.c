@@ -7,11 +7,5 @@
     (void)response;                                                         \
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
-PENDING(contract_list_record_entries)
 PENDING(contract_prepare_import)
 PENDING(contract_finish_import)
-vbp_status contract_export_part(vbp_call *call, const ProtobufCMessage *request) {
-  (void)call;
-  (void)request;
-  return vbp_status_make(VBP_UNIMPLEMENTED, "not written yet");
-}

@@ -137,6 +137,36 @@ vbp_status contract_sign_in_time(int agreement_year, int kind, int party, const 
   return vbp_status_ok();
 }
 
+/* ---------------------------------------------------------------- supervision */
+
+bool contract_enterprise_closed(int agreement_year, int kind, const contract_windows *w,
+                                vbp_date today, vbp_date *closed_on, bool *by_c4) {
+  if (agreement_year != 1) return false; /* C2: renewals have no window, C4 binds year 1 */
+  bool closed = false, c4 = false;
+  vbp_date day = 0;
+  if (w->has_enterprise && w->enterprise_to < today) {
+    closed = true;
+    day = w->enterprise_to;
+  }
+  vbp_date last_day = contract_c4_last_day(w->execution_start);
+  if (kind == CONTRACT_CONSUMABLE && last_day < today && (!closed || last_day < day)) {
+    closed = c4 = true;
+    day = last_day;
+  }
+  if (!closed) return false;
+  *closed_on = day;
+  *by_c4 = c4;
+  return true;
+}
+
+bool contract_left_unsigned(bool signed_by_it, vbp_date closed_on, int state,
+                            vbp_date terminated_on) {
+  if (signed_by_it) return false;
+  if (state == CONTRACT_TERMINATED) return terminated_on > closed_on;
+  /* Enterprise-signed or later states carry both enterprises' signatures. */
+  return state == CONTRACT_DRAFT || state == CONTRACT_PARTIALLY_SIGNED;
+}
+
 /* ---------------------------------------------------------------- C7, C8, states */
 
 int64_t contract_renewal_floor(int64_t reference, int new_days, int reference_days) {

@@ -71,6 +71,23 @@ vbp_date contract_c4_last_day(vbp_date execution_start);
 vbp_status contract_sign_in_time(int agreement_year, int kind, int party, const contract_windows *w,
                                  vbp_date today);
 
+/* ---------------------------------------------------------------- supervision */
+
+/* When the enterprises' side of a contract of agreement_year of a batch of `kind` closed for
+ * signing (DOMAIN.md "Supervision"): the last day of the enterprises' window (C2) or, for a
+ * consumable, the C4 day, whichever comes first, once today is after it. Renewals have neither.
+ * Returns false, leaving the outputs alone, when nothing has closed yet; *by_c4 says which one
+ * closed first (the window when both close the same day). w is not NULL. */
+bool contract_enterprise_closed(int agreement_year, int kind, const contract_windows *w,
+                                vbp_date today, vbp_date *closed_on, bool *by_c4);
+
+/* Whether a contract goes on an enterprise's record as left unsigned by it: its side closed on
+ * closed_on (above) without its signature (signed_by_it false), and the contract was still open
+ * then: not TERMINATED (state as stored), or terminated only after that day (terminated_on; a
+ * contract terminated by then no longer asked for a signature). */
+bool contract_left_unsigned(bool signed_by_it, vbp_date closed_on, int state,
+                            vbp_date terminated_on);
+
 /* ---------------------------------------------------------------- C7, C8, states */
 
 /* C7 per day: the least quantity of a renewal of new_days from a reference year of

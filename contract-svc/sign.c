@@ -48,30 +48,21 @@ static vbp_status look_tx(vbp_pg_conn *c, void *ctx) {
   return vbp_status_ok();
 }
 
-/* The signing windows of the contract's execution; none for later years (C2: renewals have
- * none). */
-static vbp_status fetch_windows(vbp_call *call, sign *s) {
-  memset(&s->windows, 0, sizeof s->windows);
-  if (s->agreement_year != 1) return vbp_status_ok();
+vbp_status contract_windows_get(vbp_call *call, const char *batch_code, const char *province,
+                                contract_windows *w) {
+  memset(w, 0, sizeof *w);
   vbp_memo *memo = contract_of(call)->windows;
-  const char *key = vbp_arena_printf(vbp_call_arena(call), "%s|%s", s->batch_code, s->province);
+  const char *key = vbp_arena_printf(vbp_call_arena(call), "%s|%s", batch_code, province);
   char *kept = NULL;
   size_t len = 0;
-  if (memo && vbp_memo_get(memo, key, vbp_call_arena(call), &kept, &len) &&
-      len == sizeof s->windows) {
-    memcpy(&s->windows, kept, sizeof s->windows);
+  if (memo && vbp_memo_get(memo, key, vbp_call_arena(call), &kept, &len) && len == sizeof *w) {
+    memcpy(w, kept, sizeof *w);
     return vbp_status_ok();
   }
   vbp_batch_inputs inputs;
-  vbp_status st = vbp_batch_inputs_fetch(contract_of(call)->catalog, call, vbp_call_arena(call),
-                                         s->batch_code, s->province, NULL, 0, &inputs);
-  if (st.code == VBP_NOT_FOUND)
-    return vbp_status_field(VBP_FAILED_PRECONDITION, "id",
-                            "is a contract of batch %s in %s, which the catalog no longer has",
-                            s->batch_code, s->province);
-  VBP_CHECK(st);
+  VBP_CHECK(vbp_batch_inputs_fetch(contract_of(call)->catalog, call, vbp_call_arena(call),
+                                   batch_code, province, NULL, 0, &inputs));
   const Vbp__V1__Execution *e = inputs.execution;
-  contract_windows *w = &s->windows;
   w->execution_start = inputs.execution_start;
   /* The catalog stores both ends of a window or neither. */
   w->has_enterprise = vbp_date_parse(e->enterprise_sign_from, &w->enterprise_from) &&
@@ -80,6 +71,19 @@ static vbp_status fetch_windows(vbp_call *call, sign *s) {
                        vbp_date_parse(e->institution_sign_to, &w->institution_to);
   if (memo) vbp_memo_put(memo, key, (const char *)w, sizeof *w);
   return vbp_status_ok();
+}
+
+/* The signing windows of the contract's execution; none for later years (C2: renewals have
+ * none). */
+static vbp_status fetch_windows(vbp_call *call, sign *s) {
+  memset(&s->windows, 0, sizeof s->windows);
+  if (s->agreement_year != 1) return vbp_status_ok();
+  vbp_status st = contract_windows_get(call, s->batch_code, s->province, &s->windows);
+  if (st.code == VBP_NOT_FOUND)
+    return vbp_status_field(VBP_FAILED_PRECONDITION, "id",
+                            "is a contract of batch %s in %s, which the catalog no longer has",
+                            s->batch_code, s->province);
+  return st;
 }
 
 /* ---------------------------------------------------------------- who signs */

@@ -135,6 +135,14 @@ static void *produce(void *arg) {
     json_t *line =
         json_pack("{s:{s:s,s:s}}", "error", "code", vbp_code_name(st.code), "message", st.message);
     char *text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    /* A message jansson refuses (not UTF-8) must not cost the line: without it the download
+     * would end as if whole but for the missing `end`. */
+    if (!text) {
+      json_decref(line);
+      line = json_pack("{s:{s:s,s:s}}", "error", "code", vbp_code_name(st.code), "message",
+                       "the stream failed");
+      text = line ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    }
     if (text) put_line(s, text, strlen(text));
     free(text);
     json_decref(line);

@@ -7,11 +7,5 @@
     (void)response;                                                         \
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
-PENDING(volume_list_record_entries)
 PENDING(volume_prepare_import)
 PENDING(volume_finish_import)
-vbp_status volume_export_part(vbp_call *call, const ProtobufCMessage *request) {
-  (void)call;
-  (void)request;
-  return vbp_status_make(VBP_UNIMPLEMENTED, "not written yet");
-}

@@ -1,5 +1,5 @@
-// ExportBatch (server-streaming) and bearer keys resolved remotely through catalog-svc's
-// Authenticate, as contract-, pricing- and volume-svc will resolve them.
+// Bearer keys resolved remotely through catalog-svc's Authenticate, as contract-, pricing- and
+// volume-svc resolve them. (ExportBatch is exchange_export_test's, with the other services.)
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,95 +10,6 @@
 #include "common/catalog_auth.h"
 
 namespace {
-
-const vbp_method *method_named(const char *path) {
-  for (size_t i = 0; i < catalog_methods_count; i++)
-    if (std::strcmp(catalog_methods[i].path, path) == 0) return &catalog_methods[i];
-  return nullptr;
-}
-
-// What one export stream delivered: the record kinds in order and the result product ids.
-struct Exported {
-  std::vector<int> kinds;
-  std::vector<std::string> product_ids;
-  std::string batch_code;
-};
-
-bool collect(void *ctx, const ProtobufCMessage *message) {
-  auto *out = static_cast<Exported *>(ctx);
-  auto *record = reinterpret_cast<const Vbp__V1__ExchangeRecord *>(message);
-  out->kinds.push_back(record->record_case);
-  if (record->record_case == VBP__V1__EXCHANGE_RECORD__RECORD_BATCH)
-    out->batch_code = record->batch->code;
-  if (record->record_case == VBP__V1__EXCHANGE_RECORD__RECORD_RESULT)
-    out->product_ids.push_back(record->result->product_id);
-  return true;
-}
-
-vbp_status export_batch(const std::string &bearer, const std::string &code, Exported *out) {
-  Vbp__V1__ExportBatchRequest req = VBP__V1__EXPORT_BATCH_REQUEST__INIT;
-  req.code = const_cast<char *>(code.c_str());
-  vbp_call_options options{};
-  options.timeout_ms = 30000;
-  if (!bearer.empty()) options.bearer_key = bearer.c_str();
-  return vbp_client_stream(CatalogStack::instance()->client(),
-                           method_named("/vbp.v1.CatalogService/ExportBatch"), &req.base, &options,
-                           collect, out);
-}
-
-class CatalogExport : public CatalogTest {};
-
-TEST_F(CatalogExport, StreamsTheBatchThenEveryResultInProductOrderAcrossPages) {
-  const std::string code = "EXPORT-2024-01";
-  ensure_interferon_batch(code);
-  ensure_org("export-maker", VBP__V1__ORGANIZATION_KIND__MANUFACTURER, "350100");
-  ASSERT_TRUE(IsOk(create_group(Caller::key(alliance_key()), code, "g1", "重组人干扰素α2b", true)));
-  // 501 results: one more than a page of the export, so the page loop is crossed.
-  std::vector<std::string> expected;
-  for (int i = 0; i < 501; i++) {
-    char id[32];
-    std::snprintf(id, sizeof id, "exp-p%04d", i);
-    expected.push_back(id);
-    ProductSpec p;
-    p.id = id;
-    p.generic_name = "重组人干扰素α2b";
-    p.dosage_form = "注射剂";
-    p.specification = "300万IU";
-    p.unit = "支";
-    p.manufacturer_id = "export-maker";
-    ASSERT_TRUE(IsOk(create_product(Caller::admin(), p)));
-    ResultSpec r;
-    r.batch_code = code;
-    r.product_id = id;
-    r.group_id = "g1";
-    r.status = i == 0 ? VBP__V1__RESULT_STATUS__WINNING : VBP__V1__RESULT_STATUS__NON_WINNING;
-    r.winning_price = i == 0 ? "30" : "";
-    r.share_percent = i == 0 ? 100 : 0;
-    ASSERT_TRUE(IsOk(publish_result(Caller::key(alliance_key()), r)));
-  }
-  Exported got;
-  ASSERT_TRUE(IsOk(export_batch(kAdminKey, code, &got)));
-  ASSERT_EQ(got.kinds.size(), 502u);
-  EXPECT_EQ(got.kinds[0], VBP__V1__EXCHANGE_RECORD__RECORD_BATCH);
-  EXPECT_EQ(got.batch_code, code);
-  EXPECT_EQ(got.product_ids, expected);
-}
-
-TEST_F(CatalogExport, AMissingBatchIsNotFound) {
-  Exported got;
-  EXPECT_TRUE(IsRefused(export_batch(kAdminKey, "NO-SUCH-BATCH", &got), VBP_NOT_FOUND, ""));
-  EXPECT_TRUE(got.kinds.empty());
-}
-
-TEST_F(CatalogExport, WithoutAKeyIsUnauthenticated) {
-  Exported got;
-  EXPECT_TRUE(IsRefused(export_batch("", "ANY", &got), VBP_UNAUTHENTICATED, ""));
-}
-
-TEST_F(CatalogExport, AMalformedCodeIsRefusedOnCode) {
-  Exported got;
-  EXPECT_TRUE(IsRefused(export_batch(kAdminKey, "a b", &got), VBP_INVALID_ARGUMENT, "code"));
-}
 
 // ---------------------------------------------------------------- remote key resolution
 

@@ -44,9 +44,9 @@ class CatalogStack : public ::testing::Environment {
   // Points catalog-svc's PriceInputsChanged pushes at `pricing` (borrowed; nullptr: none, as with
   // VBP_PRICING_ADDR unset). Only while no call is in flight.
   void set_pricing(vbp_client *pricing) { service_.pricing = pricing; }
-  // Points the change feed's reads of volume-svc and contract-svc at these (borrowed; nullptr:
-  // none, as with VBP_VOLUME_ADDR / VBP_CONTRACT_ADDR unset). Only while no call is in flight.
-  void set_feed_peers(vbp_client *volume, vbp_client *contract) {
+  // Points catalog-svc's clients of volume-svc and contract-svc at these (borrowed; nullptr: none,
+  // as with VBP_VOLUME_ADDR / VBP_CONTRACT_ADDR unset). Only while no call is in flight.
+  void set_peers(vbp_client *volume, vbp_client *contract) {
     service_.volume = volume;
     service_.contract = contract;
   }

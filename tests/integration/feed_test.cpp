@@ -45,11 +45,11 @@ class FeedPeers : public ::testing::Environment {
  public:
   void SetUp() override {
     if (CatalogStack::instance() && VolumeStack::instance() && ContractStack::instance())
-      CatalogStack::instance()->set_feed_peers(VolumeStack::instance()->client(),
+      CatalogStack::instance()->set_peers(VolumeStack::instance()->client(),
                                                ContractStack::instance()->client());
   }
   void TearDown() override {
-    if (CatalogStack::instance()) CatalogStack::instance()->set_feed_peers(nullptr, nullptr);
+    if (CatalogStack::instance()) CatalogStack::instance()->set_peers(nullptr, nullptr);
   }
 };
 
@@ -647,9 +647,9 @@ TEST_F(FeedTest, ABadSinceIsRefusedNamingSinceAndPageSizeIsClampedTo500) {
 }
 
 TEST_F(FeedTest, AServiceThatCannotBeReadMakesTheFeedUnavailable) {
-  CatalogStack::instance()->set_feed_peers(VolumeStack::instance()->client(), nullptr);
+  CatalogStack::instance()->set_peers(VolumeStack::instance()->client(), nullptr);
   auto r = list_changes(Caller::admin(), "");
-  CatalogStack::instance()->set_feed_peers(VolumeStack::instance()->client(),
+  CatalogStack::instance()->set_peers(VolumeStack::instance()->client(),
                                            ContractStack::instance()->client());
   EXPECT_TRUE(IsRefused(r, VBP_UNAVAILABLE));
 }

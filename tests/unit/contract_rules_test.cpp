@@ -325,6 +325,64 @@ TEST(ContractRules, AFirstYearPartyThatIsNoPartyIsAnInvalidArgument) {
   EXPECT_EQ(in_time(1, CONTRACT_CONSUMABLE, 4, w, "2024-07-09"), invalid);
 }
 
+/* ---------------------------------------------------------------- supervision */
+
+/* "closed_on by_c4", or "open" when the enterprises' side has not closed. */
+std::string closed(int year, int kind, const contract_windows &w, const char *today) {
+  vbp_date on = 0;
+  bool by_c4 = false;
+  if (!contract_enterprise_closed(year, kind, &w, day(today), &on, &by_c4)) return "open";
+  return day_text(on) + (by_c4 ? " C4" : " C2");
+}
+
+TEST(ContractRules, TheEnterprisesSideClosesAfterTheWindowsLastDayOrTheC4Day) {
+  const contract_windows w = fujian();
+  /* The window's last day is still open; the day after, it has closed on that last day. */
+  EXPECT_EQ(closed(1, CONTRACT_DRUG, w, "2024-07-08"), "open");
+  EXPECT_EQ(closed(1, CONTRACT_DRUG, w, "2024-07-09"), "2024-07-08 C2");
+  EXPECT_EQ(closed(1, CONTRACT_DRUG, w, "2025-03-01"), "2024-07-08 C2");
+  /* A consumable with the same window: the window closes first. */
+  EXPECT_EQ(closed(1, CONTRACT_CONSUMABLE, w, "2025-03-01"), "2024-07-08 C2");
+  /* Without a window: a drug never closes, a consumable after its C4 day. */
+  contract_windows none = fujian();
+  none.has_enterprise = none.has_institution = false;
+  EXPECT_EQ(closed(1, CONTRACT_DRUG, none, "2030-01-01"), "open");
+  EXPECT_EQ(closed(1, CONTRACT_CONSUMABLE, none, "2024-08-21"), "open");
+  EXPECT_EQ(closed(1, CONTRACT_CONSUMABLE, none, "2024-08-22"), "2024-08-21 C4");
+  /* A window that ends after the C4 day: C4 closes first. */
+  contract_windows long_window = fujian();
+  long_window.enterprise_to = day("2024-09-30");
+  EXPECT_EQ(closed(1, CONTRACT_CONSUMABLE, long_window, "2024-10-01"), "2024-08-21 C4");
+  EXPECT_EQ(closed(1, CONTRACT_DRUG, long_window, "2024-10-01"), "2024-09-30 C2");
+  /* Both on the same day: the window names it. */
+  contract_windows same_day = fujian();
+  same_day.enterprise_to = day("2024-08-21");
+  EXPECT_EQ(closed(1, CONTRACT_CONSUMABLE, same_day, "2024-08-22"), "2024-08-21 C2");
+  /* Renewals have neither (C2, C4). */
+  EXPECT_EQ(closed(2, CONTRACT_DRUG, w, "2030-01-01"), "open");
+  EXPECT_EQ(closed(2, CONTRACT_CONSUMABLE, none, "2030-01-01"), "open");
+}
+
+TEST(ContractRules, AContractIsLeftUnsignedByAnEnterpriseThatHadNotSignedWhenItClosed) {
+  const vbp_date closed_on = day("2024-07-08");
+  for (int state : {CONTRACT_DRAFT, CONTRACT_PARTIALLY_SIGNED}) {
+    EXPECT_TRUE(contract_left_unsigned(false, closed_on, state, 0)) << state;
+    EXPECT_FALSE(contract_left_unsigned(true, closed_on, state, 0)) << state;
+  }
+  /* Both enterprises signed in every later state. */
+  for (int state :
+       {CONTRACT_ENTERPRISE_SIGNED, CONTRACT_EFFECTIVE, CONTRACT_EXPIRED, CONTRACT_RENEWED})
+    EXPECT_FALSE(contract_left_unsigned(false, closed_on, state, 0)) << state;
+  /* Terminated after its side closed: it was left unsigned; terminated by then (also on the
+   * last day itself): nothing was asked of the enterprise any more. */
+  EXPECT_TRUE(contract_left_unsigned(false, closed_on, CONTRACT_TERMINATED, day("2024-07-09")));
+  EXPECT_TRUE(contract_left_unsigned(false, closed_on, CONTRACT_TERMINATED, day("2025-03-01")));
+  EXPECT_FALSE(contract_left_unsigned(false, closed_on, CONTRACT_TERMINATED, day("2024-07-08")));
+  EXPECT_FALSE(contract_left_unsigned(false, closed_on, CONTRACT_TERMINATED, day("2024-07-05")));
+  EXPECT_FALSE(contract_left_unsigned(false, closed_on, CONTRACT_TERMINATED, 0));
+  EXPECT_FALSE(contract_left_unsigned(true, closed_on, CONTRACT_TERMINATED, day("2025-03-01")));
+}
+
 /* ---------------------------------------------------------------- C7 */
 
 TEST(ContractRules, RenewalFloorIsTheReferencePerDayRoundedHalfUp) {

@@ -52,6 +52,19 @@ TEST(Scope, APartyActsOnlyForItselfAnAuthorityForAnyone) {
   EXPECT_TRUE(vbp_scope_acts_for(&kAdmin, "mfr-2"));
 }
 
+TEST(Scope, BureausAndTheAdminSuperviseEnterprises) {
+  EXPECT_TRUE(vbp_scope_supervisor(&kAdmin));
+  EXPECT_TRUE(vbp_scope_supervisor(&kFujian));
+  EXPECT_TRUE(vbp_scope_supervisor(&kFuzhou));
+  EXPECT_FALSE(vbp_scope_supervisor(&kMaker));
+  EXPECT_FALSE(vbp_scope_supervisor(&kOffice));
+  for (vbp_role role : {VBP_ROLE_INSURANCE_AGENCY, VBP_ROLE_MEDICAL_INSTITUTION,
+                        VBP_ROLE_DISTRIBUTOR, VBP_ROLE_SERVICE, VBP_ROLE_NONE}) {
+    vbp_caller other = test_caller(role, "someone", "350000");
+    EXPECT_FALSE(vbp_scope_supervisor(&other)) << role;
+  }
+}
+
 TEST(Scope, ABureauCreatesPartiesInItsRegionAndOnlyLowerBureaus) {
   const vbp_role parties[] = {VBP_ROLE_INSURANCE_AGENCY, VBP_ROLE_MEDICAL_INSTITUTION,
                               VBP_ROLE_MANUFACTURER, VBP_ROLE_DISTRIBUTOR};

@@ -296,7 +296,7 @@ test('while Redis is down, only requests with an Idempotency-Key are refused (50
   assert.equal(res.status, 200, res.text);
 });
 
-test('the alliance export streams NDJSON, one record a line', async () => {
+test('the alliance export streams NDJSON, one record a line, and a backend down ends it with an error line', async () => {
   await ensureRegions();
   const office = `exp-office-${run}`;
   let res = await call('POST', '/v1/organizations', {
@@ -314,6 +314,10 @@ test('the alliance export streams NDJSON, one record a line', async () => {
       memberRegionCodes: ['360000', '350000'], cycleYears: 2 },
   });
   assert.equal(res.status, 200, res.text);
+  res = await call('POST', `/v1/batches/${code}/executions`, {
+    body: { regionCode: '350000', listingDate: '2025-06-01', startDate: '2025-06-10' },
+  });
+  assert.equal(res.status, 200, res.text);
   res = await call('POST', `/v1/batches/${code}/groups`, { body: { id: 'g', genericName: '阿莫西林', competitive: true } });
   assert.equal(res.status, 200, res.text);
   const products = [];
@@ -329,22 +333,30 @@ test('the alliance export streams NDJSON, one record a line', async () => {
     });
     assert.equal(res.status, 200, res.text);
   }
-  res = await call('GET', `/v1/exchange/batches/${code}`);
+  // volume-svc and contract-svc are a closed port on this stack: the catalog's records stream,
+  // then the download ends with an error line in place of the `end` record.
+  const url = `/v1/exchange/batches/${code}?regionCode=350000`;
+  res = await call('GET', url);
   assert.equal(res.status, 200, res.text);
   assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
   assert.equal(res.headers.get('transfer-encoding'), 'chunked');
   // fetch takes gzip (and gunzips): the stream came compressed, and says the same as without.
   assert.equal(res.headers.get('content-encoding'), 'gzip');
   assert.match(res.headers.get('vary'), /Accept-Encoding/);
-  const plain = await call('GET', `/v1/exchange/batches/${code}`, { headers: { 'Accept-Encoding': 'identity' } });
+  const plain = await call('GET', url, { headers: { 'Accept-Encoding': 'identity' } });
   assert.equal(plain.headers.get('content-encoding'), null);
   assert.equal(plain.text, res.text);
-  const lines = res.text.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.equal(lines.length, 31);
-  assert.equal(lines[0].batch.code, code);
-  assert.deepEqual(lines.slice(1).map((l) => l.result.productId), products);
-  assert.equal(lines[1].result.winningPrice, '1.2000');
+  assert.ok(res.text.endsWith('\n'));
+  const lines = res.text.slice(0, -1).split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.filter((l) => l.batch).map((l) => l.batch.code).join(), code);
+  const results = lines.filter((l) => l.result);
+  assert.deepEqual(results.map((l) => l.result.productId), products);
+  assert.equal(results[0].result.winningPrice, '1.2000');
+  assert.equal(lines.at(-2).result.productId, products.at(-1));
+  assert.equal(lines.at(-1).error.code, 'UNAVAILABLE', JSON.stringify(lines.at(-1)));
+  assert.equal(lines.filter((l) => l.end).length, 0);
 
-  assertError(await call('GET', `/v1/exchange/batches/NOPE-${run}`), 404, 'NOT_FOUND');
-  assertError(await call('GET', `/v1/exchange/batches/${code}`, { key: null }), 401, 'UNAUTHENTICATED');
+  assertError(await call('GET', `/v1/exchange/batches/NOPE-${run}?regionCode=350000`), 404, 'NOT_FOUND', 'code');
+  assertError(await call('GET', `/v1/exchange/batches/${code}`), 400, 'INVALID_ARGUMENT', 'regionCode');
+  assertError(await call('GET', url, { key: null }), 401, 'UNAUTHENTICATED');
 });
