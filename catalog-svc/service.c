@@ -755,8 +755,8 @@ static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_group(c, &in->group, in->max_non_winning_price, &inserted));
   if (inserted) {
-    record(c, "group", vbp_arena_printf(a, "%s/%s", in->batch_code, in->id), "created", NULL,
-           in->batch_code);
+    record(c, "group", vbp_arena_printf(a, "%s/%s", in->group.batch_code, in->group.id), "created",
+           NULL, in->group.batch_code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->group.base;
     return ok();

@@ -46,7 +46,7 @@ class FeedPeers : public ::testing::Environment {
   void SetUp() override {
     if (CatalogStack::instance() && VolumeStack::instance() && ContractStack::instance())
       CatalogStack::instance()->set_peers(VolumeStack::instance()->client(),
-                                               ContractStack::instance()->client());
+                                          ContractStack::instance()->client());
   }
   void TearDown() override {
     if (CatalogStack::instance()) CatalogStack::instance()->set_peers(nullptr, nullptr);
@@ -650,7 +650,7 @@ TEST_F(FeedTest, AServiceThatCannotBeReadMakesTheFeedUnavailable) {
   CatalogStack::instance()->set_peers(VolumeStack::instance()->client(), nullptr);
   auto r = list_changes(Caller::admin(), "");
   CatalogStack::instance()->set_peers(VolumeStack::instance()->client(),
-                                           ContractStack::instance()->client());
+                                      ContractStack::instance()->client());
   EXPECT_TRUE(IsRefused(r, VBP_UNAVAILABLE));
 }
 
