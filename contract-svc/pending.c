@@ -9,8 +9,6 @@
   }
 PENDING(contract_list_service_changes)
 PENDING(contract_list_record_entries)
-PENDING(contract_prepare_import)
-PENDING(contract_finish_import)
 vbp_status contract_export_part(vbp_call *call, const ProtobufCMessage *request) {
   (void)call;
   (void)request;

@@ -9,8 +9,6 @@
   }
 PENDING(volume_list_service_changes)
 PENDING(volume_list_record_entries)
-PENDING(volume_prepare_import)
-PENDING(volume_finish_import)
 vbp_status volume_export_part(vbp_call *call, const ProtobufCMessage *request) {
   (void)call;
   (void)request;

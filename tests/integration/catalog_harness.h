@@ -44,6 +44,15 @@ class CatalogStack : public ::testing::Environment {
   // Points catalog-svc's PriceInputsChanged pushes at `pricing` (borrowed; nullptr: none, as with
   // VBP_PRICING_ADDR unset). Only while no call is in flight.
   void set_pricing(vbp_client *pricing) { service_.pricing = pricing; }
+  // Points catalog-svc's VolumeService and ContractService clients (ImportBatch's parts, as
+  // VBP_VOLUME_ADDR and VBP_CONTRACT_ADDR do) at these (borrowed; nullptr: none). Only while no
+  // call is in flight.
+  void set_peers(vbp_client *volume, vbp_client *contract) {
+    service_.volume = volume;
+    service_.contract = contract;
+  }
+  // The service the server runs, for what main.c's threads do (import recovery).
+  catalog_service *service() { return &service_; }
 
  private:
   void start();
