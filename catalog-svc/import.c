@@ -778,6 +778,7 @@ static vbp_status validate_tx(vbp_pg_conn *c, void *ctx) {
     if (st.code != VBP_INVALID_ARGUMENT && st.code != VBP_ALREADY_EXISTS && !vbp_ok(&st)) return st;
     if (!vbp_ok(&st)) add_error(im, r->line, &st);
   }
+  if (im->n_errors) return vbp_status_ok(); /* without its years every year would be wrong */
   for (size_t i = 0; i < im->n; i++) {
     rec *r = &im->recs[i];
     if (r->r->record_case == VBP__V1__EXCHANGE_RECORD__RECORD_EXECUTION) continue;
@@ -1098,7 +1099,8 @@ CATALOG_HANDLER(catalog_import_batch) {
   vbp__v1__import_batch_response__init(r);
   *response = &r->base;
 
-  /* 1. Validation, whole. */
+  /* 1. Validation, whole: every line alone, then (when each line stands alone) the references
+   * and what the database holds already. */
   parse(&im, (const char *)in->ndjson.data, in->ndjson.len);
   if (im.batch && im.province && im.n_errors == 0)
     VBP_CHECK(vbp_pg_read(s->pool, validate_tx, &im));

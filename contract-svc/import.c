@@ -22,6 +22,7 @@
 #define TEXT_MAX_LEN 200
 
 typedef struct contract_import {
+  vbp_call *call;
   const Vbp__V1__PrepareContractImportRequest *in;
   vbp_arena *arena;
   int imported, skipped;
@@ -267,6 +268,10 @@ static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
   }
   if (v->n_errors)
     return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
+  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
+   * which would then be left behind holding its locks. */
+  if (vbp_call_remaining_ms(v->call) <= 0)
+    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
   if (vbp_failpoint("contract.import.prepare"))
     return vbp_status_make(VBP_UNAVAILABLE, "failpoint contract.import.prepare");
   return vbp_status_ok();
@@ -283,7 +288,7 @@ CONTRACT_HANDLER(contract_prepare_import) {
       (const Vbp__V1__PrepareContractImportRequest *)request;
   VBP_CHECK(need_import_id(in->import_id));
   vbp_arena *a = vbp_call_arena(call);
-  contract_import v = {.in = in, .arena = a};
+  contract_import v = {.call = call, .in = in, .arena = a};
   const char *gid = vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id);
   vbp_status st = vbp_pg_prepare(contract_of(call)->pool, gid, import_tx, &v);
   if (!vbp_ok(&st) && v.n_errors == 0) return st;

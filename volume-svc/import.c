@@ -17,9 +17,9 @@
 #define IMPORT_ID_MAX 64
 
 typedef struct volume_import {
+  vbp_call *call;
   const Vbp__V1__PrepareVolumeImportRequest *in;
   vbp_arena *arena;
-  const char *gid;
   int imported, skipped;
   Vbp__V1__PrepareImportError **errors;
   size_t n_errors;
@@ -179,6 +179,10 @@ static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
   }
   if (v->n_errors)
     return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
+  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
+   * which would then be left behind holding its locks. */
+  if (vbp_call_remaining_ms(v->call) <= 0)
+    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
   if (vbp_failpoint("volume.import.prepare"))
     return vbp_status_make(VBP_UNAVAILABLE, "failpoint volume.import.prepare");
   return vbp_status_ok();
@@ -195,7 +199,7 @@ VOLUME_HANDLER(volume_prepare_import) {
       (const Vbp__V1__PrepareVolumeImportRequest *)request;
   VBP_CHECK(need_import_id(in->import_id));
   vbp_arena *a = vbp_call_arena(call);
-  volume_import v = {.in = in, .arena = a};
+  volume_import v = {.call = call, .in = in, .arena = a};
   const char *gid = vbp_arena_printf(a, "vbp-import-%s-volume", in->import_id);
   vbp_status st = vbp_pg_prepare(volume_of(call)->pool, gid, import_tx, &v);
   if (!vbp_ok(&st) && v.n_errors == 0) return st;

@@ -367,6 +367,19 @@ TEST_F(ImportTest, ADanglingReferenceChangesNothing) {
   EXPECT_EQ(written(), kNothing);
 }
 
+TEST_F(ImportTest, AReferenceToALaterLineIsRefused) {
+  std::vector<std::string> lines = file_lines();
+  const std::string institution = lines[5];  // h-imp-1, line 6
+  lines.erase(lines.begin() + 5);
+  lines.insert(lines.begin() + kAllocation1 - 1, institution);  // after its allocation, now 14
+  auto r = import(join(lines));
+  ASSERT_TRUE(IsOk(r));
+  EXPECT_EQ(errors_of(r.get()), (Errors{{kAllocation1 - 1,
+                                         "allocation.institutionId: names a record defined after "
+                                         "this line (references come first)"}}));
+  EXPECT_EQ(written(), kNothing);
+}
+
 TEST_F(ImportTest, AnotherBatchOrProvinceInTheFileIsRefused) {
   std::vector<std::string> lines = file_lines();
   lines[kAllocation1 - 1] =
