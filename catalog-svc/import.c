@@ -918,9 +918,16 @@ static vbp_status insert_rec(importer *im, vbp_pg_conn *c, rec *r) {
     case VBP__V1__EXCHANGE_RECORD__RECORD_REGION:
       VBP_CHECK(catalog_store_insert_region(c, x->region, &inserted));
       break;
-    case VBP__V1__EXCHANGE_RECORD__RECORD_ORGANIZATION:
-      VBP_CHECK(catalog_store_insert_organization(c, x->organization, &inserted));
+    case VBP__V1__EXCHANGE_RECORD__RECORD_ORGANIZATION: {
+      /* Its id is free (checked) but its credit code is another organization's. */
+      vbp_status st = catalog_store_insert_organization(c, x->organization, &inserted);
+      if (st.code == VBP_ALREADY_EXISTS)
+        return vbp_invalid("organization.creditCode",
+                           "is the credit code of another "
+                           "organization");
+      VBP_CHECK(st);
       break;
+    }
     case VBP__V1__EXCHANGE_RECORD__RECORD_PRODUCT:
       VBP_CHECK(catalog_store_insert_product(c, x->product, &inserted));
       break;

@@ -408,6 +408,20 @@ TEST_F(ImportTest, ACatalogRowWithOtherContentIsAnErrorOfItsLine) {
   EXPECT_EQ(written(), "1/0/0/0/0/0/0/0/0/0/0/0/0");  // only the region that was there
 }
 
+TEST_F(ImportTest, ACreditCodeOfAnotherOrganizationIsAnErrorOfItsLine) {
+  catalog_sql("INSERT INTO catalog.regions (code, name, level) VALUES ('350000', '福建省', 1)");
+  catalog_sql(
+      "INSERT INTO catalog.organizations (id, name, kind, region_code, credit_code) "
+      "VALUES ('m-other', '别家药厂', 5, '350000', '" +
+      credit_code_for("m-imp-1", "350000") + "')");
+  auto r = import(join(file_lines()));
+  ASSERT_TRUE(IsOk(r));
+  EXPECT_EQ(errors_of(r.get()),
+            (Errors{{4, "organization.creditCode: is the credit code of another organization"}}));
+  EXPECT_EQ(written(), "1/1/0/0/0/0/0/0/0/0/0/0/0");
+  EXPECT_EQ(prepared_count(), "0");
+}
+
 TEST_F(ImportTest, AVolumeRowWithOtherContentUndoesTheOtherParts) {
   vbp_test_sql(VolumeStack::instance()->dsn(),
                "INSERT INTO allocations (batch_code, region_code, agreement_year, institution_id, "
