@@ -414,7 +414,8 @@ static vbp_status attempt_once(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bo
   const char *done_tag = gid ? "PREPARE TRANSACTION" : "COMMIT";
   st = vbp_pg_status(r, gid ? "prepare" : "commit");
   if (vbp_ok(&st) && strcmp(PQcmdStatus(r), done_tag) != 0) {
-    st = vbp_status_make(VBP_INTERNAL, "commit: server rolled back (%s)", PQcmdStatus(r));
+    st = vbp_status_make(VBP_INTERNAL, "%s: server rolled back (%s)", gid ? "prepare" : "commit",
+                         PQcmdStatus(r));
   } else if (!vbp_ok(&st) && broken(c)) {
     /* COMMIT was sent; whether it took effect is unknown. Never re-run. */
     st = vbp_status_make(VBP_UNAVAILABLE, "commit: connection lost, outcome unknown");
