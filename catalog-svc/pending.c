@@ -7,7 +7,6 @@
     (void)response;                                                         \
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
-PENDING(catalog_import_batch)
 PENDING(catalog_list_changes)
 vbp_status catalog_watch_changes(vbp_call *call, const ProtobufCMessage *request) {
   (void)call;

@@ -8,5 +8,3 @@
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
 PENDING(contract_list_service_changes)
-PENDING(contract_prepare_import)
-PENDING(contract_finish_import)

@@ -8,5 +8,3 @@
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
 PENDING(volume_list_service_changes)
-PENDING(volume_prepare_import)
-PENDING(volume_finish_import)

@@ -50,6 +50,8 @@ class CatalogStack : public ::testing::Environment {
     service_.volume = volume;
     service_.contract = contract;
   }
+  // The service the server runs, for what main.c's threads do (import recovery).
+  catalog_service *service() { return &service_; }
 
  private:
   void start();
