@@ -7,4 +7,3 @@
     (void)response;                                                         \
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
-PENDING(catalog_import_batch)

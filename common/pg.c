@@ -359,7 +359,7 @@ static bool broken(const vbp_pg_conn *c) { return PQstatus(c->pg) != CONNECTION_
 
 /* One attempt. *retry says whether running it again is both useful and safe. */
 static vbp_status attempt_once(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bool in_tx,
-                               bool *retry) {
+                               const char *gid, bool *retry) {
   vbp_pg_conn *c = NULL;
   PGresult *r = NULL;
   *retry = false;
@@ -404,16 +404,32 @@ static vbp_status attempt_once(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bo
       goto done;
   }
 
-  /* The change feed's rows, last: its clock lock is held from here to COMMIT (feed.h). */
+  /* The change feed's rows, last: its clock lock is held from here to COMMIT, or, prepared, to
+   * COMMIT PREPARED (feed.h). */
   st = vbp_feed_flush(c);
   if (!vbp_ok(&st)) {
     *retry = st.code == VBP_ABORTED || broken(c);
     goto done;
   }
-  r = PQexec(c->pg, "COMMIT");
-  st = vbp_pg_status(r, "commit");
-  if (vbp_ok(&st) && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-    st = vbp_status_make(VBP_INTERNAL, "commit: server rolled back (%s)", PQcmdStatus(r));
+  if (gid) {
+    char *literal = PQescapeLiteral(c->pg, gid, strlen(gid));
+    if (!literal) {
+      st = vbp_status_make(VBP_INTERNAL, "prepare: cannot quote the transaction id");
+      goto done;
+    }
+    char *sql = vbp_xcalloc(strlen(literal) + 32, 1);
+    sprintf(sql, "PREPARE TRANSACTION %s", literal);
+    PQfreemem(literal);
+    r = PQexec(c->pg, sql);
+    free(sql);
+  } else {
+    r = PQexec(c->pg, "COMMIT");
+  }
+  const char *done_tag = gid ? "PREPARE TRANSACTION" : "COMMIT";
+  st = vbp_pg_status(r, gid ? "prepare" : "commit");
+  if (vbp_ok(&st) && strcmp(PQcmdStatus(r), done_tag) != 0) {
+    st = vbp_status_make(VBP_INTERNAL, "%s: server rolled back (%s)", gid ? "prepare" : "commit",
+                         PQcmdStatus(r));
   } else if (!vbp_ok(&st) && broken(c)) {
     /* COMMIT was sent; whether it took effect is unknown. Never re-run. */
     st = vbp_status_make(VBP_UNAVAILABLE, "commit: connection lost, outcome unknown");
@@ -427,21 +443,56 @@ done:
   return st;
 }
 
-static vbp_status run_with_retries(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bool in_tx) {
+static vbp_status run_with_retries(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bool in_tx,
+                                   const char *gid) {
   for (int attempt = 0;; attempt++) {
     bool retry = false;
-    vbp_status st = attempt_once(pool, fn, ctx, in_tx, &retry);
+    vbp_status st = attempt_once(pool, fn, ctx, in_tx, gid, &retry);
     if (vbp_ok(&st) || !retry || attempt == VBP_PG_TX_MAX_RETRIES) return st;
     backoff(attempt);
   }
 }
 
 vbp_status vbp_pg_transaction(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx) {
-  return run_with_retries(pool, fn, ctx, true);
+  return run_with_retries(pool, fn, ctx, true, NULL);
 }
 
 vbp_status vbp_pg_read(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx) {
-  return run_with_retries(pool, fn, ctx, false);
+  return run_with_retries(pool, fn, ctx, false, NULL);
+}
+
+vbp_status vbp_pg_prepare(vbp_pg_pool *pool, const char *gid, vbp_pg_tx_fn fn, void *ctx) {
+  if (!gid || !*gid || strlen(gid) >= 200)
+    return vbp_status_make(VBP_INVALID_ARGUMENT, "prepare: transaction id must be 1-199 bytes");
+  return run_with_retries(pool, fn, ctx, true, gid);
+}
+
+vbp_status vbp_pg_finish_prepared(vbp_pg_pool *pool, const char *gid, bool commit, bool *found) {
+  vbp_pg_conn *c = NULL;
+  *found = false;
+  vbp_status st = vbp_pg_acquire(pool, &c);
+  if (!vbp_ok(&st)) return st;
+  char *literal = PQescapeLiteral(c->pg, gid, strlen(gid));
+  if (!literal) {
+    vbp_pg_release(pool, c);
+    return vbp_status_make(VBP_INTERNAL, "finish prepared: cannot quote the transaction id");
+  }
+  char *sql = vbp_xcalloc(strlen(literal) + 32, 1);
+  sprintf(sql, "%s PREPARED %s", commit ? "COMMIT" : "ROLLBACK", literal);
+  PQfreemem(literal);
+  PGresult *r = PQexec(c->pg, sql);
+  free(sql);
+  const char *sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  if (r && PQresultStatus(r) == PGRES_FATAL_ERROR && sqlstate && strcmp(sqlstate, "42704") == 0) {
+    /* undefined_object: never prepared, or finished already (by us, or by recovery). */
+    st = vbp_status_ok();
+  } else {
+    st = vbp_pg_status(r, commit ? "commit prepared" : "rollback prepared");
+    *found = vbp_ok(&st);
+  }
+  PQclear(r);
+  vbp_pg_release(pool, c);
+  return st;
 }
 
 /* ---- migrations ---- */

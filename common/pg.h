@@ -201,6 +201,17 @@ vbp_status vbp_pg_transaction(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
  * own snapshot is enough. Retried the same way (ABORTED, or the connection broke). Thread-safe. */
 vbp_status vbp_pg_read(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
 
+/* Two-phase commit (docs/exchange-import.md): like vbp_pg_transaction, but instead of COMMIT
+ * the transaction is prepared (PREPARE TRANSACTION gid), so that it survives this session, a
+ * crash and a restart, holding its locks, until vbp_pg_finish_prepared. Retried as
+ * vbp_pg_transaction is. The server needs max_prepared_transactions > 0. Thread-safe. */
+vbp_status vbp_pg_prepare(vbp_pg_pool *pool, const char *gid, vbp_pg_tx_fn fn, void *ctx);
+
+/* COMMIT PREPARED gid (commit) or ROLLBACK PREPARED gid, outside any transaction. A gid that is
+ * not there (never prepared, or finished already) is OK with *found false, so recovery may repeat
+ * it; *found is true when this call finished it. Thread-safe. */
+vbp_status vbp_pg_finish_prepared(vbp_pg_pool *pool, const char *gid, bool commit, bool *found);
+
 /* Whether the database answers (SELECT 1 on a pooled connection): a service's readiness. pool
  * is a vbp_pg_pool (void * so it fits vbp_server_config.ready). Thread-safe. */
 bool vbp_pg_ready(void *pool);

@@ -7,5 +7,3 @@
     (void)response;                                                         \
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
-PENDING(contract_prepare_import)
-PENDING(contract_finish_import)

@@ -7,5 +7,3 @@
     (void)response;                                                         \
     return vbp_status_make(VBP_UNIMPLEMENTED, #name " is not written yet"); \
   }
-PENDING(volume_prepare_import)
-PENDING(volume_finish_import)

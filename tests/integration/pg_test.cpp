@@ -181,6 +181,53 @@ TEST_F(PgTest, TransactionCommitsOnOkAndRollsBackOnError) {
   EXPECT_EQ(sql("SELECT string_agg(id::text, ',') FROM catalog.widget"), "1");
 }
 
+std::string prepared(const std::string &dsn) {
+  return vbp_test_sql(dsn,
+                      "SELECT coalesce(string_agg(gid, ',' ORDER BY gid), '') FROM "
+                      "pg_prepared_xacts WHERE database = current_database()");
+}
+
+TEST_F(PgTest, PreparedTransactionsAreInvisibleUntilCommittedPrepared) {
+  Pool pool = open(2);
+  migrate(pool.get());
+  InsertCtx one{"1", VBP_OK, 0}, two{"2", VBP_OK, 0};
+  ASSERT_EQ(vbp_pg_prepare(pool.get(), "t-prep-1", insert_widget, &one).code, VBP_OK);
+  ASSERT_EQ(vbp_pg_prepare(pool.get(), "t-prep-2", insert_widget, &two).code, VBP_OK);
+  EXPECT_EQ(prepared(dsn_), "t-prep-1,t-prep-2");
+  EXPECT_EQ(sql("SELECT count(*) FROM catalog.widget"), "0");
+  bool found = false;
+  vbp_status st = vbp_pg_finish_prepared(pool.get(), "t-prep-1", true, &found);
+  EXPECT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_TRUE(found);
+  st = vbp_pg_finish_prepared(pool.get(), "t-prep-2", false, &found);
+  EXPECT_EQ(st.code, VBP_OK) << st.message;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(sql("SELECT string_agg(id::text, ',') FROM catalog.widget"), "1");
+  EXPECT_EQ(prepared(dsn_), "");
+  // Again, or for a gid nobody prepared: OK, found false (recovery repeats it).
+  for (bool commit : {true, false}) {
+    found = true;
+    st = vbp_pg_finish_prepared(pool.get(), "t-prep-1", commit, &found);
+    EXPECT_EQ(st.code, VBP_OK) << st.message;
+    EXPECT_FALSE(found);
+  }
+}
+
+TEST_F(PgTest, APrepareWhoseWorkFailsPreparesNothing) {
+  Pool pool = open(2);
+  migrate(pool.get());
+  InsertCtx refused{"3", VBP_FAILED_PRECONDITION, 0};
+  vbp_status st = vbp_pg_prepare(pool.get(), "t-prep-3", insert_widget, &refused);
+  EXPECT_EQ(st.code, VBP_FAILED_PRECONDITION);
+  EXPECT_EQ(refused.attempts, 1);
+  EXPECT_EQ(prepared(dsn_), "");
+  EXPECT_EQ(sql("SELECT count(*) FROM catalog.widget"), "0");
+  // The connection went back to the pool usable, outside any transaction.
+  InsertCtx ok{"4", VBP_OK, 0};
+  EXPECT_EQ(vbp_pg_transaction(pool.get(), insert_widget, &ok).code, VBP_OK);
+  EXPECT_EQ(vbp_pg_prepare(pool.get(), "", insert_widget, &ok).code, VBP_INVALID_ARGUMENT);
+}
+
 struct FlakyCtx {
   int attempts;
   int fail_attempts;  // raise 40001 on this many first attempts

@@ -1,0 +1,318 @@
+/* contract-svc's part of an all-or-nothing ImportBatch (docs/exchange-import.md): the contracts
+ * of another province's exchange file with their signatures and history as they were, written in
+ * one transaction that is prepared (PREPARE TRANSACTION 'vbp-import-<id>-contract') and finished
+ * by catalog-svc, the coordinator, with FinishImport. The history is append-only (C9): its
+ * trigger refuses UPDATE and DELETE, and an import only inserts. A contract already there with
+ * the same content is skipped; with other content (or another contract holding its institution,
+ * product and year) it is an error of its line, and then nothing is prepared. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/failpoint.h"
+#include "common/money.h"
+#include "common/validate.h"
+#include "contract-svc/contracts.h"
+#include "contract-svc/handlers.h"
+#include "contract-svc/rules.h"
+#include "vbp/v1/contract.pb-c.h"
+
+#define IMPORT_ID_MAX 64
+#define TEXT_MAX_LEN 200
+
+typedef struct contract_import {
+  vbp_call *call;
+  const Vbp__V1__PrepareContractImportRequest *in;
+  vbp_arena *arena;
+  int imported, skipped;
+  Vbp__V1__PrepareImportError **errors;
+  size_t n_errors;
+} contract_import;
+
+static void add_error(contract_import *v, int line, const vbp_status *st) {
+  Vbp__V1__PrepareImportError *e = vbp_arena_alloc(v->arena, sizeof *e);
+  vbp__v1__prepare_import_error__init(e);
+  e->line = line;
+  e->message = *st->field ? vbp_arena_printf(v->arena, "%s: %s", st->field, st->reason)
+                          : vbp_arena_printf(v->arena, "%s", st->message);
+  Vbp__V1__PrepareImportError **grown =
+      vbp_arena_alloc(v->arena, (v->n_errors + 1) * sizeof *grown);
+  if (v->n_errors) memcpy(grown, v->errors, v->n_errors * sizeof *grown);
+  grown[v->n_errors++] = e;
+  v->errors = grown;
+}
+
+static char *num(vbp_arena *a, int64_t n) { return vbp_arena_printf(a, "%" PRId64, n); }
+
+/* A time as contract-svc writes them ("2024-07-05T09:30:00+08:00", CONTRACT_SQL_TIME), so that
+ * it reads back as the file had it. */
+static vbp_status need_time(const char *field, const char *text) {
+  vbp_date d;
+  if (!text || strlen(text) != 25 || text[10] != 'T' || strcmp(text + 19, "+08:00") != 0 ||
+      text[13] != ':' || text[16] != ':')
+    return vbp_invalid(field, "must be a time in China, YYYY-MM-DDTHH:MM:SS+08:00");
+  char day[11];
+  memcpy(day, text, 10);
+  day[10] = '\0';
+  if (!vbp_date_parse(day, &d)) return vbp_invalid(field, "is not a date");
+  for (int i = 11; i < 19; i++)
+    if (i != 13 && i != 16 && (text[i] < '0' || text[i] > '9'))
+      return vbp_invalid(field, "must be a time in China, YYYY-MM-DDTHH:MM:SS+08:00");
+  if (atoi(text + 11) > 23 || atoi(text + 14) > 59 || atoi(text + 17) > 59)
+    return vbp_invalid(field, "is not a time of day");
+  return vbp_status_ok();
+}
+
+static vbp_status check_signature(vbp_arena *a, size_t i, const Vbp__V1__Signature *s) {
+  char hex[65];
+  const char *f = vbp_arena_printf(a, "contract.signatures[%zu]", i);
+  VBP_CHECK(vbp_need_enum(vbp_arena_printf(a, "%s.party", f), s->party,
+                          &vbp__v1__signature__party__descriptor));
+  VBP_CHECK(vbp_need_text(vbp_arena_printf(a, "%s.signerName", f), s->signer_name, TEXT_MAX_LEN));
+  VBP_CHECK(
+      vbp_need_sha256_hex(vbp_arena_printf(a, "%s.documentSha256", f), s->document_sha256, hex));
+  if (strcmp(hex, s->document_sha256) != 0)
+    return vbp_invalid(vbp_arena_printf(a, "%s.documentSha256", f), "must be lowercase hex");
+  VBP_CHECK(vbp_need_id(vbp_arena_printf(a, "%s.signedBy", f), s->signed_by));
+  return need_time(vbp_arena_printf(a, "%s.signedAt", f), s->signed_at);
+}
+
+static vbp_status check_event(vbp_arena *a, size_t i, const Vbp__V1__ContractEvent *e) {
+  const char *f = vbp_arena_printf(a, "contract.history[%zu]", i);
+  VBP_CHECK(need_time(vbp_arena_printf(a, "%s.at", f), e->at));
+  VBP_CHECK(vbp_need_text(vbp_arena_printf(a, "%s.actorRole", f), e->actor_role, TEXT_MAX_LEN));
+  VBP_CHECK(vbp_need_enum(vbp_arena_printf(a, "%s.action", f), e->action,
+                          &vbp__v1__contract_event__action__descriptor));
+  VBP_CHECK(vbp_opt_enum(vbp_arena_printf(a, "%s.fromState", f), e->from_state,
+                         &vbp__v1__contract_state__descriptor));
+  return vbp_need_enum(vbp_arena_printf(a, "%s.toState", f), e->to_state,
+                       &vbp__v1__contract_state__descriptor);
+}
+
+static int by_time_then_party(const void *x, const void *y) {
+  const Vbp__V1__Signature *p = *(Vbp__V1__Signature *const *)x;
+  const Vbp__V1__Signature *q = *(Vbp__V1__Signature *const *)y;
+  int c = strcmp(p->signed_at, q->signed_at);
+  return c ? c : (int)p->party - (int)q->party;
+}
+
+/* The contract as GetContract would show it once stored (price in four decimals, signatures
+ * in their order), checked as CreateContract checks its input. *out lives in a. */
+static vbp_status normalise(vbp_arena *a, const Vbp__V1__ContractImportItem *it,
+                            Vbp__V1__Contract **out, vbp_money *price) {
+  const Vbp__V1__Contract *k = it->contract;
+  vbp_date d;
+  if (!k) return vbp_invalid("contract", "is required");
+  VBP_CHECK(vbp_need_id("contract.id", k->id));
+  VBP_CHECK(vbp_need_id("contract.batchCode", k->batch_code));
+  VBP_CHECK(vbp_need_region_code("contract.regionCode", k->region_code));
+  VBP_CHECK(vbp_need_id("contract.institutionId", k->institution_id));
+  VBP_CHECK(vbp_need_id("contract.manufacturerId", k->manufacturer_id));
+  if (*k->distributor_id) VBP_CHECK(vbp_need_id("contract.distributorId", k->distributor_id));
+  VBP_CHECK(vbp_need_id("contract.productId", k->product_id));
+  VBP_CHECK(vbp_need_price("contract.price", k->price, price));
+  if (k->quantity < 0) return vbp_invalid("contract.quantity", "must not be negative");
+  if (k->agreement_year < 1) return vbp_invalid("contract.agreementYear", "must be 1 or more");
+  VBP_CHECK(vbp_need_date("contract.periodStart", k->period_start, &d));
+  VBP_CHECK(vbp_need_date("contract.periodEnd", k->period_end, &d));
+  if (strcmp(k->period_end, k->period_start) < 0)
+    return vbp_invalid("contract.periodEnd", "must not be before periodStart");
+  VBP_CHECK(vbp_need_enum("contract.state", k->state, &vbp__v1__contract_state__descriptor));
+  for (size_t i = 0; i < k->n_signatures; i++) {
+    VBP_CHECK(check_signature(a, i, k->signatures[i]));
+    for (size_t j = 0; j < i; j++)
+      if (k->signatures[j]->party == k->signatures[i]->party)
+        return vbp_invalid(vbp_arena_printf(a, "contract.signatures[%zu].party", i),
+                           "repeats a party");
+  }
+  for (size_t i = 0; i < k->n_history; i++) VBP_CHECK(check_event(a, i, k->history[i]));
+  VBP_CHECK(vbp_need_enum("kind", it->kind, &vbp__v1__product_kind__descriptor));
+  VBP_CHECK(vbp_need_region_code("institutionRegion", it->institution_region));
+  Vbp__V1__Contract *n = vbp_arena_alloc(a, sizeof *n);
+  *n = *k;
+  n->price = contract_money(a, *price);
+  n->signatures = vbp_arena_alloc(a, (k->n_signatures + 1) * sizeof *n->signatures);
+  if (k->n_signatures) memcpy(n->signatures, k->signatures, k->n_signatures * sizeof(void *));
+  qsort(n->signatures, n->n_signatures, sizeof *n->signatures, by_time_then_party);
+  *out = n;
+  return vbp_status_ok();
+}
+
+static bool same(vbp_arena *a, const ProtobufCMessage *x, const ProtobufCMessage *y) {
+  size_t nx = protobuf_c_message_get_packed_size(x), ny = protobuf_c_message_get_packed_size(y);
+  if (nx != ny) return false;
+  uint8_t *bx = vbp_arena_alloc(a, nx + 1), *by = vbp_arena_alloc(a, ny + 1);
+  protobuf_c_message_pack(x, bx);
+  protobuf_c_message_pack(y, by);
+  return memcmp(bx, by, nx) == 0;
+}
+
+static vbp_status insert_children(vbp_pg_conn *c, vbp_arena *a, const Vbp__V1__Contract *k) {
+  for (size_t i = 0; i < k->n_signatures; i++) {
+    const Vbp__V1__Signature *s = k->signatures[i];
+    const char *p[] = {k->id,           num(a, s->party), s->signer_name, s->document_sha256,
+                       s->on_behalf_of, s->signed_by,     s->signed_at,   s->key_id,
+                       s->signature};
+    VBP_CHECK(vbp_pg_command(c, "import signature",
+                             "INSERT INTO signatures (contract_id, party, signer_name, "
+                             "document_sha256, on_behalf_of, signed_by, signed_at, key_id, "
+                             "signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                             9, p));
+  }
+  /* The history as it was, in its order: inserted, never changed (C9). */
+  for (size_t i = 0; i < k->n_history; i++) {
+    const Vbp__V1__ContractEvent *e = k->history[i];
+    const char *p[] = {k->id,
+                       num(a, (int64_t)i + 1),
+                       e->at,
+                       e->actor_id,
+                       e->actor_role,
+                       num(a, e->action),
+                       num(a, e->from_state),
+                       num(a, e->to_state),
+                       e->document_sha256,
+                       e->note,
+                       e->key_id,
+                       e->signature};
+    VBP_CHECK(vbp_pg_command(c, "import contract event",
+                             "INSERT INTO contract_events (contract_id, seq, at, actor_id, "
+                             "actor_role, action, from_state, to_state, document_sha256, note, "
+                             "key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                             "$10, $11, $12)",
+                             12, p));
+  }
+  return vbp_status_ok();
+}
+
+static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
+                               const Vbp__V1__ContractImportItem *it, const Vbp__V1__Contract *k,
+                               vbp_money price) {
+  vbp_arena *a = v->arena;
+  char area[7];
+  if (!contract_coordination_area(it->institution_region, area)) {
+    vbp_status st = vbp_invalid("institutionRegion", "has no coordination area");
+    add_error(v, it->line, &st);
+    return vbp_status_ok();
+  }
+  unsigned parties = 0;
+  for (size_t i = 0; i < k->n_signatures; i++)
+    parties |= CONTRACT_PARTY_BIT(k->signatures[i]->party);
+  const char *p[] = {k->id,
+                     k->batch_code,
+                     k->region_code,
+                     num(a, it->kind),
+                     k->institution_id,
+                     it->institution_region,
+                     area,
+                     k->manufacturer_id,
+                     k->distributor_id,
+                     k->product_id,
+                     num(a, price),
+                     num(a, k->quantity),
+                     num(a, k->agreement_year),
+                     k->period_start,
+                     k->period_end,
+                     num(a, k->state),
+                     num(a, parties)};
+  bool wrote = false;
+  VBP_CHECK(vbp_pg_write(c, "import contract",
+                         "INSERT INTO contracts (id, batch_code, region_code, kind, "
+                         "institution_id, institution_region, area_code, manufacturer_id, "
+                         "distributor_id, product_id, price, quantity, agreement_year, "
+                         "period_start, period_end, state, signed_parties) VALUES ($1, $2, $3, "
+                         "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
+                         "ON CONFLICT DO NOTHING RETURNING 1",
+                         17, p, &wrote));
+  if (wrote) {
+    VBP_CHECK(insert_children(c, a, k));
+    v->imported++;
+    return vbp_status_ok();
+  }
+  contract_row *stored = NULL;
+  VBP_CHECK(contract_find(c, a, k->id, false, true, &stored));
+  vbp_status st;
+  if (!stored) {
+    st = vbp_invalid("contract.id",
+                     "another contract holds institution %s, product %s, year %d of batch %s",
+                     k->institution_id, k->product_id, k->agreement_year, k->batch_code);
+  } else if (!same(a, &stored->c->base, &k->base) || stored->kind != it->kind ||
+             strcmp(stored->institution_region, it->institution_region) != 0) {
+    st = vbp_status_field(VBP_ALREADY_EXISTS, "contract.id",
+                          "contract %s exists already with other values", k->id);
+  } else {
+    v->skipped++;
+    return vbp_status_ok();
+  }
+  add_error(v, it->line, &st);
+  return vbp_status_ok();
+}
+
+/* The part, from scratch each attempt (vbp_pg_prepare may re-run it). Any error rolls it back:
+ * then nothing is prepared. */
+static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
+  contract_import *v = ctx;
+  v->imported = v->skipped = 0;
+  v->errors = NULL;
+  v->n_errors = 0;
+  for (size_t i = 0; i < v->in->n_items; i++) {
+    const Vbp__V1__ContractImportItem *it = v->in->items[i];
+    Vbp__V1__Contract *k = NULL;
+    vbp_money price = 0;
+    vbp_status st = normalise(v->arena, it, &k, &price);
+    if (!vbp_ok(&st)) {
+      add_error(v, it->line, &st);
+      continue;
+    }
+    VBP_CHECK(put_contract(c, v, it, k, price));
+  }
+  if (v->n_errors)
+    return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
+  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
+   * which would then be left behind holding its locks. */
+  if (vbp_call_remaining_ms(v->call) <= 0)
+    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
+  if (vbp_failpoint("contract.import.prepare"))
+    return vbp_status_make(VBP_UNAVAILABLE, "failpoint contract.import.prepare");
+  return vbp_status_ok();
+}
+
+static vbp_status need_import_id(const char *id) {
+  VBP_CHECK(vbp_need_id("importId", id));
+  if (strlen(id) >= IMPORT_ID_MAX) return vbp_invalid("importId", "is too long");
+  return vbp_status_ok();
+}
+
+CONTRACT_HANDLER(contract_prepare_import) {
+  const Vbp__V1__PrepareContractImportRequest *in =
+      (const Vbp__V1__PrepareContractImportRequest *)request;
+  VBP_CHECK(need_import_id(in->import_id));
+  vbp_arena *a = vbp_call_arena(call);
+  contract_import v = {.call = call, .in = in, .arena = a};
+  const char *gid = vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id);
+  vbp_status st = vbp_pg_prepare(contract_of(call)->pool, gid, import_tx, &v);
+  if (!vbp_ok(&st) && v.n_errors == 0) return st;
+  Vbp__V1__PrepareImportResponse *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__prepare_import_response__init(r);
+  r->imported = v.n_errors ? 0 : v.imported;
+  r->skipped = v.n_errors ? 0 : v.skipped;
+  r->errors = v.errors;
+  r->n_errors = v.n_errors;
+  *response = &r->base;
+  return vbp_status_ok();
+}
+
+CONTRACT_HANDLER(contract_finish_import) {
+  const Vbp__V1__FinishImportRequest *in = (const Vbp__V1__FinishImportRequest *)request;
+  VBP_CHECK(need_import_id(in->import_id));
+  vbp_arena *a = vbp_call_arena(call);
+  Vbp__V1__FinishImportResponse *r = vbp_arena_alloc(a, sizeof *r);
+  vbp__v1__finish_import_response__init(r);
+  bool found = false;
+  VBP_CHECK(vbp_pg_finish_prepared(contract_of(call)->pool,
+                                   vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id),
+                                   in->commit, &found));
+  r->found = found;
+  *response = &r->base;
+  return vbp_status_ok();
+}
