@@ -1,5 +1,5 @@
 /* ImportBatch: another province's exchange file taken in, all or nothing across catalog-svc,
- * volume-svc and contract-svc (docs/exchange-import.md).
+ * volume-svc and contract-svc (docs/exchange.md "Import").
  *
  * 1. Validation, whole, before anything is written: every line parsed (gateway/json.h maps the
  *    proto3 JSON), checked as the Create* methods check their input, its references resolved

@@ -11,7 +11,7 @@
 static catalog_service svc;
 static const char *pricing_addr;                /* "" when unset: no PriceInputsChanged pushes */
 static const char *volume_addr, *contract_addr; /* "" when unset: their parts are UNAVAILABLE */
-/* ImportBatch recovery (docs/exchange-import.md): an import still preparing after this many
+/* ImportBatch recovery (docs/exchange.md "Import"): an import still preparing after this many
  * seconds is aborted; unfinished imports are looked for this often. */
 static int import_abort_after_s, import_recovery_ms;
 

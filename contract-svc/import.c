@@ -1,4 +1,4 @@
-/* contract-svc's part of an all-or-nothing ImportBatch (docs/exchange-import.md): the contracts
+/* contract-svc's part of an all-or-nothing ImportBatch (docs/exchange.md "Import"): the contracts
  * of another province's exchange file with their signatures and history as they were, written in
  * one transaction that is prepared (PREPARE TRANSACTION 'vbp-import-<id>-contract') and finished
  * by catalog-svc, the coordinator, with FinishImport. The history is append-only (C9): its

@@ -1,4 +1,4 @@
-/* volume-svc's part of an all-or-nothing ImportBatch (docs/exchange-import.md): the allocations
+/* volume-svc's part of an all-or-nothing ImportBatch (docs/exchange.md "Import"): the allocations
  * and progress rows of another province's exchange file, written in one transaction that is
  * prepared (PREPARE TRANSACTION 'vbp-import-<id>-volume') and finished by catalog-svc, the
  * coordinator, with FinishImport. An import never updates or deletes a row: a row already there

@@ -1,7 +1,7 @@
-// ImportBatch (docs/exchange-import.md): another province's exchange file taken in by catalog-svc,
-// volume-svc and contract-svc together, all or nothing (PostgreSQL two-phase commit coordinated
-// by catalog-svc), with every service in-process over real gRPC. The file is built here by hand:
-// every record type, a handful of each.
+// ImportBatch (docs/exchange.md "Import"): another province's exchange file taken in by
+// catalog-svc, volume-svc and contract-svc together, all or nothing (PostgreSQL two-phase commit
+// coordinated by catalog-svc), with every service in-process over real gRPC. The file is built here
+// by hand: every record type, a handful of each.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
