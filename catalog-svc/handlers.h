@@ -5,6 +5,7 @@
 #define CATALOG_HANDLERS_H
 
 #include "catalog-svc/service.h"
+#include "common/pg.h"
 #include "common/rpc.h"
 #include "common/status.h"
 #include "vbp/v1/catalog.pb-c.h"
@@ -17,6 +18,11 @@
 vbp_status catalog_agreement_years_of(vbp_arena *a, const Vbp__V1__Batch *b,
                                       const Vbp__V1__Execution *e, Vbp__V1__AgreementYear ***out,
                                       size_t *n);
+
+/* The change feed's row for a catalog write (service.c), in the write's transaction: ids are
+ * the thing's code or id, or "batch/id" for what lives in a batch. */
+void catalog_record_change(vbp_pg_conn *c, const char *type, const char *id, const char *action,
+                           const char *region_code, const char *batch_code);
 
 /* export.c: ExportBatch, the catalog's records then volume-svc's and contract-svc's parts. */
 vbp_status catalog_export_batch(vbp_call *call, const ProtobufCMessage *request);

@@ -81,8 +81,8 @@ static catalog_service *service_of(vbp_call *call) { return vbp_call_context(cal
 
 /* Records a write in the change feed (common/feed.h), in its transaction. Everything the catalog
  * keeps that the feed shows is reference data every authenticated caller may read. */
-static void record(vbp_pg_conn *c, const char *type, const char *id, const char *action,
-                   const char *region_code, const char *batch_code) {
+void catalog_record_change(vbp_pg_conn *c, const char *type, const char *id, const char *action,
+                           const char *region_code, const char *batch_code) {
   const vbp_change change = {.type = type,
                              .id = id,
                              .action = action,
@@ -167,7 +167,7 @@ static vbp_status create_region_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_region(c, in, &inserted));
   if (inserted) {
-    record(c, "region", in->code, "created", in->code, NULL);
+    catalog_record_change(c, "region", in->code, "created", in->code, NULL);
     t->out = &in->base;
     return ok();
   }
@@ -213,7 +213,7 @@ static vbp_status create_organization_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_organization(c, in, &inserted));
   if (inserted) {
-    record(c, "organization", in->id, "created", in->region_code, NULL);
+    catalog_record_change(c, "organization", in->id, "created", in->region_code, NULL);
     t->out = &in->base;
     return ok();
   }
@@ -368,7 +368,7 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_batch(c, in, &inserted));
   if (inserted) {
-    record(c, "batch", in->code, "created", NULL, in->code);
+    catalog_record_change(c, "batch", in->code, "created", NULL, in->code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
@@ -516,7 +516,7 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
                        vbp_date_format(latest, buf));
   }
   VBP_CHECK(catalog_store_set_cycle_end(c, x->code, x->cycle_end));
-  record(c, "batch", x->code, "updated", NULL, x->code);
+  catalog_record_change(c, "batch", x->code, "updated", NULL, x->code);
   VBP_CHECK(wrote_price_inputs(c, t));
   b->cycle_end = x->cycle_end;
   t->out = &b->base;
@@ -567,8 +567,9 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_execution(c, e, &inserted));
   if (inserted) {
-    record(c, "execution", vbp_arena_printf(a, "%s/%s", e->batch_code, e->region_code), "created",
-           e->region_code, e->batch_code);
+    catalog_record_change(c, "execution",
+                          vbp_arena_printf(a, "%s/%s", e->batch_code, e->region_code), "created",
+                          e->region_code, e->batch_code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &e->base;
     return ok();
@@ -686,7 +687,7 @@ static vbp_status create_product_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_product(c, in, &inserted));
   if (inserted) {
-    record(c, "product", in->id, "created", NULL, NULL);
+    catalog_record_change(c, "product", in->id, "created", NULL, NULL);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
@@ -755,8 +756,9 @@ static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_group(c, &in->group, in->max_non_winning_price, &inserted));
   if (inserted) {
-    record(c, "group", vbp_arena_printf(a, "%s/%s", in->group.batch_code, in->group.id), "created",
-           NULL, in->group.batch_code);
+    catalog_record_change(c, "group",
+                          vbp_arena_printf(a, "%s/%s", in->group.batch_code, in->group.id),
+                          "created", NULL, in->group.batch_code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->group.base;
     return ok();
@@ -834,8 +836,8 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
   if (!inserted) return vbp_status_make(VBP_ABORTED, "the result was published meanwhile; retry");
-  record(c, "result", vbp_arena_printf(a, "%s/%s", in->batch_code, in->product_id), "created", NULL,
-         in->batch_code);
+  catalog_record_change(c, "result", vbp_arena_printf(a, "%s/%s", in->batch_code, in->product_id),
+                        "created", NULL, in->batch_code);
   VBP_CHECK(wrote_price_inputs(c, t));
   t->out = &in->base;
   return ok();

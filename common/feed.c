@@ -98,7 +98,7 @@ static const char *const FLUSH_SQL =
     "n.batch_code, coalesce(string_to_array(n.parties, E'\\x1f'), '{}'), n.pub "
     "FROM clock, n";
 
-vbp_status vbp_feed_flush(vbp_pg_conn *conn) {
+vbp_status vbp_feed_flush(vbp_pg_conn *conn, bool notify) {
   feed_buffer *b = *(feed_buffer **)vbp_pg_feed_slot(conn);
   if (b == NULL || b->n == 0) {
     vbp_feed_discard(conn);
@@ -121,7 +121,7 @@ vbp_status vbp_feed_flush(vbp_pg_conn *conn) {
   const char *values[7];
   for (int k = 0; k < 7; k++) values[k] = vbp_pg_text_array(a, cols[k], n);
   vbp_status st = vbp_pg_command(conn, "record changes", FLUSH_SQL, 7, values);
-  if (vbp_ok(&st))
+  if (vbp_ok(&st) && notify)
     st = vbp_pg_command(conn, "notify changes",
                         "SELECT pg_notify('" VBP_FEED_CHANNEL "', current_schema())", 0, NULL);
   vbp_feed_discard(conn);

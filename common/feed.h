@@ -49,10 +49,11 @@ typedef struct vbp_change {
 void vbp_feed_add(vbp_pg_conn *conn, const vbp_change *change);
 
 /* Writes the buffered changes (nothing when there are none) with the next sequence numbers,
- * notifies VBP_FEED_CHANNEL, and empties the buffer. Must be the last thing before COMMIT:
- * vbp_pg_transaction calls it; call it yourself before a COMMIT or PREPARE TRANSACTION you issue
- * on a raw connection. */
-vbp_status vbp_feed_flush(vbp_pg_conn *conn);
+ * notifies VBP_FEED_CHANNEL when `notify`, and empties the buffer. Must be the last thing before
+ * COMMIT: vbp_pg_transaction calls it; call it yourself before a COMMIT or PREPARE TRANSACTION
+ * you issue on a raw connection. PostgreSQL refuses to PREPARE a transaction that notified, so a
+ * prepared one flushes without, and vbp_pg_finish_prepared notifies after COMMIT PREPARED. */
+vbp_status vbp_feed_flush(vbp_pg_conn *conn, bool notify);
 
 /* Drops the buffer (a rollback, a new attempt). */
 void vbp_feed_discard(vbp_pg_conn *conn);

@@ -406,7 +406,7 @@ static vbp_status attempt_once(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bo
 
   /* The change feed's rows, last: its clock lock is held from here to COMMIT, or, prepared, to
    * COMMIT PREPARED (feed.h). */
-  st = vbp_feed_flush(c);
+  st = vbp_feed_flush(c, gid == NULL);
   if (!vbp_ok(&st)) {
     *retry = st.code == VBP_ABORTED || broken(c);
     goto done;
@@ -491,6 +491,12 @@ vbp_status vbp_pg_finish_prepared(vbp_pg_pool *pool, const char *gid, bool commi
     *found = vbp_ok(&st);
   }
   PQclear(r);
+  if (*found && commit) {
+    /* What the prepared part put in the change feed is visible now: wake the watchers. A lost
+     * notice only delays them until their periodic re-read. */
+    r = PQexec(c->pg, "SELECT pg_notify('" VBP_FEED_CHANNEL "', current_schema())");
+    PQclear(r);
+  }
   vbp_pg_release(pool, c);
   return st;
 }

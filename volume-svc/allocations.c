@@ -171,11 +171,10 @@ static vbp_status lock_year(vbp_pg_conn *c, const char *batch, const char *regio
 
 /* An allocation row in the change feed: where its institution is, for the institution and the
  * manufacturer of the product. Its id is its key, batch/province/year/institution/product. */
-static void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch,
-                                     const char *region, const char *year,
-                                     const char *institution_id, const char *product_id,
-                                     const char *institution_region, const char *manufacturer_id,
-                                     const char *action) {
+void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch, const char *region,
+                              const char *year, const char *institution_id, const char *product_id,
+                              const char *institution_region, const char *manufacturer_id,
+                              const char *action) {
   const char *parties[] = {institution_id, manufacturer_id};
   vbp_feed_add(c, &(vbp_change){.type = "allocation",
                                 .id = vbp_arena_printf(a, "%s/%s/%s/%s/%s", batch, region, year,

@@ -401,7 +401,7 @@ class RawTx {
     change.is_public = true;
     vbp_feed_add(conn_, &change);
   }
-  vbp_status flush() { return vbp_feed_flush(conn_); }
+  vbp_status flush() { return vbp_feed_flush(conn_, true); }
   int backend_pid() { return PQbackendPID(vbp_pg_conn_raw(conn_)); }
 
  private:
