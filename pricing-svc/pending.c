@@ -1,2 +1,0 @@
-/* TEMPORARY (branch exch only): handlers not written yet. Each helper deletes its own. */
-#include "pricing-svc/feed_handlers.h"
