@@ -1,4 +1,4 @@
-// Swagger UI over the gateway's own document, in place of the dist's default (a petstore on the
+// Swagger UI over the gateway's own document, in place of the dist's default (an example API on the
 // internet): nothing outside this origin is asked for. The key typed into Authorize is kept in
 // the browser's local storage across reloads (persistAuthorization), and "Try it out" sends it
 // as Authorization: Bearer <key>, the document's security scheme.
