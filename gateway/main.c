@@ -151,6 +151,8 @@ int main(void) {
     goto done;
   }
   vbp_log(VBP_LOG_INFO, "serving %zu routes on %s", n, cfg.listen_addr);
+  if (srv.docs)
+    vbp_log(VBP_LOG_INFO, "the API explorer at /docs: %zu files", gw_docs_count(srv.docs));
   int sig = vbp_wait_stop_signal();
   vbp_log(VBP_LOG_INFO, "signal %d: draining", sig);
   rc = 0;
