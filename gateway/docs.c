@@ -107,7 +107,8 @@ void gw_docs_destroy(gw_docs *docs) {
  * is not a regular file, in which case *st stays OK and the file is skipped. */
 static bool read_file(int dirfd, const char *dir, const char *name, size_t budget, gw_docs_file *f,
                       vbp_status *st) {
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO left in the directory is skipped, not waited on. */
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *st = vbp_status_make(VBP_FAILED_PRECONDITION, "VBP_DOCS_DIR: cannot open %s/%s: %s", dir, name,
                           strerror(errno));

@@ -138,6 +138,7 @@ TEST_F(GwDocsDir, LoadsTheFilesItMayServeAndNothingElse) {
   write("notes.md", "unknown extension");
   ASSERT_EQ(mkdir((dir_ + "/sub.js").c_str(), 0755), 0); /* a directory with a file's name */
   ASSERT_EQ(symlink("index.html", (dir_ + "/alias.txt").c_str()), 0);
+  ASSERT_EQ(mkfifo((dir_ + "/pipe.js").c_str(), 0600), 0); /* not waited on: skipped */
 
   vbp_status st = gw_docs_load(dir_.c_str(), &docs_);
   ASSERT_TRUE(vbp_ok(&st)) << st.message;
@@ -174,6 +175,7 @@ TEST_F(GwDocsDir, LoadsTheFilesItMayServeAndNothingElse) {
   EXPECT_EQ(gw_docs_find(docs_, "LICENSE", 7), nullptr);
   EXPECT_EQ(gw_docs_find(docs_, "notes.md", 8), nullptr);
   EXPECT_EQ(gw_docs_find(docs_, "sub.js", 6), nullptr);
+  EXPECT_EQ(gw_docs_find(docs_, "pipe.js", 7), nullptr);
   EXPECT_EQ(gw_docs_find(docs_, "index.htm", 9), nullptr);     /* a prefix is not the name */
   EXPECT_EQ(gw_docs_find(docs_, "index.html", 9), nullptr);    /* len counts */
   EXPECT_EQ(gw_docs_find(nullptr, "index.html", 10), nullptr); /* not installed */
