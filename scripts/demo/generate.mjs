@@ -11,7 +11,8 @@
 //                                          there already is skipped, so loading again restarts
 //                                          nothing; every write is idempotent besides.
 //   node scripts/demo/generate.mjs calls   prints (JSON) the example calls scripts/up shows, with
-//                                          the ids the load made.
+//                                          the ids the load made; as curl commands with
+//                                          VBP_DEMO_FORMAT=curl.
 // Deterministic: the same description gives the same data (ids, names, quantities, dates).
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -339,7 +340,7 @@ const addDays = (date, n) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 8640
 const daysBetween = (a, b) => Math.round((Date.parse(b) - Date.parse(a)) / 86400000) + 1;
 
 // Purchases of the year's contracts, delivered and accepted on the 15th of each month from the
-// year's start to `until`: each hospital at its own pace (0.7..1.3 of time elapsed); the hospitals
+// year's start to `until`: each hospital at its own pace (0.8..1.3 of time elapsed); the hospitals
 // of data.nonWinningBuyers buy the group's non-winning product too; during a verified supply issue
 // the hospital buys the backup product. Sent as one daily file per acceptance day.
 async function purchases(b, region, year, start, end, until) {
@@ -355,7 +356,7 @@ async function purchases(b, region, year, start, end, until) {
   };
   const issue = data.supplyIssue;
   for (const c of cs) {
-    const pace = 0.7 + 0.6 * unit(`pace|${c.institutionId}`);
+    const pace = 0.8 + 0.5 * unit(`pace|${c.institutionId}`);
     let month = `${start.slice(0, 7)}-15`;
     if (month < start) month = addDays(`${start.slice(0, 7)}-01`, 45).slice(0, 8) + '15';
     let sofar = 0;
@@ -560,9 +561,9 @@ async function examples() {
     { what: `a price with its rule (${c.price[1]} in ${c.price[0]}, P1a/P2a)`, path: `/v1/prices/${c.price[0]}/${c.price[1]}?date=${c.price[2]}` },
     { what: 'a non-winning product of a non-competitive group (P2b: 70% of its price)', path: `/v1/prices/${c.price2[0]}/${c.price2[1]}?date=${c.price2[2]}` },
     { what: 'a contract with its history (signed in July 2024, renewed for 2026)', path: `/v1/contracts/${y1.id}` },
-    { what: "a hospital's progress in agreement year 1", path: `/v1/progress?batchCode=${JX.code}&institutionId=${c.progress}&agreementYear=1&asOf=2025-12-31` },
-    { what: 'the assessment of Fujian for agreement year 1 (V6)', path: `/v1/assessments?batchCode=${JX.code}&regionCode=${FJ}&agreementYear=1` },
-    { what: 'year-3 renewals being signed now', path: `/v1/contracts?batchCode=${JX.code}&state=ENTERPRISE_SIGNED` },
+    { what: "a hospital's progress in agreement year 1", path: `/v1/progress?batchCode=${JX.code}&regionCode=${FJ}&institutionId=${c.progress}&agreementYear=1&asOf=2025-12-31` },
+    { what: 'the assessment of Fujian for agreement year 1 (V6)', path: `/v1/assessments?batchCode=${JX.code}&regionCode=${FJ}&agreementYear=1&pageSize=100` },
+    { what: 'contracts the hospitals have yet to confirm: year-3 renewals being signed now (and year-1 ones never confirmed)', path: `/v1/contracts?batchCode=${JX.code}&state=ENTERPRISE_SIGNED` },
     { what: 'a Lvliang hospital\'s consumables prepayment (30%, V7)', path: `/v1/prepayments/${c.prepayment}?batchCode=${SX.code}&agreementYear=1` },
   ];
 }
@@ -571,7 +572,10 @@ async function main() {
   if (!adminKey) throw new Error('VBP_ADMIN_KEY is not set');
   const mode = process.argv[2];
   if (mode === 'load') await load();
-  else if (mode === 'calls') console.log(JSON.stringify(await examples(), null, 1));
+  else if (mode === 'calls' && process.env.VBP_DEMO_FORMAT === 'curl') {
+    for (const c of await examples())
+      console.log(`  # ${c.what}\n  curl -H "Authorization: Bearer ${adminKey}" '${base}${c.path}'`);
+  } else if (mode === 'calls') console.log(JSON.stringify(await examples(), null, 1));
   else throw new Error(`usage: generate.mjs load|calls (got '${mode ?? ''}')`);
 }
 
