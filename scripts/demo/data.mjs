@@ -81,6 +81,9 @@ export default {
     institutionId: 'h-350102-1', productId: 'ifn-a1b-inj-mA', from: '2025-03-01', to: '2025-03-31',
     description: '中选企业鹭岛生物制药供货中断，改用备供产品',
   },
+  // A purchase above the listed limit (58), recorded and flagged for supervision (V9).
+  aboveLimit: { institutionId: 'h-350203-2', productId: 'ifn-a1b-inj-mD', quantity: '20', amount: '1200',
+    orderedOn: '2025-06-06', acceptedOn: '2025-06-10' },
   nonWinningBuyers: ['h-350203-2', 'h-220104-1', 'h-141181-1'],
   examples: {
     price: ['350102', 'ifn-a1b-inj-mA', '2024-08-01'], price2: ['350200', 'ifn-a2b-spray-mA', '2024-08-01'],

@@ -1,7 +1,8 @@
 // The demo data scripts/up loads (scripts/demo/generate.mjs), against a stack of all four services
 // and the gateway (tests/stack.sh, VBP_DEMO_RUN its directory, so the generator can restart
-// contract-svc and volume-svc pinned to each phase's day): it loads in time, loading again changes
-// nothing and restarts nothing, and each call scripts/up prints answers 200 with the values below.
+// contract-svc and volume-svc pinned to each phase's day): it loads in time, loading again restarts
+// nothing, running every phase again changes nothing, and each call scripts/up prints answers 200
+// with the values below.
 // The prices are worked out by hand from DOMAIN.md; quantities come from the description's
 // deterministic expansion (a change of data.mjs changes them, and this test says so).
 import { before, test } from 'node:test';
@@ -31,11 +32,42 @@ async function get(i) {
   return res.json;
 }
 
-test('the whole history loads in time, and again loads nothing', () => {
+// What the load made, as the API reads it: every contract with its state and signatures, the
+// allocations, progress and assessments (purchases counted in them).
+async function snapshot() {
+  const out = [];
+  for (const q of ['contracts?batchCode=JX-YP2023-01', 'contracts?batchCode=SX-HC2024-01',
+    'allocations?batchCode=JX-YP2023-01', 'allocations?batchCode=SX-HC2024-01',
+    'progress?batchCode=JX-YP2023-01&regionCode=350000&agreementYear=1&asOf=2025-12-31',
+    'progress?batchCode=JX-YP2023-01&regionCode=220000&agreementYear=2&asOf=2026-11-30',
+    'progress?batchCode=SX-HC2024-01&regionCode=140000&agreementYear=1&asOf=2025-12-31',
+    'assessments?batchCode=JX-YP2023-01&regionCode=350000&agreementYear=1',
+    'assessments?batchCode=SX-HC2024-01&regionCode=140000&agreementYear=1']) {
+    const res = await call('GET', `/v1/${q}&pageSize=500`);
+    assert.equal(res.status, 200, `${q}: ${res.text}`);
+    assert.equal(res.json.nextPageToken, undefined, q);
+    out.push(res.json);
+  }
+  return out;
+}
+
+test('the whole history loads in time; again it loads nothing, and forced to, it changes nothing', async () => {
   console.log(`demo loaded in ${loadSeconds.toFixed(1)} s`);
   // Under 30 s on an idle machine; a shared CI runner gets twice that.
   assert.ok(loadSeconds < 60, `${loadSeconds} s`);
   assert.match(run('load'), /^demo: already loaded/);
+  const before = await snapshot();
+  const { contracts } = before[0];
+  // Every state of a contract, and every year of the cycle loaded so far.
+  assert.deepEqual([...new Set(contracts.map((c) => c.state))].sort(), [
+    'DRAFT', 'EFFECTIVE', 'ENTERPRISE_SIGNED', 'PARTIALLY_SIGNED', 'RENEWED', 'TERMINATED']);
+  assert.deepEqual([...new Set(contracts.map((c) => c.agreementYear))].sort(), [1, 2, 3]);
+  // Every phase again: each write answers what is stored.
+  const forced = execFileSync('node', [generator, 'load'], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, VBP_DEMO_FORCE: '1' },
+  });
+  assert.equal(forced.match(/^demo: \d{4}-\d{2}-\d{2} /gm).length, 5, forced);
+  assert.deepEqual(await snapshot(), before);
 });
 
 test('the printed calls', () => {
