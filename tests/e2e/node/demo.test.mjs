@@ -8,6 +8,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,6 +69,15 @@ test('the whole history loads in time; again it loads nothing, and forced to, it
   });
   assert.equal(forced.match(/^demo: \d{4}-\d{2}-\d{2} /gm).length, 5, forced);
   assert.deepEqual(await snapshot(), before);
+});
+
+test('after the load every service runs on the real clock again', () => {
+  for (const name of ['contract-svc', 'volume-svc']) {
+    const [pid] = readFileSync(path.join(process.env.VBP_DEMO_RUN, 'pids', `${name}.pid`), 'utf8').split(' ');
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.deepEqual(env.filter((e) => e.startsWith('VBP_TODAY=')), [], name);
+    assert.ok(env.some((e) => e.startsWith('VBP_PG_DSN=')), name);
+  }
 });
 
 test('the printed calls', () => {
