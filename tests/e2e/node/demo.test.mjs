@@ -92,6 +92,12 @@ test('the printed calls', () => {
   ]);
 });
 
+test('the explorer scripts/up names answers without a key', async () => {
+  const res = await call('GET', '/docs', { key: null });
+  assert.equal(res.status, 200, res.text);
+  assert.match(res.headers.get('content-type'), /^text\/html/);
+});
+
 test('a price with its rule: P1a (its own listing 45 and winning price 38.5), P2a', async () => {
   assert.deepEqual(await get(0), {
     productId: 'ifn-a1b-inj-mA', regionCode: '350000', batchCode: 'JX-YP2023-01', maxSalePrice: '38.5000',
