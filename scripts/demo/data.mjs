@@ -15,8 +15,9 @@ export default {
       '141100': ['吕梁市', { '141102': '离石区', '141181': '孝义市', '141182': '汾阳市' }] } },
     '360000': { name: '江西省', cities: { '360100': ['南昌市', {}] } },
   },
-  // Hospitals per region level: each county has HOSPITALS.county, each city HOSPITALS.city (city
-  // level, review starts at the city), each executing province one provincial hospital.
+  // The public hospitals of each province that executes a batch, by the name that follows the
+  // region's: two in each county, one registered at each city (its review starts at the city),
+  // one at the province (it starts there; its coordination area is the province).
   hospitals: { county: ['人民医院', '中医院'], city: ['第一医院'], province: ['省立医院'] },
   manufacturers: {
     mA: ['鹭岛生物制药有限公司', '350200'], mB: ['长白山生物药业有限公司', '220100'],
@@ -36,6 +37,8 @@ export default {
         windows: ['2024-07-04', '2024-07-08', '2024-07-09', '2024-07-12'] },
       '220000': { listingDate: '2024-09-20', startDate: '2024-09-20', ratio: 80 },
     },
+    // Group id: [generic name, competitive, dosage form, specification, unit, results: [maker,
+    // status, winning price, share, quality tier], for consumables [category, function]].
     groups: {
       'ifn-a1b-inj': ['重组人干扰素α1b注射液', true, '注射剂', '30μg', '支', [
         ['mA', 'WINNING', '38.5', 60, 'REFERENCE'], ['mB', 'WINNING', '41.2', 40, 'CONSISTENCY_PASSED'],
