@@ -687,7 +687,9 @@ vbp_status vbp_call_recv(vbp_call *call, ProtobufCAllocator *allocator, int64_t 
   if (ev.type != GRPC_OP_COMPLETE) /* still pending: end_stream collects it */
     return vbp_status_make(VBP_DEADLINE_EXCEEDED, "no request for %lld ms", (long long)idle_ms);
   call->recv_pending = false;
-  if (!ev.success || call->cancelled)
+  /* A cancel or the deadline also ends the receive with no message: tell them from a half-close
+   * (so the log and the metrics say what the client saw). */
+  if (!ev.success || (!call->recv_buffer && vbp_call_done(call)) || call->cancelled)
     return vbp_call_remaining_ms(call) <= 0
                ? vbp_status_make(VBP_DEADLINE_EXCEEDED, "deadline passed while streaming")
                : vbp_status_make(VBP_CANCELLED, "the client went away during the stream");
