@@ -48,10 +48,10 @@ typedef struct vbp_method {
   const ProtobufCMessageDescriptor *response;
   vbp_unary_fn unary; /* exactly one of unary, stream and bidi */
   vbp_stream_fn stream;
-  vbp_bidi_fn bidi;
   /* The roles that may call it (authz.h); the server refuses any other caller with
    * PERMISSION_DENIED before the handler runs. Unused by clients. */
   vbp_roles roles;
+  vbp_bidi_fn bidi; /* last: tables written positionally (tests) need not name it */
 } vbp_method;
 
 typedef struct vbp_server_config {
