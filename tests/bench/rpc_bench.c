@@ -22,6 +22,12 @@
  *       first); `price-miss` GetPrice of a product and date never asked before by this run
  *       (BP000..BP099 x every day from 2024-08-01: a cache miss each); `batch` BatchGetPrices of
  *       all 100 products on 2024-08-01. Answers are checked (the product, or 100 prices).
+ *   rpc_bench volume-setup -t CATALOG -p PRICING -v VOLUME [-k ADMIN_KEY] [-n IN_FLIGHT]
+ *       Loads a province's volume data (tests/bench/volume.sh; volume_bench.h says what), IN_FLIGHT
+ *       calls at a time (default 16), and computes the allocations of agreement year 1.
+ *   rpc_bench volume-lines -D DIR [-l LINES] [-b MAX_FILE_BYTES]
+ *       Writes LINES purchases of that data (default 1000000) into DIR as NDJSON files of at most
+ *       MAX_FILE_BYTES (default 64 MiB) and as the rows volume-svc stores of them (COPY text).
  *
  * Load: IN_FLIGHT calls (default 64) are kept running on one client (one connection): each call
  * that ends starts the next one from the completion callback. The first -w seconds (default 2)
@@ -50,6 +56,7 @@
 #include "common/status.h"
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
+#include "volume_bench.h"
 
 #define DEFAULT_ORG_ID "bench-org"
 #define DEFAULT_IN_FLIGHT 64
@@ -109,6 +116,9 @@ static const vbp_method batch_get_prices_method = {
 typedef struct options {
   const char *mode, *target, *key, *org_id;
   const char *pricing; /* price-setup: pricing-svc's address */
+  const char *volume;  /* volume-setup: volume-svc's address */
+  const char *dir;     /* volume-lines: where the files go */
+  long lines, max_bytes;
   int in_flight, seconds, warmup_seconds;
 } options;
 
@@ -574,7 +584,10 @@ static void usage(void) {
           "       rpc_bench price-setup -t CATALOG -p PRICING [-k ADMIN_KEY]\n"
           "       rpc_bench price|price-miss|batch -t TARGET [-k KEY] [-n IN_FLIGHT] "
           "[-d SECONDS] [-w SECONDS]\n"
-          "keys default to $VBP_ADMIN_KEY (setup) and $VBP_BENCH_KEY (catalog); defaults: -o %s "
+          "       rpc_bench volume-setup -t CATALOG -p PRICING -v VOLUME [-k ADMIN_KEY] "
+          "[-n IN_FLIGHT]\n"
+          "       rpc_bench volume-lines -D DIR [-l LINES] [-b MAX_FILE_BYTES]\n"
+          "keys default to $VBP_ADMIN_KEY (setups) and $VBP_BENCH_KEY (catalog); defaults: -o %s "
           "-n %d -d %d -w %d\n",
           DEFAULT_ORG_ID, DEFAULT_IN_FLIGHT, DEFAULT_SECONDS, DEFAULT_WARMUP_SECONDS);
   exit(2);
@@ -589,15 +602,32 @@ int main(int argc, char **argv) {
                  .warmup_seconds = DEFAULT_WARMUP_SECONDS};
   bool setup = strcmp(opt.mode, "setup") == 0, echo = strcmp(opt.mode, "echo") == 0;
   bool price_setup = strcmp(opt.mode, "price-setup") == 0;
+  bool volume_setup_mode = strcmp(opt.mode, "volume-setup") == 0;
+  bool volume_lines_mode = strcmp(opt.mode, "volume-lines") == 0;
   const char *const loads[] = {"catalog", "echo", "price", "price-miss", "batch"};
-  bool known = setup || price_setup;
+  bool known = setup || price_setup || volume_setup_mode || volume_lines_mode;
+  if (volume_setup_mode) opt.in_flight = VOLUME_DEFAULT_IN_FLIGHT;
+  opt.lines = VOLUME_DEFAULT_LINES;
+  opt.max_bytes = VOLUME_DEFAULT_MAX_BYTES;
   for (size_t i = 0; i < sizeof loads / sizeof loads[0]; i++)
     known = known || strcmp(opt.mode, loads[i]) == 0;
   if (!known) usage();
   /* The mode stands where getopt expects the program name. */
   int c;
-  while ((c = getopt(argc - 1, argv + 1, "t:p:k:o:n:d:w:")) != -1) {
+  while ((c = getopt(argc - 1, argv + 1, "t:p:v:D:l:b:k:o:n:d:w:")) != -1) {
     switch (c) {
+      case 'v':
+        opt.volume = optarg;
+        break;
+      case 'D':
+        opt.dir = optarg;
+        break;
+      case 'l':
+        opt.lines = bench_parse_int("rpc_bench", "-l", optarg, 1, VOLUME_MAX_LINES);
+        break;
+      case 'b':
+        opt.max_bytes = bench_parse_int("rpc_bench", "-b", optarg, 1024, VOLUME_DEFAULT_MAX_BYTES);
+        break;
       case 't':
         opt.target = optarg;
         break;
@@ -623,18 +653,29 @@ int main(int argc, char **argv) {
         usage();
     }
   }
-  if (optind != argc - 1 || !opt.target || (price_setup && !opt.pricing)) usage();
+  if (volume_lines_mode) {
+    if (optind != argc - 1 || !opt.dir) usage();
+    return volume_lines(opt.dir, opt.lines, opt.max_bytes);
+  }
+  if (optind != argc - 1 || !opt.target || (price_setup && !opt.pricing) ||
+      (volume_setup_mode && (!opt.pricing || !opt.volume)))
+    usage();
+  bool admin = setup || price_setup || volume_setup_mode;
   /* Keys from the environment by default, so they do not show in ps. */
-  if (!opt.key) opt.key = getenv(setup || price_setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+  if (!opt.key) opt.key = getenv(admin ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
   if (!echo && (!opt.key || !*opt.key)) {
     fprintf(stderr, "rpc_bench: %s needs a key: -k, or $%s\n", opt.mode,
-            setup || price_setup ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
+            admin ? "VBP_ADMIN_KEY" : "VBP_BENCH_KEY");
     return 2;
   }
 
   vbp_log_init("rpc_bench", VBP_LOG_WARN);
   vbp_rpc_init();
-  int rc = setup ? run_setup(&opt) : price_setup ? run_price_setup(&opt) : run_load(&opt);
+  int rc = setup         ? run_setup(&opt)
+           : price_setup ? run_price_setup(&opt)
+           : volume_setup_mode
+               ? volume_setup(opt.target, opt.pricing, opt.volume, opt.key, opt.in_flight)
+               : run_load(&opt);
   vbp_rpc_shutdown();
   return rc;
 }
