@@ -38,8 +38,9 @@ typedef struct volume_inputs {
 } volume_inputs;
 
 /* Asks catalog-svc for batch_code in `province` and the institutions ids[0..n) (unknown ones are
- * left out), in the call's arena. NOT_FOUND naming batchCode or regionCode when the batch or its
- * execution there does not exist; UNAVAILABLE when catalog-svc does not answer. */
+ * left out), in the call's arena; without institutions, the answer kept under the catalog's
+ * current price-input version, if any (inputs.c). NOT_FOUND naming batchCode or regionCode when the
+ * batch or its execution there does not exist; UNAVAILABLE when catalog-svc does not answer. */
 vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char *province,
                              const char *const *ids, size_t n, volume_inputs *out);
 
@@ -47,6 +48,15 @@ vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char 
 vbp_status volume_inputs_fetch(vbp_call *call, vbp_arena *arena, const char *batch_code,
                                const char *province, const char *const *ids, size_t n,
                                volume_inputs *out);
+
+/* volume_inputs_get of no institutions in two steps, so that the caller can read PostgreSQL
+ * while catalog-svc answers: start asks for the catalog's price-input version, answer waits for
+ * it and gives the inputs kept under it (asking for them when none are). Every start must be
+ * followed by its answer, whatever the caller's outcome: the ask lives in the call's arena. */
+typedef struct volume_inputs_ask volume_inputs_ask;
+volume_inputs_ask *volume_inputs_start(vbp_call *call, const char *batch_code,
+                                       const char *province);
+vbp_status volume_inputs_answer(vbp_call *call, volume_inputs_ask *ask, volume_inputs *out);
 
 /* Only the institutions ids[0..n) (unknown ones left out) into out->institutions, in arena: the
  * same call with no batch, for purchases, whose province is their institution's. */
