@@ -52,10 +52,9 @@ async function snapshot() {
   return out;
 }
 
-test('the whole history loads in time; again it loads nothing, and forced to, it changes nothing', async () => {
+test('the whole history loads; again it loads nothing, and forced to, it changes nothing', async () => {
+  // Reported, not asserted: speed is measured by hand, never held to a timer in a test.
   console.log(`demo loaded in ${loadSeconds.toFixed(1)} s`);
-  // Under 30 s on an idle machine; a shared CI runner gets twice that.
-  assert.ok(loadSeconds < 60, `${loadSeconds} s`);
   assert.match(run('load'), /^demo: already loaded/);
   const before = await snapshot();
   const { contracts } = before[0];
