@@ -143,8 +143,8 @@ static vbp_status resolve_batches(vbp_call *call, vbp_arena *a, purchase_item *i
     snprintf(province, sizeof province, "%.*s", (int)(bar - unique[k]), unique[k]);
     const char *batch = bar + 1;
     vbp_batch_inputs in;
-    vbp_status st =
-        vbp_batch_inputs_fetch(volume_of(call)->catalog, call, a, batch, province, NULL, 0, &in);
+    vbp_status st = vbp_batch_inputs_kept(volume_of(call)->catalog, volume_of(call)->inputs, call,
+                                          a, batch, province, &in);
     if (!vbp_ok(&st) && st.code != VBP_NOT_FOUND && st.code != VBP_INVALID_ARGUMENT) return st;
     if (!vbp_ok(&st))
       st = strcmp(st.field, "regionCode") == 0
