@@ -109,7 +109,7 @@ class Reflection : public ::testing::Test {
 
 const std::vector<std::string> kPricingFiles = {"vbp/v1/pricing.proto", "vbp/api/http.proto",
                                                 "google/protobuf/descriptor.proto",
-                                                "vbp/v1/types.proto"};
+                                                "vbp/v1/feed.proto", "vbp/v1/types.proto"};
 
 TEST_F(Reflection, ListServicesAnswersTheServersServicesInOrderAndEchoesTheRequest) {
   auto *r =
@@ -140,7 +140,7 @@ TEST_F(Reflection, AFileByNameComesFirstThenItsTransitiveDependenciesEachOnce) {
 TEST_F(Reflection, AFileCarriesItsHttpOptionsAsProtocWroteThem) {
   auto *r = Ask(GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME,
                 "vbp/v1/pricing.proto");
-  ASSERT_EQ(Files(r).size(), 4u);
+  ASSERT_EQ(Files(r).size(), kPricingFiles.size());
   const ProtobufCBinaryData &bytes = r->file_descriptor_response->file_descriptor_proto[0];
   /* The route of GetPrice travels inside MethodOptions as extension 72295 (vbp.api.http). */
   std::string text(reinterpret_cast<const char *>(bytes.data), bytes.len);

@@ -203,7 +203,7 @@ for (const version of ['v1', 'v1alpha']) {
       assert.equal(answers[0].originalRequest.messageRequest, 'listServices');
       assert.deepEqual(answers[0].listServicesResponse.service.map((s) => s.name), ['vbp.v1.PricingService', ...COMMON]);
       assert.deepEqual(answers[1].fileDescriptorResponse.fileDescriptorProto.map(fileName),
-        ['vbp/v1/pricing.proto', 'vbp/api/http.proto', 'google/protobuf/descriptor.proto', 'vbp/v1/types.proto']);
+        ['vbp/v1/pricing.proto', 'vbp/api/http.proto', 'google/protobuf/descriptor.proto', 'vbp/v1/feed.proto', 'vbp/v1/types.proto']);
       assert.deepEqual(answers[2].fileDescriptorResponse.fileDescriptorProto.map(fileName), ['grpc/health/v1/health.proto']);
       assert.deepEqual(answers[3].fileDescriptorResponse.fileDescriptorProto.map(fileName),
         ['vbp/api/http.proto', 'google/protobuf/descriptor.proto']);
