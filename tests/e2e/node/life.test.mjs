@@ -115,8 +115,7 @@ async function changes(key) {
 }
 
 after(async () => {
-  // The source back on the day it started with, and the keys made here revoked.
-  await pin('2025-12-01');
+  // The keys made here revoked (the stack is the test's own, stopped after it).
   for (const k of madeKeys) await call('DELETE', `/v1/apiKeys/${k}`);
 });
 
@@ -488,6 +487,14 @@ test('purchases, one by one and as a daily file (V8, V9)', async () => {
   assert.deepEqual(await send(H2), { recorded: 2, skipped: 0 });
   // The same file again (a retry): nothing new.
   assert.deepEqual(await send(H1), { recorded: 0, skipped: 2 });
+  // A line for another hospital is an error of its line.
+  const bad = await ok('POST', '/v1/purchases:import', {
+    key: keys[H2], raw: line(H1, W1, 1, '12.5', 9) + '\n', headers: { 'Content-Type': 'application/x-ndjson' },
+  });
+  assert.deepEqual(bad, {
+    recorded: 0, skipped: 0,
+    errors: [{ line: 1, field: 'institutionId', reason: "is not the caller's: an institution records its own purchases" }],
+  });
 });
 
 test('progress (V5), assessment (V6) and prepayment (V7) of year 1 as of 2025-12-01', async () => {
@@ -526,6 +533,8 @@ test('progress (V5), assessment (V6) and prepayment (V7) of year 1 as of 2025-12
     rate: 50, agreedAmount: '4584.5000', prepaid: '2292.2500', offset: '1380.0000', balance: '912.2500', reclaimDue: '2028-09-21',
   });
   assertError(await call('GET', `/v1/prepayments/${H1}?batchCode=${B}&agreementYear=1`, { key: keys[H2] }), 403, 'PERMISSION_DENIED');
+  // The agency pays prepayments in its region: it reads H1's.
+  assert.equal((await ok('GET', `/v1/prepayments/${H1}?batchCode=${B}&agreementYear=1`, { key: keys[AG] })).prepaid, '4457.7500');
 });
 
 test('the change feed shows each reader what it may read', async () => {
@@ -553,13 +562,33 @@ test('the change feed shows each reader what it may read', async () => {
   assert.deepEqual(ids(await changes(keys[PROV]), 'contract'), [...mine(H1), ...mine(H2)].sort());
 });
 
-test('the supervision record: a purchase above the limit', async () => {
+test('the supervision record: a purchase above the limit, a verified supply issue', async () => {
+  // H2 reports W2 short from 2025-11-20 to 2025-11-30 (after its file of 11-15, so the assessment
+  // above is the same); the county bureau does not contain H2, the city's verifies (属地核实).
+  const issue = await ok('POST', '/v1/supplyIssues', {
+    key: keys[H2],
+    body: { batchCode: B, institutionId: H2, productId: W2, from: '2025-11-20', to: '2025-11-30', description: '厂家停产' },
+  });
+  assert.equal(issue.verified, false);
+  assertError(await call('POST', `/v1/supplyIssues/${issue.id}:verify`, { key: keys[COUNTY], body: { comment: 'x' } }),
+    403, 'PERMISSION_DENIED');
+  const verified = await ok('POST', `/v1/supplyIssues/${issue.id}:verify`, { key: keys[CITY], body: { comment: '属实' } });
+  assert.deepEqual([verified.verified, verified.verifiedBy], [true, CITY]);
+  // On the day of the verification: its verifiedAt, a wall-clock time like a signature's (the
+  // pinned today is the rules' day, not the timestamps').
+  assert.match(verified.verifiedAt, /^\d{4}-\d{2}-\d{2}T/);
+  assert.deepEqual(await ok('GET', `/v1/enterprises/${M2}/record`, { key: keys[M2] }), {
+    entries: [{
+      kind: 'SUPPLY_ISSUE', at: verified.verifiedAt.slice(0, 10), batchCode: B, productId: W2, regionCode: '350100',
+      detail: `Supply of ${W2} to ${H2} interrupted from 2025-11-20 to 2025-11-30 (厂家停产), verified by ${CITY}.`,
+    }],
+  });
   const record = await ok('GET', `/v1/enterprises/${M1}/record`, { key: keys[M1] });
   assert.deepEqual(record.entries, [{
     kind: 'ABOVE_LIMIT_PURCHASE', at: '2025-11-03', batchCode: B, productId: W1, regionCode: '350100',
     detail: `${H2} bought 10 of ${W1} for 130.0000, 13.0000 a unit, above the max sale price 12.5000 in force.`,
   }]);
-  assert.deepEqual(await ok('GET', `/v1/enterprises/${M2}/record`, { key: keys[PROV] }), {});
+  assert.deepEqual(await ok('GET', `/v1/enterprises/${M3}/record`, { key: keys[PROV] }), {});
   assertError(await call('GET', `/v1/enterprises/${M1}/record`, { key: keys[M2] }), 403, 'PERMISSION_DENIED');
 });
 
