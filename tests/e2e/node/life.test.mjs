@@ -162,7 +162,12 @@ test('regions and organizations, each with its own key', async () => {
       madeKeys.push(minted.id);
     }
   }
-  // A city bureau may not make a provincial one's peer, nor a key for the alliance office.
+  // An alliance office and its keys are the admin's alone: not the provincial bureau's, nor a
+  // city bureau's.
+  assertError(await call('POST', '/v1/organizations', {
+    key: keys[PROV],
+    body: { id: id('AO2'), name: '另一联采办', kind: 'ALLIANCE_OFFICE', regionCode: '350000', creditCode: creditCode('350000') },
+  }), 403, 'PERMISSION_DENIED');
   assertError(await call('POST', '/v1/apiKeys', { key: keys[CITY], body: { organizationId: AO } }),
     403, 'PERMISSION_DENIED');
 });
