@@ -45,7 +45,6 @@
 #define MAX_CYCLE_YEARS 20
 #define AGREEMENT_YEARS_MAX 64
 #define ERRORS_MAX 100        /* reported; a broken 64 MiB file must not answer millions */
-#define PART_TIMEOUT_MS 30000 /* well inside the abort bound: see recovery */
 #define FINISH_TIMEOUT_MS 10000
 #define PRICE_INPUTS_PUSH_TIMEOUT_MS 200
 
@@ -86,6 +85,10 @@ typedef struct importer {
   int catalog_new, catalog_skipped; /* the catalog part's counts, set by its transaction */
   const char *id;                   /* the import's */
 } importer;
+
+/* A part's PrepareImport deadline: half the abort bound (30 s of the default 60 s), so that it is
+ * well inside it (see recovery). Set by catalog_import_recovery_start. */
+static int part_timeout_ms = 30000;
 
 static catalog_service *service_of(vbp_call *call) { return vbp_call_context(call); }
 
@@ -1069,7 +1072,7 @@ static vbp_status prepare_remote(importer *im, vbp_client *client,
                                  const ProtobufCServiceDescriptor *svc, const ProtobufCMessage *req,
                                  int *imported, int *skipped) {
   const vbp_caller service = {.role = VBP_ROLE_SERVICE};
-  vbp_call_options options = {.timeout_ms = PART_TIMEOUT_MS,
+  vbp_call_options options = {.timeout_ms = part_timeout_ms,
                               .caller = &service,
                               .request_id = vbp_call_request_id(im->call)};
   ProtobufCMessage *answer = NULL; /* in the call's arena */
@@ -1304,6 +1307,7 @@ vbp_status catalog_import_recovery_start(catalog_service *s, int abort_after_s, 
   if (recovery.running) return vbp_status_ok();
   recovery.s = s;
   recovery.abort_after_s = abort_after_s;
+  part_timeout_ms = abort_after_s * 500;
   recovery.interval_ms = interval_ms > 0 ? interval_ms : 5000;
   recovery.stop = false;
   if (pthread_create(&recovery.thread, NULL, recovery_main, NULL) != 0)
