@@ -31,10 +31,10 @@
 #             INCLUDING ALL plus the same foreign keys; timed the same way (wall time of the load)
 # and prints, per size, lines/s and each process's peak RSS: the goal is an RSS that does not grow
 # with the size (the export streams); then the import's lines/s, the COPY's, their ratio (goal:
-# within 3x) and the peak RSS of each service during the import (it holds the parsed file). A run whose answers are wrong exits non-zero and its numbers
-# do not count. Stops everything it started, also on failure or Ctrl-C. About 2-3 minutes on the
-# 2-core machine with the default sizes without the import half (BENCH_IMPORT_SIZE=0); the import
-# half adds the seeding, export and import of the large batch (see tests/bench/README.md).
+# within 3x) and the peak RSS of each service during the import (it holds the parsed file). A run
+# whose answers are wrong exits non-zero and its numbers do not count. Stops everything it
+# started, also on failure or Ctrl-C. About 5-6 minutes on the 2-core machine (plus a first
+# build), 2-3 without the import half (BENCH_IMPORT_SIZE=0); the run directory needs about 2 GB.
 #   tests/bench/exchange.sh
 #   BENCH_EXCHANGE_SIZES="100000 20000 100000" tests/bench/exchange.sh
 # Environment (all optional): BENCH_EXCHANGE_SIZES ("20000 100000": contracts per exported batch,
@@ -83,7 +83,8 @@ bench_start_run
 # The importing stack lives in $run/import: stopped before bench_cleanup stops the first.
 exchange_cleanup() {
   local rc=$?
-  [[ -z "$run" || ! -d "$run/import" ]] || "$root/tests/stack.sh" stop "$run/import" >/dev/null 2>&1 || true
+  [[ -z "$run" || ! -d "$run/import" ]] ||
+    "$root/tests/stack.sh" stop "$run/import" >/dev/null 2>&1 || true
   (exit "$rc")
   bench_cleanup
 }
@@ -139,7 +140,8 @@ SELECT 'bench-dist-' || i, '配送 ' || i, 6, '350100',
   pg_temp.credit_code('91350100' || lpad(i::text, 9, '0'))
 FROM generate_series(1, 9) i
 UNION ALL
-SELECT 'bench-office', '联采办', 3, '360000', pg_temp.credit_code('11360000' || lpad('1', 9, '0'))
+SELECT 'bench-office', '联采办', 3, '360000',
+  pg_temp.credit_code('11360000' || lpad('1', 9, '0'))
 UNION ALL
 SELECT 'bench-bureau', '福建省医疗保障局', 1, '350000',
   pg_temp.credit_code('11350000' || lpad('1', 9, '0'));
@@ -233,9 +235,10 @@ sample_rss() {
 }
 
 # export_batch CODE EXPECTED [FILE]: exports batch CODE of province 350000 through the gateway (the
-# body also written to FILE when given), checks the file (every line a record, `end` last with the count of the others, EXPECTED allocation,
-# contract and progress lines each), and sets export_lines, export_seconds and, for each process,
-# rss_hwm[NAME] and rss_sampled[NAME] (MiB) during the export.
+# body also written to FILE when given), checks the file (every line a record, `end` last with the
+# count of the others, EXPECTED allocation, contract and progress lines each), and sets
+# export_lines, export_seconds and, for each process, rss_hwm[NAME] and rss_sampled[NAME] (MiB)
+# during the export.
 declare -A rss_hwm rss_sampled
 export_lines=0
 export_seconds=0
