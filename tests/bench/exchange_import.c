@@ -68,8 +68,8 @@ int main(int argc, char **argv) {
     rc = 1;
   } else {
     const Vbp__V1__ImportBatchResponse *r = (const Vbp__V1__ImportBatchResponse *)answer;
-    printf("imported=%d skipped=%d errors=%zu seconds=%.3f\n", r->imported, r->skipped,
-           r->n_errors, seconds);
+    printf("imported=%d skipped=%d errors=%zu seconds=%.3f\n", r->imported, r->skipped, r->n_errors,
+           seconds);
     for (size_t i = 0; i < r->n_errors && i < ERRORS_SHOWN; i++)
       fprintf(stderr, "line %d: %s\n", r->errors[i]->line, r->errors[i]->message);
     rc = r->n_errors ? 1 : 0;
