@@ -927,6 +927,44 @@ static void parse(importer *im, const char *body, size_t len) {
 
 /* ---------------------------------------------------------------- the catalog part */
 
+/* The change feed's row of an imported record, with the ids the catalog's own writes use. */
+static void record_imported(vbp_pg_conn *c, vbp_arena *a, const Vbp__V1__ExchangeRecord *x) {
+  switch (x->record_case) {
+    case VBP__V1__EXCHANGE_RECORD__RECORD_REGION:
+      catalog_record_change(c, "region", x->region->code, "imported", x->region->code, NULL);
+      break;
+    case VBP__V1__EXCHANGE_RECORD__RECORD_ORGANIZATION:
+      catalog_record_change(c, "organization", x->organization->id, "imported",
+                            x->organization->region_code, NULL);
+      break;
+    case VBP__V1__EXCHANGE_RECORD__RECORD_PRODUCT:
+      catalog_record_change(c, "product", x->product->id, "imported", NULL, NULL);
+      break;
+    case VBP__V1__EXCHANGE_RECORD__RECORD_BATCH:
+      catalog_record_change(c, "batch", x->batch->code, "imported", NULL, x->batch->code);
+      break;
+    case VBP__V1__EXCHANGE_RECORD__RECORD_EXECUTION: {
+      const Vbp__V1__Execution *e = x->execution->execution;
+      catalog_record_change(c, "execution",
+                            vbp_arena_printf(a, "%s/%s", e->batch_code, e->region_code), "imported",
+                            e->region_code, e->batch_code);
+      break;
+    }
+    case VBP__V1__EXCHANGE_RECORD__RECORD_GROUP:
+      catalog_record_change(c, "group",
+                            vbp_arena_printf(a, "%s/%s", x->group->batch_code, x->group->id),
+                            "imported", NULL, x->group->batch_code);
+      break;
+    case VBP__V1__EXCHANGE_RECORD__RECORD_RESULT:
+      catalog_record_change(
+          c, "result", vbp_arena_printf(a, "%s/%s", x->result->batch_code, x->result->product_id),
+          "imported", NULL, x->result->batch_code);
+      break;
+    default:
+      break;
+  }
+}
+
 static vbp_status insert_rec(importer *im, vbp_pg_conn *c, rec *r) {
   Vbp__V1__ExchangeRecord *x = r->r;
   bool inserted = false;
@@ -970,6 +1008,7 @@ static vbp_status insert_rec(importer *im, vbp_pg_conn *c, rec *r) {
   }
   if (inserted) {
     im->catalog_new++;
+    record_imported(c, im->a, x);
     return vbp_status_ok();
   }
   /* Written by someone else since validation: the same content is still a skip. */

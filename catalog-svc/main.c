@@ -1,4 +1,5 @@
 /* catalog-svc: its own settings and its method table on the shared service main. */
+#include "catalog-svc/handlers.h"
 #include "catalog-svc/import.h"
 #include "catalog-svc/service.h"
 #include "catalog-svc/store.h"
@@ -56,6 +57,7 @@ int main(void) {
       .metrics_env = "VBP_CATALOG_METRICS_ADDR",
       .metrics_default = "127.0.0.1:9151",
       .workers_per_core = 1,
+      .extra_workers = CATALOG_WATCHERS_MAX, /* each change-feed watch holds one */
       .migrate = catalog_store_migrate,
       .methods = catalog_methods,
       .n_methods = catalog_methods_count,

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/credit_code.h"
 #include "common/date.h"
+#include "common/feed.h"
 #include "common/hex.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -77,6 +78,19 @@ typedef struct tx {
 } tx;
 
 static catalog_service *service_of(vbp_call *call) { return vbp_call_context(call); }
+
+/* Records a write in the change feed (common/feed.h), in its transaction. Everything the catalog
+ * keeps that the feed shows is reference data every authenticated caller may read. */
+void catalog_record_change(vbp_pg_conn *c, const char *type, const char *id, const char *action,
+                           const char *region_code, const char *batch_code) {
+  const vbp_change change = {.type = type,
+                             .id = id,
+                             .action = action,
+                             .region_code = region_code,
+                             .batch_code = batch_code,
+                             .is_public = true};
+  vbp_feed_add(c, &change);
+}
 
 /* Tells pricing-svc the version a committed write made, before the writer hears back, so that
  * the writer's next price look-up need not be answered from before its write. The write stands
@@ -153,6 +167,7 @@ static vbp_status create_region_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_region(c, in, &inserted));
   if (inserted) {
+    catalog_record_change(c, "region", in->code, "created", in->code, NULL);
     t->out = &in->base;
     return ok();
   }
@@ -198,6 +213,7 @@ static vbp_status create_organization_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_organization(c, in, &inserted));
   if (inserted) {
+    catalog_record_change(c, "organization", in->id, "created", in->region_code, NULL);
     t->out = &in->base;
     return ok();
   }
@@ -352,6 +368,7 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_batch(c, in, &inserted));
   if (inserted) {
+    catalog_record_change(c, "batch", in->code, "created", NULL, in->code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
@@ -499,6 +516,7 @@ static vbp_status extend_batch_tx(vbp_pg_conn *c, void *ctx) {
                        vbp_date_format(latest, buf));
   }
   VBP_CHECK(catalog_store_set_cycle_end(c, x->code, x->cycle_end));
+  catalog_record_change(c, "batch", x->code, "updated", NULL, x->code);
   VBP_CHECK(wrote_price_inputs(c, t));
   b->cycle_end = x->cycle_end;
   t->out = &b->base;
@@ -549,6 +567,9 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_execution(c, e, &inserted));
   if (inserted) {
+    catalog_record_change(c, "execution",
+                          vbp_arena_printf(a, "%s/%s", e->batch_code, e->region_code), "created",
+                          e->region_code, e->batch_code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &e->base;
     return ok();
@@ -666,6 +687,7 @@ static vbp_status create_product_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_product(c, in, &inserted));
   if (inserted) {
+    catalog_record_change(c, "product", in->id, "created", NULL, NULL);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->base;
     return ok();
@@ -734,6 +756,9 @@ static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_group(c, &in->group, in->max_non_winning_price, &inserted));
   if (inserted) {
+    catalog_record_change(c, "group",
+                          vbp_arena_printf(a, "%s/%s", in->group.batch_code, in->group.id),
+                          "created", NULL, in->group.batch_code);
     VBP_CHECK(wrote_price_inputs(c, t));
     t->out = &in->group.base;
     return ok();
@@ -811,6 +836,8 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_result(c, in, p->price, &inserted));
   if (!inserted) return vbp_status_make(VBP_ABORTED, "the result was published meanwhile; retry");
+  catalog_record_change(c, "result", vbp_arena_printf(a, "%s/%s", in->batch_code, in->product_id),
+                        "created", NULL, in->batch_code);
   VBP_CHECK(wrote_price_inputs(c, t));
   t->out = &in->base;
   return ok();

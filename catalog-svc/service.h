@@ -31,6 +31,9 @@ typedef struct catalog_service {
    * created (no RPC updates or deletes one), so a kept one is never stale. NULL: none kept. An
    * RPC that changes an organization must forget it here. */
   vbp_memo *organizations;
+  /* How many WatchChanges may run at once (each holds a server worker); 0: CATALOG_WATCHERS_MAX
+   * (catalog-svc/handlers.h), which main.c adds workers for. */
+  int watchers_max;
 } catalog_service;
 
 /* The method table, in the order of vbp.v1.CatalogService. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/feed.h"
 #include "common/money.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -879,5 +880,6 @@ vbp_status catalog_store_find_organizations(vbp_pg_conn *c, vbp_arena *a, char *
 }
 
 vbp_status catalog_store_migrate(vbp_pg_pool *pool) {
-  return vbp_pg_migrate(pool, "catalog", catalog_migrations, catalog_migrations_count);
+  VBP_CHECK(vbp_pg_migrate(pool, "catalog", catalog_migrations, catalog_migrations_count));
+  return vbp_feed_migrate(pool, "catalog");
 }

@@ -10,6 +10,7 @@
 
 #include "common/arena.h"
 #include "common/date.h"
+#include "common/memo.h"
 #include "common/money.h"
 #include "common/rpc.h"
 #include "common/status.h"
@@ -46,6 +47,24 @@ typedef struct vbp_batch_inputs {
 vbp_status vbp_batch_inputs_fetch(vbp_client *catalog, vbp_call *call, vbp_arena *arena,
                                   const char *batch_code, const char *province,
                                   const char *const *ids, size_t n, vbp_batch_inputs *out);
+
+/* vbp_batch_inputs_fetch of no organizations, the answer kept in `kept` under the catalog's
+ * price-input version, which every write to the tables the answer comes from bumps (catalog-svc's
+ * 0002_price_inputs.sql): each call asks catalog-svc for the version (one statement there, where
+ * the inputs are seven) and for the inputs only when none are kept under it. `kept` is for these
+ * answers alone (keys "version|batch|province"); NULL keeps none and asks for the inputs. */
+vbp_status vbp_batch_inputs_kept(vbp_client *catalog, vbp_memo *kept, vbp_call *call,
+                                 vbp_arena *arena, const char *batch_code, const char *province,
+                                 vbp_batch_inputs *out);
+
+/* vbp_batch_inputs_kept in two steps, so that the caller can read PostgreSQL while catalog-svc
+ * answers: start asks for the version, answer waits for it and gives the inputs kept under it (or
+ * asks for them), in the call's arena. Every start must be followed by its answer, whatever the
+ * caller's outcome: the ask lives in the call's arena and the catalog's answer comes to it. */
+typedef struct vbp_batch_inputs_ask vbp_batch_inputs_ask;
+vbp_batch_inputs_ask *vbp_batch_inputs_start(vbp_client *catalog, vbp_memo *kept, vbp_call *call,
+                                             const char *batch_code, const char *province);
+vbp_status vbp_batch_inputs_answer(vbp_batch_inputs_ask *ask, vbp_batch_inputs *out);
 
 /* Only the organizations ids[0..n) (unknown ones left out) into out->institutions, in arena:
  * the same call with no batch (a purchase's province is its institution's). */

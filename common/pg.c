@@ -5,6 +5,7 @@
 
 #include "common/arena.h" /* vbp_xcalloc: out of memory aborts */
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/log.h"
 
 #include <poll.h>
@@ -50,6 +51,7 @@ struct vbp_pg_conn {
   size_t count;   /* statements prepared on the current session */
   size_t next_id; /* name suffix of the next statement: s1, s2, ... */
   vbp_pg_conn *next_free;
+  void *feed; /* the change feed's buffer of this transaction (common/feed.c), or NULL */
 };
 
 static uint64_t hash_sql(const char *sql) {
@@ -164,6 +166,8 @@ vbp_status vbp_pg_pool_open(const char *conninfo, int size, vbp_pg_pool **out) {
   return vbp_status_ok();
 }
 
+const char *vbp_pg_pool_conninfo(const vbp_pg_pool *pool) { return pool->conninfo; }
+
 void vbp_pg_pool_close(vbp_pg_pool *pool) {
   if (pool == NULL) return;
   for (int i = 0; i < pool->size; i++) {
@@ -239,6 +243,7 @@ vbp_status vbp_pg_acquire(vbp_pg_pool *pool, vbp_pg_conn **out) {
 
 void vbp_pg_release(vbp_pg_pool *pool, vbp_pg_conn *c) {
   if (c == NULL) return;
+  vbp_feed_discard(c); /* changes of a transaction that did not commit */
   if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK) {
     switch (PQtransactionStatus(c->pg)) {
       case PQTRANS_INTRANS:
@@ -256,6 +261,8 @@ void vbp_pg_release(vbp_pg_pool *pool, vbp_pg_conn *c) {
 }
 
 PGconn *vbp_pg_conn_raw(vbp_pg_conn *c) { return c->pg; }
+
+void **vbp_pg_feed_slot(vbp_pg_conn *c) { return &c->feed; }
 
 size_t vbp_pg_prepared_count(const vbp_pg_conn *c) { return c->count; }
 
@@ -360,6 +367,7 @@ static vbp_status attempt_once(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bo
   if (!vbp_ok(&st)) return st;
 
   if (in_tx) {
+    vbp_feed_discard(c);
     r = PQexec(c->pg, "BEGIN ISOLATION LEVEL READ COMMITTED");
     st = vbp_pg_status(r, "begin");
     PQclear(r);
@@ -396,7 +404,13 @@ static vbp_status attempt_once(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx, bo
       goto done;
   }
 
-  /* vbp_feed_flush(c) goes here, before PREPARE, once common/ has it (the change feed). */
+  /* The change feed's rows, last: its clock lock is held from here to COMMIT, or, prepared, to
+   * COMMIT PREPARED (feed.h). */
+  st = vbp_feed_flush(c, gid == NULL);
+  if (!vbp_ok(&st)) {
+    *retry = st.code == VBP_ABORTED || broken(c);
+    goto done;
+  }
   if (gid) {
     char *literal = PQescapeLiteral(c->pg, gid, strlen(gid));
     if (!literal) {
@@ -477,6 +491,12 @@ vbp_status vbp_pg_finish_prepared(vbp_pg_pool *pool, const char *gid, bool commi
     *found = vbp_ok(&st);
   }
   PQclear(r);
+  if (*found && commit) {
+    /* What the prepared part put in the change feed is visible now: wake the watchers. A lost
+     * notice only delays them until their periodic re-read. */
+    r = PQexec(c->pg, "SELECT pg_notify('" VBP_FEED_CHANNEL "', current_schema())");
+    PQclear(r);
+  }
   vbp_pg_release(pool, c);
   return st;
 }

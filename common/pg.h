@@ -40,6 +40,9 @@ typedef struct vbp_pg_conn vbp_pg_conn;
  * being opened (nobody else can see it yet). */
 vbp_status vbp_pg_pool_open(const char *conninfo, int size, vbp_pg_pool **out);
 
+/* The conninfo the pool connects with (for a connection of its own, such as a LISTEN). */
+const char *vbp_pg_pool_conninfo(const vbp_pg_pool *pool);
+
 /* Closes every connection and frees the pool. All connections must have been released. NULL
  * does nothing. */
 void vbp_pg_pool_close(vbp_pg_pool *pool);
@@ -58,6 +61,10 @@ void vbp_pg_release(vbp_pg_pool *pool, vbp_pg_conn *conn);
 /* The libpq connection behind `conn`, owned by the pool: valid while `conn` is acquired, never
  * to be closed or reset by the caller. */
 PGconn *vbp_pg_conn_raw(vbp_pg_conn *conn);
+
+/* Where common/feed.c keeps the changes conn's transaction has recorded (feed.h): dropped at
+ * BEGIN and release, written by vbp_pg_transaction just before COMMIT. */
+void **vbp_pg_feed_slot(vbp_pg_conn *conn);
 
 /* Runs `sql` ($1..$n placeholders) with `nparams` text parameters (`values[i]` NULL for SQL
  * NULL; the pointers are only read during the call). The first time a connection sees a given
@@ -185,7 +192,9 @@ typedef vbp_status (*vbp_pg_tx_fn)(vbp_pg_conn *conn, void *ctx);
  * before COMMIT was sent (nothing was committed). A connection lost during COMMIT is not retried:
  * the outcome is unknown, so that is UNAVAILABLE. fn returning OK while its transaction is in
  * error (it ignored a failed statement) is INTERNAL, and nothing is committed.
- * fn must not issue BEGIN, COMMIT or ROLLBACK itself. Thread-safe. */
+ * fn must not issue BEGIN, COMMIT or ROLLBACK itself. The change-feed rows fn recorded
+ * (common/feed.h) are written last, just before COMMIT; each attempt starts with none. Thread-safe.
+ */
 vbp_status vbp_pg_transaction(vbp_pg_pool *pool, vbp_pg_tx_fn fn, void *ctx);
 
 /* Like vbp_pg_transaction but without BEGIN/COMMIT: for read-only work where each statement's

@@ -37,17 +37,21 @@ typedef vbp_status (*vbp_unary_fn)(vbp_call *call, const ProtobufCMessage *reque
                                    ProtobufCMessage **response);
 /* A server-streaming handler: calls vbp_call_send for each message, then returns the status. */
 typedef vbp_status (*vbp_stream_fn)(vbp_call *call, const ProtobufCMessage *request);
+/* A bidirectional-streaming handler: reads requests with vbp_call_recv until it gives none (the
+ * client half-closed), answers with vbp_call_send, then returns the status. */
+typedef vbp_status (*vbp_bidi_fn)(vbp_call *call);
 
 /* One row of a service's static method table: the method, its handler, and who may call it. */
 typedef struct vbp_method {
   const char *path; /* "/vbp.v1.CatalogService/GetOrganization" */
   const ProtobufCMessageDescriptor *request;
   const ProtobufCMessageDescriptor *response;
-  vbp_unary_fn unary; /* exactly one of unary and stream */
+  vbp_unary_fn unary; /* exactly one of unary, stream and bidi */
   vbp_stream_fn stream;
   /* The roles that may call it (authz.h); the server refuses any other caller with
    * PERMISSION_DENIED before the handler runs. Unused by clients. */
   vbp_roles roles;
+  vbp_bidi_fn bidi; /* last: tables written positionally (tests) need not name it */
 } vbp_method;
 
 typedef struct vbp_server_config {
@@ -69,7 +73,10 @@ typedef struct vbp_server vbp_server;
  * vbp_server_config.metrics expects). */
 vbp_metrics *vbp_metrics_for_methods(const char *service, const vbp_method *methods, size_t n);
 
-/* Binds, registers the methods (and grpc.health.v1.Health/Check) and starts the workers.
+/* Binds, registers the methods (and grpc.health.v1.Health/Check, and server reflection:
+ * grpc.reflection.v1 and v1alpha ServerReflection/ServerReflectionInfo, answered from the
+ * descriptor set of api/ embedded at build time, common/reflection.h; both need no caller) and
+ * starts the workers.
  * INVALID_ARGUMENT naming the method when a row allows nobody (roles 0): every method says who
  * may call it. The config's arrays and strings must outlive the server. */
 vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out);
@@ -100,6 +107,12 @@ void vbp_call_set_header(vbp_call *call, const char *key, const char *value);
 /* Streaming only: sends one message and waits until gRPC took it. CANCELLED when the client
  * went away, DEADLINE_EXCEEDED after the deadline. */
 vbp_status vbp_call_send(vbp_call *call, const ProtobufCMessage *message);
+/* Bidirectional streaming only: waits up to idle_ms (or the deadline) for the client's next
+ * request and unpacks it with allocator into *request. OK with *request NULL once the client
+ * half-closed; INVALID_ARGUMENT when the bytes are no request; DEADLINE_EXCEEDED after idle_ms
+ * or the deadline, CANCELLED when the client went away: the handler returns that status. */
+vbp_status vbp_call_recv(vbp_call *call, ProtobufCAllocator *allocator, int64_t idle_ms,
+                         ProtobufCMessage **request);
 
 /* ---------------------------------------------------------------- client */
 

@@ -7,7 +7,9 @@
  * its worker plucks, so a handler can wait for each send without holding up the others. Calls to
  * methods nobody registered would otherwise hang until their deadline: a few generic requests
  * stay posted to answer them UNIMPLEMENTED. grpc.health.v1.Health/Check is a method of every
- * server, answered here. */
+ * server, answered here, and so is server reflection (both versions): a bidirectional stream,
+ * bound to its own queue like a server stream, that reads a request and sends its answer
+ * (common/reflection.h) until the client half-closes. */
 #include "common/rpc_internal.h"
 
 #include <grpc/grpc_security.h>
@@ -21,10 +23,16 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/reflection.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "grpc/reflection/v1/reflection.pb-c.h"
+#include "vbp_descriptor_set.h"
 
 #define REQUESTS_PER_METHOD 2 /* calls kept requested per method */
 #define UNKNOWN_REQUESTS 2    /* generic requests kept posted for unregistered methods */
+/* A reflection stream holds a worker while it waits for the next request: a client that went
+ * quiet gives the worker back after this long (tools ask their questions within milliseconds). */
+#define REFLECTION_IDLE_MS 10000
 
 typedef enum tag_kind {
   TAG_REQUESTED,         /* a registered method's call arrived (or the request was dropped) */
@@ -46,7 +54,9 @@ struct vbp_call {
   int cancelled;
   bool active; /* counted in server->active */
   bool initial_sent, closed;
-  char close_tag, send_tag, status_tag; /* their addresses tag a stream's ops */
+  char close_tag, send_tag, status_tag, recv_tag; /* their addresses tag a stream's ops */
+  bool recv_pending;             /* a RECV_MESSAGE op of a bidi stream is in flight */
+  grpc_byte_buffer *recv_buffer; /* where it lands */
   /* Answer: borrowed by gRPC until the finishing batch completes. */
   vbp_status status;
   char encoded_field[3 * VBP_STATUS_FIELD_MAX];
@@ -72,8 +82,9 @@ struct vbp_server {
   vbp_server_config config;
   grpc_server *server;
   grpc_completion_queue *cq;
-  server_method *methods; /* config's methods, then the built-in health check */
+  server_method *methods; /* config's methods, then the built-in health and reflection ones */
   size_t n_methods;
+  vbp_reflection *reflection; /* what reflection answers from */
   pthread_t *workers;
   int n_workers;
   int port;
@@ -83,6 +94,7 @@ struct vbp_server {
 
 static vbp_status health_check(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response);
+static vbp_status reflection_info(vbp_call *call);
 
 const vbp_method rpc_health_method = {
     .path = "/grpc.health.v1.Health/Check",
@@ -91,6 +103,27 @@ const vbp_method rpc_health_method = {
     .unary = health_check,
     .roles = VBP_ALLOW_UNAUTHENTICATED,
 };
+
+/* The API's shape is public (like the gateway's /openapi.json): no caller needed. The methods it
+ * reveals still refuse callers their rows do not allow. v1alpha's messages are v1's field for
+ * field (same numbers and types), so v1's descriptors read and write both on the wire. */
+static const vbp_method reflection_methods[] = {
+    {
+        .path = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        .request = &grpc__reflection__v1__server_reflection_request__descriptor,
+        .response = &grpc__reflection__v1__server_reflection_response__descriptor,
+        .bidi = reflection_info,
+        .roles = VBP_ALLOW_UNAUTHENTICATED,
+    },
+    {
+        .path = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        .request = &grpc__reflection__v1__server_reflection_request__descriptor,
+        .response = &grpc__reflection__v1__server_reflection_response__descriptor,
+        .bidi = reflection_info,
+        .roles = VBP_ALLOW_UNAUTHENTICATED,
+    },
+};
+#define N_REFLECTION_METHODS (sizeof reflection_methods / sizeof reflection_methods[0])
 
 static vbp_call *call_new(vbp_server *srv, tag_kind kind, size_t method_index) {
   vbp_call *c = vbp_xcalloc(1, sizeof *c);
@@ -109,6 +142,7 @@ static void call_free(vbp_call *c) {
   if (c->kind == TAG_UNKNOWN_REQUESTED || c->kind == TAG_UNKNOWN_FINISHED)
     grpc_call_details_destroy(&c->details);
   if (c->payload) grpc_byte_buffer_destroy(c->payload);
+  if (c->recv_buffer) grpc_byte_buffer_destroy(c->recv_buffer);
   if (c->response) grpc_byte_buffer_destroy(c->response);
   if (c->stream_cq) {
     grpc_completion_queue_shutdown(c->stream_cq);
@@ -124,10 +158,12 @@ static bool request_call(vbp_server *srv, size_t i) {
   vbp_call *c = call_new(srv, TAG_REQUESTED, i);
   const vbp_method *m = srv->methods[i].method;
   grpc_completion_queue *bound = srv->cq;
-  if (m->stream) bound = c->stream_cq = grpc_completion_queue_create_for_pluck(NULL);
-  grpc_call_error err = grpc_server_request_registered_call(srv->server, srv->methods[i].handle,
-                                                            &c->call, &c->deadline, &c->request_md,
-                                                            &c->payload, bound, srv->cq, c);
+  if (m->stream || m->bidi) bound = c->stream_cq = grpc_completion_queue_create_for_pluck(NULL);
+  /* A bidi method is registered without a first payload (its requests come one by one), and
+   * gRPC wants no payload pointer for it. */
+  grpc_call_error err = grpc_server_request_registered_call(
+      srv->server, srv->methods[i].handle, &c->call, &c->deadline, &c->request_md,
+      m->bidi ? NULL : &c->payload, bound, srv->cq, c);
   if (err != GRPC_CALL_OK) {
     vbp_log(VBP_LOG_ERROR, "cannot request a call of %s: %d", m->path, err);
     call_free(c);
@@ -275,6 +311,24 @@ static bool pluck(vbp_call *c, void *tag, gpr_timespec deadline) {
   return ev.type == GRPC_OP_COMPLETE && ev.success;
 }
 
+/* Sends the handler's status; a receive still in flight (the handler stopped waiting for it)
+ * completes once the status is out, and must be collected before the call is freed. */
+static void end_stream(vbp_call *c) {
+  grpc_op ops[2];
+  grpc_slice details;
+  size_t n = 0;
+  if (!c->initial_sent) initial_op(c, &ops[n++]);
+  status_op(c, &ops[n++], &details);
+  if (grpc_call_start_batch(c->call, ops, n, &c->status_tag, NULL) == GRPC_CALL_OK)
+    pluck(c, &c->status_tag, gpr_inf_future(GPR_CLOCK_REALTIME));
+  if (c->recv_pending) {
+    pluck(c, &c->recv_tag, gpr_inf_future(GPR_CLOCK_REALTIME));
+    c->recv_pending = false;
+  }
+  if (!c->closed) pluck(c, &c->close_tag, gpr_inf_future(GPR_CLOCK_REALTIME));
+  c->closed = true;
+}
+
 static void run_stream(vbp_call *c, const vbp_method *m, const ProtobufCMessage *request) {
   /* Learn about a client that goes away: this op completes on cancel or at the end. */
   grpc_op close_op = {.op = GRPC_OP_RECV_CLOSE_ON_SERVER};
@@ -283,16 +337,8 @@ static void run_stream(vbp_call *c, const vbp_method *m, const ProtobufCMessage 
     c->status = vbp_status_make(VBP_INTERNAL, "cannot watch the stream");
     return;
   }
-  c->status = m->stream(c, request);
-  grpc_op ops[2];
-  grpc_slice details;
-  size_t n = 0;
-  if (!c->initial_sent) initial_op(c, &ops[n++]);
-  status_op(c, &ops[n++], &details);
-  if (grpc_call_start_batch(c->call, ops, n, &c->status_tag, NULL) == GRPC_CALL_OK)
-    pluck(c, &c->status_tag, gpr_inf_future(GPR_CLOCK_REALTIME));
-  if (!c->closed) pluck(c, &c->close_tag, gpr_inf_future(GPR_CLOCK_REALTIME));
-  c->closed = true;
+  c->status = m->bidi ? m->bidi(c) : m->stream(c, request);
+  end_stream(c);
 }
 
 static void handle_call(vbp_call *c) {
@@ -308,7 +354,7 @@ static void handle_call(vbp_call *c) {
   if (c->status.code == VBP_OK && vbp_call_remaining_ms(c) <= 0)
     c->status = vbp_status_make(VBP_DEADLINE_EXCEEDED, "the deadline passed before the call ran");
   ProtobufCMessage *request = NULL;
-  if (c->status.code == VBP_OK) {
+  if (c->status.code == VBP_OK && !m->bidi) { /* a bidi handler reads its own requests */
     grpc_byte_buffer *payload = c->payload;
     c->payload = NULL;
     request = payload ? rpc_unpack(payload, m->request, &c->allocator) : NULL;
@@ -316,7 +362,7 @@ static void handle_call(vbp_call *c) {
       c->status =
           vbp_status_make(VBP_INVALID_ARGUMENT, "the request is not a valid %s", m->request->name);
   }
-  if (m->stream) {
+  if (m->stream || m->bidi) {
     if (c->status.code == VBP_OK) {
       run_stream(c, m, request);
     } else {
@@ -428,6 +474,48 @@ static vbp_status health_check(vbp_call *call, const ProtobufCMessage *request,
   return vbp_status_ok();
 }
 
+/* Server reflection: one answer per request until the client half-closes. Each request and its
+ * answer live in an arena of their own, so a long stream does not grow the call's. */
+static vbp_status reflection_info(vbp_call *call) {
+  vbp_arena *scratch = vbp_arena_create();
+  ProtobufCAllocator allocator = vbp_arena_allocator(scratch);
+  vbp_status st;
+  for (;;) {
+    ProtobufCMessage *request = NULL;
+    st = vbp_call_recv(call, &allocator, REFLECTION_IDLE_MS, &request);
+    if (!vbp_ok(&st) || !request) break;
+    Grpc__Reflection__V1__ServerReflectionResponse *answer = vbp_reflection_answer(
+        call->server->reflection, (const Grpc__Reflection__V1__ServerReflectionRequest *)request,
+        scratch);
+    st = vbp_call_send(call, &answer->base);
+    vbp_arena_reset(scratch);
+    if (!vbp_ok(&st)) break;
+  }
+  vbp_arena_destroy(scratch);
+  return st;
+}
+
+/* The services a server answers, each once, in the order of its methods: what reflection lists. */
+static vbp_status start_reflection(vbp_server *srv) {
+  const char **names = vbp_xcalloc(srv->n_methods, sizeof *names);
+  vbp_arena *scratch = vbp_arena_create();
+  size_t n = 0;
+  for (size_t i = 0; i < srv->n_methods; i++) {
+    const char *path = srv->methods[i].method->path;
+    const char *slash = path[0] == '/' ? strchr(path + 1, '/') : NULL;
+    if (!slash) continue;
+    const char *name = vbp_arena_strndup(scratch, path + 1, (size_t)(slash - path - 1));
+    bool seen = false;
+    for (size_t k = 0; k < n && !seen; k++) seen = strcmp(names[k], name) == 0;
+    if (!seen) names[n++] = name;
+  }
+  vbp_status st = vbp_reflection_create(vbp_descriptor_set, vbp_descriptor_set_size, names, n,
+                                        &srv->reflection);
+  vbp_arena_destroy(scratch);
+  free(names);
+  return st;
+}
+
 vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
   for (size_t i = 0; i < config->n_methods; i++)
     if (config->methods[i].roles == 0)
@@ -436,10 +524,18 @@ vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
   vbp_server *srv = vbp_xcalloc(1, sizeof *srv);
   srv->config = *config;
   srv->n_workers = config->workers > 0 ? config->workers : 2;
-  srv->n_methods = config->n_methods + 1;
+  srv->n_methods = config->n_methods + 1 + N_REFLECTION_METHODS;
   srv->methods = vbp_xcalloc(srv->n_methods, sizeof(server_method));
   for (size_t i = 0; i < config->n_methods; i++) srv->methods[i].method = &config->methods[i];
   srv->methods[config->n_methods].method = &rpc_health_method;
+  for (size_t i = 0; i < N_REFLECTION_METHODS; i++)
+    srv->methods[config->n_methods + 1 + i].method = &reflection_methods[i];
+  vbp_status st = start_reflection(srv);
+  if (!vbp_ok(&st)) {
+    free(srv->methods);
+    free(srv);
+    return st;
+  }
 
   grpc_arg args[2] = {
       {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
@@ -452,9 +548,11 @@ vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
   srv->cq = grpc_completion_queue_create_for_next(NULL);
   grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
   for (size_t i = 0; i < srv->n_methods; i++)
-    srv->methods[i].handle =
-        grpc_server_register_method(srv->server, srv->methods[i].method->path, NULL,
-                                    GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+    srv->methods[i].handle = grpc_server_register_method(
+        srv->server, srv->methods[i].method->path, NULL,
+        srv->methods[i].method->bidi ? GRPC_SRM_PAYLOAD_NONE
+                                     : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
+        0);
 
   grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
   srv->port = grpc_server_add_http2_port(srv->server, config->listen_addr, creds);
@@ -463,6 +561,7 @@ vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
     grpc_server_destroy(srv->server);
     grpc_completion_queue_shutdown(srv->cq);
     grpc_completion_queue_destroy(srv->cq);
+    vbp_reflection_destroy(srv->reflection);
     free(srv->methods);
     free(srv);
     return vbp_status_make(VBP_UNAVAILABLE, "cannot listen on %s (taken, or not a local address)",
@@ -510,6 +609,7 @@ void vbp_server_stop(vbp_server *srv, int grace_ms) {
   grpc_completion_queue_destroy(srv->cq);
   free(srv->workers);
   free(srv->methods);
+  vbp_reflection_destroy(srv->reflection);
   free(srv);
 }
 
@@ -562,6 +662,43 @@ vbp_status vbp_call_send(vbp_call *call, const ProtobufCMessage *message) {
   grpc_byte_buffer_destroy(bb);
   if (!sent || call->cancelled)
     return vbp_status_make(VBP_CANCELLED, "the client went away during the stream");
+  return vbp_status_ok();
+}
+
+vbp_status vbp_call_recv(vbp_call *call, ProtobufCAllocator *allocator, int64_t idle_ms,
+                         ProtobufCMessage **request) {
+  *request = NULL;
+  const vbp_method *m = call->server->methods[call->method_index].method;
+  if (!m->bidi || call->recv_pending)
+    return vbp_status_make(VBP_INTERNAL, "receive outside a bidirectional stream");
+  if (call->recv_buffer) { /* a receive that failed may have left one */
+    grpc_byte_buffer_destroy(call->recv_buffer);
+    call->recv_buffer = NULL;
+  }
+  grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+  op.data.recv_message.recv_message = &call->recv_buffer;
+  if (grpc_call_start_batch(call->call, &op, 1, &call->recv_tag, NULL) != GRPC_CALL_OK)
+    return vbp_status_make(VBP_INTERNAL, "cannot read the stream");
+  call->recv_pending = true;
+  /* gRPC itself ends the call at its deadline, which completes the receive. */
+  gpr_timespec until =
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(idle_ms, GPR_TIMESPAN));
+  grpc_event ev = grpc_completion_queue_pluck(call->stream_cq, &call->recv_tag, until, NULL);
+  if (ev.type != GRPC_OP_COMPLETE) /* still pending: end_stream collects it */
+    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "no request for %lld ms", (long long)idle_ms);
+  call->recv_pending = false;
+  /* A cancel or the deadline also ends the receive with no message: tell them from a half-close
+   * (so the log and the metrics say what the client saw). */
+  if (!ev.success || (!call->recv_buffer && vbp_call_done(call)) || call->cancelled)
+    return vbp_call_remaining_ms(call) <= 0
+               ? vbp_status_make(VBP_DEADLINE_EXCEEDED, "deadline passed while streaming")
+               : vbp_status_make(VBP_CANCELLED, "the client went away during the stream");
+  if (!call->recv_buffer) return vbp_status_ok(); /* the client half-closed */
+  grpc_byte_buffer *bb = call->recv_buffer;
+  call->recv_buffer = NULL;
+  *request = rpc_unpack(bb, m->request, allocator);
+  if (!*request)
+    return vbp_status_make(VBP_INVALID_ARGUMENT, "a request is not a valid %s", m->request->name);
   return vbp_status_ok();
 }
 

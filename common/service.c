@@ -38,6 +38,7 @@ vbp_status vbp_service_config_read(const vbp_service_def *def, vbp_service_confi
   int per_core = def->workers_per_core > 0 ? def->workers_per_core : 1;
   if (vbp_ok(&st))
     st = vbp_env_int("VBP_WORKERS", (cores > 0 ? (int)cores : 2) * per_core, 1, 256, &c.workers);
+  if (vbp_ok(&st) && def->extra_workers > 0) c.workers += def->extra_workers;
   if (vbp_ok(&st)) st = vbp_env_int("VBP_PG_POOL_SIZE", 8, 1, 256, &c.pg_pool_size);
   if (vbp_ok(&st) && def->uses_redis)
     st = vbp_env_int("VBP_REDIS_TIMEOUT_MS", 50, 1, 5000, &c.redis_timeout_ms);

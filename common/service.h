@@ -41,6 +41,9 @@ typedef struct vbp_service_def {
   /* Workers per core when VBP_WORKERS is unset: 1 where handlers mostly compute (measured on 2
    * cores, 2 workers beat 4: tests/bench), 2 where they mostly wait on other servers. */
   int workers_per_core;
+  /* Workers added to those (or to VBP_WORKERS) for calls that hold one for long: catalog-svc's
+   * change-feed watchers. */
+  int extra_workers;
   bool uses_redis;   /* VBP_REDIS_ADDR, VBP_REDIS_TIMEOUT_MS; Redis down at start is no error */
   bool uses_catalog; /* VBP_CATALOG_ADDR: a client, which also resolves bearer keys */
   vbp_status (*migrate)(vbp_pg_pool *pool);

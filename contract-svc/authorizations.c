@@ -7,6 +7,7 @@
 
 #include "common/batch_inputs.h"
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/regions.h"
 #include "common/scope.h"
 #include "common/validate.h"
@@ -118,6 +119,19 @@ static void *distributor_of(const vbp_pg_row *row) {
   return r;
 }
 
+/* A distributor authorization in the change feed: for its manufacturer and distributor, in its
+ * coordination area. */
+static void record_distributor(vbp_pg_conn *c, const Vbp__V1__Authorization *z,
+                               const char *action) {
+  const char *parties[] = {z->manufacturer_id, z->distributor_id};
+  vbp_feed_add(c, &(vbp_change){.type = "distributorAuthorization",
+                                .id = z->id,
+                                .action = action,
+                                .region_code = z->region_code,
+                                .parties = parties,
+                                .n_parties = 2});
+}
+
 typedef struct authorize {
   const Vbp__V1__AuthorizeDistributorRequest *in;
   const char *id;
@@ -166,6 +180,7 @@ static vbp_status authorize_tx(vbp_pg_conn *c, void *ctx) {
                             "RETURNING " DISTRIBUTOR_COLUMNS,
                             5, params, distributor_of, &row));
   if (!row) return vbp_status_make(VBP_INTERNAL, "insert distributor authorization gave no row");
+  record_distributor(c, row, "created");
   t->out = &((Vbp__V1__Authorization *)row)->base;
   return vbp_status_ok();
 }
@@ -267,6 +282,7 @@ static vbp_status withdraw_tx(vbp_pg_conn *c, void *ctx) {
   VBP_CHECK(vbp_pg_command(
       c, "withdraw distributor authorization",
       "UPDATE distributor_authorizations SET withdrawn_at = now() WHERE id = $1", 1, key));
+  record_distributor(c, z, "updated"); /* withdrawn: kept, no longer in force */
   t->out = &empty_answer(a)->base;
   return vbp_status_ok();
 }
@@ -305,11 +321,21 @@ static vbp_status agency_tx(vbp_pg_conn *c, void *ctx) {
   vbp_arena *a = vbp_call_arena(t->call);
   const char *params[] = {g->id, g->in->institution_id, g->in->agency_id, g->in->batch_code};
   /* One per institution, agency and batch: a retry finds the first and answers it. */
-  VBP_CHECK(vbp_pg_command(c, "insert agency authorization",
-                           "INSERT INTO agency_authorizations (id, institution_id, agency_id, "
-                           "batch_code) VALUES ($1, $2, $3, $4) ON CONFLICT (institution_id, "
-                           "agency_id, batch_code) DO NOTHING",
-                           4, params));
+  bool wrote = false;
+  VBP_CHECK(vbp_pg_write(c, "insert agency authorization",
+                         "INSERT INTO agency_authorizations (id, institution_id, agency_id, "
+                         "batch_code) VALUES ($1, $2, $3, $4) ON CONFLICT (institution_id, "
+                         "agency_id, batch_code) DO NOTHING RETURNING 1",
+                         4, params, &wrote));
+  if (wrote) { /* for the institution and the agency it authorised */
+    const char *parties[] = {g->in->institution_id, g->in->agency_id};
+    vbp_feed_add(c, &(vbp_change){.type = "agencyAuthorization",
+                                  .id = g->id,
+                                  .action = "created",
+                                  .batch_code = g->in->batch_code,
+                                  .parties = parties,
+                                  .n_parties = 2});
+  }
   void *row = NULL;
   VBP_CHECK(vbp_pg_find_row(c, a, "read agency authorization",
                             "SELECT " AGENCY_COLUMNS " FROM agency_authorizations "

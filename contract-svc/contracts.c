@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/page.h"
 #include "common/regions.h"
 #include "common/scope.h"
@@ -167,12 +168,39 @@ vbp_status contract_append(vbp_pg_conn *c, const char *contract_id, const vbp_ca
                           e->key_id ? e->key_id : "",
                           e->signature ? e->signature : ""};
   /* The next number under the contract's row lock, which every writer of a contract holds. */
-  return vbp_pg_command(c, "append contract event",
-                        "INSERT INTO contract_events (contract_id, seq, actor_id, actor_role, "
-                        "action, from_state, to_state, document_sha256, note, key_id, signature) "
-                        "SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                        "$10 FROM contract_events WHERE contract_id = $1",
-                        10, params);
+  VBP_CHECK(vbp_pg_command(c, "append contract event",
+                           "INSERT INTO contract_events (contract_id, seq, actor_id, actor_role, "
+                           "action, from_state, to_state, document_sha256, note, key_id, "
+                           "signature) SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, "
+                           "$7, $8, $9, $10 FROM contract_events WHERE contract_id = $1",
+                           10, params));
+  /* Every change of a contract appends an event: the change feed records it here. The first
+   * event (a CREATE from no state) made it; any other changed it. */
+  return contract_record(c, contract_id,
+                         e->action == VBP__V1__CONTRACT_EVENT__ACTION__CREATE && e->from_state == 0
+                             ? "created"
+                             : "updated");
+}
+
+vbp_status contract_record(vbp_pg_conn *c, const char *contract_id, const char *action) {
+  const char *params[] = {contract_id};
+  PGresult *r = NULL;
+  VBP_CHECK(vbp_pg_query(c, "read contract parties",
+                         "SELECT batch_code, institution_region, institution_id, "
+                         "manufacturer_id, distributor_id FROM contracts WHERE id = $1",
+                         1, params, &r));
+  if (PQntuples(r) == 1) {
+    const char *parties[] = {PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4)};
+    vbp_feed_add(c, &(vbp_change){.type = "contract",
+                                  .id = contract_id,
+                                  .action = action,
+                                  .region_code = PQgetvalue(r, 0, 1),
+                                  .batch_code = PQgetvalue(r, 0, 0),
+                                  .parties = parties,
+                                  .n_parties = 3});
+  }
+  PQclear(r);
+  return vbp_status_ok();
 }
 
 vbp_status contract_set_state(vbp_pg_conn *c, const char *contract_id, int state,

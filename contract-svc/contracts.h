@@ -67,6 +67,11 @@ typedef struct contract_event {
 vbp_status contract_append(vbp_pg_conn *c, const char *contract_id, const vbp_caller *who,
                            const contract_event *e);
 
+/* Records a change of contract_id ("created", "updated") in the change feed, for its parties
+ * (institution, manufacturer, distributor), where its institution is. contract_append does it
+ * for every event it appends. */
+vbp_status contract_record(vbp_pg_conn *c, const char *contract_id, const char *action);
+
 /* Sets the stored state (and signed parties) of contract_id. */
 vbp_status contract_set_state(vbp_pg_conn *c, const char *contract_id, int state,
                               unsigned signed_parties);

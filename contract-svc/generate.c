@@ -6,6 +6,7 @@
 
 #include "common/batch_inputs.h"
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/page.h"
 #include "common/regions.h"
 #include "common/scope.h"
@@ -92,8 +93,8 @@ static vbp_status insert_drafts(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *
   params[18] = contract_actor_role(who);
   /* The RENEW event keeps the old contract's state: it becomes RENEWED only once the new one is
    * EFFECTIVE (sign.c). Its sequence number is taken under the row lock the caller holds. */
-  int64_t made = 0;
-  return vbp_pg_get_int64(
+  PGresult *made = NULL;
+  VBP_CHECK(vbp_pg_query(
       c, "insert contracts",
       "WITH made AS (INSERT INTO contracts (id, batch_code, region_code, kind, institution_id, "
       "institution_region, area_code, manufacturer_id, distributor_id, product_id, price, "
@@ -102,7 +103,8 @@ static vbp_status insert_drafts(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *
       "u.q::bigint, $4::int, $5::date, $6::date, $7::smallint, nullif(u.rn, '') "
       "FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
       "$14::text[], $15::text[], $16::text[], $17::text[]) AS u(id, i, r, ar, m, d, p, pr, q, rn) "
-      "ON CONFLICT DO NOTHING RETURNING id, renews), "
+      "ON CONFLICT DO NOTHING RETURNING id, renews, batch_code, institution_region, "
+      "institution_id, manufacturer_id, distributor_id), "
       "created AS (INSERT INTO contract_events (contract_id, seq, actor_id, actor_role, action, "
       "from_state, to_state, note) SELECT id, 1, $18, $19, 1, 0, $7::smallint, "
       "CASE WHEN renews IS NULL THEN 'GenerateContracts' ELSE 'renews ' || renews END FROM made), "
@@ -110,8 +112,29 @@ static vbp_status insert_drafts(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *
       "from_state, to_state, note) SELECT m.renews, (SELECT coalesce(max(e.seq), 0) + 1 FROM "
       "contract_events e WHERE e.contract_id = m.renews), $18, $19, 3, o.state, o.state, "
       "'renewed by ' || m.id FROM made m JOIN contracts o ON o.id = m.renews) "
-      "SELECT count(*) FROM made",
-      19, params, "count(*) gave no row", &made);
+      "SELECT id, coalesce(renews, ''), batch_code, institution_region, institution_id, "
+      "manufacturer_id, distributor_id FROM made ORDER BY id",
+      19, params, &made));
+  /* The change feed: each contract made, and each one it renews (its history grew). */
+  for (int i = 0; i < PQntuples(made); i++) {
+    const char *parties[] = {PQgetvalue(made, i, 4), PQgetvalue(made, i, 5),
+                             PQgetvalue(made, i, 6)};
+    vbp_change change = {.type = "contract",
+                         .id = PQgetvalue(made, i, 0),
+                         .action = "created",
+                         .region_code = PQgetvalue(made, i, 3),
+                         .batch_code = PQgetvalue(made, i, 2),
+                         .parties = parties,
+                         .n_parties = 3};
+    vbp_feed_add(c, &change);
+    if (*PQgetvalue(made, i, 1)) {
+      change.id = PQgetvalue(made, i, 1);
+      change.action = "updated";
+      vbp_feed_add(c, &change);
+    }
+  }
+  PQclear(made);
+  return vbp_status_ok();
 }
 
 static vbp_status insert_all(vbp_pg_conn *c, vbp_arena *a, const vbp_caller *who,

@@ -228,6 +228,7 @@ static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
                          17, p, &wrote));
   if (wrote) {
     VBP_CHECK(insert_children(c, a, k));
+    VBP_CHECK(contract_record(c, k->id, "imported"));
     v->imported++;
     return vbp_status_ok();
   }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "common/batch_inputs.h"
+#include "common/feed.h"
 #include "common/scope.h"
 #include "common/validate.h"
 #include "contract-svc/handlers.h"
@@ -39,6 +40,15 @@ static void *key_of(const vbp_pg_row *row) {
 
 /* ---------------------------------------------------------------- RegisterSigningKey */
 
+/* A signing key in the change feed: for its organization alone. */
+static void record_key(vbp_pg_conn *c, const char *id, const char *organization_id,
+                       const char *action) {
+  const char *parties[] = {organization_id};
+  vbp_feed_add(
+      c, &(vbp_change){
+             .type = "signingKey", .id = id, .action = action, .parties = parties, .n_parties = 1});
+}
+
 typedef struct reg {
   const Vbp__V1__SigningKey *in;
   const char *id;
@@ -71,6 +81,7 @@ static vbp_status register_tx(vbp_pg_conn *c, void *ctx) {
                               "RETURNING " KEY_COLUMNS,
                               5, params, key_of, &row));
     if (!row) return vbp_status_make(VBP_INTERNAL, "insert signing key gave no row");
+    record_key(c, r->id, r->in->organization_id, "created");
   }
   t->out = &((key_row *)row)->key->base;
   return vbp_status_ok();
@@ -116,9 +127,11 @@ static vbp_status retire_tx(vbp_pg_conn *c, void *ctx) {
     return vbp_status_field(VBP_NOT_FOUND, "id", "names no signing key");
   }
   if (!vbp_scope_own(who, k->key->organization_id)) return vbp_scope_denied();
-  if (!k->retired) /* retired once: a retry keeps the first time */
+  if (!k->retired) { /* retired once: a retry keeps the first time */
     VBP_CHECK(vbp_pg_command(c, "retire signing key",
                              "UPDATE signing_keys SET retired_at = now() WHERE id = $1", 1, key));
+    record_key(c, in->id, k->key->organization_id, "updated"); /* retired, kept */
+  }
   Google__Protobuf__Empty *empty = vbp_arena_alloc(a, sizeof *empty);
   google__protobuf__empty__init(empty);
   t->out = &empty->base;

@@ -27,6 +27,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "common/hex.h"
@@ -337,6 +338,10 @@ static unsigned char *raw_to_der(const unsigned char *raw, int *der_len) {
   return der;
 }
 
+/* Whether 64 bytes begin as a DER SEQUENCE of 62 bytes would; a raw r||s does so only when r
+ * happens to begin with those two bytes (1 in 65536), so it tells the two apart for the hint. */
+static bool der_header_of_64(const unsigned char *sig) { return sig[0] == 0x30 && sig[1] == 62; }
+
 /* 1 when sig is a P-256 signature over SHA-256(digest), in DER or raw r||s. */
 static int verify_p256(EVP_PKEY *pkey, const unsigned char digest[32], const unsigned char *sig,
                        size_t sig_len) {
@@ -399,7 +404,7 @@ vbp_status contract_signature_verify(const char *pem, int algorithm, const unsig
   else if (r == 0)
     st = vbp_invalid(SIGNATURE_FIELD, "does not verify with the %s key of fingerprint %s%s",
                      contract_key_algorithm_name(algorithm), fp,
-                     algorithm == CONTRACT_KEY_SM2 && sig_len == 64 && sig[0] != 0x30
+                     algorithm == CONTRACT_KEY_SM2 && sig_len == 64 && !der_header_of_64(sig)
                          ? " (an SM2 signature is DER, not raw r||s)"
                          : "");
 

@@ -128,7 +128,7 @@ char *gw_gzip_buffer(const char *data, size_t n, size_t *out_len) {
 /* ---------------------------------------------------------------- answers */
 
 void gw_compress_answer(gw_request *r) {
-  if (r->answer_len <= GW_COMPRESS_MIN) return;
+  if (r->encoded || r->answer_len <= GW_COMPRESS_MIN) return;
   r->vary_encoding = true; /* another Accept-Encoding could have been answered otherwise */
   if (!gw_accepts_gzip(gw_header(r, "Accept-Encoding"))) return;
   size_t len = 0;

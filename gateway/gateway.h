@@ -71,6 +71,7 @@ typedef struct gw_server {
   vbp_redis *redis; /* Idempotency-Key answers; NULL: requests with a key are refused */
   char *openapi;    /* /openapi.json, generated from the routes at start-up */
   size_t openapi_len;
+  struct gw_docs *docs; /* the API explorer's files (docs.h); NULL: not installed */
   struct MHD_Daemon *daemon;
   gw_drain *drain; /* from start to stop */
   gw_cors *cors;   /* from config.cors_origins, from start to stop */
@@ -121,8 +122,10 @@ typedef struct gw_request {
   const char *cors_methods; /* a CORS preflight's Access-Control-Allow-Methods, else NULL */
   const char *content_encoding; /* "gzip" once the answer is compressed, else NULL */
   bool vary_encoding;           /* the answer depends on Accept-Encoding */
-  char backend_etag[128];       /* the backend's vbp-etag answer header, "" without one */
-  const char *etag;             /* the answer's ETag (etag.h), else NULL */
+  bool encoded; /* its encoding is chosen already (docs.c's gzipped copies): not compressed */
+  char backend_etag[128];    /* the backend's vbp-etag answer header, "" without one */
+  const char *etag;          /* the answer's ETag (etag.h), else NULL */
+  const char *cache_control; /* with an ETag; NULL: "private, no-cache" */
   size_t metrics_index;
 } gw_request;
 
@@ -180,6 +183,11 @@ void gw_cors_headers(gw_request *r, struct MHD_Response *response);
 /* compress.c: gzips r's answer when it is over GW_COMPRESS_MIN bytes and Accept-Encoding takes
  * gzip (compress.h), setting r->content_encoding and r->vary_encoding. */
 void gw_compress_answer(gw_request *r);
+
+/* docs.c: answers r when its path is the API explorer's (docs.h): a file of it for GET (HEAD
+ * comes as GET), 404 for a name it does not have, 405 for another method; true then. False for
+ * any other path. method is r's, with HEAD taken as GET. */
+bool gw_docs_answer(gw_request *r, const char *method);
 
 /* etag.c: gives a GET's 200 answer with a backend_etag its ETag, and makes it a 304 without a
  * body when If-None-Match names that tag. Call after gw_compress_answer: the tag is of the bytes

@@ -46,6 +46,7 @@ void gw_response_headers(gw_request *r, struct MHD_Response *response) {
   if (r->etag) {
     MHD_add_response_header(response, "ETag", r->etag);
     /* Kept by the client alone, and asked about again before each use: prices change. */
-    MHD_add_response_header(response, "Cache-Control", "private, no-cache");
+    MHD_add_response_header(response, "Cache-Control",
+                            r->cache_control ? r->cache_control : "private, no-cache");
   }
 }

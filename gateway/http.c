@@ -2,7 +2,8 @@
  * (MHD's URI log callback) to the completion notice. Routing happens on the access handler's
  * first call, the body is gathered up to its route's limit, then proxy.c either answers at once
  * or suspends the connection until the backend answers; nothing here waits for a backend. Also
- * the operations endpoints: /healthz, /readyz, /metrics, /openapi.json.
+ * the operations endpoints: /healthz, /readyz, /metrics, /openapi.json, and the API explorer
+ * under /docs (docs.c).
  *
  * libmicrohttpd 0.9.75 answers some requests by itself, in its own HTML and without an
  * X-Request-Id, and no callback of its runs between finding the fault and queueing that answer,
@@ -232,7 +233,7 @@ static void begin(gw_request *r, const char *version) {
     return;
   }
   if (gw_cors_preflight(r)) return;
-  if (operations(r, method)) return;
+  if (operations(r, method) || gw_docs_answer(r, method)) return;
   r->metrics_index = n_routes + 1; /* unmatched */
   gw_match m = gw_routes_match(srv->routes, method, r->path, r->arena, &r->route, r->bindings,
                                GW_MAX_BINDINGS, &r->n_bindings);

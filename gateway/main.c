@@ -9,6 +9,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "gateway/docs.h"
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
 #include "gateway/openapi.h"
@@ -33,10 +34,12 @@ static const struct {
     {"volume", "VBP_VOLUME_ADDR", "127.0.0.1:50054"},
 };
 
-static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log_settings *log) {
+static vbp_status read_config(gw_config *c, const char **descriptor_set, const char **docs_dir,
+                              vbp_log_settings *log) {
   c->listen_addr = vbp_env("VBP_GATEWAY_ADDR", "127.0.0.1:8080");
   c->redis_addr = vbp_env("VBP_REDIS_ADDR", "127.0.0.1:56379");
   *descriptor_set = vbp_env("VBP_DESCRIPTOR_SET", VBP_DEFAULT_DESCRIPTOR_SET);
+  *docs_dir = getenv("VBP_DOCS_DIR");
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   vbp_status st = vbp_env_required("VBP_ADMIN_KEY", &c->admin_key);
   if (vbp_ok(&st)) st = vbp_env_required("VBP_INTERNAL_SECRET", &c->secret);
@@ -62,9 +65,9 @@ static vbp_status read_config(gw_config *c, const char **descriptor_set, vbp_log
 
 int main(void) {
   gw_config cfg = {0};
-  const char *descriptor_set = NULL;
+  const char *descriptor_set = NULL, *docs_dir = NULL;
   vbp_log_settings log = {.level = VBP_LOG_INFO};
-  vbp_status st = read_config(&cfg, &descriptor_set, &log);
+  vbp_status st = read_config(&cfg, &descriptor_set, &docs_dir, &log);
   if (vbp_ok(&st))
     st = vbp_log_start("gateway", &log);
   else
@@ -88,6 +91,19 @@ int main(void) {
   }
   srv.routes = routes;
   srv.openapi = gw_openapi_json(routes, "VBP API", "v1", &srv.openapi_len);
+  /* The API explorer: a directory named in VBP_DOCS_DIR must load (an empty value turns it
+   * off); without one, the build tree's is used when there is one. */
+  if (docs_dir && *docs_dir) {
+    st = gw_docs_load(docs_dir, &srv.docs);
+    if (!vbp_ok(&st)) {
+      vbp_log(VBP_LOG_ERROR, "%s", st.message);
+      goto done;
+    }
+  } else if (!docs_dir) {
+    st = gw_docs_load(VBP_DEFAULT_DOCS_DIR, &srv.docs);
+    if (!vbp_ok(&st)) vbp_log(VBP_LOG_WARN, "no API explorer at /docs: %s", st.message);
+    st = vbp_status_ok();
+  }
   n = gw_routes_count(routes);
   srv.methods = vbp_xcalloc(n, sizeof *srv.methods);
   names = vbp_xcalloc(n + 2, sizeof *names);
@@ -135,6 +151,8 @@ int main(void) {
     goto done;
   }
   vbp_log(VBP_LOG_INFO, "serving %zu routes on %s", n, cfg.listen_addr);
+  if (srv.docs)
+    vbp_log(VBP_LOG_INFO, "the API explorer at /docs: %zu files", gw_docs_count(srv.docs));
   int sig = vbp_wait_stop_signal();
   vbp_log(VBP_LOG_INFO, "signal %d: draining", sig);
   rc = 0;
@@ -155,6 +173,7 @@ done:
   free(names);
   free(srv.methods);
   free(srv.openapi);
+  gw_docs_destroy(srv.docs);
   gw_routes_destroy(routes);
   vbp_rpc_shutdown();
   vbp_log(VBP_LOG_INFO, "stopped");

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/date.h"
+#include "common/feed.h"
 #include "common/ids.h"
 #include "common/money.h"
 #include "common/regions.h"
@@ -431,9 +432,20 @@ typedef struct listing_write {
 
 static vbp_status listing_tx(vbp_pg_conn *c, void *ctx) {
   listing_write *w = ctx;
-  bool changed = false;
+  bool changed = false, created = false;
   VBP_CHECK(pricing_store_upsert_listing(c, w->province, w->product_id, w->listed_on, w->price,
-                                         w->recorded_by, &changed));
+                                         w->recorded_by, &changed, &created));
+  if (changed) { /* a listing is reference data: every caller may read it */
+    char day[11], id[96];
+    vbp_date_format(w->listed_on, day);
+    snprintf(id, sizeof id, "%s/%s/%s", w->province, w->product_id, day);
+    const vbp_change change = {.type = "listing",
+                               .id = id,
+                               .action = created ? "created" : "updated",
+                               .region_code = w->province,
+                               .is_public = true};
+    vbp_feed_add(c, &change);
+  }
   /* After the write, in its transaction: the version the trigger has just bumped. */
   return pricing_store_version(c, &w->version);
 }

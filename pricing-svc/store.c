@@ -1,29 +1,38 @@
 #include "pricing-svc/store.h"
 
+#include "common/feed.h"
 #include "pricing_migrations.h"
 
 #include <stdio.h>
+#include <string.h>
 
 vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
                                         const char *product_id, vbp_date listed_on, vbp_money price,
-                                        const char *recorded_by, bool *changed) {
+                                        const char *recorded_by, bool *changed, bool *created) {
   char day[11], amount[24];
   vbp_date_format(listed_on, day);
   snprintf(amount, sizeof amount, "%lld", (long long)price);
   const char *params[] = {province, product_id, day, amount, recorded_by};
   /* The WHERE leaves an unchanged row alone, so a retry neither bumps the version nor adds a
-   * change; RETURNING says whether a row was written. */
-  return vbp_pg_write(
+   * change; a row comes back when one was written, saying whether it was new (xmax 0). */
+  PGresult *r = NULL;
+  VBP_CHECK(vbp_pg_query(
       c, "upsert listing",
       "WITH written AS ("
       "  INSERT INTO listings (region_code, product_id, listed_on, price) VALUES ($1, $2, $3, $4)"
       "  ON CONFLICT (region_code, product_id, listed_on) DO UPDATE"
       "    SET price = EXCLUDED.price, recorded_at = now()"
       "    WHERE listings.price <> EXCLUDED.price"
-      "  RETURNING 1)"
+      "  RETURNING (xmax = 0) AS created),"
+      " logged AS ("
       " INSERT INTO listing_changes (region_code, product_id, listed_on, price, recorded_by)"
-      " SELECT $1, $2, $3, $4, $5 FROM written RETURNING 1",
-      5, params, changed);
+      " SELECT $1, $2, $3, $4, $5 FROM written RETURNING 1)"
+      " SELECT created FROM written",
+      5, params, &r));
+  *changed = PQntuples(r) > 0;
+  *created = *changed && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+  PQclear(r);
+  return vbp_status_ok();
 }
 
 vbp_status pricing_store_listed(vbp_pg_conn *c, vbp_arena *a, const char *province, vbp_date date,
@@ -90,5 +99,6 @@ vbp_status pricing_store_version(vbp_pg_conn *c, int64_t *out) {
 }
 
 vbp_status pricing_store_migrate(vbp_pg_pool *pool) {
-  return vbp_pg_migrate(pool, "pricing", pricing_migrations, pricing_migrations_count);
+  VBP_CHECK(vbp_pg_migrate(pool, "pricing", pricing_migrations, pricing_migrations_count));
+  return vbp_feed_migrate(pool, "pricing");
 }

@@ -22,10 +22,11 @@ extern "C" {
 
 /* The price of (province, product) in force from listed_on: a new day's row, or a new price for
  * that day. *changed is false when the same price was already recorded for that day (a retry):
- * then nothing is written and the version does not move. recorded_by names the caller. */
+ * then nothing is written and the version does not move. *created: the day's row is new.
+ * recorded_by names the caller. */
 vbp_status pricing_store_upsert_listing(vbp_pg_conn *c, const char *province,
                                         const char *product_id, vbp_date listed_on, vbp_money price,
-                                        const char *recorded_by, bool *changed);
+                                        const char *recorded_by, bool *changed, bool *created);
 
 /* The listed limits in force in province on date of the products ids[0..n) (each listed one
  * once, in no particular order) into an arena array *out of *count entries. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/feed.h"
 #include "common/page.h"
 #include "common/regions.h"
 #include "common/scope.h"
@@ -166,6 +167,23 @@ static vbp_status lock_year(vbp_pg_conn *c, const char *batch, const char *regio
                              3, params, "count(*) gave no row", &n));
   *frozen = n > 0;
   return vbp_status_ok();
+}
+
+/* An allocation row in the change feed: where its institution is, for the institution and the
+ * manufacturer of the product. Its id is its key, batch/province/year/institution/product. */
+void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch, const char *region,
+                              const char *year, const char *institution_id, const char *product_id,
+                              const char *institution_region, const char *manufacturer_id,
+                              const char *action) {
+  const char *parties[] = {institution_id, manufacturer_id};
+  vbp_feed_add(c, &(vbp_change){.type = "allocation",
+                                .id = vbp_arena_printf(a, "%s/%s/%s/%s/%s", batch, region, year,
+                                                       institution_id, product_id),
+                                .action = action,
+                                .region_code = institution_region,
+                                .batch_code = batch,
+                                .parties = parties,
+                                .n_parties = 2});
 }
 
 /* ---------------------------------------------------------------- ComputeAllocations */
@@ -335,6 +353,32 @@ static vbp_status insert_parts(vbp_pg_conn *c, vbp_arena *a, const compute *k, c
                           vbp_pg_text_array(a, ratio, n),
                           vbp_pg_text_array(a, agreed, n),
                           vbp_pg_text_array(a, price, n)};
+  /* The change feed: one change per allocation row created, changed or gone (a recompute that
+   * gives the same rows records nothing), before the rows are replaced. */
+  PGresult *diff = NULL;
+  VBP_CHECK(vbp_pg_query(
+      c, "compare allocations",
+      "WITH n AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], "
+      "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) "
+      "AS u(i, r, g, p, m, b, ra, q, pr)), "
+      "o AS (SELECT * FROM allocations WHERE batch_code = $1 AND region_code = $2 "
+      "AND agreement_year = $3::int) "
+      "SELECT coalesce(n.i, o.institution_id), coalesce(n.p, o.product_id), "
+      "coalesce(n.r, o.institution_region), coalesce(n.m, o.manufacturer_id), "
+      "CASE WHEN o.institution_id IS NULL THEN 'created' WHEN n.i IS NULL THEN 'deleted' "
+      "ELSE 'updated' END "
+      "FROM n FULL JOIN o ON n.i = o.institution_id AND n.p = o.product_id "
+      "WHERE o.institution_id IS NULL OR n.i IS NULL OR "
+      "(n.r, n.g, n.m, n.b::bigint, n.ra::int, n.q::bigint, n.pr::bigint) IS DISTINCT FROM "
+      "(o.institution_region, o.group_id, o.manufacturer_id, o.base_quantity, o.ratio_percent, "
+      "o.agreed_quantity, o.winning_price) "
+      "ORDER BY 1, 2",
+      12, params, &diff));
+  for (int i = 0; i < PQntuples(diff); i++)
+    volume_record_allocation(c, a, k->in->batch_code, k->in->region_code, k->year,
+                             PQgetvalue(diff, i, 0), PQgetvalue(diff, i, 1), PQgetvalue(diff, i, 2),
+                             PQgetvalue(diff, i, 3), PQgetvalue(diff, i, 4));
+  PQclear(diff);
   VBP_CHECK(vbp_pg_command(c, "replace allocations",
                            "DELETE FROM allocations WHERE batch_code = $1 AND region_code = $2 "
                            "AND agreement_year = $3::int",
@@ -476,10 +520,24 @@ static vbp_status freeze_tx(vbp_pg_conn *c, void *ctx) {
   bool frozen = false;
   VBP_CHECK(lock_year(c, in->batch_code, in->region_code, year, &frozen));
   const char *params[] = {in->batch_code, in->region_code, year};
-  VBP_CHECK(vbp_pg_command(c, "freeze allocation year",
-                           "INSERT INTO frozen_years (batch_code, region_code, agreement_year) "
-                           "VALUES ($1, $2, $3::int) ON CONFLICT DO NOTHING",
-                           3, params));
+  bool froze = false;
+  VBP_CHECK(vbp_pg_write(c, "freeze allocation year",
+                         "INSERT INTO frozen_years (batch_code, region_code, agreement_year) "
+                         "VALUES ($1, $2, $3::int) ON CONFLICT DO NOTHING RETURNING 1",
+                         3, params, &froze));
+  if (froze) { /* every allocation of the year is now frozen: each one changed */
+    PGresult *rows = NULL;
+    VBP_CHECK(vbp_pg_query(c, "read frozen allocations",
+                           "SELECT institution_id, product_id, institution_region, "
+                           "manufacturer_id FROM allocations WHERE batch_code = $1 AND "
+                           "region_code = $2 AND agreement_year = $3::int ORDER BY 1, 2",
+                           3, params, &rows));
+    for (int i = 0; i < PQntuples(rows); i++)
+      volume_record_allocation(c, a, in->batch_code, in->region_code, year, PQgetvalue(rows, i, 0),
+                               PQgetvalue(rows, i, 1), PQgetvalue(rows, i, 2),
+                               PQgetvalue(rows, i, 3), "updated");
+    PQclear(rows);
+  }
   int64_t n = 0;
   VBP_CHECK(vbp_pg_get_int64(c, "count allocations",
                              "SELECT count(*) FROM allocations WHERE batch_code = $1 AND "

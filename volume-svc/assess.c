@@ -1,6 +1,7 @@
 /* Assessment (V6): per allocation unit x variety (品种) of an agreement year, whether every winning
  * product met its agreed quantity and non-winning purchases stayed within the cap, with the
  * exemptions (不纳入考核) and supply issues applied purchase by purchase. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,39 +178,50 @@ static void *bucket_of_row(const vbp_pg_row *row) {
   return r;
 }
 
+/* The batch's products and their varieties as a JSON object {"product id": variety, ...}, for
+ * SQL to look each allocation's product up in: a key search, where joining the allocations with
+ * an unnest of the products was a nested loop comparing each allocation with every product. */
+static const char *variety_map(vbp_arena *a, const vbp_batch_inputs *in, const varieties *vs) {
+  json_t *map = json_object();
+  if (!map) abort(); /* out of memory */
+  for (size_t i = 0; i < in->n_products; i++)
+    if (json_object_set_new(map, in->products[i]->id, json_integer(vs->of_product[i])) != 0)
+      abort();
+  char *text = json_dumps(map, JSON_COMPACT);
+  json_decref(map);
+  if (!text) abort();
+  const char *copy = vbp_arena_strdup(a, text);
+  free(text);
+  return copy;
+}
+
 /* The page's unit x variety pairs, in (institution, variety) order from the token on: the year's
  * allocations of the products of each variety, which is what makes a unit assessed for it. */
 static vbp_status read_cells(vbp_pg_conn *c, vbp_arena *a, const assess_query *q, void ***cells,
                              size_t *n) {
-  const vbp_batch_inputs *in = q->inputs;
-  const char **ids = vbp_arena_alloc(a, (in->n_products + 1) * sizeof *ids);
-  const char **vars = vbp_arena_alloc(a, (in->n_products + 1) * sizeof *vars);
-  for (size_t i = 0; i < in->n_products; i++) {
-    ids[i] = in->products[i]->id;
-    vars[i] = vbp_arena_printf(a, "%d", q->vs.of_product[i]);
-  }
-  const char *p[9];
+  const char *p[8];
   int np = 0;
   p[np++] = q->in->batch_code;
   p[np++] = q->in->region_code;
   p[np++] = vbp_arena_printf(a, "%d", q->in->agreement_year);
-  p[np++] = vbp_pg_text_array(a, ids, in->n_products);
-  p[np++] = vbp_pg_text_array(a, vars, in->n_products);
+  p[np++] = variety_map(a, q->inputs, &q->vs);
   p[np++] = q->after_unit;
   p[np++] = vbp_arena_printf(a, "%d", q->after_variety);
   p[np++] = vbp_arena_printf(a, "%d", q->limit + 1);
   /* Only the filter in use is written, so the plan keeps to the primary key's order; the
-   * variety is no key column, so "institution_id >= after" is what starts the scan there. */
-  const char *filter = *q->unit_id         ? " AND a.institution_id = $9"
-                       : *q->region_prefix ? " AND starts_with(a.institution_region, $9)"
+   * variety is no key column, so "institution_id >= after" is what starts the scan there. A
+   * product outside the batch's scope has no variety and makes no pair. */
+  const char *filter = *q->unit_id         ? " AND a.institution_id = $8"
+                       : *q->region_prefix ? " AND starts_with(a.institution_region, $8)"
                                            : "";
   const char *sql = vbp_arena_printf(
       a,
       "SELECT a.institution_id, v.variety FROM allocations a "
-      "JOIN unnest($4::text[], $5::int[]) AS v(product_id, variety) USING (product_id) "
+      "CROSS JOIN LATERAL (SELECT ($4::jsonb ->> a.product_id)::int AS variety) v "
       "WHERE a.batch_code = $1 AND a.region_code = $2 AND a.agreement_year = $3::int%s "
-      "AND a.institution_id >= $6 AND (a.institution_id, v.variety) > ($6, $7::int) "
-      "GROUP BY a.institution_id, v.variety ORDER BY a.institution_id, v.variety LIMIT $8::int",
+      "AND a.institution_id >= $5 AND v.variety IS NOT NULL "
+      "AND (a.institution_id, v.variety) > ($5, $6::int) "
+      "GROUP BY a.institution_id, v.variety ORDER BY a.institution_id, v.variety LIMIT $7::int",
       filter);
   if (*q->unit_id)
     p[np++] = q->unit_id;
@@ -231,68 +243,116 @@ static vbp_status read_agreed(vbp_pg_conn *c, vbp_arena *a, const assess_query *
       4, p, agreed_of_row, rows, n);
 }
 
+/* Whether the page's units have a verified supply issue of one of the winning products
+ * winning[0..n). */
+static vbp_status any_issue(vbp_pg_conn *c, vbp_arena *a, const assess_query *q, const char *units,
+                            const char **winning, size_t n, bool *found) {
+  const char *p[] = {q->in->batch_code, q->in->region_code, units,
+                     vbp_pg_text_array(a, winning, n)};
+  int64_t count = 0;
+  VBP_CHECK(vbp_pg_get_int64(c, "look for supply issues",
+                             "SELECT count(*) FROM supply_issues WHERE batch_code = $1 "
+                             "AND region_code = $2 AND unit_id = ANY($3::text[]) AND verified "
+                             "AND product_id = ANY($4::text[])",
+                             4, p, "count(*) gave no row", &count));
+  *found = count > 0;
+  return vbp_status_ok();
+}
+
 /* The page's units' purchases of the year, of the products of the page's varieties, summed per
- * unit x product x the two things V6 asks of each purchase: whether it lies in a verified supply
+ * unit x product x the two things V6 asks of each purchase of a product that did not win (a
+ * winning product's purchases count whatever they are): whether it lies in a verified supply
  * issue of the unit's of a winning product of the same variety (and of which: the lowest id when
  * several overlap), and whether it was bought below the variety's lowest winning price at a
- * quality that exempts it (thresholds from C, 0 where nothing is cheap). One pass over the units'
- * rows of purchases_by_unit; the issues are few, read once. All purchases of the year lie in the
- * cycle (V9 numbers none outside it), so none is left out for being after its end. */
+ * quality that exempts it (thresholds from C). One pass over the units' rows of
+ * purchases_by_unit. Both questions cost per purchase, so each is written only when it can be
+ * answered yes: the issue when the units have one at all (asked first: issues are few), the price
+ * for the products with a threshold; otherwise the purchases are only summed. All purchases of
+ * the year lie in the cycle (V9 numbers none outside it), so none is left out for being after its
+ * end. */
 static vbp_status read_buckets(vbp_pg_conn *c, vbp_arena *a, const assess_query *q,
                                const char *units, const bool *page_variety, void ***rows,
                                size_t *n) {
   const vbp_batch_inputs *in = q->inputs;
   size_t np = in->n_products;
-  const char **ids = vbp_arena_alloc(a, (np + 1) * sizeof *ids);
-  const char **thresholds = vbp_arena_alloc(a, (np + 1) * sizeof *thresholds);
-  const char **vars = vbp_arena_alloc(a, (np + 1) * sizeof *vars);
   const char **winning = vbp_arena_alloc(a, (np + 1) * sizeof *winning);
   const char **winning_vars = vbp_arena_alloc(a, (np + 1) * sizeof *winning_vars);
-  size_t m = 0, w = 0;
+  /* The products that did not win, which the two questions are about. */
+  const char **other = vbp_arena_alloc(a, (np + 1) * sizeof *other);
+  const char **thresholds = vbp_arena_alloc(a, (np + 1) * sizeof *thresholds);
+  const char **other_vars = vbp_arena_alloc(a, (np + 1) * sizeof *other_vars);
+  size_t w = 0, o = 0;
+  bool cheap = false;
   for (size_t i = 0; i < np; i++) {
     int k = q->vs.of_product[i];
     if (!page_variety[k]) continue;
     const Vbp__V1__Product *p = in->products[i];
-    const variety *v = &q->vs.v[k];
-    ids[m] = p->id;
-    thresholds[m] = vbp_arena_printf(
-        a, "%lld", (long long)volume_cheap_threshold((int)p->quality_tier, v->lowest_price));
-    vars[m++] = vbp_arena_printf(a, "%d", k);
-    if (vbp_batch_status_of(in, p->id) == VOLUME_WINNING) {
+    const char *var = vbp_arena_printf(a, "%d", k);
+    int status = vbp_batch_status_of(in, p->id);
+    if (status == VOLUME_WINNING) {
       winning[w] = p->id;
-      winning_vars[w++] = vars[m - 1];
+      winning_vars[w++] = var;
+      continue;
     }
+    /* A backup counts whatever its price: only a supply issue lets it in. */
+    vbp_money threshold = status == VOLUME_BACKUP ? 0
+                                                  : volume_cheap_threshold((int)p->quality_tier,
+                                                                           q->vs.v[k].lowest_price);
+    cheap = cheap || threshold > 0;
+    other[o] = p->id;
+    thresholds[o] = vbp_arena_printf(a, "%lld", (long long)threshold);
+    other_vars[o++] = var;
   }
-  const char *p[] = {q->in->batch_code,
-                     q->in->region_code,
-                     vbp_arena_printf(a, "%d", q->in->agreement_year),
-                     units,
-                     vbp_pg_text_array(a, ids, m),
-                     vbp_pg_text_array(a, thresholds, m),
-                     vbp_pg_text_array(a, vars, m),
-                     vbp_pg_text_array(a, winning, w),
-                     vbp_pg_text_array(a, winning_vars, w)};
-  return vbp_pg_query_rows(
-      c, a, "count purchases",
-      "WITH issue AS MATERIALIZED ("
-      " SELECT s.unit_id, s.from_day, s.to_day, s.product_id, w.variety FROM supply_issues s"
-      " JOIN unnest($8::text[], $9::int[]) AS w(product_id, variety) USING (product_id)"
-      " WHERE s.batch_code = $1 AND s.region_code = $2 AND s.unit_id = ANY($4::text[])"
-      " AND s.verified),"
-      " bought AS ("
-      " SELECT p.unit_id, p.product_id, p.quantity,"
-      " (SELECT min(i.product_id COLLATE \"C\") FROM issue i WHERE i.unit_id = p.unit_id"
-      " AND i.variety = t.variety AND p.accepted_on BETWEEN i.from_day AND i.to_day)"
-      " AS issue_product,"
-      " t.threshold > 0 AND p.amount::numeric < t.threshold::numeric * p.quantity AS cheap"
-      " FROM purchases p"
-      " JOIN unnest($5::text[], $6::bigint[], $7::int[]) AS t(product_id, threshold, variety)"
-      " USING (product_id)"
+  bool issues = false;
+  if (o > 0 && w > 0) VBP_CHECK(any_issue(c, a, q, units, winning, w, &issues));
+
+  const char *p[9];
+  int n_p = 0;
+  p[n_p++] = q->in->batch_code;
+  p[n_p++] = q->in->region_code;
+  p[n_p++] = vbp_arena_printf(a, "%d", q->in->agreement_year);
+  p[n_p++] = units;
+  const char *with = "", *join = "", *issue = "NULL::text", *below = "false";
+  if (issues || cheap) {
+    p[n_p++] = vbp_pg_text_array(a, other, o);
+    p[n_p++] = vbp_pg_text_array(a, thresholds, o);
+    p[n_p++] = vbp_pg_text_array(a, other_vars, o);
+    join =
+        " LEFT JOIN unnest($5::text[], $6::bigint[], $7::int[])"
+        " AS t(product_id, threshold, variety) USING (product_id)";
+  }
+  if (issues) {
+    p[n_p++] = vbp_pg_text_array(a, winning, w);
+    p[n_p++] = vbp_pg_text_array(a, winning_vars, w);
+    with =
+        "WITH issue AS MATERIALIZED ("
+        " SELECT s.unit_id, s.from_day, s.to_day, s.product_id, w.variety FROM supply_issues s"
+        " JOIN unnest($8::text[], $9::int[]) AS w(product_id, variety) USING (product_id)"
+        " WHERE s.batch_code = $1 AND s.region_code = $2 AND s.unit_id = ANY($4::text[])"
+        " AND s.verified) ";
+    issue =
+        "CASE WHEN t.variety IS NOT NULL THEN"
+        " (SELECT min(i.product_id COLLATE \"C\") FROM issue i WHERE i.unit_id = p.unit_id"
+        " AND i.variety = t.variety AND p.accepted_on BETWEEN i.from_day AND i.to_day) END";
+  }
+  if (cheap)
+    below =
+        "CASE WHEN t.threshold > 0"
+        " THEN p.amount::numeric < t.threshold::numeric * p.quantity ELSE false END";
+  /* A unit at a time, its range of the index read in product order; its products of other
+   * varieties (a unit whose varieties span two pages) are left out in C, which is cheaper than
+   * a second array in the index condition: PostgreSQL would search the index once per unit and
+   * product. */
+  const char *sql = vbp_arena_printf(
+      a,
+      "%sSELECT u.unit_id, b.product_id, b.issue_product, b.cheap, b.quantity"
+      " FROM unnest($4::text[]) AS u(unit_id) CROSS JOIN LATERAL ("
+      " SELECT p.product_id, %s AS issue_product, %s AS cheap, sum(p.quantity) AS quantity"
+      " FROM purchases p%s"
       " WHERE p.batch_code = $1 AND p.region_code = $2 AND p.agreement_year = $3::int"
-      " AND p.unit_id = ANY($4::text[]))"
-      " SELECT unit_id, product_id, issue_product, cheap, sum(quantity) FROM bought"
-      " GROUP BY unit_id, product_id, issue_product, cheap",
-      9, p, bucket_of_row, rows, n);
+      " AND p.unit_id = u.unit_id GROUP BY 1, 2, 3) b",
+      with, issue, below, join);
+  return vbp_pg_query_rows(c, a, "count purchases", sql, n_p, p, bucket_of_row, rows, n);
 }
 
 static vbp_status assess_tx(vbp_pg_conn *c, void *ctx) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/feed.h"
 #include "common/regions.h"
 #include "common/scope.h"
 #include "common/validate.h"
@@ -91,6 +92,20 @@ static vbp_status find_report(vbp_pg_conn *c, vbp_arena *a, const char *id, bool
   return vbp_status_ok();
 }
 
+/* A report in the change feed: where its institution is, for the institution itself. */
+static void record_report(vbp_pg_conn *c, const char *id, const char *action,
+                          const char *institution_region, const char *batch_code,
+                          const char *institution_id) {
+  const char *parties[] = {institution_id};
+  vbp_feed_add(c, &(vbp_change){.type = "demandReport",
+                                .id = id,
+                                .action = action,
+                                .region_code = institution_region,
+                                .batch_code = batch_code,
+                                .parties = parties,
+                                .n_parties = 1});
+}
+
 /* ---------------------------------------------------------------- SubmitDemand */
 
 typedef struct submit {
@@ -135,6 +150,8 @@ static vbp_status submit_tx(vbp_pg_conn *c, void *ctx) {
       13, params, &wrote));
   report_row *stored = NULL;
   if (wrote) {
+    record_report(c, s->id, "created", s->institution_region, s->in->batch_code,
+                  s->in->institution_id);
     VBP_CHECK(find_report(c, a, s->id, false, &stored));
   } else {
     /* The live report there: a retry of this one is answered with it, anything else refused. */
@@ -242,6 +259,7 @@ static vbp_status review_tx(vbp_pg_conn *c, void *ctx) {
   const char *update[] = {r->id, state_text};
   VBP_CHECK(vbp_pg_command(c, "update demand report",
                            "UPDATE demand_reports SET state = $2 WHERE id = $1", 2, update));
+  record_report(c, r->id, "updated", row->institution_region, r->batch_code, r->institution_id);
   r->state = state;
   VBP_CHECK(load_reviews(c, a, r));
   t->out = &r->base;

@@ -48,6 +48,13 @@ VOLUME_HANDLER(volume_verify_supply_issue);
 VOLUME_HANDLER(volume_get_progress);
 VOLUME_HANDLER(volume_assess);
 VOLUME_HANDLER(volume_get_prepayment);
+/* An allocation row's change in the feed (allocations.c): id batch/province/year/institution/
+ * product, readable by the institution and the product's manufacturer. */
+void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch, const char *region,
+                              const char *year, const char *institution_id, const char *product_id,
+                              const char *institution_region, const char *manufacturer_id,
+                              const char *action);
+
 /* Internal, for catalog-svc: the change feed (changes.c), the supervision record (record.c),
  * the alliance exchange (export.c, import.c). */
 VOLUME_HANDLER(volume_list_service_changes);

@@ -111,6 +111,7 @@ static vbp_status allocation_tx(vbp_pg_conn *c, volume_import *v,
                           num(a, x->ratio_percent),
                           num(a, x->agreed_quantity),
                           num(a, price)};
+  int imported_before = v->imported;
   VBP_CHECK(put_row(c, v, it->line, "allocation",
                     "INSERT INTO allocations (batch_code, region_code, agreement_year, "
                     "institution_id, institution_region, group_id, product_id, manufacturer_id, "
@@ -122,6 +123,10 @@ static vbp_status allocation_tx(vbp_pg_conn *c, volume_import *v,
                     "base_quantity = $9 AND ratio_percent = $10 AND agreed_quantity = $11 AND "
                     "winning_price = $12",
                     12, params));
+  if (v->imported > imported_before)
+    volume_record_allocation(c, a, x->batch_code, x->region_code, params[2], x->institution_id,
+                             x->product_id, it->institution_region, it->manufacturer_id,
+                             "imported");
   /* The other province's year is final here: ComputeAllocations must not replace it (V3). */
   return vbp_pg_command(c, "freeze imported year",
                         "INSERT INTO frozen_years (batch_code, region_code, agreement_year) "

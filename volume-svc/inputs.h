@@ -9,9 +9,15 @@
 extern "C" {
 #endif
 
-/* vbp_batch_inputs_fetch into the call's arena, through volume-svc's catalog client. */
+/* vbp_batch_inputs_fetch into the call's arena, through volume-svc's catalog client; without
+ * institutions, vbp_batch_inputs_kept in the service's memo of answers (volume_service.inputs). */
 vbp_status volume_inputs_get(vbp_call *call, const char *batch_code, const char *province,
                              const char *const *ids, size_t n, vbp_batch_inputs *out);
+
+/* vbp_batch_inputs_start through volume-svc's catalog client and memo; vbp_batch_inputs_answer
+ * gives the inputs. */
+vbp_batch_inputs_ask *volume_inputs_start(vbp_call *call, const char *batch_code,
+                                          const char *province);
 
 /* The institution that reports, is allocated and assessed for org: its consortium, or itself
  * (V1). */

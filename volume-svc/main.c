@@ -5,6 +5,10 @@
 #include "volume-svc/service.h"
 #include "volume-svc/store.h"
 
+/* GetVolumeInputs answers kept (vbp_batch_inputs_kept): one a batch, province and catalog
+ * version. */
+#define INPUTS_KEPT 256
+
 static volume_service svc;
 static const char *pricing_addr;
 
@@ -20,6 +24,7 @@ static vbp_status start(void *context, const vbp_service_parts *parts) {
   s->pool = parts->pool;
   s->auth = parts->auth;
   s->catalog = parts->catalog;
+  s->inputs = vbp_memo_create(INPUTS_KEPT);
   return vbp_client_open(pricing_addr, parts->secret, &s->pricing);
 }
 
@@ -27,6 +32,8 @@ static void stop(void *context) {
   volume_service *s = context;
   vbp_client_close(s->pricing);
   s->pricing = NULL;
+  vbp_memo_destroy(s->inputs);
+  s->inputs = NULL;
 }
 
 int main(void) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/feed.h"
 #include "common/regions.h"
 #include "common/scope.h"
 #include "common/validate.h"
@@ -142,8 +143,8 @@ static vbp_status resolve_batches(vbp_call *call, vbp_arena *a, purchase_item *i
     snprintf(province, sizeof province, "%.*s", (int)(bar - unique[k]), unique[k]);
     const char *batch = bar + 1;
     vbp_batch_inputs in;
-    vbp_status st =
-        vbp_batch_inputs_fetch(volume_of(call)->catalog, call, a, batch, province, NULL, 0, &in);
+    vbp_status st = vbp_batch_inputs_kept(volume_of(call)->catalog, volume_of(call)->inputs, call,
+                                          a, batch, province, &in);
     if (!vbp_ok(&st) && st.code != VBP_NOT_FOUND && st.code != VBP_INVALID_ARGUMENT) return st;
     if (!vbp_ok(&st))
       st = strcmp(st.field, "regionCode") == 0
@@ -370,6 +371,14 @@ static vbp_status insert_tx(vbp_pg_conn *c, void *ctx) {
                               ? pending_with_key(sorted, n, s->institution_id, s->external_id)
                               : (n == 1 ? sorted[0] : NULL);
     if (!item) return vbp_status_make(VBP_INTERNAL, "an inserted purchase matches no line");
+    const char *parties[] = {s->institution_id, item->unit_id};
+    vbp_feed_add(c, &(vbp_change){.type = "purchase",
+                                  .id = s->id,
+                                  .action = "created",
+                                  .region_code = item->institution_region,
+                                  .batch_code = s->batch_code,
+                                  .parties = parties,
+                                  .n_parties = 2});
     answer_stored(s, item);
     item->outcome = PURCHASE_RECORDED;
   }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "common/auth.h"
+#include "common/memo.h"
 #include "common/pg.h"
 #include "common/rpc.h"
 
@@ -21,6 +22,7 @@ typedef struct volume_service {
   vbp_pg_pool *pool;
   vbp_authenticator *auth; /* its secret keys the page tokens */
   vbp_client *catalog;     /* CatalogService: GetVolumeInputs */
+  vbp_memo *inputs;        /* its answers, by price-input version (vbp_batch_inputs_kept) */
   vbp_client *pricing;     /* PricingService: the limits purchases are flagged against */
 } volume_service;
 

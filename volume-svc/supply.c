@@ -2,6 +2,7 @@
  * the institution, VerifySupplyIssue by a bureau whose region contains it (属地核实). */
 #include <string.h>
 
+#include "common/feed.h"
 #include "common/regions.h"
 #include "common/scope.h"
 #include "common/validate.h"
@@ -51,6 +52,18 @@ static void *issue_row_of_row(const vbp_pg_row *row) {
   return r;
 }
 
+/* A supply issue in the change feed: where its institution is, for the institution. */
+static void record_issue(vbp_pg_conn *c, const issue_row *row, const char *action) {
+  const char *parties[] = {row->issue->institution_id};
+  vbp_feed_add(c, &(vbp_change){.type = "supplyIssue",
+                                .id = row->issue->id,
+                                .action = action,
+                                .region_code = row->institution_region,
+                                .batch_code = row->issue->batch_code,
+                                .parties = parties,
+                                .n_parties = 1});
+}
+
 /* ---------------------------------------------------------------- ReportSupplyIssue */
 
 typedef struct report {
@@ -74,6 +87,7 @@ static vbp_status report_tx(vbp_pg_conn *c, void *ctx) {
                             "$9::date, $10) RETURNING " ISSUE_COLUMNS,
                             10, params, issue_row_of_row, &row));
   if (!row) return vbp_status_make(VBP_INTERNAL, "insert supply issue returned no row");
+  record_issue(c, row, "created");
   t->out = &((issue_row *)row)->issue->base;
   return vbp_status_ok();
 }
@@ -167,6 +181,7 @@ static vbp_status verify_tx(vbp_pg_conn *c, void *ctx) {
                             "RETURNING " ISSUE_COLUMNS,
                             3, params, issue_row_of_row, &row));
   if (!row) return vbp_status_make(VBP_ABORTED, "the supply issue vanished; retry");
+  record_issue(c, row, "updated");
   t->out = &((issue_row *)row)->issue->base;
   return vbp_status_ok();
 }

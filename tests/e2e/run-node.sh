@@ -14,7 +14,8 @@ shift
 stack_load_env "$envfile"
 
 cd "$here/node"
-if [[ ! -d node_modules/@grpc/grpc-js ]]; then
+if [[ ! -d node_modules/@grpc/grpc-js || ! -d node_modules/puppeteer-core ||
+      ! -d node_modules/grpc-js-reflection-client ]]; then
   echo "run-node: tests/e2e/node/node_modules is missing: run 'npm install' there (scripts/test does)" >&2
   exit 1
 fi

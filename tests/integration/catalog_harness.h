@@ -50,6 +50,8 @@ class CatalogStack : public ::testing::Environment {
     service_.volume = volume;
     service_.contract = contract;
   }
+  // How many WatchChanges may run at once (0: catalog-svc's default).
+  void set_watchers_max(int n) { service_.watchers_max = n; }
   // The service the server runs, for what main.c's threads do (import recovery).
   catalog_service *service() { return &service_; }
 

@@ -179,6 +179,14 @@ std::string written() {
       "(SELECT count(*) FROM contract.contract_events)");
 }
 
+// How many "imported" changes each service's feed holds (catalog/volume/contract).
+std::string fed() {
+  return catalog_sql(
+      "SELECT (SELECT count(*) FROM catalog.changes WHERE action = 'imported') || '/' || "
+      "(SELECT count(*) FROM volume.changes WHERE action = 'imported') || '/' || "
+      "(SELECT count(*) FROM contract.changes WHERE action = 'imported')");
+}
+
 const char *const kNothing = "0/0/0/0/0/0/0/0/0/0/0/0/0";
 const char *const kEverything = "3/4/2/1/1/1/2/2/2/1/2/3/5";
 
@@ -273,6 +281,7 @@ void expect_file_values() {
 }
 
 TEST_F(ImportTest, EveryRecordTypeImportedAsTheFileHasIt) {
+  ASSERT_EQ(fed(), "0/0/0");
   auto r = import(join(file_lines()));
   ASSERT_TRUE(IsOk(r));
   EXPECT_EQ(errors_of(r.get()), Errors{});
@@ -283,6 +292,12 @@ TEST_F(ImportTest, EveryRecordTypeImportedAsTheFileHasIt) {
   EXPECT_EQ(prepared_count(), "0");
   EXPECT_EQ(catalog_sql("SELECT state || ':' || (settled_at IS NOT NULL) FROM imports"),
             "done:true");
+  // In the change feed, in the import's transactions: the 14 catalog records (regions,
+  // organizations, products, batch, execution, group, results), 2 allocations, 2 contracts.
+  EXPECT_EQ(fed(), "14/2/2");
+  EXPECT_EQ(catalog_sql("SELECT string_agg(type || ' ' || id, ',' ORDER BY seq) FROM "
+                        "contract.changes WHERE action = 'imported'"),
+            "contract FJ-IMP-C1,contract FJ-IMP-C2");
 }
 
 TEST_F(ImportTest, TheAllianceOfficeMayImport) {
@@ -303,6 +318,7 @@ TEST_F(ImportTest, TheSameFileTwiceSkipsEverything) {
   expect_file_values();
   EXPECT_EQ(written(), kEverything);
   EXPECT_EQ(prepared_count(), "0");
+  EXPECT_EQ(fed(), "14/2/2");  // a skipped record changed nothing, so it is not fed again
 }
 
 TEST_F(ImportTest, ABadLastRecordChangesNothing) {
@@ -467,6 +483,7 @@ TEST_P(ImportFailureTest, LeavesNothingInAnyService) {
   EXPECT_TRUE(IsRefused(r, VBP_UNAVAILABLE));
   EXPECT_NE(std::string(r.status.message).find(GetParam()), std::string::npos) << r.status.message;
   EXPECT_EQ(written(), kNothing);
+  EXPECT_EQ(fed(), "0/0/0");
   // A part left prepared would hold its rows' locks: the import below would wait on them.
   ASSERT_EQ(prepared_count(), "0");
   EXPECT_EQ(catalog_sql("SELECT state || ':' || (settled_at IS NOT NULL) FROM imports"),

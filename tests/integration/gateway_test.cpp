@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/docs.h"
 #include "gateway/gateway.h"
 #include "gateway/limiter.h"
 #include "gunzip.h"
@@ -120,6 +121,7 @@ class GatewayTestProto : public ::testing::Test {
 
   void TearDown() override {
     gw_server_stop(&srv_, 2000);
+    gw_docs_destroy(srv_.docs);
     for (size_t i = 0; i < srv_.n_backends; i++) vbp_client_close(srv_.backends[i].client);
     vbp_server_stop(backend_, 1000);
     gw_limiter_destroy(srv_.limiter);
@@ -130,6 +132,9 @@ class GatewayTestProto : public ::testing::Test {
     vbp_authenticator_destroy(backend_auth_);
     vbp_rpc_shutdown();
   }
+
+  // The API explorer's files, as main.c loads them from VBP_DOCS_DIR (owned from here on).
+  void UseDocs(gw_docs *docs) { srv_.docs = docs; }
 
   // What the gateway's main does after SIGTERM; TearDown's own stop then does nothing.
   void StopGateway(int grace_ms) { gw_server_stop(&srv_, grace_ms); }
@@ -332,6 +337,77 @@ TEST_F(GatewayTestProto, AStopLetsABackendThatAnswersWithinTheGraceAnswer) {
   EXPECT_EQ(answers[1].status, 200) << answers[1].body;
   // Stopped: nothing listens any more.
   EXPECT_EQ(request(port_, "GET", "/healthz", "", false).status, 0);
+}
+
+TEST_F(GatewayTestProto, WithoutItsFilesTheApiExplorerIsNotFound) {
+  Http r = request(port_, "GET", "/docs", "", false);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(
+      r.body,
+      R"j({"code":"NOT_FOUND","message":"the API explorer is not installed (VBP_DOCS_DIR)"})j");
+}
+
+TEST_F(GatewayTestProto, TheApiExplorerServesItsFilesWithoutAKeyAndNothingElse) {
+  char dir[] = "/tmp/gateway_test_docs.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string index = "<!DOCTYPE html><title>explorer</title>";
+  const std::string script(5000, 'x');
+  {
+    FILE *f = fopen((std::string(dir) + "/index.html").c_str(), "w");
+    fputs(index.c_str(), f);
+    fclose(f);
+    f = fopen((std::string(dir) + "/app.js").c_str(), "w");
+    fputs(script.c_str(), f);
+    fclose(f);
+  }
+  gw_docs *docs = nullptr;
+  vbp_status st = gw_docs_load(dir, &docs);
+  ASSERT_EQ(std::system(("rm -rf '" + std::string(dir) + "'").c_str()), 0);
+  ASSERT_EQ(st.code, VBP_OK) << st.message;
+  UseDocs(docs);
+
+  for (const char *path : {"/docs", "/docs/", "/docs/index.html"}) {
+    Http page = request(port_, "GET", path, "", false);
+    ASSERT_EQ(page.status, 200) << path;
+    EXPECT_EQ(page.body, index) << path;
+    EXPECT_EQ(header_of(page, "Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(header_of(page, "Cache-Control"), "public, no-cache");
+    /* "docs-" and the first 128 bits of the SHA-256 of index. */
+    EXPECT_EQ(header_of(page, "ETag"), "\"docs-9afca06d1659a0db873062ef1f29ee1c\"");
+    EXPECT_EQ(header_of(page, "Content-Encoding"), ""); /* too small to gzip */
+  }
+  Http head = request(port_, "HEAD", "/docs/", "", false);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(header_of(head, "Content-Length"), std::to_string(index.size()));
+
+  Http plain = request(port_, "GET", "/docs/app.js", "", false);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body, script);
+  EXPECT_EQ(header_of(plain, "Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(header_of(plain, "Vary"), "Origin, Accept-Encoding");
+  Http gzipped = request(port_, "GET", "/docs/app.js", "", false, "Accept-Encoding: gzip\r\n");
+  ASSERT_EQ(gzipped.status, 200);
+  EXPECT_EQ(header_of(gzipped, "Content-Encoding"), "gzip");
+  EXPECT_EQ(gunzip(gzipped.body), script);
+  EXPECT_NE(header_of(gzipped, "ETag"), header_of(plain, "ETag"));
+  Http unchanged =
+      request(port_, "GET", "/docs/app.js", "", false,
+              "Accept-Encoding: gzip\r\nIf-None-Match: " + header_of(gzipped, "ETag") + "\r\n");
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_EQ(unchanged.body, "");
+  EXPECT_EQ(header_of(unchanged, "Content-Encoding"), "");
+
+  for (const char *path : {"/docs/../../etc/passwd", "/docs/..%2f..%2fetc%2fpasswd",
+                           "/docs/%2e%2e/%2e%2e/etc/passwd", "/docs/missing.js"}) {
+    Http refused = request(port_, "GET", path, "", false);
+    EXPECT_EQ(refused.status, 404) << path;
+    EXPECT_EQ(refused.body, R"({"code":"NOT_FOUND","message":"no such file of the API explorer"})")
+        << path;
+  }
+  Http post = request(port_, "POST", "/docs", "{}", false);
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(header_of(post, "Allow"), "GET, HEAD");
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ void VolumeStack::SetUp() {
   service_.pool = pool_;
   service_.auth = auth_;
   service_.catalog = catalog->client();
+  service_.inputs = vbp_memo_create(64);
   service_.pricing = pricing->client();
   config_.service = "volume-svc";
   config_.listen_addr = "127.0.0.1:0";
@@ -49,6 +50,7 @@ void VolumeStack::TearDown() {
   vbp_client_close(forger_);
   vbp_authenticator_destroy(auth_);
   vbp_pg_pool_close(pool_);
+  vbp_memo_destroy(service_.inputs);
   g_volume = nullptr;
 }
 

@@ -247,6 +247,40 @@ TEST_F(VolumeTest, AGroupWhoseWinningSharesAreNot100IsRefusedAndNothingSaved) {
   EXPECT_EQ(vbp_test_sql(VolumeStack::instance()->dsn(), "SELECT count(*) FROM allocations"), "0");
 }
 
+// volume-svc keeps the catalog's answers under its price-input version (vbp_batch_inputs_kept),
+// which the result below bumps: the next computation sees it.
+TEST_F(VolumeTest, AResultPublishedAfterARefusalCountsInTheNextComputation) {
+  approve_demand(kCityHospital, "G3", 1, 50);
+  ASSERT_TRUE(
+      IsRefused(compute(bureau(kFujianBureau), 1, 80, {}), VBP_FAILED_PRECONDITION, "groupId"));
+  ProductSpec s;
+  s.id = "H2";
+  s.kind = VBP__V1__PRODUCT_KIND__DRUG;
+  s.generic_name = "头孢";
+  s.dosage_form = "注射剂";
+  s.specification = "300万IU";
+  s.unit = "支";
+  s.manufacturer_id = "mfr-3";
+  s.quality_tier = VBP__V1__QUALITY_TIER__CONSISTENCY_PASSED;
+  s.in_insurance_catalog = true;
+  ASSERT_TRUE(IsOk(create_product(Caller::admin(), s)));
+  ResultSpec r;
+  r.batch_code = kBatchCode;
+  r.product_id = "H2";
+  r.group_id = "G3";
+  r.status = VBP__V1__RESULT_STATUS__WINNING;
+  r.winning_price = "21.0000";
+  r.share_percent = 50;
+  ASSERT_TRUE(IsOk(publish_result(Caller::admin(), r)));
+  auto again = compute(bureau(kFujianBureau), 1, 80, {});
+  ASSERT_TRUE(IsOk(again));
+  // 50 x 80% = 40, half each.
+  EXPECT_EQ(allocations_of(again.get()), (std::vector<std::string>{
+                                             "1 hosp-city G3 H 50 80 20",
+                                             "1 hosp-city G3 H2 50 80 20",
+                                         }));
+}
+
 TEST_F(VolumeTest, AFrozenYearIsNotRecomputed) {
   approve_demand(kCityHospital, "G1", 1, 421);
   ASSERT_TRUE(IsOk(compute(bureau(kFujianBureau), 1, 80, {})));

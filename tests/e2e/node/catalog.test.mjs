@@ -79,7 +79,7 @@ before(async () => {
 after(() => client?.close());
 
 test('an organization created with the admin key is read with its own key', async (t) => {
-  // The demo data's name for 350000 (scripts/demo/load.mjs): the test also runs against scripts/up.
+  // The demo data's name for 350000 (scripts/demo/data.mjs): the test also runs against scripts/up.
   const region = await rpc('CreateRegion', { code: '350000', name: '福建省', level: 'PROVINCE' }, adminKey);
   assert.equal(region.code, '350000');
   assert.equal(region.name, '福建省');

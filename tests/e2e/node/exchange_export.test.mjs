@@ -10,14 +10,14 @@
 // 528 days): 163 days of 2024 + 335 of 2025 = 498 elapsed, 498/528 = 94.3% -> 94.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import Ajv2020 from 'ajv/dist/2020.js';
 
-import { assertError, call, creditCode } from './http.mjs';
+import { buildExchangeBatch } from './exchange_fixture.mjs';
+import { assertError, call } from './http.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const schemaDir = path.join(here, '..', '..', '..', 'docs', 'exchange');
@@ -27,25 +27,11 @@ for (const file of fs.readdirSync(schemaDir).filter((f) => f.endsWith('.schema.j
 const validateLine = ajv.getSchema('https://vbp.invalid/exchange/v1/line.schema.json');
 const validateError = ajv.getSchema('https://vbp.invalid/exchange/v1/error.schema.json');
 
-const run = crypto.randomBytes(4).toString('hex');
-const batch = `EX-FJ-${run}`;
-const GN = `阿托伐他汀-${run}`;
-const [W1, W2] = ['EW1', 'EW2'].map((p) => `${p}-${run}`);
-const [M, M2, D, DX, H] = ['EM', 'EM2', 'ED', 'EDX', 'EH'].map((o) => `${o}-${run}`);
-const [PROV, CITY, COUNTY] = ['EBP', 'EBC', 'EBX'].map((b) => `${b}-${run}`);
-const [AO, AO2] = ['EAO', 'EAO2'].map((o) => `${o}-${run}`);
-const sha256hex = (data) => crypto.createHash('sha256').update(data).digest('hex');
+let batch, W1, W2, M, M2, D, DX, H, PROV, CITY, COUNTY, AO, AO2, keys;
 const ORDER = ['region', 'organization', 'product', 'batch', 'execution', 'group', 'result',
   'allocation', 'contract', 'progress', 'end'];
 
-const keys = {};
 const state = {};
-
-async function ok(method, urlPath, { key, body } = {}) {
-  const res = await call(method, urlPath, { key, body });
-  assert.equal(res.status, 200, `${method} ${urlPath}: ${res.text}`);
-  return res.json;
-}
 
 const exportPath = (code, regionCode) =>
   `/v1/exchange/batches/${code}${regionCode === undefined ? '' : `?regionCode=${regionCode}`}`;
@@ -63,100 +49,10 @@ async function download(key, code = batch, regionCode = '350000') {
 const typeOf = (line) => Object.keys(line)[0];
 
 before(async () => {
-  for (const [code, name, level, parentCode] of [
-    ['350000', '福建省', 'PROVINCE', ''],
-    ['350100', '福州市', 'CITY', '350000'],
-    ['350121', '闽侯县', 'COUNTY', '350100'],
-    ['360000', '江西省', 'PROVINCE', ''],
-  ])
-    await ok('POST', '/v1/regions', { body: { code, name, level, parentCode } });
-
-  for (const [id, name, kind, regionCode] of [
-    [AO, '江西联采办', 'ALLIANCE_OFFICE', '360000'],
-    [AO2, '另一联采办', 'ALLIANCE_OFFICE', '360000'],
-    [PROV, '福建省医疗保障局', 'BUREAU', '350000'],
-    [CITY, '福州市医疗保障局', 'BUREAU', '350100'],
-    [COUNTY, '闽侯县医疗保障局', 'BUREAU', '350121'],
-    [H, '闽侯县总医院', 'MEDICAL_INSTITUTION', '350121'],
-    [M, '甲药业', 'MANUFACTURER', '350000'],
-    [M2, '乙药业', 'MANUFACTURER', '350000'],
-    [D, '鹭燕医药', 'DISTRIBUTOR', '350100'],
-    [DX, '江西配送', 'DISTRIBUTOR', '360000'],
-  ]) {
-    const body = { id, name, kind, regionCode, creditCode: creditCode(regionCode) };
-    if (kind === 'MEDICAL_INSTITUTION') body.institutionType = 'PUBLIC';
-    await ok('POST', '/v1/organizations', { body });
-    keys[id] = (await ok('POST', '/v1/apiKeys', { body: { organizationId: id } })).key;
-  }
-
-  // The alliance office creates the batch, its products, group and results.
-  await ok('POST', '/v1/batches', {
-    key: keys[AO],
-    body: {
-      code: batch, name: '联盟药品带量采购(导出)', kind: 'DRUG', organizerLevel: 'ALLIANCE',
-      leadRegionCode: '360000', memberRegionCodes: ['360000', '350000'], cycleYears: 4,
-    },
-  });
-  await ok('POST', `/v1/batches/${batch}/executions`, {
-    body: { regionCode: '350000', listingDate: '2024-07-18', startDate: '2024-07-22' },
-  });
-  for (const [id, manufacturerId] of [[W1, M], [W2, M2]])
-    await ok('POST', '/v1/products', {
-      key: keys[AO],
-      body: {
-        id, kind: 'DRUG', genericName: GN, dosageForm: '片剂', specification: '20mg', unit: '片',
-        manufacturerId, qualityTier: 'CONSISTENCY_PASSED', inInsuranceCatalog: true,
-      },
-    });
-  await ok('POST', `/v1/batches/${batch}/groups`, {
-    key: keys[AO], body: { id: 'G1', genericName: GN, competitive: true },
-  });
-  await ok('POST', `/v1/batches/${batch}/results`, {
-    key: keys[AO],
-    body: { productId: W1, groupId: 'G1', status: 'WINNING', winningPrice: '12.5', sharePercent: 60 },
-  });
-  await ok('POST', `/v1/batches/${batch}/results`, {
-    key: keys[AO],
-    body: { productId: W2, groupId: 'G1', status: 'WINNING', winningPrice: '13', sharePercent: 40 },
-  });
-
-  // V1-V3: 1003 x 70% = 702: W1 421, W2 281.
-  const report = await ok('POST', '/v1/demandReports', {
-    key: keys[H],
-    body: {
-      batchCode: batch, regionCode: '350000', institutionId: H, groupId: 'G1', agreementYear: 1,
-      quantity: 1003, lastYearQuantity: 980, commitmentSha256: sha256hex(`承诺书 ${run}`),
-    },
-  });
-  for (const [who, level] of [[COUNTY, 'COUNTY'], [CITY, 'CITY'], [PROV, 'PROVINCE']])
-    await ok('POST', `/v1/demandReports/${report.id}:review`, {
-      key: keys[who], body: { level, approve: true, comment: 'ok' },
-    });
-  await ok('POST', '/v1/allocations:compute', {
-    key: keys[PROV], body: { batchCode: batch, regionCode: '350000', agreementYear: 1, ratioPercent: 70 },
-  });
-  // C8: D for W1 in H's area; W2's contract stays a DRAFT without a distributor.
-  await ok('POST', '/v1/distributorAuthorizations', {
-    key: keys[M], body: { manufacturerId: M, productId: W1, distributorId: D, regionCode: '350100' },
-  });
-  const generated = await ok('POST', '/v1/contracts:generate', {
-    key: keys[PROV], body: { batchCode: batch, regionCode: '350000', agreementYear: 1 },
-  });
-  assert.equal(generated.generated, 2);
-  state.contracts = generated.contracts.map((c) => c.id).sort();
-  state.signed = generated.contracts.find((c) => c.productId === W1).id;
-  const document = sha256hex(`合同 ${run}`);
-  for (const [who, party] of [[M, 'MANUFACTURER'], [D, 'DISTRIBUTOR'], [H, 'INSTITUTION']])
-    await ok('POST', `/v1/contracts/${state.signed}:sign`, {
-      key: keys[who], body: { party, signerName: '张经理', documentSha256: document },
-    });
-  await ok('POST', '/v1/purchases', {
-    key: keys[H],
-    body: {
-      institutionId: H, productId: W1, batchCode: batch, quantity: 100, amount: '1250',
-      orderedOn: '2025-11-01', acceptedOn: '2025-11-02',
-    },
-  });
+  const f = await buildExchangeBatch('E');
+  ({ batch, W1, W2, M, M2, D, DX, H, PROV, CITY, COUNTY, AO, AO2, keys } = f);
+  state.contracts = f.contracts;
+  state.signed = f.signed;
 });
 
 test('an export validates line by line against the JSON Schemas, in order, with the end count', async () => {
@@ -213,14 +109,14 @@ test('the provincial bureau and the admin get the same file; others are refused'
   const office = await download(keys[AO]);
   assert.deepEqual(await download(keys[PROV]), office);
   assert.deepEqual(await download(undefined), office);
-  for (const code of [batch, `NOPE-${run}`]) {
+  for (const code of [batch, `NOPE-${batch}`]) {
     for (const who of [H, AO2, CITY, M, D])
       assertError(await call('GET', exportPath(code, '350000'), { key: keys[who] }), 403, 'PERMISSION_DENIED');
   }
   assertError(await call('GET', exportPath(batch)), 400, 'INVALID_ARGUMENT', 'regionCode');
   assertError(await call('GET', exportPath(batch, '350100')), 400, 'INVALID_ARGUMENT', 'regionCode');
   assertError(await call('GET', exportPath(batch, '360000')), 404, 'NOT_FOUND');
-  assertError(await call('GET', exportPath(`NOPE-${run}`, '350000')), 404, 'NOT_FOUND', 'code');
+  assertError(await call('GET', exportPath(`NOPE-${batch}`, '350000')), 404, 'NOT_FOUND', 'code');
   assertError(await call('GET', exportPath(batch, '350000'), { key: null }), 401, 'UNAUTHENTICATED');
 });
 

@@ -17,7 +17,8 @@ export function creditCode(regionCode) {
   return first17 + ALPHABET[(31 - (sum % 31)) % 31];
 }
 
-export async function call(method, path, { key = adminKey, body, raw, headers = {} } = {}) {
+// `gateway` (host:port) calls another stack's gateway than VBP_GATEWAY_ADDR's.
+export async function call(method, path, { key = adminKey, body, raw, headers = {}, gateway } = {}) {
   const h = { ...headers };
   if (key !== null) h.Authorization = `Bearer ${key}`;
   let payload = raw;
@@ -25,7 +26,7 @@ export async function call(method, path, { key = adminKey, body, raw, headers = 
     payload = JSON.stringify(body);
     h['Content-Type'] = 'application/json';
   }
-  const res = await fetch(base + path, { method, headers: h, body: payload });
+  const res = await fetch((gateway ? `http://${gateway}` : base) + path, { method, headers: h, body: payload });
   const text = await res.text();
   let json;
   try {
