@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/failpoint.h"
+#include "common/feed.h"
 #include "common/money.h"
 #include "common/validate.h"
 #include "contract-svc/contracts.h"
@@ -377,6 +378,19 @@ static vbp_status chunk_tx(vbp_pg_conn *c, contract_import *v, vbp_arena *a,
                          &es, &wrote));
     VBP_CHECK(vbp_pg_command(c, "release", "RELEASE SAVEPOINT import_chunk", 0, NULL));
     v->imported += (int)n;
+    /* The change feed's rows, as put_contract records a written contract (contract_record),
+     * from the values just written rather than read back. */
+    for (size_t i = 0; i < n; i++) {
+      const Vbp__V1__Contract *k = items[i].k;
+      const char *parties[] = {k->institution_id, k->manufacturer_id, k->distributor_id};
+      vbp_feed_add(c, &(vbp_change){.type = "contract",
+                                    .id = k->id,
+                                    .action = "imported",
+                                    .region_code = items[i].it->institution_region,
+                                    .batch_code = k->batch_code,
+                                    .parties = parties,
+                                    .n_parties = 3});
+    }
     return vbp_status_ok();
   }
   VBP_CHECK(

@@ -250,6 +250,11 @@ static vbp_status chunk_tx(vbp_pg_conn *c, volume_import *v, vbp_arena *a, size_
   if ((size_t)wrote_al == al.n && (size_t)wrote_pr == pr.n) {
     VBP_CHECK(vbp_pg_command(c, "release", "RELEASE SAVEPOINT import_chunk", 0, NULL));
     v->imported += (int)(al.n + pr.n);
+    /* The change feed's rows, as allocation_tx records a written allocation (buffered on the
+     * connection, written before PREPARE). */
+    for (size_t i = 0; i < al.n; i++)
+      volume_record_allocation(c, a, al.cols[0][i], al.cols[1][i], al.cols[2][i], al.cols[3][i],
+                               al.cols[6][i], al.cols[4][i], al.cols[7][i], "imported");
     /* The other province's years are final here: ComputeAllocations must not replace them. */
     if (al.n)
       VBP_CHECK(vbp_pg_command(c, "freeze imported years",
