@@ -82,7 +82,7 @@ vbp_status vbp_client_open(const char *target, const char *secret, vbp_client **
   vbp_client *c = vbp_xcalloc(1, sizeof *c);
   grpc_arg args[1] = {{.type = GRPC_ARG_INTEGER,
                        .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
-                       .value.integer = RPC_MAX_MESSAGE_BYTES}};
+                       .value.integer = rpc_max_message_bytes()}};
   grpc_channel_args channel_args = {.num_args = 1, .args = args};
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
   c->channel = grpc_channel_create(target, creds, &channel_args);

@@ -16,8 +16,12 @@
 extern "C" {
 #endif
 
-/* Both directions: the server's receive limit and the client's send limit are the same size. */
-#define RPC_MAX_MESSAGE_BYTES (72 * 1024 * 1024) /* imports may carry 64 MiB of NDJSON */
+/* Both directions: the server's receive limit and the client's send limit are the same size,
+ * 72 MiB (imports may carry 64 MiB of NDJSON), or VBP_RPC_MAX_MESSAGE_BYTES (4 MiB to 2 GiB - 1)
+ * for a stack that takes larger exchange files over gRPC (docs/exchange.md "How large"). Read
+ * from the environment once. */
+#define RPC_MAX_MESSAGE_BYTES_DEFAULT (72 * 1024 * 1024)
+int rpc_max_message_bytes(void);
 #define RPC_REQUEST_ID_MAX 64
 
 /* grpc.health.v1.Health/Check: registered by every server (defined in rpc_server.c, where its

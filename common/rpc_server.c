@@ -541,7 +541,7 @@ vbp_status vbp_server_start(const vbp_server_config *config, vbp_server **out) {
       {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
       {.type = GRPC_ARG_INTEGER,
        .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-       .value.integer = RPC_MAX_MESSAGE_BYTES},
+       .value.integer = rpc_max_message_bytes()},
   };
   grpc_channel_args channel_args = {.num_args = 2, .args = args};
   srv->server = grpc_server_create(&channel_args, NULL);

@@ -8,11 +8,32 @@
 #include <dlfcn.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/log.h>
+#include <pthread.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "common/log.h"
 
 /* ---------------------------------------------------------------- library set-up */
+
+static int max_message_bytes = RPC_MAX_MESSAGE_BYTES_DEFAULT;
+static pthread_once_t max_message_once = PTHREAD_ONCE_INIT;
+
+static void read_max_message_bytes(void) {
+  vbp_status st = vbp_env_int("VBP_RPC_MAX_MESSAGE_BYTES", RPC_MAX_MESSAGE_BYTES_DEFAULT,
+                              4 * 1024 * 1024, 2147483647, &max_message_bytes);
+  /* Read where no caller can refuse to start: a bad value is said and the default kept. */
+  if (!vbp_ok(&st)) {
+    vbp_log(VBP_LOG_ERROR, "VBP_RPC_MAX_MESSAGE_BYTES: %s; using %d", st.reason,
+            RPC_MAX_MESSAGE_BYTES_DEFAULT);
+    max_message_bytes = RPC_MAX_MESSAGE_BYTES_DEFAULT;
+  }
+}
+
+int rpc_max_message_bytes(void) {
+  pthread_once(&max_message_once, read_max_message_bytes);
+  return max_message_bytes;
+}
 
 static void gpr_log_to_ours(gpr_log_func_args *args) {
   vbp_log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? VBP_LOG_ERROR

@@ -15,6 +15,8 @@
 #include "volume-svc/handlers.h"
 
 #define IMPORT_ID_MAX 64
+/* Rows written by one INSERT of the fast path: a few hundred kB of array literals. */
+#define CHUNK 1000
 
 typedef struct volume_import {
   vbp_call *call;
@@ -159,6 +161,125 @@ static vbp_status progress_tx(vbp_pg_conn *c, volume_import *v,
                  11, params);
 }
 
+/* Column k of a chunk's rows: cols[k][row]. */
+typedef struct chunk_cols {
+  const char **cols[12];
+  size_t n;
+} chunk_cols;
+
+static void cols_init(vbp_arena *a, chunk_cols *t, int ncols) {
+  for (int k = 0; k < ncols; k++) t->cols[k] = vbp_arena_alloc(a, CHUNK * sizeof(char *));
+  t->n = 0;
+}
+
+/* INSERT ... SELECT FROM unnest of the columns ... ON CONFLICT DO NOTHING: how many it wrote. */
+static vbp_status insert_all(vbp_pg_conn *c, vbp_arena *a, const char *what, const char *sql,
+                             const chunk_cols *t, int ncols, int64_t *wrote) {
+  *wrote = 0;
+  if (t->n == 0) return vbp_status_ok();
+  const char *params[12];
+  for (int k = 0; k < ncols; k++) params[k] = vbp_pg_text_array(a, t->cols[k], t->n);
+  return vbp_pg_get_int64(c, what, sql, ncols, params, "count gave no row", wrote);
+}
+
+/* The items [from, to) that passed their checks (ok[i]): the fast path first, every row in one
+ * INSERT a table; when any of them is already there (or repeated in the file), the chunk's
+ * INSERTs are rolled back to the savepoint and each row goes the slow way, put_row, which
+ * tells a skipped row from a conflicting one. Either way the same rows end up written. */
+static vbp_status chunk_tx(vbp_pg_conn *c, volume_import *v, vbp_arena *a, size_t from, size_t to,
+                           const bool *ok, const vbp_money *prices) {
+  chunk_cols al, pr;
+  cols_init(a, &al, 12);
+  cols_init(a, &pr, 11);
+  for (size_t i = from; i < to; i++) {
+    if (!ok[i - from]) continue;
+    const Vbp__V1__VolumeImportItem *it = v->in->items[i];
+    if (it->record->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD_ALLOCATION) {
+      const Vbp__V1__Allocation *x = it->record->allocation;
+      const char *row[] = {x->batch_code,
+                           x->region_code,
+                           num(a, x->agreement_year),
+                           x->institution_id,
+                           it->institution_region,
+                           x->group_id,
+                           x->product_id,
+                           it->manufacturer_id,
+                           num(a, x->base_quantity),
+                           num(a, x->ratio_percent),
+                           num(a, x->agreed_quantity),
+                           num(a, prices[i - from])};
+      for (int k = 0; k < 12; k++) al.cols[k][al.n] = row[k];
+      al.n++;
+    } else {
+      const Vbp__V1__ExchangeProgress *x = it->record->progress;
+      const char *row[] = {x->batch_code,
+                           x->region_code,
+                           num(a, x->agreement_year),
+                           x->as_of,
+                           x->institution_id,
+                           x->product_id,
+                           num(a, x->agreed),
+                           num(a, x->purchased),
+                           num(a, x->completion_percent),
+                           num(a, x->elapsed_percent),
+                           v->in->import_id};
+      for (int k = 0; k < 11; k++) pr.cols[k][pr.n] = row[k];
+      pr.n++;
+    }
+  }
+  VBP_CHECK(vbp_pg_command(c, "savepoint", "SAVEPOINT import_chunk", 0, NULL));
+  int64_t wrote_al = 0, wrote_pr = 0;
+  VBP_CHECK(insert_all(
+      c, a, "allocations",
+      "WITH w AS (INSERT INTO allocations (batch_code, region_code, agreement_year, "
+      "institution_id, institution_region, group_id, product_id, manufacturer_id, base_quantity, "
+      "ratio_percent, agreed_quantity, winning_price) SELECT * FROM unnest($1::text[], "
+      "$2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+      "$9::bigint[], $10::int[], $11::bigint[], $12::bigint[]) ON CONFLICT DO NOTHING "
+      "RETURNING 1) SELECT count(*) FROM w",
+      &al, 12, &wrote_al));
+  if ((size_t)wrote_al == al.n)
+    VBP_CHECK(insert_all(
+        c, a, "progress rows",
+        "WITH w AS (INSERT INTO imported_progress (batch_code, region_code, agreement_year, "
+        "as_of, institution_id, product_id, agreed, purchased, completion_percent, "
+        "elapsed_percent, import_id) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], "
+        "$4::date[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::int[], $10::int[], "
+        "$11::text[]) ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM w",
+        &pr, 11, &wrote_pr));
+  if ((size_t)wrote_al == al.n && (size_t)wrote_pr == pr.n) {
+    VBP_CHECK(vbp_pg_command(c, "release", "RELEASE SAVEPOINT import_chunk", 0, NULL));
+    v->imported += (int)(al.n + pr.n);
+    /* The change feed's rows, as allocation_tx records a written allocation (buffered on the
+     * connection, written before PREPARE). */
+    for (size_t i = 0; i < al.n; i++)
+      volume_record_allocation(c, a, al.cols[0][i], al.cols[1][i], al.cols[2][i], al.cols[3][i],
+                               al.cols[6][i], al.cols[4][i], al.cols[7][i], "imported");
+    /* The other province's years are final here: ComputeAllocations must not replace them. */
+    if (al.n)
+      VBP_CHECK(vbp_pg_command(c, "freeze imported years",
+                               "INSERT INTO frozen_years (batch_code, region_code, "
+                               "agreement_year) SELECT DISTINCT * FROM unnest($1::text[], "
+                               "$2::text[], $3::int[]) ON CONFLICT DO NOTHING",
+                               3,
+                               (const char *[]){vbp_pg_text_array(a, al.cols[0], al.n),
+                                                vbp_pg_text_array(a, al.cols[1], al.n),
+                                                vbp_pg_text_array(a, al.cols[2], al.n)}));
+    return vbp_status_ok();
+  }
+  VBP_CHECK(
+      vbp_pg_command(c, "rollback to savepoint", "ROLLBACK TO SAVEPOINT import_chunk", 0, NULL));
+  for (size_t i = from; i < to; i++) {
+    if (!ok[i - from]) continue;
+    const Vbp__V1__VolumeImportItem *it = v->in->items[i];
+    if (it->record->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD_ALLOCATION)
+      VBP_CHECK(allocation_tx(c, v, it, prices[i - from]));
+    else
+      VBP_CHECK(progress_tx(c, v, it));
+  }
+  return vbp_status_ok();
+}
+
 /* The part, from scratch each attempt (vbp_pg_prepare may re-run it). Any error rolls it back:
  * then nothing is prepared. */
 static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
@@ -166,22 +287,34 @@ static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
   v->imported = v->skipped = 0;
   v->errors = NULL;
   v->n_errors = 0;
-  for (size_t i = 0; i < v->in->n_items; i++) {
-    const Vbp__V1__VolumeImportItem *it = v->in->items[i];
-    const Vbp__V1__VolumeExchangeRecord *r = it->record;
-    vbp_status st;
-    vbp_money price = 0;
-    if (!r || r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD__NOT_SET) {
-      st = vbp_invalid("record", "is required");
-    } else if (r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD_ALLOCATION) {
-      st = check_allocation(it, &price);
-      if (vbp_ok(&st)) VBP_CHECK(allocation_tx(c, v, it, price));
-    } else {
-      st = check_progress(r->progress);
-      if (vbp_ok(&st)) VBP_CHECK(progress_tx(c, v, it));
+  bool ok[CHUNK];
+  vbp_money prices[CHUNK];
+  vbp_arena *scratch = vbp_arena_create();
+  for (size_t from = 0; from < v->in->n_items; from += CHUNK) {
+    size_t to = from + CHUNK < v->in->n_items ? from + CHUNK : v->in->n_items;
+    for (size_t i = from; i < to; i++) {
+      const Vbp__V1__VolumeImportItem *it = v->in->items[i];
+      const Vbp__V1__VolumeExchangeRecord *r = it->record;
+      vbp_status st;
+      prices[i - from] = 0;
+      if (!r || r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD__NOT_SET)
+        st = vbp_invalid("record", "is required");
+      else if (r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD_ALLOCATION)
+        st = check_allocation(it, &prices[i - from]);
+      else
+        st = check_progress(r->progress);
+      ok[i - from] = vbp_ok(&st);
+      if (!ok[i - from]) add_error(v, it->line, &st);
     }
-    if (!vbp_ok(&st)) add_error(v, it->line, &st);
+    /* The chunk's arrays in an arena of their own: the call's would hold every chunk's. */
+    vbp_arena_reset(scratch);
+    vbp_status st = chunk_tx(c, v, scratch, from, to, ok, prices);
+    if (!vbp_ok(&st)) {
+      vbp_arena_destroy(scratch);
+      return st;
+    }
   }
+  vbp_arena_destroy(scratch);
   if (v->n_errors)
     return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
   /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,

@@ -16,14 +16,33 @@
 #             allocation, contract and progress lines as the size. During the export the peak RSS
 #             of the gateway and of each service: VmHWM, reset just before (/proc/PID/clear_refs
 #             5), and VmRSS sampled every 20 ms as a cross-check
+#   import    (BENCH_IMPORT_SIZE contracts, 331,700 by default: a file of about 1,000,000 lines)
+#             batch BENCH-EXC-N seeded as above (with as many hospitals as it needs), exported as
+#             above into a file, then taken whole by a second, fresh stack (same binaries, its own
+#             PostgreSQL) with ImportBatch over gRPC directly (tests/bench/exchange_import: the
+#             file is past the gateway's 64 MiB; that stack runs with VBP_RPC_MAX_MESSAGE_BYTES at
+#             2 GiB - 1 and an abort bound of BENCH_IMPORT_ABORT_AFTER_S), timed: lines/s, and
+#             the peak RSS of catalog-svc, volume-svc and contract-svc during it. Checked: every
+#             record imported, none skipped, no errors, and the tables hold N allocations,
+#             progress rows and contracts, 3N signatures and 4N history rows
+#   copy      (reference) the very rows the import wrote (allocations, imported progress,
+#             contracts, signatures, history), copied out with psql's \copy and loaded with \copy
+#             into empty tables of schema bench_ref of the same database, LIKE the originals
+#             INCLUDING ALL plus the same foreign keys; timed the same way (wall time of the load)
 # and prints, per size, lines/s and each process's peak RSS: the goal is an RSS that does not grow
-# with the size (the export streams). A run whose answers are wrong exits non-zero and its numbers
-# do not count. Stops everything it started, also on failure or Ctrl-C. About 2-3 minutes on the
-# 2-core machine with the default sizes (plus a first build).
+# with the size (the export streams); then the import's lines/s, the COPY's, their ratio (goal:
+# within 3x) and the peak RSS of each service during the import (it holds the parsed file). A run
+# whose answers are wrong exits non-zero and its numbers do not count. Stops everything it
+# started, also on failure or Ctrl-C. About 5-6 minutes on the 2-core machine (plus a first
+# build), 2-3 without the import half (BENCH_IMPORT_SIZE=0); the run directory needs about 2 GB.
 #   tests/bench/exchange.sh
 #   BENCH_EXCHANGE_SIZES="100000 20000 100000" tests/bench/exchange.sh
-# Environment (all optional): BENCH_EXCHANGE_SIZES ("20000 100000": contracts per batch, each a
-# multiple of 50 and at most 100,000 x the hospitals / 2,000), BENCH_BUILD_DIR (build-bench).
+# Environment (all optional): BENCH_EXCHANGE_SIZES ("20000 100000": contracts per exported batch,
+# each a multiple of 50), BENCH_IMPORT_SIZE (331700: contracts of the imported batch, a multiple of
+# 50; 0 leaves the import half out), BENCH_IMPORT_ABORT_AFTER_S (3600: the importing catalog-svc's
+# VBP_IMPORT_ABORT_AFTER_S, whose half is each part's deadline and the call's, so a slow part is
+# not aborted), BENCH_BUILD_DIR (build-bench). The hospitals are 2,000, or as many as the largest
+# batch needs (50 contracts each).
 # Needs curl.
 set -euo pipefail
 
@@ -34,9 +53,10 @@ source "$root/scripts/stack"
 source "$root/tests/bench/lib.sh"
 
 sizes=${BENCH_EXCHANGE_SIZES:-20000 100000}
+import_size=${BENCH_IMPORT_SIZE:-331700}
+abort_after_s=${BENCH_IMPORT_ABORT_AFTER_S:-3600}
 build=${BENCH_BUILD_DIR:-$root/build-bench}
 psql_bin=$STACK_PG_BIN/psql
-hospitals=2000
 products=50
 processes=(gateway catalog-svc volume-svc contract-svc)
 
@@ -44,15 +64,31 @@ die() { bench_die "$@"; }
 
 command -v curl >/dev/null || die "curl is not installed"
 [[ -x "$psql_bin" ]] || die "no $psql_bin"
-max_size=$((hospitals * products))
 for n in $sizes; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] && ((n % products == 0 && n <= max_size)) ||
-    die "BENCH_EXCHANGE_SIZES: each size must be a multiple of $products up to $max_size, got '$n'"
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] && ((n % products == 0)) ||
+    die "BENCH_EXCHANGE_SIZES: each size must be a multiple of $products, got '$n'"
 done
+[[ "$import_size" =~ ^[0-9]+$ ]] && ((import_size % products == 0)) ||
+  die "BENCH_IMPORT_SIZE must be a multiple of $products (0: no import), got '$import_size'"
+[[ "$abort_after_s" =~ ^[1-9][0-9]*$ ]] && ((abort_after_s <= 86400)) ||
+  die "BENCH_IMPORT_ABORT_AFTER_S must be 1 to 86400, got '$abort_after_s'"
+# One hospital per 50 contracts of the largest batch, at least the 2,000 the export half had.
+hospitals=2000
+for n in $sizes $import_size; do ((n / products > hospitals)) && hospitals=$((n / products)); done
 
-bench_build "$root" "$build" catalog-svc pricing-svc volume-svc contract-svc gateway
+bench_build "$root" "$build" catalog-svc pricing-svc volume-svc contract-svc gateway \
+  exchange_import
 
 bench_start_run
+# The importing stack lives in $run/import: stopped before bench_cleanup stops the first.
+exchange_cleanup() {
+  local rc=$?
+  [[ -z "$run" || ! -d "$run/import" ]] ||
+    "$root/tests/stack.sh" stop "$run/import" >/dev/null 2>&1 || true
+  (exit "$rc")
+  bench_cleanup
+}
+trap exchange_cleanup EXIT
 
 # No log line per request.
 export VBP_LOG_LEVEL=warn VBP_RATE_LIMIT_RPS=100000000
@@ -74,27 +110,41 @@ status_mib() {
   awk -v key="$2:" '$1 == key { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
-echo "bench: exchange export of sizes $sizes, $(nproc) cores," \
-  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: exchange export of sizes $sizes, import of $import_size, $hospitals hospitals," \
+  "$(nproc) cores, $(free -m | awk '$1 == "Mem:" { print $2 }') MiB," \
+  "uptime:$(uptime)"
 
 # ---- 1. the province and its organizations -----------------------------------------------------
 started=$EPOCHREALTIME
 sql <<EOF
+-- A valid GB 32100 credit code: the 17 characters given and their check character, as an
+-- import checks them (common/credit_code.c).
+CREATE FUNCTION pg_temp.credit_code(first17 text) RETURNS text LANGUAGE sql AS \$\$
+  SELECT first17 || substr(a, (31 - sum((position(substr(first17, i::int, 1) IN a) - 1) * w)::int
+    % 31) % 31 + 1, 1)
+  FROM (SELECT '0123456789ABCDEFGHJKLMNPQRTUWXY' AS a) alphabet,
+    unnest('{1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28}'::int[]) WITH ORDINALITY AS x (w, i)
+  GROUP BY a
+\$\$;
 INSERT INTO catalog.regions (code, name, level, parent_code) VALUES
   ('350000', '福建省', 1, NULL), ('350100', '福州市', 2, '350000'), ('360000', '江西省', 1, NULL);
 INSERT INTO catalog.organizations (id, name, kind, region_code, credit_code, institution_type)
 SELECT 'bench-hosp-' || lpad(i::text, 5, '0'), '医院 ' || i, 4, '350100',
-  '12350100' || lpad(i::text, 10, '0'), 1 FROM generate_series(1, $hospitals) i;
+  pg_temp.credit_code('12350100' || lpad(i::text, 9, '0')), 1 FROM generate_series(1, $hospitals) i;
 INSERT INTO catalog.organizations (id, name, kind, region_code, credit_code)
-SELECT 'bench-mfr-' || i, '药业 ' || i, 5, '350000', '91350000' || lpad(i::text, 10, '0')
+SELECT 'bench-mfr-' || i, '药业 ' || i, 5, '350000',
+  pg_temp.credit_code('91350000' || lpad(i::text, 9, '0'))
 FROM generate_series(1, 5) i
 UNION ALL
-SELECT 'bench-dist-' || i, '配送 ' || i, 6, '350100', '91350100' || lpad(i::text, 10, '0')
+SELECT 'bench-dist-' || i, '配送 ' || i, 6, '350100',
+  pg_temp.credit_code('91350100' || lpad(i::text, 9, '0'))
 FROM generate_series(1, 9) i
 UNION ALL
-SELECT 'bench-office', '联采办', 3, '360000', '11360000' || lpad('1', 10, '0')
+SELECT 'bench-office', '联采办', 3, '360000',
+  pg_temp.credit_code('11360000' || lpad('1', 9, '0'))
 UNION ALL
-SELECT 'bench-bureau', '福建省医疗保障局', 1, '350000', '11350000' || lpad('1', 10, '0');
+SELECT 'bench-bureau', '福建省医疗保障局', 1, '350000',
+  pg_temp.credit_code('11350000' || lpad('1', 9, '0'));
 INSERT INTO catalog.products (id, kind, generic_name, dosage_form, specification, unit,
   manufacturer_id, quality_tier, in_insurance_catalog)
 SELECT 'bench-p' || lpad(j::text, 2, '0'), 1, '通用名 ' || ((j - 1) / 5 + 1), '片剂', '10mg', '片',
@@ -157,7 +207,9 @@ EOF
 }
 
 # A size named twice is seeded once and exported twice (to tell growth from warm-up).
-for n in $(tr ' ' '\n' <<<"$sizes" | sort -nu); do seed_batch "$n"; done
+for n in $( (tr ' ' '\n' <<<"$sizes"; ((import_size == 0)) || echo "$import_size") | sort -nu); do
+  seed_batch "$n"
+done
 sql -c "VACUUM ANALYZE" -c "CHECKPOINT"
 echo "seed: $(sql -At -c "SELECT count(*) FROM contract.contracts") contracts," \
   "$(sql -At -c "SELECT count(*) FROM contract.signatures") signatures," \
@@ -182,15 +234,16 @@ sample_rss() {
   done
 }
 
-# export_batch CODE EXPECTED: exports batch CODE of province 350000 through the gateway, checks the
-# file (every line a record, `end` last with the count of the others, EXPECTED allocation,
-# contract and progress lines each), and sets export_lines, export_seconds and, for each process,
-# rss_hwm[NAME] and rss_sampled[NAME] (MiB) during the export.
+# export_batch CODE EXPECTED [FILE]: exports batch CODE of province 350000 through the gateway (the
+# body also written to FILE when given), checks the file (every line a record, `end` last with the
+# count of the others, EXPECTED allocation, contract and progress lines each), and sets
+# export_lines, export_seconds and, for each process, rss_hwm[NAME] and rss_sampled[NAME] (MiB)
+# during the export.
 declare -A rss_hwm rss_sampled
 export_lines=0
 export_seconds=0
 export_batch() {
-  local code=$1 expected=$2 name pid started summary sampler
+  local code=$1 expected=$2 file=${3:-/dev/null} name pid started summary sampler
   local -a pids=()
   for name in "${processes[@]}"; do
     pid=$(pid_of "$name")
@@ -203,7 +256,7 @@ export_batch() {
   started=$EPOCHREALTIME
   # Nothing of the body is kept: awk counts the types and remembers the last line.
   summary=$(curl -sS --fail -H "@$run/auth.header" -H 'Accept-Encoding: identity' \
-    "http://$VBP_GATEWAY_ADDR/v1/exchange/batches/$code?regionCode=350000" |
+    "http://$VBP_GATEWAY_ADDR/v1/exchange/batches/$code?regionCode=350000" | tee "$file" |
     awk '{ n++; last = $0; split($0, t, "\""); count[t[2]]++ }
          END { printf "%d %d %d %d %d %s\n", n, count["allocation"], count["contract"],
                count["progress"], count["error"], last }')
@@ -239,7 +292,141 @@ for n in $sizes; do
   report+=("$line")
 done
 
-# ---- 3. summary --------------------------------------------------------------------------------
+# ---- 3. the import of a large export into a fresh stack ----------------------------------------
+# The five tables the import writes nearly all of its rows to, schema.table.
+big_tables=(volume.allocations volume.imported_progress contract.contracts contract.signatures
+  contract.contract_events)
+import_report=()
+if ((import_size > 0)); then
+  file=$run/exchange.ndjson
+  export_batch "BENCH-EXC-$import_size" "$import_size" "$file"
+  line=$(printf '%7d contracts  %8d lines  %7.3f s  %7s lines/s' "$import_size" "$export_lines" \
+    "$export_seconds" "$(per_second "$export_lines" "$export_seconds")")
+  for name in "${processes[@]}"; do
+    line+=$(printf '  %s %s (%s)' "$name" "${rss_hwm[$name]}" "${rss_sampled[$name]}")
+  done
+  echo "export: $line"
+  report+=("$line")
+  file_lines=$export_lines
+  file_bytes=$(stat -c %s "$file")
+  # gRPC's limit is an int: the whole file is one ImportBatch message.
+  ((file_bytes < 2147483647 - 1048576)) ||
+    die "the file is $file_bytes bytes: past what one gRPC message can carry (2 GiB - 1)"
+  echo "file: $file_lines lines, $file_bytes bytes ($((file_bytes / file_lines)) a line)"
+
+  # A second stack: same binaries, its own PostgreSQL, nothing of the batch in it. Its messages
+  # may be as large as gRPC allows (the file in one ImportBatch, the parts in PrepareImport).
+  started=$EPOCHREALTIME
+  (
+    export VBP_RPC_MAX_MESSAGE_BYTES=2147483647 VBP_IMPORT_ABORT_AFTER_S=$abort_after_s
+    "$root/tests/stack.sh" start "$run/import" "$build/catalog-svc/catalog-svc" \
+      "$build/pricing-svc/pricing-svc" "$build/volume-svc/volume-svc" \
+      "$build/contract-svc/contract-svc" >/dev/null
+  )
+  imp_env() { awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2) }' \
+    "$run/import/env"; }
+  imp_dsn=$(imp_env VBP_PG_DSN)
+  imp_sql() { "$psql_bin" -X -q -v ON_ERROR_STOP=1 -d "$imp_dsn" "$@"; }
+  echo "import stack: up in $(since "$started") s"
+
+  imp_names=(catalog-svc volume-svc contract-svc)
+  imp_pids=()
+  for name in "${imp_names[@]}"; do
+    pid=$(stack_svc_pid "$run/import" "$name") || die "$name of the import stack is not running"
+    imp_pids+=("$pid")
+  done
+  imp_sql -c "CHECKPOINT"
+  for pid in "${imp_pids[@]}"; do echo 5 >"/proc/$pid/clear_refs"; done
+  sample_rss "$run/rss.import" "${imp_pids[@]}" &
+  sampler=$!
+  answer=$(VBP_BENCH_KEY=$(imp_env VBP_ADMIN_KEY) VBP_RPC_MAX_MESSAGE_BYTES=2147483647 \
+    "$build/tests/bench/exchange_import" "$(imp_env VBP_CATALOG_ADDR)" "$file" \
+    "$abort_after_s") || {
+    kill -TERM "$sampler"
+    for name in "${imp_names[@]}"; do stack_tail_log "$run/import/logs/$name.log"; done
+    die "the import failed: ${answer:-no answer}"
+  }
+  kill -TERM "$sampler"
+  wait "$sampler" || true
+  echo "import: $answer"
+  read -r imported skipped errors import_s < <(sed -E \
+    's/imported=([0-9]+) skipped=([0-9]+) errors=([0-9]+) seconds=([0-9.]+)/\1 \2 \3 \4/' \
+    <<<"$answer")
+  ((imported == file_lines - 1 && skipped == 0 && errors == 0)) ||
+    die "the import took $imported records and skipped $skipped of $((file_lines - 1))"
+  counts=$(for t in "${big_tables[@]}"; do imp_sql -At -c "SELECT count(*) FROM $t"; done |
+    paste -sd' ')
+  expected_counts="$import_size $import_size $import_size $((3 * import_size)) $((4 * import_size))"
+  [[ "$counts" == "$expected_counts" ]] ||
+    die "the import stored $counts rows in ${big_tables[*]}, not $expected_counts"
+  imp_rss=()
+  i=0
+  for name in "${imp_names[@]}"; do
+    imp_rss+=("$name $(status_mib "${imp_pids[$i]}" VmHWM) ($(awk -v p="${imp_pids[$i]}" \
+      '$1 == p { printf "%.1f", $2 / 1024 }' "$run/rss.import"))")
+    i=$((i + 1))
+  done
+
+  # The reference: the very rows the import wrote, COPY'd into empty tables with the same
+  # columns, checks, indexes and foreign keys.
+  rows=0
+  for t in "${big_tables[@]}"; do
+    imp_sql -c "\\copy $t TO '$run/${t#*.}.copy'"
+    rows=$((rows + $(wc -l <"$run/${t#*.}.copy")))
+    [[ "$t" == "${big_tables[0]}" ]] && imp_sql -c "CREATE SCHEMA bench_ref"
+    imp_sql -c "CREATE TABLE bench_ref.${t#*.} (LIKE $t INCLUDING ALL)"
+  done
+  # LIKE leaves the foreign keys out: the same ones, to the copies when they point among them.
+  imp_sql <<'EOF'
+DO $$
+DECLARE r record; target text;
+BEGIN
+  FOR r IN SELECT c.conname, cl.relname, pg_get_constraintdef(c.oid) AS def, fn.nspname AS fns,
+      fc.relname AS frel
+    FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid
+    JOIN pg_namespace n ON n.oid = cl.relnamespace JOIN pg_class fc ON fc.oid = c.confrelid
+    JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+    WHERE c.contype = 'f' AND n.nspname || '.' || cl.relname IN ('volume.allocations',
+      'volume.imported_progress', 'contract.contracts', 'contract.signatures',
+      'contract.contract_events')
+  LOOP
+    target := CASE WHEN EXISTS (SELECT FROM pg_tables WHERE schemaname = 'bench_ref'
+        AND tablename = r.frel) THEN 'bench_ref' ELSE r.fns END;
+    EXECUTE format('ALTER TABLE bench_ref.%I ADD CONSTRAINT %I %s', r.relname, r.conname,
+      regexp_replace(r.def, 'REFERENCES [^(]+\(',
+        'REFERENCES ' || quote_ident(target) || '.' || quote_ident(r.frel) || '('));
+  END LOOP;
+END $$;
+EOF
+  fks=$(imp_sql -At -c "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON
+    n.oid = c.connamespace WHERE n.nspname = 'bench_ref' AND c.contype = 'f'")
+  copy_script=""
+  # Parents first, as the import writes them.
+  for t in "${big_tables[@]}"; do
+    copy_script+="\\copy bench_ref.${t#*.} FROM '$run/${t#*.}.copy'"$'\n'
+  done
+  imp_sql -c "CHECKPOINT"
+  started=$EPOCHREALTIME
+  imp_sql <<<"$copy_script"
+  copy_s=$(since "$started")
+  for t in "${big_tables[@]}"; do
+    [[ "$(imp_sql -At -c "SELECT count(*) FROM bench_ref.${t#*.}")" == \
+      "$(imp_sql -At -c "SELECT count(*) FROM $t")" ]] || die "bench_ref.${t#*.} lacks rows"
+  done
+  echo "copy: $rows rows into ${#big_tables[@]} tables ($fks foreign keys) in $copy_s s"
+  ratio=$(awk -v a="$import_s" -v b="$copy_s" 'BEGIN { printf "%.2f", a / b }')
+  import_report=(
+    "$(printf 'import %8d lines  %8.3f s  %7s lines/s  (%d rows)' "$file_lines" "$import_s" \
+      "$(per_second "$file_lines" "$import_s")" "$rows")"
+    "$(printf 'copy   %8d lines  %8.3f s  %7s lines/s  (the same rows)' "$file_lines" "$copy_s" \
+      "$(per_second "$file_lines" "$copy_s")")"
+    "import/copy $ratio (goal: within 3)"
+    "peak RSS during the import, MiB, VmHWM (largest VmRSS sampled): ${imp_rss[*]}"
+  )
+fi
+
+# ---- 4. summary --------------------------------------------------------------------------------
 echo "bench: summary (peak RSS in MiB during each export: VmHWM (largest VmRSS sampled))"
 for line in "${report[@]}"; do echo "$line"; done
-echo "bench: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
+for line in "${import_report[@]}"; do echo "$line"; done
+echo "bench: after, uptime:$(uptime)"
