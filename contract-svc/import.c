@@ -4,13 +4,14 @@
  * by catalog-svc, the coordinator, with FinishImport. The history is append-only (C9): its
  * trigger refuses UPDATE and DELETE, and an import only inserts. A contract already there with
  * the same content is skipped; with other content (or another contract holding its institution,
- * product and year) it is an error of its line, and then nothing is prepared. */
+ * product and year) it is an error of its line, and then nothing is prepared. The prepare/finish
+ * shape is common/import_part.h's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/failpoint.h"
+#include "common/import_part.h"
 #include "common/money.h"
 #include "common/validate.h"
 #include "contract-svc/contracts.h"
@@ -18,30 +19,7 @@
 #include "contract-svc/rules.h"
 #include "vbp/v1/contract.pb-c.h"
 
-#define IMPORT_ID_MAX 64
 #define TEXT_MAX_LEN 200
-
-typedef struct contract_import {
-  vbp_call *call;
-  const Vbp__V1__PrepareContractImportRequest *in;
-  vbp_arena *arena;
-  int imported, skipped;
-  Vbp__V1__PrepareImportError **errors;
-  size_t n_errors;
-} contract_import;
-
-static void add_error(contract_import *v, int line, const vbp_status *st) {
-  Vbp__V1__PrepareImportError *e = vbp_arena_alloc(v->arena, sizeof *e);
-  vbp__v1__prepare_import_error__init(e);
-  e->line = line;
-  e->message = *st->field ? vbp_arena_printf(v->arena, "%s: %s", st->field, st->reason)
-                          : vbp_arena_printf(v->arena, "%s", st->message);
-  Vbp__V1__PrepareImportError **grown =
-      vbp_arena_alloc(v->arena, (v->n_errors + 1) * sizeof *grown);
-  if (v->n_errors) memcpy(grown, v->errors, v->n_errors * sizeof *grown);
-  grown[v->n_errors++] = e;
-  v->errors = grown;
-}
 
 static char *num(vbp_arena *a, int64_t n) { return vbp_arena_printf(a, "%" PRId64, n); }
 
@@ -185,14 +163,14 @@ static vbp_status insert_children(vbp_pg_conn *c, vbp_arena *a, const Vbp__V1__C
   return vbp_status_ok();
 }
 
-static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
+static vbp_status put_contract(vbp_pg_conn *c, vbp_import_part *v,
                                const Vbp__V1__ContractImportItem *it, const Vbp__V1__Contract *k,
                                vbp_money price) {
   vbp_arena *a = v->arena;
   char area[7];
   if (!contract_coordination_area(it->institution_region, area)) {
     vbp_status st = vbp_invalid("institutionRegion", "has no coordination area");
-    add_error(v, it->line, &st);
+    vbp_import_part_error(v, it->line, &st);
     return vbp_status_ok();
   }
   unsigned parties = 0;
@@ -245,75 +223,31 @@ static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
     v->skipped++;
     return vbp_status_ok();
   }
-  add_error(v, it->line, &st);
+  vbp_import_part_error(v, it->line, &st);
   return vbp_status_ok();
 }
 
-/* The part, from scratch each attempt (vbp_pg_prepare may re-run it). Any error rolls it back:
- * then nothing is prepared. */
-static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
-  contract_import *v = ctx;
-  v->imported = v->skipped = 0;
-  v->errors = NULL;
-  v->n_errors = 0;
-  for (size_t i = 0; i < v->in->n_items; i++) {
-    const Vbp__V1__ContractImportItem *it = v->in->items[i];
-    Vbp__V1__Contract *k = NULL;
-    vbp_money price = 0;
-    vbp_status st = normalise(v->arena, it, &k, &price);
-    if (!vbp_ok(&st)) {
-      add_error(v, it->line, &st);
-      continue;
-    }
-    VBP_CHECK(put_contract(c, v, it, k, price));
+/* One contract of the file: checked, then written unless it has an error. */
+static vbp_status import_item(vbp_pg_conn *c, vbp_import_part *v, size_t i) {
+  const Vbp__V1__PrepareContractImportRequest *in = v->request;
+  const Vbp__V1__ContractImportItem *it = in->items[i];
+  Vbp__V1__Contract *k = NULL;
+  vbp_money price = 0;
+  vbp_status st = normalise(v->arena, it, &k, &price);
+  if (!vbp_ok(&st)) {
+    vbp_import_part_error(v, it->line, &st);
+    return vbp_status_ok();
   }
-  if (v->n_errors)
-    return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
-  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
-   * which would then be left behind holding its locks. */
-  if (vbp_call_remaining_ms(v->call) <= 0)
-    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
-  if (vbp_failpoint("contract.import.prepare"))
-    return vbp_status_make(VBP_UNAVAILABLE, "failpoint contract.import.prepare");
-  return vbp_status_ok();
-}
-
-static vbp_status need_import_id(const char *id) {
-  VBP_CHECK(vbp_need_id("importId", id));
-  if (strlen(id) >= IMPORT_ID_MAX) return vbp_invalid("importId", "is too long");
-  return vbp_status_ok();
+  return put_contract(c, v, it, k, price);
 }
 
 CONTRACT_HANDLER(contract_prepare_import) {
   const Vbp__V1__PrepareContractImportRequest *in =
       (const Vbp__V1__PrepareContractImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  contract_import v = {.call = call, .in = in, .arena = a};
-  const char *gid = vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id);
-  vbp_status st = vbp_pg_prepare(contract_of(call)->pool, gid, import_tx, &v);
-  if (!vbp_ok(&st) && v.n_errors == 0) return st;
-  Vbp__V1__PrepareImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__prepare_import_response__init(r);
-  r->imported = v.n_errors ? 0 : v.imported;
-  r->skipped = v.n_errors ? 0 : v.skipped;
-  r->errors = v.errors;
-  r->n_errors = v.n_errors;
-  *response = &r->base;
-  return vbp_status_ok();
+  return vbp_import_part_prepare(call, contract_of(call)->pool, "contract", in->import_id, in,
+                                 in->n_items, import_item, response);
 }
 
 CONTRACT_HANDLER(contract_finish_import) {
-  const Vbp__V1__FinishImportRequest *in = (const Vbp__V1__FinishImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  Vbp__V1__FinishImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__finish_import_response__init(r);
-  bool found = false;
-  VBP_CHECK(vbp_pg_finish_prepared(contract_of(call)->pool,
-                                   vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id),
-                                   in->commit, &found));
-  r->found = found;
-  *response = &r->base;
-  return vbp_status_ok();
+  return vbp_import_part_finish(call, contract_of(call)->pool, "contract", request, response);
 }

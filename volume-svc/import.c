@@ -3,40 +3,14 @@
  * prepared (PREPARE TRANSACTION 'vbp-import-<id>-volume') and finished by catalog-svc, the
  * coordinator, with FinishImport. An import never updates or deletes a row: a row already there
  * with the same content is skipped, with other content it is an error of its line, and then
- * nothing is prepared. */
+ * nothing is prepared. The prepare/finish shape is common/import_part.h's. */
 #include <inttypes.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "common/failpoint.h"
+#include "common/import_part.h"
 #include "common/money.h"
 #include "common/validate.h"
 #include "vbp/v1/volume.pb-c.h"
 #include "volume-svc/handlers.h"
-
-#define IMPORT_ID_MAX 64
-
-typedef struct volume_import {
-  vbp_call *call;
-  const Vbp__V1__PrepareVolumeImportRequest *in;
-  vbp_arena *arena;
-  int imported, skipped;
-  Vbp__V1__PrepareImportError **errors;
-  size_t n_errors;
-} volume_import;
-
-static void add_error(volume_import *v, int line, const vbp_status *st) {
-  Vbp__V1__PrepareImportError *e = vbp_arena_alloc(v->arena, sizeof *e);
-  vbp__v1__prepare_import_error__init(e);
-  e->line = line;
-  e->message = *st->field ? vbp_arena_printf(v->arena, "%s: %s", st->field, st->reason)
-                          : vbp_arena_printf(v->arena, "%s", st->message);
-  Vbp__V1__PrepareImportError **grown =
-      vbp_arena_alloc(v->arena, (v->n_errors + 1) * sizeof *grown);
-  if (v->n_errors) memcpy(grown, v->errors, v->n_errors * sizeof *grown);
-  grown[v->n_errors++] = e;
-  v->errors = grown;
-}
 
 static char *num(vbp_arena *a, int64_t n) { return vbp_arena_printf(a, "%" PRId64, n); }
 
@@ -73,7 +47,7 @@ static vbp_status check_progress(const Vbp__V1__ExchangeProgress *x) {
 }
 
 /* Inserts the row unless its key is taken; then whether the row there is the same. */
-static vbp_status put_row(vbp_pg_conn *c, volume_import *v, int line, const char *what,
+static vbp_status put_row(vbp_pg_conn *c, vbp_import_part *v, int line, const char *what,
                           const char *insert, const char *same, int n, const char *const *params) {
   bool wrote = false;
   VBP_CHECK(vbp_pg_write(c, what, insert, n, params, &wrote));
@@ -88,12 +62,12 @@ static vbp_status put_row(vbp_pg_conn *c, volume_import *v, int line, const char
   } else {
     vbp_status st =
         vbp_status_make(VBP_ALREADY_EXISTS, "%s exists already with other values", what);
-    add_error(v, line, &st);
+    vbp_import_part_error(v, line, &st);
   }
   return vbp_status_ok();
 }
 
-static vbp_status allocation_tx(vbp_pg_conn *c, volume_import *v,
+static vbp_status allocation_tx(vbp_pg_conn *c, vbp_import_part *v,
                                 const Vbp__V1__VolumeImportItem *it, vbp_money price) {
   const Vbp__V1__Allocation *x = it->record->allocation;
   vbp_arena *a = v->arena;
@@ -132,7 +106,7 @@ static vbp_status allocation_tx(vbp_pg_conn *c, volume_import *v,
                         3, params);
 }
 
-static vbp_status progress_tx(vbp_pg_conn *c, volume_import *v,
+static vbp_status progress_tx(vbp_pg_conn *c, vbp_import_part *v,
                               const Vbp__V1__VolumeImportItem *it) {
   const Vbp__V1__ExchangeProgress *x = it->record->progress;
   vbp_arena *a = v->arena;
@@ -146,7 +120,7 @@ static vbp_status progress_tx(vbp_pg_conn *c, volume_import *v,
                           num(a, x->purchased),
                           num(a, x->completion_percent),
                           num(a, x->elapsed_percent),
-                          v->in->import_id};
+                          v->import_id};
   return put_row(c, v, it->line, "progress row",
                  "INSERT INTO imported_progress (batch_code, region_code, agreement_year, as_of, "
                  "institution_id, product_id, agreed, purchased, completion_percent, "
@@ -159,76 +133,33 @@ static vbp_status progress_tx(vbp_pg_conn *c, volume_import *v,
                  11, params);
 }
 
-/* The part, from scratch each attempt (vbp_pg_prepare may re-run it). Any error rolls it back:
- * then nothing is prepared. */
-static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
-  volume_import *v = ctx;
-  v->imported = v->skipped = 0;
-  v->errors = NULL;
-  v->n_errors = 0;
-  for (size_t i = 0; i < v->in->n_items; i++) {
-    const Vbp__V1__VolumeImportItem *it = v->in->items[i];
-    const Vbp__V1__VolumeExchangeRecord *r = it->record;
-    vbp_status st;
-    vbp_money price = 0;
-    if (!r || r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD__NOT_SET) {
-      st = vbp_invalid("record", "is required");
-    } else if (r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD_ALLOCATION) {
-      st = check_allocation(it, &price);
-      if (vbp_ok(&st)) VBP_CHECK(allocation_tx(c, v, it, price));
-    } else {
-      st = check_progress(r->progress);
-      if (vbp_ok(&st)) VBP_CHECK(progress_tx(c, v, it));
-    }
-    if (!vbp_ok(&st)) add_error(v, it->line, &st);
+/* One line of the file: checked, then written unless it has an error. */
+static vbp_status import_item(vbp_pg_conn *c, vbp_import_part *v, size_t i) {
+  const Vbp__V1__PrepareVolumeImportRequest *in = v->request;
+  const Vbp__V1__VolumeImportItem *it = in->items[i];
+  const Vbp__V1__VolumeExchangeRecord *r = it->record;
+  vbp_status st;
+  vbp_money price = 0;
+  if (!r || r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD__NOT_SET) {
+    st = vbp_invalid("record", "is required");
+  } else if (r->record_case == VBP__V1__VOLUME_EXCHANGE_RECORD__RECORD_ALLOCATION) {
+    st = check_allocation(it, &price);
+    if (vbp_ok(&st)) VBP_CHECK(allocation_tx(c, v, it, price));
+  } else {
+    st = check_progress(r->progress);
+    if (vbp_ok(&st)) VBP_CHECK(progress_tx(c, v, it));
   }
-  if (v->n_errors)
-    return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
-  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
-   * which would then be left behind holding its locks. */
-  if (vbp_call_remaining_ms(v->call) <= 0)
-    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
-  if (vbp_failpoint("volume.import.prepare"))
-    return vbp_status_make(VBP_UNAVAILABLE, "failpoint volume.import.prepare");
-  return vbp_status_ok();
-}
-
-static vbp_status need_import_id(const char *id) {
-  VBP_CHECK(vbp_need_id("importId", id));
-  if (strlen(id) >= IMPORT_ID_MAX) return vbp_invalid("importId", "is too long");
+  if (!vbp_ok(&st)) vbp_import_part_error(v, it->line, &st);
   return vbp_status_ok();
 }
 
 VOLUME_HANDLER(volume_prepare_import) {
   const Vbp__V1__PrepareVolumeImportRequest *in =
       (const Vbp__V1__PrepareVolumeImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  volume_import v = {.call = call, .in = in, .arena = a};
-  const char *gid = vbp_arena_printf(a, "vbp-import-%s-volume", in->import_id);
-  vbp_status st = vbp_pg_prepare(volume_of(call)->pool, gid, import_tx, &v);
-  if (!vbp_ok(&st) && v.n_errors == 0) return st;
-  Vbp__V1__PrepareImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__prepare_import_response__init(r);
-  r->imported = v.n_errors ? 0 : v.imported;
-  r->skipped = v.n_errors ? 0 : v.skipped;
-  r->errors = v.errors;
-  r->n_errors = v.n_errors;
-  *response = &r->base;
-  return vbp_status_ok();
+  return vbp_import_part_prepare(call, volume_of(call)->pool, "volume", in->import_id, in,
+                                 in->n_items, import_item, response);
 }
 
 VOLUME_HANDLER(volume_finish_import) {
-  const Vbp__V1__FinishImportRequest *in = (const Vbp__V1__FinishImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  Vbp__V1__FinishImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__finish_import_response__init(r);
-  bool found = false;
-  VBP_CHECK(vbp_pg_finish_prepared(volume_of(call)->pool,
-                                   vbp_arena_printf(a, "vbp-import-%s-volume", in->import_id),
-                                   in->commit, &found));
-  r->found = found;
-  *response = &r->base;
-  return vbp_status_ok();
+  return vbp_import_part_finish(call, volume_of(call)->pool, "volume", request, response);
 }
