@@ -132,11 +132,9 @@ static const rec *in_file(const importer *im, char kind, const char *id) {
 
 /* ---------------------------------------------------------------- static checks
  * What CreateRegion, CreateOrganization, CreateBatch, CreateExecution, CreateProduct,
- * CreateGroup and PublishResult check before they look at the database, the same rules and
- * messages, with the field named under its record ("region.code"). */
+ * CreateGroup and PublishResult check before they look at the database: the same functions
+ * (catalog-svc/checks.h), with the field named under its record ("region.code"). */
 
-/* The checks of the Create* methods (catalog-svc/checks.h), with the fields named as the file
- * names them. */
 static vbp_status check_execution(const Vbp__V1__ExecutionRecord *x) {
   if (!x->execution) return vbp_invalid("execution.execution", "is required");
   vbp_date start;
