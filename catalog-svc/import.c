@@ -22,12 +22,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog-svc/checks.h"
 #include "catalog-svc/handlers.h"
 #include "catalog-svc/import.h"
 #include "catalog-svc/rules.h"
 #include "catalog-svc/store.h"
 #include "common/config.h"
-#include "common/credit_code.h"
 #include "common/failpoint.h"
 #include "common/identity.h"
 #include "common/log.h"
@@ -40,9 +40,6 @@
 #include "vbp/v1/pricing.pb-c.h"
 #include "vbp/v1/volume.pb-c.h"
 
-#define NAME_MAX_LEN 200
-#define TEXT_MAX_LEN 200
-#define MAX_CYCLE_YEARS 20
 #define AGREEMENT_YEARS_MAX 64
 #define ERRORS_MAX 100 /* reported; a broken 64 MiB file must not answer millions */
 #define FINISH_TIMEOUT_MS 10000
@@ -145,190 +142,24 @@ static const rec *in_file(const importer *im, char kind, const char *id) {
 
 /* ---------------------------------------------------------------- static checks
  * What CreateRegion, CreateOrganization, CreateBatch, CreateExecution, CreateProduct,
- * CreateGroup and PublishResult check before they look at the database, the same rules and
- * messages, with the field named under its record ("region.code"). */
-
-static const char *level_name(int level) {
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value(&vbp__v1__region_level__descriptor, level);
-  return v ? v->name : "?";
-}
-
-static vbp_status check_region(vbp_arena *a, const Vbp__V1__Region *in) {
-  (void)a;
-  VBP_CHECK(vbp_need_region_code("region.code", in->code));
-  VBP_CHECK(vbp_need_text("region.name", in->name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_enum("region.level", in->level, &vbp__v1__region_level__descriptor));
-  int shape = vbp_region_level_of(in->code);
-  if ((int)in->level != shape)
-    return vbp_invalid("region.level", "must be %s for code %s (GB/T 2260)", level_name(shape),
-                       in->code);
-  char parent[7];
-  vbp_region_parent_of(in->code, parent);
-  if (strcmp(in->parent_code, parent) != 0)
-    return *parent ? vbp_invalid("region.parentCode", "must be %s, the region containing %s",
-                                 parent, in->code)
-                   : vbp_invalid("region.parentCode", "must be empty for a province");
-  return vbp_status_ok();
-}
-
-static vbp_status check_organization(const Vbp__V1__Organization *in) {
-  VBP_CHECK(vbp_need_region_code("organization.regionCode", in->region_code));
-  VBP_CHECK(vbp_need_id("organization.id", in->id));
-  VBP_CHECK(vbp_need_text("organization.name", in->name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_enum("organization.kind", in->kind, &vbp__v1__organization_kind__descriptor));
-  if (!*in->credit_code) return vbp_invalid("organization.creditCode", "is required");
-  char reason[VBP_STATUS_REASON_MAX];
-  if (!vbp_credit_code_check(in->credit_code, reason, sizeof reason))
-    return vbp_invalid("organization.creditCode", "%s", reason);
-  VBP_CHECK(vbp_opt_enum("organization.institutionType", in->institution_type,
-                         &vbp__v1__institution_type__descriptor));
-  bool institution = in->kind == VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION;
-  if (in->institution_type && !institution)
-    return vbp_invalid("organization.institutionType", "applies to medical institutions only");
-  if (*in->consortium_id) {
-    if (!institution)
-      return vbp_invalid("organization.consortiumId", "applies to medical institutions only");
-    VBP_CHECK(vbp_need_id("organization.consortiumId", in->consortium_id));
-    if (strcmp(in->consortium_id, in->id) == 0)
-      return vbp_invalid("organization.consortiumId", "must name another organization");
-  }
-  return vbp_status_ok();
-}
-
-static vbp_status check_product(const Vbp__V1__Product *in) {
-  VBP_CHECK(vbp_need_id("product.id", in->id));
-  VBP_CHECK(vbp_need_enum("product.kind", in->kind, &vbp__v1__product_kind__descriptor));
-  VBP_CHECK(vbp_need_text("product.genericName", in->generic_name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_text("product.specification", in->specification, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_need_text("product.unit", in->unit, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_need_id("product.manufacturerId", in->manufacturer_id));
-  VBP_CHECK(
-      vbp_opt_enum("product.qualityTier", in->quality_tier, &vbp__v1__quality_tier__descriptor));
-  VBP_CHECK(vbp_opt_text("product.dosageForm", in->dosage_form, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_opt_text("product.category", in->category, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_opt_text("product.function", in->function, TEXT_MAX_LEN));
-  if (in->kind == VBP__V1__PRODUCT_KIND__DRUG) {
-    VBP_CHECK(vbp_need_text("product.dosageForm", in->dosage_form, TEXT_MAX_LEN));
-    if (*in->category) return vbp_invalid("product.category", "applies to consumables only");
-    if (*in->function) return vbp_invalid("product.function", "applies to consumables only");
-  } else {
-    if (in->quality_tier) return vbp_invalid("product.qualityTier", "applies to drugs only");
-    VBP_CHECK(vbp_need_text("product.category", in->category, TEXT_MAX_LEN));
-    VBP_CHECK(vbp_need_text("product.function", in->function, TEXT_MAX_LEN));
-  }
-  return vbp_status_ok();
-}
-
-/* CreateBatch's checks, but as an export writes a batch: its members given, and both cycle
- * fields when ExtendBatch has moved the end of a cycle given in years. */
-static vbp_status check_batch(vbp_arena *a, const Vbp__V1__Batch *in) {
-  VBP_CHECK(vbp_need_id("batch.code", in->code));
-  VBP_CHECK(vbp_need_text("batch.name", in->name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_enum("batch.kind", in->kind, &vbp__v1__product_kind__descriptor));
-  VBP_CHECK(vbp_need_enum("batch.organizerLevel", in->organizer_level,
-                          &vbp__v1__batch__organizer_level__descriptor));
-  VBP_CHECK(vbp_need_region_code("batch.leadRegionCode", in->lead_region_code));
-  bool lead_is_member = false;
-  for (size_t i = 0; i < in->n_member_region_codes; i++) {
-    char *field = vbp_arena_printf(a, "batch.memberRegionCodes[%zu]", i);
-    VBP_CHECK(vbp_need_region_code(field, in->member_region_codes[i]));
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(in->member_region_codes[i], in->member_region_codes[j]) == 0)
-        return vbp_invalid(field, "repeats %s", in->member_region_codes[i]);
-    lead_is_member |= strcmp(in->member_region_codes[i], in->lead_region_code) == 0;
-  }
-  if (in->n_member_region_codes == 0) return vbp_invalid("batch.memberRegionCodes", "is required");
-  if (!lead_is_member)
-    return vbp_invalid("batch.memberRegionCodes", "must include the lead region %s",
-                       in->lead_region_code);
-  bool single = in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE ||
-                in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__CITY;
-  if (single && in->n_member_region_codes != 1)
-    return vbp_invalid("batch.memberRegionCodes",
-                       "must hold only the lead region for a batch organized by one province or "
-                       "city");
-  if (in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__ALLIANCE &&
-      in->n_member_region_codes < 2)
-    return vbp_invalid("batch.memberRegionCodes", "must name at least two regions for an alliance");
-  if (in->cycle_years < 0 || in->cycle_years > MAX_CYCLE_YEARS)
-    return vbp_invalid("batch.cycleYears", "must be 1 to %d", MAX_CYCLE_YEARS);
-  if (!in->cycle_years && !*in->cycle_end)
-    return vbp_invalid("batch.cycleYears", "is required (or give cycleEnd)");
-  vbp_date end;
-  if (*in->cycle_end) VBP_CHECK(vbp_need_date("batch.cycleEnd", in->cycle_end, &end));
-  if (in->non_winning_cap_percent < 0 || in->non_winning_cap_percent > 100)
-    return vbp_invalid("batch.nonWinningCapPercent", "must be 0 to 100");
-  VBP_CHECK(vbp_need_enum("batch.renewalFloor", in->renewal_floor,
-                          &vbp__v1__batch__renewal_floor__descriptor));
-  if (*in->created_by) VBP_CHECK(vbp_need_id("batch.createdBy", in->created_by));
-  return vbp_status_ok();
-}
-
-static vbp_status check_window(const char *from_field, const char *from, const char *to_field,
-                               const char *to) {
-  vbp_date f, t;
-  bool has_f, has_t;
-  VBP_CHECK(vbp_opt_date(from_field, from, &f, &has_f));
-  VBP_CHECK(vbp_opt_date(to_field, to, &t, &has_t));
-  if (has_f != has_t)
-    return vbp_invalid(has_f ? to_field : from_field, "is required with %s",
-                       has_f ? from_field : to_field);
-  if (has_f && t < f) return vbp_invalid(to_field, "must not be before %s", from_field);
-  return vbp_status_ok();
-}
+ * CreateGroup and PublishResult check before they look at the database: the same functions
+ * (catalog-svc/checks.h), with the field named under its record ("region.code"). */
 
 static vbp_status check_execution(const Vbp__V1__ExecutionRecord *x) {
-  const Vbp__V1__Execution *in = x->execution;
-  if (!in) return vbp_invalid("execution.execution", "is required");
-  VBP_CHECK(vbp_need_region_code("execution.execution.regionCode", in->region_code));
-  VBP_CHECK(vbp_need_id("execution.execution.batchCode", in->batch_code));
-  vbp_date listing, start;
-  VBP_CHECK(vbp_need_date("execution.execution.listingDate", in->listing_date, &listing));
-  VBP_CHECK(vbp_need_date("execution.execution.startDate", in->start_date, &start));
-  if (start < listing)
-    return vbp_invalid("execution.execution.startDate", "must not be before listingDate");
-  VBP_CHECK(check_window("execution.execution.enterpriseSignFrom", in->enterprise_sign_from,
-                         "execution.execution.enterpriseSignTo", in->enterprise_sign_to));
-  return check_window("execution.execution.institutionSignFrom", in->institution_sign_from,
-                      "execution.execution.institutionSignTo", in->institution_sign_to);
+  if (!x->execution) return vbp_invalid("execution.execution", "is required");
+  vbp_date start;
+  return catalog_check_execution(x->execution, "execution.execution.", &start);
 }
 
 static vbp_status check_group(const Vbp__V1__Group *in) {
-  VBP_CHECK(vbp_need_id("group.batchCode", in->batch_code));
-  VBP_CHECK(vbp_need_id("group.id", in->id));
-  VBP_CHECK(vbp_need_text("group.genericName", in->generic_name, NAME_MAX_LEN));
   vbp_money cap;
-  if (*in->max_non_winning_price)
-    VBP_CHECK(vbp_need_price("group.maxNonWinningPrice", in->max_non_winning_price, &cap));
-  return vbp_status_ok();
+  return catalog_check_group(in, "group.", &cap);
 }
 
-static bool winning(int status) {
-  return status == VBP__V1__RESULT_STATUS__WINNING || status == VBP__V1__RESULT_STATUS__BACKUP;
-}
-
+/* The result's price as PublishResult stores it: four decimals. */
 static vbp_status check_result(vbp_arena *a, Vbp__V1__Result *in) {
-  VBP_CHECK(vbp_need_id("result.batchCode", in->batch_code));
-  VBP_CHECK(vbp_need_id("result.productId", in->product_id));
-  VBP_CHECK(vbp_need_id("result.groupId", in->group_id));
-  VBP_CHECK(vbp_need_enum("result.status", in->status, &vbp__v1__result_status__descriptor));
-  if (winning(in->status)) {
-    vbp_money price;
-    if (!*in->winning_price)
-      return vbp_invalid("result.winningPrice", "is required for a WINNING or BACKUP result");
-    VBP_CHECK(vbp_need_price("result.winningPrice", in->winning_price, &price));
-    /* As PublishResult stores it: four decimals. */
-    in->winning_price = vbp_money_format(price, vbp_arena_alloc(a, VBP_MONEY_FORMAT_MAX));
-  } else {
-    if (*in->winning_price)
-      return vbp_invalid("result.winningPrice", "applies to WINNING and BACKUP results only");
-    if (in->share_percent)
-      return vbp_invalid("result.sharePercent", "applies to WINNING and BACKUP results only");
-  }
-  if (in->share_percent < 0 || in->share_percent > 100)
-    return vbp_invalid("result.sharePercent", "must be 0 to 100");
-  return vbp_status_ok();
+  vbp_money price;
+  return catalog_check_result(a, in, "result.", in, &price);
 }
 
 /* The static checks of one record, with the file's batch and province where it names them. */
@@ -336,13 +167,16 @@ static vbp_status check_static(importer *im, rec *r) {
   Vbp__V1__ExchangeRecord *x = r->r;
   switch (x->record_case) {
     case VBP__V1__EXCHANGE_RECORD__RECORD_REGION:
-      return check_region(im->a, x->region);
+      return catalog_check_region(x->region, "region.");
     case VBP__V1__EXCHANGE_RECORD__RECORD_ORGANIZATION:
-      return check_organization(x->organization);
+      VBP_CHECK(catalog_check_organization_kind(x->organization, "organization."));
+      return catalog_check_organization_rest(x->organization, "organization.");
     case VBP__V1__EXCHANGE_RECORD__RECORD_PRODUCT:
-      return check_product(x->product);
+      return catalog_check_product(x->product, "product.");
     case VBP__V1__EXCHANGE_RECORD__RECORD_BATCH:
-      return check_batch(im->a, x->batch);
+      /* As an export writes a batch: its members given, and both cycle fields when ExtendBatch
+       * has moved the end of a cycle given in years. */
+      return catalog_check_batch(im->a, x->batch, "batch.", true);
     case VBP__V1__EXCHANGE_RECORD__RECORD_EXECUTION:
       return check_execution(x->execution);
     case VBP__V1__EXCHANGE_RECORD__RECORD_GROUP:
@@ -455,7 +289,7 @@ static vbp_status find_winner(importer *im, vbp_pg_conn *c, const char *product_
     VBP_CHECK(catalog_store_find_result(c, im->a, im->batch->code, product_id, out));
     if (!*out) return vbp_invalid(field, "has no result in batch %s", im->batch->code);
   }
-  if (!winning((*out)->status))
+  if (!catalog_result_winning((*out)->status))
     return vbp_invalid(field, "did not win in batch %s", im->batch->code);
   if (group_id && strcmp((*out)->group_id, group_id) != 0)
     return vbp_invalid(field, "won in group %s, not %s", (*out)->group_id, group_id);
@@ -702,13 +536,13 @@ static vbp_status check_refs(importer *im, vbp_pg_conn *c, rec *r) {
         return vbp_invalid("batch.leadRegionCode",
                            "must be a %s for a batch organized at this "
                            "level",
-                           level_name(want));
+                           catalog_level_name(want));
       for (size_t i = 0; i < in->n_member_region_codes; i++) {
         const char *field = vbp_arena_printf(a, "batch.memberRegionCodes[%zu]", i);
         VBP_CHECK(find_region(im, c, in->member_region_codes[i], r->line, field, &region));
         if ((int)region->level != want)
           return vbp_invalid(field, "must be a %s for a batch organized at this level",
-                             level_name(want));
+                             catalog_level_name(want));
       }
       VBP_CHECK(catalog_store_find_batch(c, a, in->code, false, &stored));
       return compare(im, r, stored ? &stored->base : NULL, &in->base, "batch.code", "batch",

@@ -5,11 +5,11 @@
 
 #include <openssl/rand.h>
 
+#include "catalog-svc/checks.h"
 #include "catalog-svc/handlers.h"
 #include "catalog-svc/rules.h"
 #include "catalog-svc/store.h"
 #include "common/clock.h"
-#include "common/credit_code.h"
 #include "common/date.h"
 #include "common/feed.h"
 #include "common/hex.h"
@@ -23,9 +23,6 @@
 #include "vbp/v1/catalog.pb-c.h"
 #include "vbp/v1/pricing.pb-c.h"
 
-#define NAME_MAX_LEN 200
-#define TEXT_MAX_LEN 200
-#define MAX_CYCLE_YEARS 20
 #define AGREEMENT_YEARS_MAX 64
 #define PRICE_INPUTS_MAX_PRODUCTS 1000
 #define VOLUME_INPUTS_MAX_INSTITUTIONS 10000
@@ -35,12 +32,6 @@
 /* ---------------------------------------------------------------- checks */
 
 static vbp_status ok(void) { return vbp_status_ok(); }
-
-static const char *level_name(int level) {
-  const ProtobufCEnumValue *v =
-      protobuf_c_enum_descriptor_get_value(&vbp__v1__region_level__descriptor, level);
-  return v ? v->name : "?";
-}
 
 /* Same resource: the packed forms are equal (protobuf-c packs fields in number order). */
 static bool same(vbp_arena *a, const ProtobufCMessage *x, const ProtobufCMessage *y) {
@@ -180,19 +171,10 @@ static vbp_status create_region(vbp_call *call, const ProtobufCMessage *request,
                                 ProtobufCMessage **response) {
   const Vbp__V1__Region *in = (const Vbp__V1__Region *)request;
   const vbp_caller *who = vbp_call_caller(call);
+  /* The code first: the caller's scope is decided by it. */
   VBP_CHECK(vbp_need_region_code("code", in->code));
   if (!vbp_scope_below_region(who, in->code)) return vbp_scope_denied();
-  VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_enum("level", in->level, &vbp__v1__region_level__descriptor));
-  int shape = vbp_region_level_of(in->code);
-  if ((int)in->level != shape)
-    return vbp_invalid("level", "must be %s for code %s (GB/T 2260)", level_name(shape), in->code);
-  char parent[7];
-  vbp_region_parent_of(in->code, parent);
-  if (strcmp(in->parent_code, parent) != 0)
-    return *parent
-               ? vbp_invalid("parentCode", "must be %s, the region containing %s", parent, in->code)
-               : vbp_invalid("parentCode", "must be empty for a province");
+  VBP_CHECK(catalog_check_region(in, ""));
   return in_tx(call, create_region_tx, in, response);
 }
 
@@ -226,28 +208,13 @@ static vbp_status create_organization(vbp_call *call, const ProtobufCMessage *re
                                       ProtobufCMessage **response) {
   const Vbp__V1__Organization *in = (const Vbp__V1__Organization *)request;
   const vbp_caller *who = vbp_call_caller(call);
+  /* The region, then the kind, as soon as known: the caller's scope is decided by them. */
   VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
-  VBP_CHECK(vbp_need_id("id", in->id));
-  VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__organization_kind__descriptor));
+  VBP_CHECK(catalog_check_organization_kind(in, ""));
   /* OrganizationKind's numbers are the roles' (common/identity.h). */
   if (!vbp_scope_organization(who, (vbp_role)in->kind, in->region_code)) return vbp_scope_denied();
-  if (!in->credit_code || !*in->credit_code) return vbp_invalid("creditCode", "is required");
-  char reason[VBP_STATUS_REASON_MAX];
-  if (!vbp_credit_code_check(in->credit_code, reason, sizeof reason))
-    return vbp_invalid("creditCode", "%s", reason);
-  VBP_CHECK(vbp_opt_enum("institutionType", in->institution_type,
-                         &vbp__v1__institution_type__descriptor));
-  bool institution = in->kind == VBP__V1__ORGANIZATION_KIND__MEDICAL_INSTITUTION;
-  if (in->institution_type && !institution)
-    return vbp_invalid("institutionType", "applies to medical institutions only");
-  if (*in->consortium_id) {
-    if (!institution) return vbp_invalid("consortiumId", "applies to medical institutions only");
-    VBP_CHECK(vbp_need_id("consortiumId", in->consortium_id));
-    if (strcmp(in->consortium_id, in->id) == 0)
-      return vbp_invalid("consortiumId", "must name another organization");
-  }
+  VBP_CHECK(catalog_check_organization_rest(in, ""));
   return in_tx(call, create_organization_tx, in, response);
 }
 
@@ -355,7 +322,7 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
   if (!lead) return vbp_invalid("leadRegionCode", "names no region");
   if ((int)lead->level != want)
     return vbp_invalid("leadRegionCode", "must be a %s for a batch organized at this level",
-                       level_name(want));
+                       catalog_level_name(want));
   for (size_t i = 0; i < in->n_member_region_codes; i++) {
     char *field = vbp_arena_printf(a, "memberRegionCodes[%zu]", i);
     Vbp__V1__Region *member = NULL;
@@ -363,7 +330,7 @@ static vbp_status create_batch_tx(vbp_pg_conn *c, void *ctx) {
     if (!member) return vbp_invalid(field, "names no region");
     if ((int)member->level != want)
       return vbp_invalid(field, "must be a %s for a batch organized at this level",
-                         level_name(want));
+                         catalog_level_name(want));
   }
   bool inserted = false;
   VBP_CHECK(catalog_store_insert_batch(c, in, &inserted));
@@ -389,55 +356,15 @@ static vbp_status create_batch(vbp_call *call, const ProtobufCMessage *request,
   /* The batch as stored: the request with its defaults and its creator. */
   Vbp__V1__Batch *b = vbp_arena_alloc(a, sizeof *b);
   *b = *in;
-  VBP_CHECK(vbp_need_id("code", in->code));
-  VBP_CHECK(vbp_need_text("name", in->name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
-  VBP_CHECK(vbp_need_enum("organizerLevel", in->organizer_level,
-                          &vbp__v1__batch__organizer_level__descriptor));
-  VBP_CHECK(vbp_need_region_code("leadRegionCode", in->lead_region_code));
-  bool lead_is_member = false;
-  for (size_t i = 0; i < in->n_member_region_codes; i++) {
-    char *field = vbp_arena_printf(a, "memberRegionCodes[%zu]", i);
-    VBP_CHECK(vbp_need_region_code(field, in->member_region_codes[i]));
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(in->member_region_codes[i], in->member_region_codes[j]) == 0)
-        return vbp_invalid(field, "repeats %s", in->member_region_codes[i]);
-    lead_is_member |= strcmp(in->member_region_codes[i], in->lead_region_code) == 0;
-  }
-  bool single = in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE ||
-                in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__CITY;
-  if (single && in->n_member_region_codes == 0) {
-    /* A provincial or city batch has one member: its lead. */
+  /* A provincial or city batch has one member: its lead (checked with the members). */
+  if ((in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__PROVINCE ||
+       in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__CITY) &&
+      in->n_member_region_codes == 0) {
     b->member_region_codes = vbp_arena_alloc(a, sizeof(char *));
     b->member_region_codes[0] = in->lead_region_code;
     b->n_member_region_codes = 1;
-    lead_is_member = true;
   }
-  if (b->n_member_region_codes == 0) return vbp_invalid("memberRegionCodes", "is required");
-  if (!lead_is_member)
-    return vbp_invalid("memberRegionCodes", "must include the lead region %s",
-                       in->lead_region_code);
-  if (single && b->n_member_region_codes != 1)
-    return vbp_invalid("memberRegionCodes",
-                       "must hold only the lead region for a batch "
-                       "organized by one province or city");
-  if (in->organizer_level == VBP__V1__BATCH__ORGANIZER_LEVEL__ALLIANCE &&
-      in->n_member_region_codes < 2)
-    return vbp_invalid("memberRegionCodes", "must name at least two regions for an alliance");
-  if (in->cycle_years < 0 || in->cycle_years > MAX_CYCLE_YEARS)
-    return vbp_invalid("cycleYears", "must be 1 to %d", MAX_CYCLE_YEARS);
-  vbp_date end;
-  if (in->cycle_years && *in->cycle_end)
-    return vbp_invalid("cycleEnd",
-                       "must not be given with cycleYears: the cycle is one or the "
-                       "other");
-  if (!in->cycle_years && !*in->cycle_end)
-    return vbp_invalid("cycleYears", "is required (or give cycleEnd)");
-  if (*in->cycle_end) VBP_CHECK(vbp_need_date("cycleEnd", in->cycle_end, &end));
-  if (in->non_winning_cap_percent < 0 || in->non_winning_cap_percent > 100)
-    return vbp_invalid("nonWinningCapPercent", "must be 0 to 100");
-  VBP_CHECK(
-      vbp_opt_enum("renewalFloor", in->renewal_floor, &vbp__v1__batch__renewal_floor__descriptor));
+  VBP_CHECK(catalog_check_batch(a, b, "", false));
   if (!in->renewal_floor) b->renewal_floor = VBP__V1__BATCH__RENEWAL_FLOOR__FIRST_YEAR;
   b->created_by = (char *)who->org_id;
   return in_tx(call, create_batch_tx, b, response);
@@ -580,36 +507,14 @@ static vbp_status create_execution_tx(vbp_pg_conn *c, void *ctx) {
                   e->region_code, &t->out);
 }
 
-/* A signing window: both ends or neither, in order. */
-static vbp_status check_window(const char *from_field, const char *from, const char *to_field,
-                               const char *to) {
-  vbp_date f, t;
-  bool has_f, has_t;
-  VBP_CHECK(vbp_opt_date(from_field, from, &f, &has_f));
-  VBP_CHECK(vbp_opt_date(to_field, to, &t, &has_t));
-  if (has_f != has_t)
-    return vbp_invalid(has_f ? to_field : from_field, "is required with %s",
-                       has_f ? from_field : to_field);
-  if (has_f && t < f) return vbp_invalid(to_field, "must not be before %s", from_field);
-  return ok();
-}
-
 static vbp_status create_execution(vbp_call *call, const ProtobufCMessage *request,
                                    ProtobufCMessage **response) {
   const Vbp__V1__Execution *in = (const Vbp__V1__Execution *)request;
   const vbp_caller *who = vbp_call_caller(call);
   VBP_CHECK(vbp_need_region_code("regionCode", in->region_code));
   if (!vbp_scope_region(who, in->region_code)) return vbp_scope_denied();
-  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
-  vbp_date listing;
   execution_write w = {.execution = in};
-  VBP_CHECK(vbp_need_date("listingDate", in->listing_date, &listing));
-  VBP_CHECK(vbp_need_date("startDate", in->start_date, &w.start));
-  if (w.start < listing) return vbp_invalid("startDate", "must not be before listingDate");
-  VBP_CHECK(check_window("enterpriseSignFrom", in->enterprise_sign_from, "enterpriseSignTo",
-                         in->enterprise_sign_to));
-  VBP_CHECK(check_window("institutionSignFrom", in->institution_sign_from, "institutionSignTo",
-                         in->institution_sign_to));
+  VBP_CHECK(catalog_check_execution(in, "", &w.start));
   if (!in->align_renewal) { /* absent means aligned (C6) */
     vbp_arena *a = vbp_call_arena(call);
     Vbp__V1__Execution *e = vbp_arena_alloc(a, sizeof *e);
@@ -702,26 +607,7 @@ static vbp_status create_product(vbp_call *call, const ProtobufCMessage *request
   const Vbp__V1__Product *in = (const Vbp__V1__Product *)request;
   const vbp_caller *who = vbp_call_caller(call);
   if (!vbp_scope_acts_for(who, in->manufacturer_id)) return vbp_scope_denied();
-  VBP_CHECK(vbp_need_id("id", in->id));
-  VBP_CHECK(vbp_need_enum("kind", in->kind, &vbp__v1__product_kind__descriptor));
-  VBP_CHECK(vbp_need_text("genericName", in->generic_name, NAME_MAX_LEN));
-  VBP_CHECK(vbp_need_text("specification", in->specification, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_need_text("unit", in->unit, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_need_id("manufacturerId", in->manufacturer_id));
-  VBP_CHECK(vbp_opt_enum("qualityTier", in->quality_tier, &vbp__v1__quality_tier__descriptor));
-  VBP_CHECK(vbp_opt_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_opt_text("category", in->category, TEXT_MAX_LEN));
-  VBP_CHECK(vbp_opt_text("function", in->function, TEXT_MAX_LEN));
-  if (in->kind == VBP__V1__PRODUCT_KIND__DRUG) {
-    VBP_CHECK(vbp_need_text("dosageForm", in->dosage_form, TEXT_MAX_LEN));
-    if (*in->category) return vbp_invalid("category", "applies to consumables only");
-    if (*in->function) return vbp_invalid("function", "applies to consumables only");
-  } else {
-    if (in->quality_tier) return vbp_invalid("qualityTier", "applies to drugs only");
-    /* P3b compares consumables of the same category and function. */
-    VBP_CHECK(vbp_need_text("category", in->category, TEXT_MAX_LEN));
-    VBP_CHECK(vbp_need_text("function", in->function, TEXT_MAX_LEN));
-  }
+  VBP_CHECK(catalog_check_product(in, ""));
   return in_tx(call, create_product_tx, in, response);
 }
 
@@ -772,24 +658,15 @@ static vbp_status create_group_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status create_group(vbp_call *call, const ProtobufCMessage *request,
                                ProtobufCMessage **response) {
   const Vbp__V1__Group *in = (const Vbp__V1__Group *)request;
-  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
-  VBP_CHECK(vbp_need_id("id", in->id));
-  VBP_CHECK(vbp_need_text("genericName", in->generic_name, NAME_MAX_LEN));
   new_group *g = vbp_arena_alloc(vbp_call_arena(call), sizeof *g);
   g->group = *in;
-  g->max_non_winning_price = 0;
+  VBP_CHECK(catalog_check_group(in, "", &g->max_non_winning_price));
   if (*in->max_non_winning_price) {
-    VBP_CHECK(
-        vbp_need_price("maxNonWinningPrice", in->max_non_winning_price, &g->max_non_winning_price));
     /* Answered (and compared with a stored one on a retry) as the reads write it. */
     g->group.max_non_winning_price = vbp_money_format(
         g->max_non_winning_price, vbp_arena_alloc(vbp_call_arena(call), VBP_MONEY_FORMAT_MAX));
   }
   return in_tx(call, create_group_tx, g, response);
-}
-
-static bool winning(int status) {
-  return status == VBP__V1__RESULT_STATUS__WINNING || status == VBP__V1__RESULT_STATUS__BACKUP;
 }
 
 typedef struct publish {
@@ -846,28 +723,11 @@ static vbp_status publish_result_tx(vbp_pg_conn *c, void *ctx) {
 static vbp_status publish_result(vbp_call *call, const ProtobufCMessage *request,
                                  ProtobufCMessage **response) {
   const Vbp__V1__Result *in = (const Vbp__V1__Result *)request;
-  VBP_CHECK(vbp_need_id("batchCode", in->batch_code));
-  VBP_CHECK(vbp_need_id("productId", in->product_id));
-  VBP_CHECK(vbp_need_id("groupId", in->group_id));
-  VBP_CHECK(vbp_need_enum("status", in->status, &vbp__v1__result_status__descriptor));
   /* The result as stored: the request with its price in the canonical four decimals. */
   Vbp__V1__Result *r = vbp_arena_alloc(vbp_call_arena(call), sizeof *r);
   *r = *in;
   publish p = {.result = r};
-  if (winning(in->status)) {
-    if (!*in->winning_price)
-      return vbp_invalid("winningPrice", "is required for a WINNING or BACKUP result");
-    VBP_CHECK(vbp_need_price("winningPrice", in->winning_price, &p.price));
-    r->winning_price =
-        vbp_money_format(p.price, vbp_arena_alloc(vbp_call_arena(call), VBP_MONEY_FORMAT_MAX));
-  } else {
-    if (*in->winning_price)
-      return vbp_invalid("winningPrice", "applies to WINNING and BACKUP results only");
-    if (in->share_percent)
-      return vbp_invalid("sharePercent", "applies to WINNING and BACKUP results only");
-  }
-  if (in->share_percent < 0 || in->share_percent > 100)
-    return vbp_invalid("sharePercent", "must be 0 to 100");
+  VBP_CHECK(catalog_check_result(vbp_call_arena(call), in, "", r, &p.price));
   return in_tx(call, publish_result_tx, &p, response);
 }
 

@@ -29,7 +29,7 @@ typedef struct allocation_filter {
   int limit;
 } allocation_filter;
 
-static void *allocation_of_row(const vbp_pg_row *row) {
+void *volume_allocation_of_row(const vbp_pg_row *row) {
   Vbp__V1__Allocation *r = vbp_arena_alloc(row->arena, sizeof *r);
   vbp__v1__allocation__init(r);
   r->batch_code = vbp_pg_text(row, 0);
@@ -91,7 +91,7 @@ static vbp_status list_page(vbp_pg_conn *c, vbp_call *call, const allocation_fil
       "AND ($6 = '' OR manufacturer_id = $6) "
       "AND (agreement_year, institution_id, product_id) > ($7::int, $8, $9) "
       "ORDER BY agreement_year, institution_id, product_id LIMIT $10::int",
-      10, params, allocation_of_row, &found, n));
+      10, params, volume_allocation_of_row, &found, n));
   *rows = (Vbp__V1__Allocation **)found;
   *next = NULL;
   if (*n > (size_t)f->limit) {
@@ -287,7 +287,7 @@ static vbp_status check_floor(vbp_pg_conn *c, vbp_arena *a, const compute *k, pa
                               "base_quantity FROM allocations WHERE batch_code = $1 AND "
                               "region_code = $2 AND agreement_year = $3::int "
                               "ORDER BY institution_id, product_id",
-                              3, params, allocation_of_row, &rows, &n_ref));
+                              3, params, volume_allocation_of_row, &rows, &n_ref));
   int new_days = volume_days(inputs->year_start[year - 1], inputs->year_end[year - 1]);
   int ref_days = volume_days(inputs->year_start[ref - 1], inputs->year_end[ref - 1]);
   if (n > 1) qsort(parts, n, sizeof *parts, by_institution_product);

@@ -29,21 +29,6 @@ typedef struct part_page {
   size_t n;
 } part_page;
 
-static void *allocation_of_row(const vbp_pg_row *row) {
-  Vbp__V1__Allocation *r = vbp_arena_alloc(row->arena, sizeof *r);
-  vbp__v1__allocation__init(r);
-  r->batch_code = vbp_pg_text(row, 0);
-  r->region_code = vbp_pg_text(row, 1);
-  r->institution_id = vbp_pg_text(row, 2);
-  r->group_id = vbp_pg_text(row, 3);
-  r->product_id = vbp_pg_text(row, 4);
-  r->agreement_year = vbp_pg_int(row, 5);
-  r->agreed_quantity = vbp_pg_int64(row, 6);
-  r->ratio_percent = vbp_pg_int(row, 7);
-  r->base_quantity = vbp_pg_int64(row, 8);
-  return r;
-}
-
 static vbp_status allocations_tx(vbp_pg_conn *c, void *ctx) {
   part_page *p = ctx;
   char year[12], limit[12];
@@ -58,7 +43,7 @@ static vbp_status allocations_tx(vbp_pg_conn *c, void *ctx) {
       "WHERE batch_code = $1 AND region_code = $2 "
       "AND (agreement_year, institution_id, product_id) > ($3::int, $4, $5) "
       "ORDER BY agreement_year, institution_id, product_id LIMIT $6::int",
-      6, params, allocation_of_row, &p->rows, &p->n);
+      6, params, volume_allocation_of_row, &p->rows, &p->n);
 }
 
 static void *progress_of_row(const vbp_pg_row *row) {

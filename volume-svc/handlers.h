@@ -55,6 +55,11 @@ void volume_record_allocation(vbp_pg_conn *c, vbp_arena *a, const char *batch, c
                               const char *institution_region, const char *manufacturer_id,
                               const char *action);
 
+/* An allocations row read as SELECT batch_code, region_code, institution_id, group_id,
+ * product_id, agreement_year, agreed_quantity, ratio_percent, base_quantity (allocations.c; the
+ * lists and the export read the same columns). */
+void *volume_allocation_of_row(const vbp_pg_row *row);
+
 /* Internal, for catalog-svc: the change feed (changes.c), the supervision record (record.c),
  * the alliance exchange (export.c, import.c). */
 VOLUME_HANDLER(volume_list_service_changes);
