@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/failpoint.h"
 #include "common/feed.h"
+#include "common/import_part.h"
 #include "common/money.h"
 #include "common/validate.h"
 #include "contract-svc/contracts.h"
@@ -19,32 +19,15 @@
 #include "contract-svc/rules.h"
 #include "vbp/v1/contract.pb-c.h"
 
-#define IMPORT_ID_MAX 64
 #define TEXT_MAX_LEN 200
 /* Contracts written by one INSERT of the fast path (with their signatures and history). */
 #define CHUNK 500
 
 typedef struct contract_import {
-  vbp_call *call;
+  vbp_import_part part; /* first: vbp_import_part_prepare hands the work a pointer to it */
   const Vbp__V1__PrepareContractImportRequest *in;
   vbp_arena *arena;
-  int imported, skipped;
-  Vbp__V1__PrepareImportError **errors;
-  size_t n_errors;
 } contract_import;
-
-static void add_error(contract_import *v, int line, const vbp_status *st) {
-  Vbp__V1__PrepareImportError *e = vbp_arena_alloc(v->arena, sizeof *e);
-  vbp__v1__prepare_import_error__init(e);
-  e->line = line;
-  e->message = *st->field ? vbp_arena_printf(v->arena, "%s: %s", st->field, st->reason)
-                          : vbp_arena_printf(v->arena, "%s", st->message);
-  Vbp__V1__PrepareImportError **grown =
-      vbp_arena_alloc(v->arena, (v->n_errors + 1) * sizeof *grown);
-  if (v->n_errors) memcpy(grown, v->errors, v->n_errors * sizeof *grown);
-  grown[v->n_errors++] = e;
-  v->errors = grown;
-}
 
 static char *num(vbp_arena *a, int64_t n) { return vbp_arena_printf(a, "%" PRId64, n); }
 
@@ -195,7 +178,7 @@ static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
   char area[7];
   if (!contract_coordination_area(it->institution_region, area)) {
     vbp_status st = vbp_invalid("institutionRegion", "has no coordination area");
-    add_error(v, it->line, &st);
+    vbp_import_part_error(&v->part, it->line, &st);
     return vbp_status_ok();
   }
   unsigned parties = 0;
@@ -230,7 +213,7 @@ static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
   if (wrote) {
     VBP_CHECK(insert_children(c, a, k));
     VBP_CHECK(contract_record(c, k->id, "imported"));
-    v->imported++;
+    v->part.imported++;
     return vbp_status_ok();
   }
   contract_row *stored = NULL;
@@ -245,10 +228,10 @@ static vbp_status put_contract(vbp_pg_conn *c, contract_import *v,
     st = vbp_status_field(VBP_ALREADY_EXISTS, "contract.id",
                           "contract %s exists already with other values", k->id);
   } else {
-    v->skipped++;
+    v->part.skipped++;
     return vbp_status_ok();
   }
-  add_error(v, it->line, &st);
+  vbp_import_part_error(&v->part, it->line, &st);
   return vbp_status_ok();
 }
 
@@ -377,7 +360,7 @@ static vbp_status chunk_tx(vbp_pg_conn *c, contract_import *v, vbp_arena *a,
                          "$12::text[]) RETURNING 1) SELECT count(*) FROM w",
                          &es, &wrote));
     VBP_CHECK(vbp_pg_command(c, "release", "RELEASE SAVEPOINT import_chunk", 0, NULL));
-    v->imported += (int)n;
+    v->part.imported += (int)n;
     /* The change feed's rows, as put_contract records a written contract (contract_record),
      * from the values just written rather than read back. */
     for (size_t i = 0; i < n; i++) {
@@ -404,9 +387,7 @@ static vbp_status chunk_tx(vbp_pg_conn *c, contract_import *v, vbp_arena *a,
  * then nothing is prepared. */
 static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
   contract_import *v = ctx;
-  v->imported = v->skipped = 0;
-  v->errors = NULL;
-  v->n_errors = 0;
+  vbp_import_part_reset(&v->part);
   chunk_item *items = vbp_arena_alloc(v->arena, CHUNK * sizeof *items);
   /* A chunk's arrays in an arena of their own: the call's would hold every chunk's. */
   vbp_arena *scratch = vbp_arena_create();
@@ -429,59 +410,24 @@ static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
     if (vbp_ok(&st) && !contract_coordination_area(it->institution_region, x->area))
       st = vbp_invalid("institutionRegion", "has no coordination area");
     if (!vbp_ok(&st)) {
-      add_error(v, it->line, &st);
+      vbp_import_part_error(&v->part, it->line, &st);
       continue;
     }
     n++;
   }
   vbp_arena_destroy(scratch);
-  if (v->n_errors)
-    return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
-  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
-   * which would then be left behind holding its locks. */
-  if (vbp_call_remaining_ms(v->call) <= 0)
-    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
-  if (vbp_failpoint("contract.import.prepare"))
-    return vbp_status_make(VBP_UNAVAILABLE, "failpoint contract.import.prepare");
-  return vbp_status_ok();
-}
-
-static vbp_status need_import_id(const char *id) {
-  VBP_CHECK(vbp_need_id("importId", id));
-  if (strlen(id) >= IMPORT_ID_MAX) return vbp_invalid("importId", "is too long");
-  return vbp_status_ok();
+  return vbp_import_part_ready(&v->part);
 }
 
 CONTRACT_HANDLER(contract_prepare_import) {
   const Vbp__V1__PrepareContractImportRequest *in =
       (const Vbp__V1__PrepareContractImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  contract_import v = {.call = call, .in = in, .arena = a};
-  const char *gid = vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id);
-  vbp_status st = vbp_pg_prepare(contract_of(call)->pool, gid, import_tx, &v);
-  if (!vbp_ok(&st) && v.n_errors == 0) return st;
-  Vbp__V1__PrepareImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__prepare_import_response__init(r);
-  r->imported = v.n_errors ? 0 : v.imported;
-  r->skipped = v.n_errors ? 0 : v.skipped;
-  r->errors = v.errors;
-  r->n_errors = v.n_errors;
-  *response = &r->base;
-  return vbp_status_ok();
+  contract_import v = {
+      .part = {.call = call, .service = "contract"}, .in = in, .arena = vbp_call_arena(call)};
+  return vbp_import_part_prepare(&v.part, contract_of(call)->pool, in->import_id, import_tx,
+                                 response);
 }
 
 CONTRACT_HANDLER(contract_finish_import) {
-  const Vbp__V1__FinishImportRequest *in = (const Vbp__V1__FinishImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  Vbp__V1__FinishImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__finish_import_response__init(r);
-  bool found = false;
-  VBP_CHECK(vbp_pg_finish_prepared(contract_of(call)->pool,
-                                   vbp_arena_printf(a, "vbp-import-%s-contract", in->import_id),
-                                   in->commit, &found));
-  r->found = found;
-  *response = &r->base;
-  return vbp_status_ok();
+  return vbp_import_part_finish(call, contract_of(call)->pool, "contract", request, response);
 }

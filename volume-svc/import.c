@@ -8,37 +8,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/failpoint.h"
+#include "common/import_part.h"
 #include "common/money.h"
 #include "common/validate.h"
 #include "vbp/v1/volume.pb-c.h"
 #include "volume-svc/handlers.h"
 
-#define IMPORT_ID_MAX 64
 /* Rows written by one INSERT of the fast path: a few hundred kB of array literals. */
 #define CHUNK 1000
 
 typedef struct volume_import {
-  vbp_call *call;
+  vbp_import_part part; /* first: vbp_import_part_prepare hands the work a pointer to it */
   const Vbp__V1__PrepareVolumeImportRequest *in;
   vbp_arena *arena;
-  int imported, skipped;
-  Vbp__V1__PrepareImportError **errors;
-  size_t n_errors;
 } volume_import;
-
-static void add_error(volume_import *v, int line, const vbp_status *st) {
-  Vbp__V1__PrepareImportError *e = vbp_arena_alloc(v->arena, sizeof *e);
-  vbp__v1__prepare_import_error__init(e);
-  e->line = line;
-  e->message = *st->field ? vbp_arena_printf(v->arena, "%s: %s", st->field, st->reason)
-                          : vbp_arena_printf(v->arena, "%s", st->message);
-  Vbp__V1__PrepareImportError **grown =
-      vbp_arena_alloc(v->arena, (v->n_errors + 1) * sizeof *grown);
-  if (v->n_errors) memcpy(grown, v->errors, v->n_errors * sizeof *grown);
-  grown[v->n_errors++] = e;
-  v->errors = grown;
-}
 
 static char *num(vbp_arena *a, int64_t n) { return vbp_arena_printf(a, "%" PRId64, n); }
 
@@ -80,17 +63,17 @@ static vbp_status put_row(vbp_pg_conn *c, volume_import *v, int line, const char
   bool wrote = false;
   VBP_CHECK(vbp_pg_write(c, what, insert, n, params, &wrote));
   if (wrote) {
-    v->imported++;
+    v->part.imported++;
     return vbp_status_ok();
   }
   int64_t matches = 0;
   VBP_CHECK(vbp_pg_get_int64(c, what, same, n, params, "count gave no row", &matches));
   if (matches == 1) {
-    v->skipped++;
+    v->part.skipped++;
   } else {
     vbp_status st =
         vbp_status_make(VBP_ALREADY_EXISTS, "%s exists already with other values", what);
-    add_error(v, line, &st);
+    vbp_import_part_error(&v->part, line, &st);
   }
   return vbp_status_ok();
 }
@@ -111,7 +94,7 @@ static vbp_status allocation_tx(vbp_pg_conn *c, volume_import *v,
                           num(a, x->ratio_percent),
                           num(a, x->agreed_quantity),
                           num(a, price)};
-  int imported_before = v->imported;
+  int imported_before = v->part.imported;
   VBP_CHECK(put_row(c, v, it->line, "allocation",
                     "INSERT INTO allocations (batch_code, region_code, agreement_year, "
                     "institution_id, institution_region, group_id, product_id, manufacturer_id, "
@@ -123,7 +106,7 @@ static vbp_status allocation_tx(vbp_pg_conn *c, volume_import *v,
                     "base_quantity = $9 AND ratio_percent = $10 AND agreed_quantity = $11 AND "
                     "winning_price = $12",
                     12, params));
-  if (v->imported > imported_before)
+  if (v->part.imported > imported_before)
     volume_record_allocation(c, a, x->batch_code, x->region_code, params[2], x->institution_id,
                              x->product_id, it->institution_region, it->manufacturer_id,
                              "imported");
@@ -249,7 +232,7 @@ static vbp_status chunk_tx(vbp_pg_conn *c, volume_import *v, vbp_arena *a, size_
         &pr, 11, &wrote_pr));
   if ((size_t)wrote_al == al.n && (size_t)wrote_pr == pr.n) {
     VBP_CHECK(vbp_pg_command(c, "release", "RELEASE SAVEPOINT import_chunk", 0, NULL));
-    v->imported += (int)(al.n + pr.n);
+    v->part.imported += (int)(al.n + pr.n);
     /* The change feed's rows, as allocation_tx records a written allocation (buffered on the
      * connection, written before PREPARE). */
     for (size_t i = 0; i < al.n; i++)
@@ -284,9 +267,7 @@ static vbp_status chunk_tx(vbp_pg_conn *c, volume_import *v, vbp_arena *a, size_
  * then nothing is prepared. */
 static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
   volume_import *v = ctx;
-  v->imported = v->skipped = 0;
-  v->errors = NULL;
-  v->n_errors = 0;
+  vbp_import_part_reset(&v->part);
   bool ok[CHUNK];
   vbp_money prices[CHUNK];
   vbp_arena *scratch = vbp_arena_create();
@@ -304,7 +285,7 @@ static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
       else
         st = check_progress(r->progress);
       ok[i - from] = vbp_ok(&st);
-      if (!ok[i - from]) add_error(v, it->line, &st);
+      if (!ok[i - from]) vbp_import_part_error(&v->part, it->line, &st);
     }
     /* The chunk's arrays in an arena of their own: the call's would hold every chunk's. */
     vbp_arena_reset(scratch);
@@ -315,53 +296,18 @@ static vbp_status import_tx(vbp_pg_conn *c, void *ctx) {
     }
   }
   vbp_arena_destroy(scratch);
-  if (v->n_errors)
-    return vbp_status_make(VBP_FAILED_PRECONDITION, "%zu lines conflict", v->n_errors);
-  /* The coordinator gave up on this call: it rolls the import back, maybe before this PREPARE,
-   * which would then be left behind holding its locks. */
-  if (vbp_call_remaining_ms(v->call) <= 0)
-    return vbp_status_make(VBP_DEADLINE_EXCEEDED, "the coordinator's deadline passed");
-  if (vbp_failpoint("volume.import.prepare"))
-    return vbp_status_make(VBP_UNAVAILABLE, "failpoint volume.import.prepare");
-  return vbp_status_ok();
-}
-
-static vbp_status need_import_id(const char *id) {
-  VBP_CHECK(vbp_need_id("importId", id));
-  if (strlen(id) >= IMPORT_ID_MAX) return vbp_invalid("importId", "is too long");
-  return vbp_status_ok();
+  return vbp_import_part_ready(&v->part);
 }
 
 VOLUME_HANDLER(volume_prepare_import) {
   const Vbp__V1__PrepareVolumeImportRequest *in =
       (const Vbp__V1__PrepareVolumeImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  volume_import v = {.call = call, .in = in, .arena = a};
-  const char *gid = vbp_arena_printf(a, "vbp-import-%s-volume", in->import_id);
-  vbp_status st = vbp_pg_prepare(volume_of(call)->pool, gid, import_tx, &v);
-  if (!vbp_ok(&st) && v.n_errors == 0) return st;
-  Vbp__V1__PrepareImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__prepare_import_response__init(r);
-  r->imported = v.n_errors ? 0 : v.imported;
-  r->skipped = v.n_errors ? 0 : v.skipped;
-  r->errors = v.errors;
-  r->n_errors = v.n_errors;
-  *response = &r->base;
-  return vbp_status_ok();
+  volume_import v = {
+      .part = {.call = call, .service = "volume"}, .in = in, .arena = vbp_call_arena(call)};
+  return vbp_import_part_prepare(&v.part, volume_of(call)->pool, in->import_id, import_tx,
+                                 response);
 }
 
 VOLUME_HANDLER(volume_finish_import) {
-  const Vbp__V1__FinishImportRequest *in = (const Vbp__V1__FinishImportRequest *)request;
-  VBP_CHECK(need_import_id(in->import_id));
-  vbp_arena *a = vbp_call_arena(call);
-  Vbp__V1__FinishImportResponse *r = vbp_arena_alloc(a, sizeof *r);
-  vbp__v1__finish_import_response__init(r);
-  bool found = false;
-  VBP_CHECK(vbp_pg_finish_prepared(volume_of(call)->pool,
-                                   vbp_arena_printf(a, "vbp-import-%s-volume", in->import_id),
-                                   in->commit, &found));
-  r->found = found;
-  *response = &r->base;
-  return vbp_status_ok();
+  return vbp_import_part_finish(call, volume_of(call)->pool, "volume", request, response);
 }
